@@ -1,0 +1,90 @@
+//! SOQL queries, following `nextRecordsUrl` until `done`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{ApiError, SfClient};
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(rename = "totalSize")]
+    total_size: u64,
+    done: bool,
+    #[serde(rename = "nextRecordsUrl")]
+    next: Option<String>,
+    #[serde(default)]
+    records: Vec<Map<String, Value>>,
+}
+
+/// Salesforce's largest page.
+pub const BATCH_SIZE: &str = "batchSize=2000";
+
+impl SfClient {
+    /// Runs a query and calls `each_page` with every page of records (without `attributes`).
+    /// Returns the query's totalSize.
+    pub async fn query_pages<F>(&self, soql: &str, mut each_page: F) -> Result<u64, ApiError>
+    where
+        F: FnMut(Vec<Map<String, Value>>) -> Result<(), ApiError>,
+    {
+        let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+        let mut path = format!("{}/query?q={q}", self.data_path());
+        let headers = [("Sforce-Query-Options", BATCH_SIZE)];
+        loop {
+            let page: Page = self.get_json(&path, &headers).await?;
+            let total = page.total_size;
+            let recs = page
+                .records
+                .into_iter()
+                .map(|mut r| {
+                    r.remove("attributes");
+                    r
+                })
+                .collect();
+            each_page(recs)?;
+            match (page.done, page.next) {
+                (true, _) => return Ok(total),
+                (false, Some(next)) => path = next,
+                (false, None) => {
+                    return Err(ApiError::Protocol(
+                        "query answer says not done but gives no nextRecordsUrl".into(),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Runs a query and returns every record.
+    pub async fn query_all(&self, soql: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
+        let mut out = Vec::new();
+        self.query_pages(soql, |p| {
+            out.extend(p);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+}
+
+/// A SOQL string literal.
+pub fn quote(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => o.push_str("\\'"),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            _ => o.push(c),
+        }
+    }
+    o.push('\'');
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting() {
+        assert_eq!(super::quote("a'b\\c"), "'a\\'b\\\\c'");
+    }
+}

@@ -1,0 +1,470 @@
+//! `state.db`: cursors, the ledger of delivered files, quarantined files and run history, in
+//! SQLite (WAL, synchronous=FULL). A unit of work is committed by one transaction that writes
+//! its ledger row and moves its cursor together.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StateError {
+    #[error("state database {path}: {source}. If the file is damaged, move it away and run again (files already archived are kept)")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("state database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("state database lock poisoned")]
+    Poisoned,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (
+    org TEXT NOT NULL, source TEXT NOT NULL, key TEXT NOT NULL,
+    position TEXT NOT NULL, last_id TEXT NOT NULL, extra TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (org, source, key));
+CREATE TABLE IF NOT EXISTS files (
+    org TEXT NOT NULL, file_id TEXT NOT NULL, event_type TEXT NOT NULL,
+    log_date TEXT NOT NULL, interval TEXT NOT NULL, sequence INTEGER NOT NULL,
+    created_date TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, csv_path TEXT NOT NULL, ndjson_path TEXT NOT NULL,
+    delivered_at TEXT NOT NULL, run_id INTEGER,
+    PRIMARY KEY (org, file_id));
+CREATE TABLE IF NOT EXISTS quarantine (
+    org TEXT NOT NULL, file_id TEXT NOT NULL, event_type TEXT NOT NULL,
+    attempts INTEGER NOT NULL, last_error TEXT NOT NULL,
+    first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
+    PRIMARY KEY (org, file_id));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
+    files INTEGER NOT NULL DEFAULT 0, rows INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0, api_calls INTEGER NOT NULL DEFAULT 0,
+    api_usage TEXT, message TEXT);
+";
+
+/// A position in a source: `(CreatedDate, Id)` for EventLogFile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub position: String,
+    pub last_id: String,
+    /// Source-specific: the chosen interval of an EventLogFile type.
+    pub extra: Option<String>,
+}
+
+/// One delivered EventLogFile.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub file_id: String,
+    pub event_type: String,
+    pub log_date: String,
+    pub interval: String,
+    pub sequence: i64,
+    pub created_date: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    pub csv_path: String,
+    pub ndjson_path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub file_id: String,
+    pub event_type: String,
+    pub attempts: i64,
+    pub last_error: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub files: i64,
+    pub rows: i64,
+    pub bytes: i64,
+    pub api_calls: i64,
+    pub api_usage: Option<String>,
+    pub message: Option<String>,
+}
+
+/// What was delivered of one event type.
+#[derive(Debug, Clone)]
+pub struct TypeTotals {
+    pub event_type: String,
+    pub files: i64,
+    pub rows: i64,
+    pub bytes: i64,
+    pub newest_log_date: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunTotals {
+    pub files: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub api_calls: u64,
+    pub api_usage: Option<String>,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StateError> {
+        let open_err = |source| StateError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
+            [],
+        )
+        .map_err(open_err)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
+        let mut c = self.conn.lock().map_err(|_| StateError::Poisoned)?;
+        Ok(f(&mut c)?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.with(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
+    }
+
+    pub fn begin_run(&self, org: &str) -> Result<i64, StateError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO runs (org, started_at, status) VALUES (?1, ?2, 'running')",
+                params![org, now()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    pub fn finish_run(
+        &self,
+        run_id: i64,
+        status: &str,
+        t: &RunTotals,
+        message: Option<&str>,
+    ) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET finished_at = ?2, status = ?3, files = ?4, rows = ?5, bytes = ?6, api_calls = ?7, api_usage = ?8, message = ?9 WHERE id = ?1",
+                params![run_id, now(), status, t.files as i64, t.rows as i64, t.bytes as i64, t.api_calls as i64, t.api_usage, message],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn cursor(&self, org: &str, source: &str, key: &str) -> Result<Option<Cursor>, StateError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT position, last_id, extra FROM cursors WHERE org = ?1 AND source = ?2 AND key = ?3",
+                params![org, source, key],
+                |r| {
+                    Ok(Cursor {
+                        position: r.get(0)?,
+                        last_id: r.get(1)?,
+                        extra: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    pub fn set_cursor(&self, org: &str, source: &str, key: &str, cur: &Cursor) -> Result<(), StateError> {
+        self.with(|c| put_cursor(c, org, source, key, cur))
+    }
+
+    /// The ids of every delivered file of the org.
+    pub fn delivered_ids(&self, org: &str) -> Result<std::collections::HashSet<String>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT file_id FROM files WHERE org = ?1")?;
+            let ids = st
+                .query_map([org], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+    }
+
+    pub fn file(&self, org: &str, file_id: &str) -> Result<Option<FileEntry>, StateError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT file_id, event_type, log_date, interval, sequence, created_date, rows, bytes, sha256, csv_path, ndjson_path FROM files WHERE org = ?1 AND file_id = ?2",
+                params![org, file_id],
+                |r| {
+                    Ok(FileEntry {
+                        file_id: r.get(0)?,
+                        event_type: r.get(1)?,
+                        log_date: r.get(2)?,
+                        interval: r.get(3)?,
+                        sequence: r.get(4)?,
+                        created_date: r.get(5)?,
+                        rows: r.get::<_, i64>(6)? as u64,
+                        bytes: r.get::<_, i64>(7)? as u64,
+                        sha256: r.get(8)?,
+                        csv_path: r.get(9)?,
+                        ndjson_path: r.get(10)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// Commits a delivered file: its ledger row, its release from quarantine, and (if given)
+    /// the cursor it lets advance, in one transaction.
+    pub fn commit_file(
+        &self,
+        org: &str,
+        run_id: i64,
+        f: &FileEntry,
+        cursor: Option<(&str, &str, &Cursor)>,
+    ) -> Result<(), StateError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO files (org, file_id, event_type, log_date, interval, sequence, created_date, rows, bytes, sha256, csv_path, ndjson_path, delivered_at, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 ON CONFLICT(org, file_id) DO UPDATE SET rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256,
+                   csv_path = excluded.csv_path, ndjson_path = excluded.ndjson_path, delivered_at = excluded.delivered_at, run_id = excluded.run_id",
+                params![org, f.file_id, f.event_type, f.log_date, f.interval, f.sequence, f.created_date, f.rows as i64, f.bytes as i64, f.sha256, f.csv_path, f.ndjson_path, now(), run_id],
+            )?;
+            tx.execute(
+                "DELETE FROM quarantine WHERE org = ?1 AND file_id = ?2",
+                params![org, f.file_id],
+            )?;
+            if let Some((source, key, cur)) = cursor {
+                put_cursor(&tx, org, source, key, cur)?;
+            }
+            tx.commit()
+        })
+    }
+
+    pub fn quarantine(&self, org: &str, file_id: &str, event_type: &str, error: &str) -> Result<(), StateError> {
+        self.with(|c| {
+            let t = now();
+            c.execute(
+                "INSERT INTO quarantine (org, file_id, event_type, attempts, last_error, first_failed_at, last_failed_at)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)
+                 ON CONFLICT(org, file_id) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, last_failed_at = excluded.last_failed_at",
+                params![org, file_id, event_type, error, t],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn release(&self, org: &str, file_id: &str) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM quarantine WHERE org = ?1 AND file_id = ?2",
+                params![org, file_id],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn quarantined(&self, org: &str) -> Result<Vec<Quarantined>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT file_id, event_type, attempts, last_error FROM quarantine WHERE org = ?1 ORDER BY file_id",
+            )?;
+            let rows = st
+                .query_map([org], |r| {
+                    Ok(Quarantined {
+                        file_id: r.get(0)?,
+                        event_type: r.get(1)?,
+                        attempts: r.get(2)?,
+                        last_error: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Every org with state in this file.
+    pub fn orgs(&self) -> Result<Vec<String>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT org FROM runs UNION SELECT org FROM files UNION SELECT org FROM cursors ORDER BY 1",
+            )?;
+            let rows = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn cursors(&self, org: &str) -> Result<Vec<(String, String, Cursor)>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT source, key, position, last_id, extra FROM cursors WHERE org = ?1 ORDER BY source, key",
+            )?;
+            let rows = st
+                .query_map([org], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        Cursor {
+                            position: r.get(2)?,
+                            last_id: r.get(3)?,
+                            extra: r.get(4)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Per event type: files, rows, bytes delivered, newest LogDate.
+    pub fn totals_by_type(&self, org: &str) -> Result<Vec<TypeTotals>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT event_type, COUNT(*), SUM(rows), SUM(bytes), MAX(log_date) FROM files WHERE org = ?1 GROUP BY event_type ORDER BY event_type",
+            )?;
+            let rows = st
+                .query_map([org], |r| {
+                    Ok(TypeTotals {
+                        event_type: r.get(0)?,
+                        files: r.get(1)?,
+                        rows: r.get(2)?,
+                        bytes: r.get(3)?,
+                        newest_log_date: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn runs(&self, org: &str, limit: usize) -> Result<Vec<RunRow>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, started_at, finished_at, status, files, rows, bytes, api_calls, api_usage, message FROM runs WHERE org = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = st
+                .query_map(params![org, limit as i64], |r| {
+                    Ok(RunRow {
+                        id: r.get(0)?,
+                        started_at: r.get(1)?,
+                        finished_at: r.get(2)?,
+                        status: r.get(3)?,
+                        files: r.get(4)?,
+                        rows: r.get(5)?,
+                        bytes: r.get(6)?,
+                        api_calls: r.get(7)?,
+                        api_usage: r.get(8)?,
+                        message: r.get(9)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// API calls spent by all runs of the org since `since` (RFC 3339).
+    pub fn api_calls_since(&self, org: &str, since: &str) -> Result<i64, StateError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(api_calls), 0) FROM runs WHERE org = ?1 AND started_at >= ?2",
+                params![org, since],
+                |r| r.get(0),
+            )
+        })
+    }
+}
+
+fn put_cursor(c: &Connection, org: &str, source: &str, key: &str, cur: &Cursor) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO cursors (org, source, key, position, last_id, extra, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(org, source, key) DO UPDATE SET position = excluded.position, last_id = excluded.last_id, extra = excluded.extra, updated_at = excluded.updated_at",
+        params![org, source, key, cur.position, cur.last_id, cur.extra, now()],
+    )
+    .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str) -> FileEntry {
+        FileEntry {
+            file_id: id.into(),
+            event_type: "Login".into(),
+            log_date: "2024-01-01T00:00:00.000Z".into(),
+            interval: "Daily".into(),
+            sequence: 0,
+            created_date: "2024-01-02T02:00:00.000Z".into(),
+            rows: 3,
+            bytes: 100,
+            sha256: "ab".into(),
+            csv_path: "x.csv".into(),
+            ndjson_path: "x.ndjson".into(),
+        }
+    }
+
+    #[test]
+    fn commit_moves_ledger_cursor_and_quarantine_together() {
+        let d = tempfile::tempdir().unwrap();
+        let s = Store::open(&d.path().join("state.db")).unwrap();
+        let run = s.begin_run("o").unwrap();
+        s.quarantine("o", "F1", "Login", "boom").unwrap();
+        s.quarantine("o", "F1", "Login", "boom again").unwrap();
+        assert_eq!(s.quarantined("o").unwrap()[0].attempts, 2);
+        let cur = Cursor {
+            position: "2024-01-02T02:00:00.000Z".into(),
+            last_id: "F1".into(),
+            extra: Some("Daily".into()),
+        };
+        s.commit_file("o", run, &entry("F1"), Some(("EventLogFile", "Login", &cur)))
+            .unwrap();
+        assert!(s.quarantined("o").unwrap().is_empty());
+        assert_eq!(s.cursor("o", "EventLogFile", "Login").unwrap(), Some(cur));
+        assert!(s.delivered_ids("o").unwrap().contains("F1"));
+        // Committing the same file again (a redone unit) replaces, never duplicates.
+        s.commit_file("o", run, &entry("F1"), None).unwrap();
+        assert_eq!(s.totals_by_type("o").unwrap()[0].files, 1);
+        s.finish_run(run, "ok", &RunTotals::default(), None).unwrap();
+        drop(s);
+        let s = Store::open(&d.path().join("state.db")).unwrap();
+        assert_eq!(s.runs("o", 5).unwrap()[0].status, "ok");
+        assert_eq!(s.orgs().unwrap(), vec!["o".to_string()]);
+    }
+}

@@ -1,0 +1,106 @@
+//! `sfevents status`: what each archive holds and how the last runs went, from state.db.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::state::Store;
+
+/// Archives under `dir`: `dir/state.db`, or `dir/<org>/state.db` for several orgs.
+pub fn find_archives(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if dir.join("state.db").is_file() {
+        out.push(dir.to_path_buf());
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut subs: Vec<PathBuf> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("state.db").is_file())
+            .collect();
+        subs.sort();
+        out.extend(subs);
+    }
+    out
+}
+
+fn human_bytes(b: i64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.2} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} KB", b / 1e3)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// The report for one archive.
+pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
+    let store = Store::open(&archive.join("state.db"))?;
+    let mut s = String::new();
+    let org_id = store.meta("org_id")?.unwrap_or_else(|| "?".into());
+    for org in store.orgs()? {
+        let _ = writeln!(s, "org {org} ({org_id}) — archive {}", archive.display());
+        let totals = store.totals_by_type(&org)?;
+        let cursors = store.cursors(&org)?;
+        if totals.is_empty() && cursors.is_empty() {
+            let _ = writeln!(s, "  nothing collected yet");
+        } else {
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>7} {:>10} {:>10}  {:<8} {:<30} newest log date",
+                "event type", "files", "rows", "bytes", "interval", "cursor (CreatedDate, Id)"
+            );
+        }
+        let mut types: Vec<String> = totals.iter().map(|t| t.event_type.clone()).collect();
+        types.extend(cursors.iter().filter(|c| c.0 == "EventLogFile").map(|c| c.1.clone()));
+        types.sort();
+        types.dedup();
+        for t in types {
+            let tot = totals.iter().find(|x| x.event_type == t);
+            let cur = cursors.iter().find(|c| c.0 == "EventLogFile" && c.1 == t);
+            let cursor = cur
+                .filter(|c| !c.2.position.is_empty())
+                .map(|c| format!("{} {}", c.2.position, c.2.last_id))
+                .unwrap_or_else(|| "-".into());
+            let interval = cur.and_then(|c| c.2.extra.clone()).unwrap_or_else(|| "-".into());
+            let (files, rows, bytes, newest) = tot
+                .map(|x| (x.files, x.rows, x.bytes, x.newest_log_date.clone()))
+                .unwrap_or((0, 0, 0, "-".into()));
+            let _ = writeln!(
+                s,
+                "  {t:<24} {files:>7} {rows:>10} {:>10}  {interval:<8} {cursor:<30} {newest}",
+                human_bytes(bytes)
+            );
+        }
+        let q = store.quarantined(&org)?;
+        if !q.is_empty() {
+            let _ = writeln!(s, "  quarantined files ({}), retried on every run:", q.len());
+            for f in q {
+                let _ = writeln!(s, "    {} {} ({} attempts): {}", f.file_id, f.event_type, f.attempts, f.last_error);
+            }
+        }
+        let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let _ = writeln!(s, "  API calls in the last 24 h: {}", store.api_calls_since(&org, &day_ago)?);
+        let _ = writeln!(s, "  last runs:");
+        for r in store.runs(&org, 5)? {
+            let _ = writeln!(
+                s,
+                "    #{} {} {:<8} files {} rows {} {} api calls {}{}{}",
+                r.id,
+                r.started_at,
+                r.status,
+                r.files,
+                r.rows,
+                human_bytes(r.bytes),
+                r.api_calls,
+                r.api_usage.map(|u| format!(" (org usage {u})")).unwrap_or_default(),
+                r.message.map(|m| format!(" — {m}")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(s)
+}
