@@ -44,7 +44,13 @@ impl Archive {
     }
 
     /// `output/<EventType>_<YYYYMMDD>[_<HH>]_<Id>.csv`.
-    pub fn csv_path(&self, event_type: &str, log_date: &DateTime<Utc>, hourly: bool, id: &str) -> PathBuf {
+    pub fn csv_path(
+        &self,
+        event_type: &str,
+        log_date: &DateTime<Utc>,
+        hourly: bool,
+        id: &str,
+    ) -> PathBuf {
         let when = if hourly {
             log_date.format("%Y%m%d_%H")
         } else {

@@ -22,7 +22,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "sfevents", version, about = "Gets a Salesforce org's event-monitoring data out before it expires")]
+#[command(
+    name = "sfevents",
+    version,
+    about = "Gets a Salesforce org's event-monitoring data out before it expires"
+)]
 pub struct Cli {
     /// Only warnings and errors on stderr; no progress bar.
     #[arg(long, short, global = true)]
@@ -64,7 +68,10 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -74,7 +81,9 @@ pub fn main() -> ExitCode {
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let code = rt.block_on(async {
         match cli.command {
-            Command::Collect { overrides } => collect(&overrides, cli.quiet, cli.log_format, progress).await,
+            Command::Collect { overrides } => {
+                collect(&overrides, cli.quiet, cli.log_format, progress).await
+            }
             Command::Status { output_dir, config } => status(output_dir, config),
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
@@ -93,7 +102,11 @@ async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool)
             return exit::CONFIG;
         }
     };
-    logging::init(format, quiet, orgs.first().map(|o| o.archive_dir.join("logs")).as_deref());
+    logging::init(
+        format,
+        quiet,
+        orgs.first().map(|o| o.archive_dir.join("logs")).as_deref(),
+    );
     let mut code = exit::OK;
     for org in &orgs {
         let report = collect_org(org, &Options { progress }).await;
@@ -152,7 +165,11 @@ fn status(output_dir: Option<PathBuf>, config: Option<PathBuf>) -> u8 {
             Ok(f) => {
                 let base = c.parent().map(PathBuf::from).unwrap_or_default();
                 dirs.extend(f.output_dir.map(|d| base.join(d)));
-                dirs.extend(f.orgs.into_iter().filter_map(|o| o.output_dir.map(|d| base.join(d))));
+                dirs.extend(
+                    f.orgs
+                        .into_iter()
+                        .filter_map(|o| o.output_dir.map(|d| base.join(d))),
+                );
             }
             Err(e) => {
                 eprintln!("error: config file {}: {e}", c.display());
@@ -164,12 +181,18 @@ fn status(output_dir: Option<PathBuf>, config: Option<PathBuf>) -> u8 {
         eprintln!("error: give --output-dir DIR (the archive) or --config FILE");
         return exit::CONFIG;
     }
-    let mut archives: Vec<PathBuf> = dirs.iter().flat_map(|d| crate::status::find_archives(d)).collect();
+    let mut archives: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| crate::status::find_archives(d))
+        .collect();
     archives.dedup();
     if archives.is_empty() {
         eprintln!(
             "error: no state.db under {}: run `sfevents collect` first",
-            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return exit::CONFIG;
     }
@@ -187,14 +210,20 @@ fn status(output_dir: Option<PathBuf>, config: Option<PathBuf>) -> u8 {
 }
 
 async fn demo(dir: &std::path::Path, seed: u64, days: u32, progress: bool) -> u8 {
-    println!("sfevents demo: collecting a simulated org into {}", dir.display());
+    println!(
+        "sfevents demo: collecting a simulated org into {}",
+        dir.display()
+    );
     match crate::demo::run(dir, seed, days, progress).await {
         Ok(r) => {
             print_report(&r);
             for (what, p) in crate::demo::paths(dir) {
                 println!("  {what:<36} {}", p.display());
             }
-            println!("Run it again: nothing new is downloaded. See `sfevents status --output-dir {}`.", dir.display());
+            println!(
+                "Run it again: nothing new is downloaded. See `sfevents status --output-dir {}`.",
+                dir.display()
+            );
             if let Some(why) = &r.stopped {
                 eprintln!("error: {why}");
             }

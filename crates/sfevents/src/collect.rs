@@ -46,7 +46,10 @@ pub struct Options {
 }
 
 enum UnitEnd {
-    Done { rows: u64, bytes: u64 },
+    Done {
+        rows: u64,
+        bytes: u64,
+    },
     Failed(String),
     /// Not run or abandoned: the run is stopping.
     Stopped,
@@ -77,7 +80,8 @@ async fn run(cfg: &OrgConfig, opts: &Options, report: &mut OrgReport) -> Result<
     let setup = |what: &str, e: &dyn std::fmt::Display| {
         RunError::Setup(format!("{what} {}: {e}", cfg.archive_dir.display()))
     };
-    let archive = Archive::open(&cfg.archive_dir).map_err(|e| setup("cannot create the archive in", &e))?;
+    let archive =
+        Archive::open(&cfg.archive_dir).map_err(|e| setup("cannot create the archive in", &e))?;
     archive
         .clean_spool()
         .map_err(|e| setup("cannot clean the spool of", &e))?;
@@ -105,8 +109,15 @@ async fn run(cfg: &OrgConfig, opts: &Options, report: &mut OrgReport) -> Result<
     let (status, message) = match &result {
         Ok(()) if report.ok() => ("ok", None),
         Ok(()) => (
-            if report.stopped.is_some() { "stopped" } else { "partial" },
-            report.stopped.clone().or_else(|| Some(format!("{} files failed", report.failed.len()))),
+            if report.stopped.is_some() {
+                "stopped"
+            } else {
+                "partial"
+            },
+            report
+                .stopped
+                .clone()
+                .or_else(|| Some(format!("{} files failed", report.failed.len()))),
         ),
         Err(e) => ("failed", Some(e.to_string())),
     };
@@ -295,8 +306,15 @@ impl UnitCtx {
                 let _ = std::fs::remove_file(&spool);
                 return UnitEnd::Stopped;
             }
-            let (archive, file, org_id, sp) = (self.archive.clone(), f.clone(), self.org_id.clone(), spool.clone());
-            let processed = tokio::task::spawn_blocking(move || elf::process(&archive, &file, &org_id, &sp)).await;
+            let (archive, file, org_id, sp) = (
+                self.archive.clone(),
+                f.clone(),
+                self.org_id.clone(),
+                spool.clone(),
+            );
+            let processed =
+                tokio::task::spawn_blocking(move || elf::process(&archive, &file, &org_id, &sp))
+                    .await;
             match processed {
                 Ok(Ok(p)) => {
                     let entry = FileEntry {
@@ -312,18 +330,31 @@ impl UnitCtx {
                         csv_path: rel(&self.archive.root, &p.csv_path),
                         ndjson_path: rel(&self.archive.root, &p.ndjson_path),
                     };
-                    let committed = self.tracker.lock().map_err(|_| "tracker lock poisoned".to_string()).and_then(|mut tr| {
-                        let cur = tr.settle(&f.event_type, &f.id);
-                        self.store
-                            .commit_file(&self.org_name, self.run_id, &entry, cur.as_ref().map(|c| (SOURCE, f.event_type.as_str(), c)))
-                            .map_err(|e| e.to_string())
-                    });
+                    let committed = self
+                        .tracker
+                        .lock()
+                        .map_err(|_| "tracker lock poisoned".to_string())
+                        .and_then(|mut tr| {
+                            let cur = tr.settle(&f.event_type, &f.id);
+                            self.store
+                                .commit_file(
+                                    &self.org_name,
+                                    self.run_id,
+                                    &entry,
+                                    cur.as_ref().map(|c| (SOURCE, f.event_type.as_str(), c)),
+                                )
+                                .map_err(|e| e.to_string())
+                        });
                     return match committed {
                         Ok(()) => {
                             self.progress.file_done();
-                            let total = self.rows_total.fetch_add(p.rows, Ordering::Relaxed) + p.rows;
+                            let total =
+                                self.rows_total.fetch_add(p.rows, Ordering::Relaxed) + p.rows;
                             tracing::info!(file = %f.id, event_type = %f.event_type, rows = p.rows, bytes = d.bytes, total_rows = total, "archived");
-                            UnitEnd::Done { rows: p.rows, bytes: d.bytes }
+                            UnitEnd::Done {
+                                rows: p.rows,
+                                bytes: d.bytes,
+                            }
                         }
                         Err(e) => self.halt(format!("cannot commit to state.db: {e}")),
                     };
@@ -338,17 +369,21 @@ impl UnitCtx {
         }
         let _ = std::fs::remove_file(&spool);
         tracing::error!(file = %f.id, event_type = %f.event_type, "quarantined: {last_err}");
-        let settled = self.tracker.lock().map_err(|_| "tracker lock poisoned".to_string()).and_then(|mut tr| {
-            self.store
-                .quarantine(&self.org_name, &f.id, &f.event_type, &last_err)
-                .map_err(|e| e.to_string())?;
-            if let Some(c) = tr.settle(&f.event_type, &f.id) {
+        let settled = self
+            .tracker
+            .lock()
+            .map_err(|_| "tracker lock poisoned".to_string())
+            .and_then(|mut tr| {
                 self.store
-                    .set_cursor(&self.org_name, SOURCE, &f.event_type, &c)
+                    .quarantine(&self.org_name, &f.id, &f.event_type, &last_err)
                     .map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        });
+                if let Some(c) = tr.settle(&f.event_type, &f.id) {
+                    self.store
+                        .set_cursor(&self.org_name, SOURCE, &f.event_type, &c)
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            });
         if let Err(e) = settled {
             return self.halt(format!("cannot record the failure in state.db: {e}"));
         }

@@ -273,7 +273,11 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
         Some(path) => load_file(path)?,
         None => FileConfig::default(),
     };
-    let base_dir = ov.config.as_deref().and_then(Path::parent).map(Path::to_path_buf);
+    let base_dir = ov
+        .config
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
     let mut orgs = file.orgs;
     if orgs.is_empty() {
         if ov.config.is_some() {
@@ -292,7 +296,10 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
             if !orgs.iter().any(|o| &o.name == want) {
                 return Err(invalid(format!(
                     "--org {want}: no such org in the config; it names {}",
-                    orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+                    orgs.iter()
+                        .map(|o| o.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
         }
@@ -307,7 +314,10 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
             )));
         }
     }
-    let top_out = ov.output_dir.clone().or(file.output_dir.map(|p| rel(base_dir.as_deref(), p)));
+    let top_out = ov
+        .output_dir
+        .clone()
+        .or(file.output_dir.map(|p| rel(base_dir.as_deref(), p)));
     let several = orgs.len() > 1;
     orgs.into_iter()
         .map(|o| resolve_org(o, ov, top_out.as_deref(), several, base_dir.as_deref()))
@@ -373,7 +383,11 @@ fn resolve_org(
             "API version '{api_version}' is not valid: use a version like 64.0 (31.0 or newer)"
         )));
     }
-    let api_version = if v.contains('.') { v.to_string() } else { format!("{v}.0") };
+    let api_version = if v.contains('.') {
+        v.to_string()
+    } else {
+        format!("{v}.0")
+    };
 
     let ca_file = ov.ca_file.clone().or(o.ca_file.map(|p| rel(base, p)));
     if let Some(ca) = &ca_file {
@@ -560,14 +574,20 @@ fn resolve_auth(a: AuthFile, ov: &Overrides, base: Option<&Path>) -> Result<Auth
         }
     }
     if let Some(alias) = ov.org_alias.clone().or(a.alias.clone()) {
-        if ov.auth.is_none() && a.method.as_deref().is_none_or(|m| m == "sf-cli" || m == "sf_cli")
+        if ov.auth.is_none()
+            && a.method
+                .as_deref()
+                .is_none_or(|m| m == "sf-cli" || m == "sf_cli")
         {
             return Ok(Auth::SfCli { alias });
         }
     }
     let client_id = ov.client_id.clone().or(a.client_id.clone());
     let username = ov.username.clone().or(a.username.clone());
-    let key_file = ov.jwt_key_file.clone().or(a.key_file.clone().map(|p| rel(base, p)));
+    let key_file = ov
+        .jwt_key_file
+        .clone()
+        .or(a.key_file.clone().map(|p| rel(base, p)));
     let method = match ov.auth.clone().or(a.method.clone()) {
         Some(m) => m.replace('_', "-").to_ascii_lowercase(),
         None if key_file.is_some() => "jwt".into(),
@@ -691,7 +711,11 @@ mod tests {
 
     fn key_file(dir: &Path) -> PathBuf {
         let p = dir.join("k.pem");
-        std::fs::write(&p, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+        std::fs::write(
+            &p,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
         p
     }
 

@@ -53,7 +53,10 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
 /// Where things are, for the summary.
 pub fn paths(dir: &Path) -> [(String, PathBuf); 4] {
     [
-        ("raw CSV (as Salesforce serves it)".into(), dir.join("output")),
+        (
+            "raw CSV (as Salesforce serves it)".into(),
+            dir.join("output"),
+        ),
         ("normalized NDJSON".into(), dir.join("events")),
         ("state (cursors, ledger, runs)".into(), dir.join("state.db")),
         ("logs".into(), dir.join("logs")),

@@ -18,7 +18,8 @@ pub enum LogFormat {
 /// Sets up logging once. `log_dir` gets a daily file; `quiet` keeps stderr to warnings.
 pub fn init(format: LogFormat, quiet: bool, log_dir: Option<&Path>) {
     let level = if quiet { "warn" } else { "info" };
-    let stderr_filter = EnvFilter::try_from_env("SFEVENTS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let stderr_filter =
+        EnvFilter::try_from_env("SFEVENTS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     let stderr_layer = match format {
         LogFormat::Text => fmt::layer()
             .with_writer(std::io::stderr)
@@ -36,11 +37,15 @@ pub fn init(format: LogFormat, quiet: bool, log_dir: Option<&Path>) {
             .open(dir.join(name))
             .ok()?;
         let layer = fmt::layer().with_writer(Mutex::new(file)).with_ansi(false);
-        Some(match format {
-            LogFormat::Text => layer.boxed(),
-            LogFormat::Json => layer.json().boxed(),
-        }
-        .with_filter(EnvFilter::try_from_env("SFEVENTS_LOG").unwrap_or_else(|_| EnvFilter::new("info"))))
+        Some(
+            match format {
+                LogFormat::Text => layer.boxed(),
+                LogFormat::Json => layer.json().boxed(),
+            }
+            .with_filter(
+                EnvFilter::try_from_env("SFEVENTS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+            ),
+        )
     });
     let _ = tracing_subscriber::registry()
         .with(stderr_layer.with_filter(stderr_filter))

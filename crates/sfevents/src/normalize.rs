@@ -12,7 +12,8 @@ pub fn dataset(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
             if prev_lower || (prev_upper && next_lower) {
@@ -133,10 +134,18 @@ impl ElfEncoder {
 
     /// The event's own time: TIMESTAMP_DERIVED, else TIMESTAMP, else the file's LogDate.
     fn timestamp(&self, rec: &csv::StringRecord) -> String {
-        if let Some(t) = self.ts_derived.and_then(|i| rec.get(i)).and_then(parse_sf_datetime) {
+        if let Some(t) = self
+            .ts_derived
+            .and_then(|i| rec.get(i))
+            .and_then(parse_sf_datetime)
+        {
             return iso(&t);
         }
-        if let Some(t) = self.ts.and_then(|i| rec.get(i)).and_then(parse_elf_timestamp) {
+        if let Some(t) = self
+            .ts
+            .and_then(|i| rec.get(i))
+            .and_then(parse_elf_timestamp)
+        {
             return iso(&t);
         }
         self.fallback_ts.clone()
@@ -147,7 +156,9 @@ impl ElfEncoder {
         out.extend_from_slice(b"{\"@timestamp\":");
         json_str(out, &self.timestamp(rec));
         out.extend_from_slice(b",\"id\":\"");
-        out.extend_from_slice(event_id(&[&self.org_id, &self.file_id, &row.to_string()]).as_bytes());
+        out.extend_from_slice(
+            event_id(&[&self.org_id, &self.file_id, &row.to_string()]).as_bytes(),
+        );
         out.push(b'"');
         out.extend_from_slice(&self.head);
         let _ = write!(out, ",\"row\":{row},\"fields\":{{");
@@ -180,13 +191,27 @@ mod tests {
     #[test]
     fn elf_timestamps_with_0_to_3_fraction_digits() {
         let t = |s| parse_elf_timestamp(s).map(|t| iso(&t));
-        assert_eq!(t("20231218054831.655").as_deref(), Some("2023-12-18T05:48:31.655Z"));
-        assert_eq!(t("20211019050707.13").as_deref(), Some("2021-10-19T05:07:07.130Z"));
-        assert_eq!(t("20211019050707.1").as_deref(), Some("2021-10-19T05:07:07.100Z"));
-        assert_eq!(t("20220803011210").as_deref(), Some("2022-08-03T01:12:10.000Z"));
+        assert_eq!(
+            t("20231218054831.655").as_deref(),
+            Some("2023-12-18T05:48:31.655Z")
+        );
+        assert_eq!(
+            t("20211019050707.13").as_deref(),
+            Some("2021-10-19T05:07:07.130Z")
+        );
+        assert_eq!(
+            t("20211019050707.1").as_deref(),
+            Some("2021-10-19T05:07:07.100Z")
+        );
+        assert_eq!(
+            t("20220803011210").as_deref(),
+            Some("2022-08-03T01:12:10.000Z")
+        );
         assert_eq!(t("2022080301121"), None);
         assert_eq!(
-            parse_sf_datetime("2023-12-19T21:04:35.000+0000").map(|t| iso(&t)).as_deref(),
+            parse_sf_datetime("2023-12-19T21:04:35.000+0000")
+                .map(|t| iso(&t))
+                .as_deref(),
             Some("2023-12-19T21:04:35.000Z")
         );
     }
@@ -214,7 +239,10 @@ mod tests {
         assert_eq!(v["fields"]["QUERY"], "a,\"b\"\nc");
         assert_eq!(v["row"], 7);
         assert_eq!(v["sequence"], 0);
-        assert_eq!(v["id"], event_id(&["00D000000000001AAA", "0AT000000000001AAA", "7"]));
+        assert_eq!(
+            v["id"],
+            event_id(&["00D000000000001AAA", "0AT000000000001AAA", "7"])
+        );
         assert_eq!(out.last(), Some(&b'\n'));
     }
 }

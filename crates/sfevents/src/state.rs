@@ -131,8 +131,10 @@ impl Store {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
@@ -144,7 +146,10 @@ impl Store {
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StateError> {
         let mut c = self.conn.lock().map_err(|_| StateError::Poisoned)?;
         Ok(f(&mut c)?)
     }
@@ -209,12 +214,21 @@ impl Store {
         })
     }
 
-    pub fn set_cursor(&self, org: &str, source: &str, key: &str, cur: &Cursor) -> Result<(), StateError> {
+    pub fn set_cursor(
+        &self,
+        org: &str,
+        source: &str,
+        key: &str,
+        cur: &Cursor,
+    ) -> Result<(), StateError> {
         self.with(|c| put_cursor(c, org, source, key, cur))
     }
 
     /// The ids of every delivered file of the org.
-    pub fn delivered_ids(&self, org: &str) -> Result<std::collections::HashSet<String>, StateError> {
+    pub fn delivered_ids(
+        &self,
+        org: &str,
+    ) -> Result<std::collections::HashSet<String>, StateError> {
         self.with(|c| {
             let mut st = c.prepare("SELECT file_id FROM files WHERE org = ?1")?;
             let ids = st
@@ -278,7 +292,13 @@ impl Store {
         })
     }
 
-    pub fn quarantine(&self, org: &str, file_id: &str, event_type: &str, error: &str) -> Result<(), StateError> {
+    pub fn quarantine(
+        &self,
+        org: &str,
+        file_id: &str,
+        event_type: &str,
+        error: &str,
+    ) -> Result<(), StateError> {
         self.with(|c| {
             let t = now();
             c.execute(
@@ -411,7 +431,13 @@ impl Store {
     }
 }
 
-fn put_cursor(c: &Connection, org: &str, source: &str, key: &str, cur: &Cursor) -> rusqlite::Result<()> {
+fn put_cursor(
+    c: &Connection,
+    org: &str,
+    source: &str,
+    key: &str,
+    cur: &Cursor,
+) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO cursors (org, source, key, position, last_id, extra, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(org, source, key) DO UPDATE SET position = excluded.position, last_id = excluded.last_id, extra = excluded.extra, updated_at = excluded.updated_at",
@@ -453,15 +479,21 @@ mod tests {
             last_id: "F1".into(),
             extra: Some("Daily".into()),
         };
-        s.commit_file("o", run, &entry("F1"), Some(("EventLogFile", "Login", &cur)))
-            .unwrap();
+        s.commit_file(
+            "o",
+            run,
+            &entry("F1"),
+            Some(("EventLogFile", "Login", &cur)),
+        )
+        .unwrap();
         assert!(s.quarantined("o").unwrap().is_empty());
         assert_eq!(s.cursor("o", "EventLogFile", "Login").unwrap(), Some(cur));
         assert!(s.delivered_ids("o").unwrap().contains("F1"));
         // Committing the same file again (a redone unit) replaces, never duplicates.
         s.commit_file("o", run, &entry("F1"), None).unwrap();
         assert_eq!(s.totals_by_type("o").unwrap()[0].files, 1);
-        s.finish_run(run, "ok", &RunTotals::default(), None).unwrap();
+        s.finish_run(run, "ok", &RunTotals::default(), None)
+            .unwrap();
         drop(s);
         let s = Store::open(&d.path().join("state.db")).unwrap();
         assert_eq!(s.runs("o", 5).unwrap()[0].status, "ok");

@@ -55,7 +55,12 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
             );
         }
         let mut types: Vec<String> = totals.iter().map(|t| t.event_type.clone()).collect();
-        types.extend(cursors.iter().filter(|c| c.0 == "EventLogFile").map(|c| c.1.clone()));
+        types.extend(
+            cursors
+                .iter()
+                .filter(|c| c.0 == "EventLogFile")
+                .map(|c| c.1.clone()),
+        );
         types.sort();
         types.dedup();
         for t in types {
@@ -65,7 +70,9 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 .filter(|c| !c.2.position.is_empty())
                 .map(|c| format!("{} {}", c.2.position, c.2.last_id))
                 .unwrap_or_else(|| "-".into());
-            let interval = cur.and_then(|c| c.2.extra.clone()).unwrap_or_else(|| "-".into());
+            let interval = cur
+                .and_then(|c| c.2.extra.clone())
+                .unwrap_or_else(|| "-".into());
             let (files, rows, bytes, newest) = tot
                 .map(|x| (x.files, x.rows, x.bytes, x.newest_log_date.clone()))
                 .unwrap_or((0, 0, 0, "-".into()));
@@ -77,14 +84,26 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
         }
         let q = store.quarantined(&org)?;
         if !q.is_empty() {
-            let _ = writeln!(s, "  quarantined files ({}), retried on every run:", q.len());
+            let _ = writeln!(
+                s,
+                "  quarantined files ({}), retried on every run:",
+                q.len()
+            );
             for f in q {
-                let _ = writeln!(s, "    {} {} ({} attempts): {}", f.file_id, f.event_type, f.attempts, f.last_error);
+                let _ = writeln!(
+                    s,
+                    "    {} {} ({} attempts): {}",
+                    f.file_id, f.event_type, f.attempts, f.last_error
+                );
             }
         }
         let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let _ = writeln!(s, "  API calls in the last 24 h: {}", store.api_calls_since(&org, &day_ago)?);
+        let _ = writeln!(
+            s,
+            "  API calls in the last 24 h: {}",
+            store.api_calls_since(&org, &day_ago)?
+        );
         let _ = writeln!(s, "  last runs:");
         for r in store.runs(&org, 5)? {
             let _ = writeln!(
@@ -97,7 +116,9 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 r.rows,
                 human_bytes(r.bytes),
                 r.api_calls,
-                r.api_usage.map(|u| format!(" (org usage {u})")).unwrap_or_default(),
+                r.api_usage
+                    .map(|u| format!(" (org usage {u})"))
+                    .unwrap_or_default(),
                 r.message.map(|m| format!(" — {m}")).unwrap_or_default()
             );
         }

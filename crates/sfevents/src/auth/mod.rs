@@ -103,7 +103,8 @@ impl TokenManager {
             }
         }
         let s = Arc::new(self.login().await?);
-        self.logins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.logins
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *self.current.write().await = Some(s.clone());
         Ok(s)
     }
@@ -121,7 +122,10 @@ impl TokenManager {
                 let assertion = jwt::assertion(client_id, username, &cfg.audience, key_pem)
                     .map_err(AuthError::Rejected)?;
                 vec![
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer".into()),
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+                    ),
                     ("assertion", assertion),
                 ]
             }
@@ -204,11 +208,13 @@ impl TokenManager {
         })?;
         // Salesforce's answer names the org's own host; it wins over the configured one.
         let instance = match (&t.instance_url, &cfg.instance_url) {
-            (Some(u), _) => Url::parse(u).map_err(|e| AuthError::Protocol(format!("instance_url '{u}': {e}")))?,
+            (Some(u), _) => Url::parse(u)
+                .map_err(|e| AuthError::Protocol(format!("instance_url '{u}': {e}")))?,
             (None, Some(u)) => u.clone(),
             (None, None) => cfg.login_url.clone(),
         };
-        check_http(&instance, "the instance URL Salesforce returned").map_err(AuthError::Rejected)?;
+        check_http(&instance, "the instance URL Salesforce returned")
+            .map_err(AuthError::Rejected)?;
         Ok(Session {
             access_token: Secret::new(t.access_token),
             instance_url: instance,
@@ -240,7 +246,8 @@ fn explain(error: &str, description: &str, cfg: &OrgConfig) -> String {
     } else if d.contains("expired access/refresh token") {
         "the refresh token was revoked or has expired: authorize again to get a new one".to_string()
     } else if error == "unsupported_grant_type" {
-        "the connected app does not allow this flow: enable it in the app's OAuth policies".to_string()
+        "the connected app does not allow this flow: enable it in the app's OAuth policies"
+            .to_string()
     } else if d.contains("not supported on this domain") {
         "client credentials must be sent to the org's My Domain: set --login-url https://<domain>.my.salesforce.com".to_string()
     } else {

@@ -35,7 +35,10 @@ async fn run_json(args: &[&str]) -> Result<Value, AuthError> {
         ))
     })?;
     if v.get("status").and_then(Value::as_i64).unwrap_or(0) != 0 {
-        let msg = v.get("message").and_then(Value::as_str).unwrap_or("unknown error");
+        let msg = v
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
         return Err(AuthError::Rejected(format!(
             "sf CLI: {msg}. Log in with `sf org login jwt` or `sf org login web --alias ALIAS` first"
         )));

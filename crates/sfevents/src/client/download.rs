@@ -33,10 +33,8 @@ impl SfClient {
             match self.download_once(path, dest, progress).await {
                 Ok(d) => match expected_len {
                     Some(n) if n != d.bytes => {
-                        let msg = format!(
-                            "downloaded {} bytes but LogFileLength says {n}",
-                            d.bytes
-                        );
+                        let msg =
+                            format!("downloaded {} bytes but LogFileLength says {n}", d.bytes);
                         if attempt >= self.retry.max_attempts {
                             return Err(ApiError::Transient(msg));
                         }

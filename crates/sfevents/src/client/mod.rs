@@ -133,28 +133,45 @@ pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
     for path in ca_file.map(Path::to_path_buf).into_iter().chain(env_ca) {
         let pem = std::fs::read(&path)
             .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            format!("CA file {} holds no PEM certificates: {e}", path.display())
-        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("CA file {} holds no PEM certificates: {e}", path.display()))?;
         if certs.is_empty() {
-            return Err(format!("CA file {} holds no PEM certificates", path.display()));
+            return Err(format!(
+                "CA file {} holds no PEM certificates",
+                path.display()
+            ));
         }
         for c in certs {
             b = b.add_root_certificate(c);
         }
     }
-    b.build().map_err(|e| format!("cannot set up HTTPS: {}", error_chain(&e)))
+    b.build()
+        .map_err(|e| format!("cannot set up HTTPS: {}", error_chain(&e)))
 }
 
 fn parse_limit_info(h: &str) -> Option<(u64, u64)> {
-    let part = h.split(';').find_map(|p| p.trim().strip_prefix("api-usage="))?;
+    let part = h
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("api-usage="))?;
     let (used, max) = part.split_once('/')?;
     Some((used.trim().parse().ok()?, max.trim().parse().ok()?))
 }
 
+fn is_daily_limit(status: StatusCode, message: &str) -> bool {
+    !message.contains("Concurrent")
+        && (status == StatusCode::FORBIDDEN || message.contains("TotalRequests"))
+}
+
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(|s| Duration::from_secs(s.min(300)))
+    let v = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    v.trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| Duration::from_secs(s.min(300)))
 }
 
 impl SfClient {
@@ -190,11 +207,7 @@ impl SfClient {
             }
             let wait = match req.send().await {
                 Err(e) => {
-                    let msg = format!(
-                        "cannot reach {}: {}",
-                        session.instance_url,
-                        error_chain(&e)
-                    );
+                    let msg = format!("cannot reach {}: {}", session.instance_url, error_chain(&e));
                     if attempt >= self.retry.max_attempts {
                         return Err(ApiError::Transient(format!(
                             "{msg} (after {attempt} attempts). Check the instance URL, network and proxy"
@@ -225,7 +238,10 @@ impl SfClient {
                         Ok(v) if !v.is_empty() => (v[0].error_code.clone(), v[0].message.clone()),
                         _ => (String::new(), body.chars().take(300).collect()),
                     };
-                    if code == "REQUEST_LIMIT_EXCEEDED" {
+                    // The same code covers the daily allowance (403, "TotalRequests Limit
+                    // exceeded.") and the concurrent-request limit, which passes: only the
+                    // daily one stops the run.
+                    if code == "REQUEST_LIMIT_EXCEEDED" && is_daily_limit(status, &message) {
                         return Err(ApiError::LimitExceeded(message));
                     }
                     if status == StatusCode::UNAUTHORIZED {
@@ -234,7 +250,10 @@ impl SfClient {
                             return Err(ApiError::Status {
                                 status: 401,
                                 code,
-                                message: format!("{message} (still refused after logging in again {} times)", reauths - 1),
+                                message: format!(
+                                    "{message} (still refused after logging in again {} times)",
+                                    reauths - 1
+                                ),
                             });
                         }
                         tracing::info!("session expired ({code}); logging in again");
@@ -242,7 +261,8 @@ impl SfClient {
                         attempt -= 1;
                         continue;
                     }
-                    let transient = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    let transient =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     if !transient {
                         return Err(ApiError::Status {
                             status: status.as_u16(),
@@ -278,21 +298,31 @@ impl SfClient {
             match resp.bytes().await {
                 Ok(b) => {
                     return serde_json::from_slice(&b).map_err(|e| {
-                        ApiError::Protocol(format!("unexpected answer to GET {}: {e}", strip_query(path)))
+                        ApiError::Protocol(format!(
+                            "unexpected answer to GET {}: {e}",
+                            strip_query(path)
+                        ))
                     })
                 }
                 Err(e) if attempt < self.retry.max_attempts => {
                     tracing::warn!(attempt, "answer cut short: {}; retrying", error_chain(&e));
                     tokio::time::sleep(delays.next().unwrap_or(self.retry.max_delay)).await;
                 }
-                Err(e) => return Err(ApiError::Transient(format!("answer cut short: {}", error_chain(&e)))),
+                Err(e) => {
+                    return Err(ApiError::Transient(format!(
+                        "answer cut short: {}",
+                        error_chain(&e)
+                    )))
+                }
             }
         }
     }
 
     /// `/limits`: DailyApiRequests (Max, Remaining). Old orgs send the numbers as strings.
     pub async fn daily_api_requests(&self) -> Result<(u64, u64), ApiError> {
-        let v: serde_json::Value = self.get_json(&format!("{}/limits", self.data_path()), &[]).await?;
+        let v: serde_json::Value = self
+            .get_json(&format!("{}/limits", self.data_path()), &[])
+            .await?;
         let d = &v["DailyApiRequests"];
         let num = |x: &serde_json::Value| x.as_u64().or_else(|| x.as_str()?.parse().ok());
         match (num(&d["Max"]), num(&d["Remaining"])) {
@@ -319,6 +349,22 @@ mod tests {
             Some((135, 5000))
         );
         assert_eq!(parse_limit_info("garbage"), None);
+    }
+
+    #[test]
+    fn only_the_daily_allowance_stops_a_run() {
+        assert!(is_daily_limit(
+            StatusCode::FORBIDDEN,
+            "TotalRequests Limit exceeded."
+        ));
+        assert!(!is_daily_limit(
+            StatusCode::FORBIDDEN,
+            "ConcurrentPerOrgLongTxn Limit exceeded."
+        ));
+        assert!(!is_daily_limit(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ConcurrentPerOrgLongTxn Limit exceeded."
+        ));
     }
 
     #[test]

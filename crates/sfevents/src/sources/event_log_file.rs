@@ -16,7 +16,8 @@ use crate::normalize::{dataset, parse_sf_datetime, ElfEncoder, ElfProvenance};
 use crate::state::{Cursor, Store};
 
 pub const SOURCE: &str = "EventLogFile";
-const FIELDS: &str = "Id, EventType, LogDate, Interval, Sequence, CreatedDate, LogFileLength, LogFile";
+const FIELDS: &str =
+    "Id, EventType, LogDate, Interval, Sequence, CreatedDate, LogFileLength, LogFile";
 
 /// One EventLogFile to collect.
 #[derive(Debug, Clone)]
@@ -40,9 +41,13 @@ fn str_field<'a>(r: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 
 impl ElfFile {
     fn from_record(r: &Map<String, Value>, api_path: &str) -> Result<ElfFile, ApiError> {
-        let bad = |what: &str| ApiError::Protocol(format!("EventLogFile record without a valid {what}: {r:?}"));
+        let bad = |what: &str| {
+            ApiError::Protocol(format!("EventLogFile record without a valid {what}: {r:?}"))
+        };
         let id = str_field(r, "Id").ok_or_else(|| bad("Id"))?.to_string();
-        let created_raw = str_field(r, "CreatedDate").ok_or_else(|| bad("CreatedDate"))?.to_string();
+        let created_raw = str_field(r, "CreatedDate")
+            .ok_or_else(|| bad("CreatedDate"))?
+            .to_string();
         let created = parse_sf_datetime(&created_raw).ok_or_else(|| bad("CreatedDate"))?;
         let log_date = str_field(r, "LogDate")
             .and_then(parse_sf_datetime)
@@ -56,11 +61,16 @@ impl ElfFile {
             .map(str::to_string)
             .unwrap_or_else(|| format!("{api_path}/sobjects/EventLogFile/{id}/LogFile"));
         Ok(ElfFile {
-            event_type: str_field(r, "EventType").ok_or_else(|| bad("EventType"))?.to_string(),
+            event_type: str_field(r, "EventType")
+                .ok_or_else(|| bad("EventType"))?
+                .to_string(),
             hourly: interval.eq_ignore_ascii_case("Hourly"),
             interval,
             sequence,
-            length: r.get("LogFileLength").and_then(Value::as_f64).map(|f| f as u64),
+            length: r
+                .get("LogFileLength")
+                .and_then(Value::as_f64)
+                .map(|f| f as u64),
             id,
             created_raw,
             created,
@@ -149,7 +159,8 @@ pub async fn plan(
     } else {
         format!(" WHERE {}", filters.join(" AND "))
     };
-    let soql = format!("SELECT {FIELDS} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC");
+    let soql =
+        format!("SELECT {FIELDS} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC");
     tracing::debug!(%soql, "listing EventLogFile");
     let api_path = client.data_path();
     let records = client.query_all(&soql).await?;
@@ -205,7 +216,10 @@ pub async fn plan(
     for f in &files {
         tracker.add(f, delivered.contains(&f.id));
     }
-    let mut units: Vec<ElfFile> = files.into_iter().filter(|f| !delivered.contains(&f.id)).collect();
+    let mut units: Vec<ElfFile> = files
+        .into_iter()
+        .filter(|f| !delivered.contains(&f.id))
+        .collect();
 
     // Quarantined files outside this listing are asked for by id and tried again.
     let listed_ids: HashSet<&str> = units.iter().map(|u| u.id.as_str()).collect();
@@ -219,14 +233,22 @@ pub async fn plan(
     let mut gone = Vec::new();
     for chunk in retry.chunks(200) {
         let ids: Vec<String> = chunk.iter().map(|i| quote(i)).collect();
-        let soql = format!("SELECT {FIELDS} FROM EventLogFile WHERE Id IN ({})", ids.join(", "));
+        let soql = format!(
+            "SELECT {FIELDS} FROM EventLogFile WHERE Id IN ({})",
+            ids.join(", ")
+        );
         let found = client.query_all(&soql).await?;
         let found: Vec<ElfFile> = found
             .iter()
             .map(|r| ElfFile::from_record(r, &api_path))
             .collect::<Result<_, _>>()?;
         let ids_found: HashSet<&str> = found.iter().map(|f| f.id.as_str()).collect();
-        gone.extend(chunk.iter().filter(|i| !ids_found.contains(i.as_str())).cloned());
+        gone.extend(
+            chunk
+                .iter()
+                .filter(|i| !ids_found.contains(i.as_str()))
+                .cloned(),
+        );
         units.extend(found);
     }
     Ok(Plan {
@@ -311,7 +333,12 @@ pub enum ProcessError {
 
 /// Parses the spooled CSV by header name into NDJSON, then moves both into the archive.
 /// Blocking: run it off the async threads.
-pub fn process(archive: &Archive, f: &ElfFile, org_id: &str, spool: &Path) -> Result<Processed, ProcessError> {
+pub fn process(
+    archive: &Archive,
+    f: &ElfFile,
+    org_id: &str,
+    spool: &Path,
+) -> Result<Processed, ProcessError> {
     let csv_err = |e: csv::Error| ProcessError::Csv {
         file: f.id.clone(),
         message: e.to_string(),
@@ -322,7 +349,12 @@ pub fn process(archive: &Archive, f: &ElfFile, org_id: &str, spool: &Path) -> Re
         .buffer_capacity(256 * 1024)
         .from_path(spool)
         .map_err(csv_err)?;
-    let header: Vec<String> = rdr.headers().map_err(csv_err)?.iter().map(str::to_string).collect();
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
     let prov = ElfProvenance {
         org_id: org_id.to_string(),
         event_type: f.event_type.clone(),

@@ -1,0 +1,291 @@
+//! sfsim: a local Salesforce REST simulator that a real client cannot tell from an org, for
+//! everything an event-monitoring collector uses: OAuth token grants, SOQL queries with
+//! `nextRecordsUrl` paging, streamed EventLogFile blobs, limits, and injected faults.
+//!
+//! Start it in-process with [`start`] or from the `sfsim` binary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+pub use sfgen::{Org, OrgSpec};
+
+/// Faults to inject; every field is off by default. Changeable while running through
+/// [`SimHandle::set_faults`] or `POST /__sim/faults` (JSON of this struct).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// An access token stops working after this many API calls made with it (401 INVALID_SESSION_ID).
+    pub session_max_calls: Option<u64>,
+    /// An access token stops working this many seconds after it was issued.
+    pub session_max_secs: Option<u64>,
+    /// Every Nth REST call answers 503 (SERVER_UNAVAILABLE); token and admin calls excluded.
+    pub error_5xx_every: Option<u64>,
+    /// Every Nth REST call answers 429 with `Retry-After: retry_after_secs`.
+    pub error_429_every: Option<u64>,
+    pub retry_after_secs: Option<u64>,
+    /// The first download of each LogFile is cut after this many body bytes (connection closed).
+    pub cut_download_after_bytes: Option<u64>,
+    /// Every answer is delayed this many milliseconds.
+    pub delay_ms: Option<u64>,
+}
+
+/// How to run the simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub org: OrgSpec,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub bind: String,
+    /// Serve HTTPS with a generated CA (written into `out_dir`).
+    pub tls: bool,
+    /// Where credentials, keys and the CA are written. `None`: a temporary folder kept for the
+    /// handle's life.
+    pub out_dir: Option<PathBuf>,
+    /// Newest API version served (e.g. "64.0").
+    pub api_version: String,
+    /// Query page size when the client sends no `Sforce-Query-Options: batchSize`.
+    pub default_batch_size: usize,
+    /// DailyApiRequests Max; past it, 403 REQUEST_LIMIT_EXCEEDED.
+    pub daily_api_limit: u64,
+    /// EventLogFile retention in days (30 with Event Monitoring, 1 in Developer Edition).
+    pub retention_days: u32,
+    /// Accept a JWT `exp` at most this far in the future; `None`: any future `exp` (real orgs
+    /// accept the `sf` CLI's millisecond `exp`).
+    pub jwt_max_exp_secs: Option<u64>,
+    /// Content-Type of LogFile bodies.
+    pub log_file_content_type: String,
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            org: OrgSpec {
+                seed: 1,
+                days: 3,
+                anchor: chrono::Utc::now(),
+                event_types: Vec::new(),
+                hourly: true,
+                rows_per_hour: (1, 20),
+                late_files: true,
+                big_file_bytes: None,
+            },
+            port: 0,
+            bind: "127.0.0.1".into(),
+            tls: false,
+            out_dir: None,
+            api_version: "64.0".into(),
+            default_batch_size: 2000,
+            daily_api_limit: 100_000,
+            retention_days: 30,
+            jwt_max_exp_secs: None,
+            log_file_content_type: "application/octetstream".into(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// The credentials set written for a client: everything sfevents needs to log in.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Credentials {
+    /// Where the token endpoint lives (the simulator's base URL; also the JWT audience).
+    pub login_url: String,
+    pub instance_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub username: String,
+    pub password: String,
+    pub security_token: String,
+    /// PEM private key (PKCS#8) and its X.509 certificate, as uploaded to a connected app.
+    pub private_key_file: PathBuf,
+    pub certificate_file: PathBuf,
+    /// The CA that signed the HTTPS certificate, when serving TLS.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    pub url: String,
+    pub credentials: Credentials,
+    pub org: Arc<Org>,
+    /// The folder holding `credentials.json`, `sfevents.toml`, the keys and the CA.
+    pub out_dir: PathBuf,
+    inner: Arc<server::Shared>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _tmp: Option<TempDirGuard>,
+}
+
+mod clock;
+mod credentials;
+pub mod server;
+mod tls;
+
+/// Removes a temporary folder when dropped.
+pub struct TempDirGuard(pub PathBuf);
+impl Drop for TempDirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Generates the org, writes the credentials set and starts serving.
+pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+
+    let spec = config.org.clone();
+    let org = Arc::new(
+        tokio::task::spawn_blocking(move || Org::generate(spec))
+            .await
+            .context("generating the org")?,
+    );
+    let username = org
+        .users
+        .first()
+        .map(|u| u.username.clone())
+        .context("the generated org has no user")?;
+
+    let (out_dir, tmp) = match &config.out_dir {
+        Some(d) => (d.clone(), None),
+        None => {
+            let d = std::env::temp_dir().join(format!("sfsim-{}", uuid::Uuid::new_v4()));
+            (d.clone(), Some(TempDirGuard(d)))
+        }
+    };
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let out_dir = std::fs::canonicalize(&out_dir)
+        .with_context(|| format!("resolving {}", out_dir.display()))?;
+
+    let listener = std::net::TcpListener::bind((config.bind.as_str(), config.port))
+        .with_context(|| format!("binding {}:{}", config.bind, config.port))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let url = if config.tls {
+        format!("https://localhost:{}", addr.port())
+    } else {
+        let ip = if addr.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.ip()
+        };
+        format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+    };
+
+    let server_tls = if config.tls {
+        Some(tls::generate(&out_dir.join("ca.crt"))?)
+    } else {
+        None
+    };
+    let ca_file = config.tls.then(|| out_dir.join("ca.crt"));
+    let generated = credentials::generate(&out_dir, &url, &username, ca_file)?;
+    let credentials = generated.credentials.clone();
+
+    let shared = Arc::new(server::Shared::new(server::SharedInit {
+        org: org.clone(),
+        url: url.clone(),
+        config,
+        credentials: generated.credentials,
+        public_key_pem: generated.public_key_pem,
+    })?);
+    let app = server::router(shared.clone());
+
+    let handle = axum_server::Handle::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    {
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            // A dropped sender stops the server too.
+            let _ = rx.await;
+            handle.graceful_shutdown(Some(Duration::from_secs(1)));
+        });
+    }
+    let service = app.into_make_service();
+    match server_tls {
+        Some(t) => {
+            let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem(
+                t.cert_chain_pem.into_bytes(),
+                t.key_pem.into_bytes(),
+            )
+            .await
+            .context("configuring TLS")?;
+            let server =
+                axum_server::from_tcp_rustls(listener, rustls_config)?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            });
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            });
+        }
+    }
+    tracing::info!(%url, out_dir = %out_dir.display(), "sfsim serving");
+
+    Ok(SimHandle {
+        url,
+        credentials,
+        org,
+        out_dir,
+        inner: shared,
+        shutdown: Some(tx),
+        _tmp: tmp,
+    })
+}
+
+impl SimHandle {
+    /// Replaces the injected faults (the every-Nth counters and cut-download memory restart).
+    pub fn set_faults(&self, faults: Faults) {
+        self.inner.set_faults(faults);
+    }
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.inner.faults()
+    }
+    /// Moves the simulator's clock forward: files created in the future become visible.
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.clock.advance(by);
+    }
+    /// The simulator's current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.now()
+    }
+    /// API calls counted against DailyApiRequests so far.
+    pub fn api_calls(&self) -> u64 {
+        self.inner.api_calls()
+    }
+    /// Starts a new API day: the DailyApiRequests count goes back to zero.
+    pub fn reset_api_calls(&self) {
+        self.inner.reset_api_calls();
+    }
+    /// Changes DailyApiRequests Max.
+    pub fn set_daily_api_limit(&self, limit: u64) {
+        self.inner.set_daily_api_limit(limit);
+    }
+    /// Whether a file may be queried and downloaded at the simulator's current time.
+    pub fn is_visible(&self, file_id: &str) -> bool {
+        self.inner.visible_file(file_id).is_some()
+    }
+    /// The files a query can see now, ordered by (CreatedDate, Id).
+    pub fn visible_files(&self) -> Vec<&sfgen::LogFileMeta> {
+        let now = self.now();
+        self.org
+            .files
+            .iter()
+            .filter(|f| self.inner.visibility(f, now) == server::Visibility::Visible)
+            .collect()
+    }
+    /// Stops serving.
+    pub fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `sfsim serve`: runs the Salesforce simulator until Ctrl-C.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sfsim::{Faults, OrgSpec, SimConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "sfsim",
+    version,
+    about = "A local Salesforce REST simulator for event-monitoring collectors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an org and serve it until Ctrl-C.
+    Serve(Serve),
+}
+
+#[derive(clap::Args)]
+struct Serve {
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Seed of the generated org: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Whole days of history before today.
+    #[arg(long, default_value_t = 3)]
+    days: u32,
+    /// Serve HTTPS with a generated CA (written to <out>/ca.crt).
+    #[arg(long)]
+    tls: bool,
+    /// Where the credentials set, keys and sfevents.toml are written.
+    #[arg(long, default_value = "./sfsim-out")]
+    out: PathBuf,
+    /// EventLogFile types to generate (repeatable); default: a realistic set.
+    #[arg(long = "event-type", value_name = "TYPE")]
+    event_types: Vec<String>,
+    /// Publish only daily files.
+    #[arg(long)]
+    no_hourly: bool,
+    /// Do not publish late hourly files.
+    #[arg(long)]
+    no_late_files: bool,
+    /// Rows per hour and event type, as MIN-MAX.
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range, default_value = "1-20")]
+    rows_per_hour: (u32, u32),
+    /// Make one daily file at least this many bytes.
+    #[arg(long, value_name = "N")]
+    big_file_bytes: Option<u64>,
+    /// Query page size when the client asks for none.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    page_size: usize,
+    /// DailyApiRequests Max.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    daily_api_limit: u64,
+    /// EventLogFile retention in days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    retention_days: u32,
+    /// Newest API version served.
+    #[arg(long, default_value = "64.0")]
+    api_version: String,
+    /// Reject JWT assertions whose exp is more than this many seconds ahead.
+    #[arg(long, value_name = "SECS")]
+    jwt_max_exp_secs: Option<u64>,
+    /// Content-Type of LogFile bodies.
+    #[arg(long, default_value = "application/octetstream")]
+    log_file_content_type: String,
+    /// A token dies after this many REST calls.
+    #[arg(long, value_name = "N")]
+    session_max_calls: Option<u64>,
+    /// A token dies this many seconds after it was issued.
+    #[arg(long, value_name = "N")]
+    session_max_secs: Option<u64>,
+    /// Every Nth REST call answers 503.
+    #[arg(long, value_name = "N")]
+    error_5xx_every: Option<u64>,
+    /// Every Nth REST call answers 429.
+    #[arg(long, value_name = "N")]
+    error_429_every: Option<u64>,
+    /// Retry-After of the 429 answers.
+    #[arg(long, value_name = "SECS")]
+    retry_after_secs: Option<u64>,
+    /// The first download of each file is cut after this many bytes.
+    #[arg(long, value_name = "N")]
+    cut_download_after_bytes: Option<u64>,
+    /// Delay every answer this many milliseconds.
+    #[arg(long, value_name = "MS")]
+    delay_ms: Option<u64>,
+}
+
+fn parse_range(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("expected MIN-MAX, got {s:?}"))?;
+    let a: u32 = a.trim().parse().map_err(|e| format!("bad minimum: {e}"))?;
+    let b: u32 = b.trim().parse().map_err(|e| format!("bad maximum: {e}"))?;
+    if a > b {
+        return Err(format!("minimum {a} is above maximum {b}"));
+    }
+    Ok((a, b))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(a) => serve(a).await,
+    }
+}
+
+async fn serve(a: Serve) -> anyhow::Result<()> {
+    let config = SimConfig {
+        org: OrgSpec {
+            seed: a.seed,
+            days: a.days,
+            anchor: chrono::Utc::now(),
+            event_types: a.event_types,
+            hourly: !a.no_hourly,
+            rows_per_hour: a.rows_per_hour,
+            late_files: !a.no_late_files,
+            big_file_bytes: a.big_file_bytes,
+        },
+        port: a.port,
+        bind: a.bind,
+        tls: a.tls,
+        out_dir: Some(a.out),
+        api_version: a.api_version,
+        default_batch_size: a.page_size,
+        daily_api_limit: a.daily_api_limit,
+        retention_days: a.retention_days,
+        jwt_max_exp_secs: a.jwt_max_exp_secs,
+        log_file_content_type: a.log_file_content_type,
+        faults: Faults {
+            session_max_calls: a.session_max_calls,
+            session_max_secs: a.session_max_secs,
+            error_5xx_every: a.error_5xx_every,
+            error_429_every: a.error_429_every,
+            retry_after_secs: a.retry_after_secs,
+            cut_download_after_bytes: a.cut_download_after_bytes,
+            delay_ms: a.delay_ms,
+        },
+    };
+    let sim = sfsim::start(config).await.context("starting sfsim")?;
+    let files = sim.visible_files().len();
+    println!(
+        "sfsim serving {} (org {}, {} files visible of {})",
+        sim.url,
+        sim.org.org_id,
+        files,
+        sim.org.files.len()
+    );
+    println!(
+        "credentials: {}",
+        sim.out_dir.join("credentials.json").display()
+    );
+    println!("username: {}", sim.credentials.username);
+    if let Some(ca) = &sim.credentials.ca_file {
+        println!("CA certificate: {}", ca.display());
+    }
+    println!("admin API: {}/__sim/state", sim.url);
+    println!(
+        "collect with: sfevents collect --config {} --output-dir ./sfevents-out",
+        sim.out_dir.join("sfevents.toml").display()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("stopping");
+    sim.shutdown();
+    Ok(())
+}
