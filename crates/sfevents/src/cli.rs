@@ -110,7 +110,7 @@ async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool)
     let mut code = exit::OK;
     for org in &orgs {
         let report = collect_org(org, &Options { progress }).await;
-        if !quiet {
+        if !quiet && report.org_id.is_some() {
             print_report(&report);
         }
         code = code.max(report_code(&report));

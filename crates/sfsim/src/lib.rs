@@ -30,6 +30,8 @@ pub struct Faults {
     pub cut_download_after_bytes: Option<u64>,
     /// Every answer is delayed this many milliseconds.
     pub delay_ms: Option<u64>,
+    /// Downloads of these EventLogFile ids always answer 500 (a file that keeps failing).
+    pub broken_files: Vec<String>,
 }
 
 /// How to run the simulator.

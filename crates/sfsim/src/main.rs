@@ -97,6 +97,9 @@ struct Serve {
     /// Delay every answer this many milliseconds.
     #[arg(long, value_name = "MS")]
     delay_ms: Option<u64>,
+    /// Downloads of this EventLogFile id always fail with 500 (repeatable).
+    #[arg(long)]
+    broken_file: Vec<String>,
 }
 
 fn parse_range(s: &str) -> Result<(u32, u32), String> {
@@ -156,6 +159,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             retry_after_secs: a.retry_after_secs,
             cut_download_after_bytes: a.cut_download_after_bytes,
             delay_ms: a.delay_ms,
+            broken_files: a.broken_file,
         },
     };
     let sim = sfsim::start(config).await.context("starting sfsim")?;

@@ -57,6 +57,13 @@ pub async fn download(
         .ok_or_else(ApiError::not_found)?
         .id
         .clone();
+    if s.faults().broken_files.contains(&id) {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-123456789)",
+        ));
+    }
     let gzip = wants_gzip(&headers);
     let cut = s
         .faults()

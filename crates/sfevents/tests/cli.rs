@@ -1,0 +1,392 @@
+//! Black-box CLI tests: errors with exit codes and fixes, every auth method, TLS, quarantine,
+//! several orgs, status and the demo.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use sfsim::Faults;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file under `dir`, as bytes, for secret scans.
+fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_secret(dir: &Path, out: &std::process::Output, secrets: &[&str]) {
+    for s in secrets {
+        assert!(s.len() >= 6);
+        for (name, bytes) in all_bytes(dir) {
+            assert!(
+                !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                "a secret appears in {name}"
+            );
+        }
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(s));
+        assert!(!stderr(out).contains(s));
+    }
+}
+
+async fn token_via_password(sim: &sfsim::SimHandle) -> serde_json::Value {
+    let c = &sim.credentials;
+    reqwest::Client::new()
+        .post(format!("{}/services/oauth2/token", sim.url))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", c.client_id.as_str()),
+            ("client_secret", c.client_secret.as_str()),
+            ("username", c.username.as_str()),
+            ("password", &format!("{}{}", c.password, c.security_token)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
+    let sim = start(small_config(21)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // A config file that is not TOML.
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "[[org]\nname = ").unwrap();
+    let o = run(&["collect".into(), "--config".into(), bad.display().to_string()]).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("bad.toml") && stderr(&o).contains("not valid"), "{}", stderr(&o));
+
+    // A misspelt key.
+    std::fs::write(&bad, "output_dir = \"x\"\n[[org]]\nname = \"a\"\ninstanse_url = \"https://a.my.salesforce.com\"\n").unwrap();
+    let o = run(&["collect".into(), "--config".into(), bad.display().to_string()]).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("instanse_url"), "{}", stderr(&o));
+
+    // A missing key file.
+    let mut args = vec!["collect".to_string()];
+    args.extend(auth_args(&sim, &d.join("out")));
+    let key_pos = args.iter().position(|a| a == "--jwt-key-file").unwrap() + 1;
+    args[key_pos] = d.join("nope.key").display().to_string();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("nope.key") && stderr(&o).contains("Check the path"), "{}", stderr(&o));
+
+    // A key file that cannot be read (a folder) and one that is not a key.
+    args[key_pos] = d.display().to_string();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("cannot read the JWT private key file"), "{}", stderr(&o));
+    let not_key = d.join("cert.pem");
+    std::fs::copy(&sim.credentials.certificate_file, &not_key).unwrap();
+    args[key_pos] = not_key.display().to_string();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("not a PEM private key"), "{}", stderr(&o));
+
+    // A wrong client id.
+    args[key_pos] = sim.credentials.private_key_file.display().to_string();
+    let cid = args.iter().position(|a| a == "--client-id").unwrap() + 1;
+    args[cid] = "3MVG9notTheRightConsumerKey".into();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    let e = stderr(&o);
+    assert!(e.contains("invalid_client_id") && e.contains("Consumer Key"), "{e}");
+    assert!(e.lines().count() <= 3, "errors are short: {e}");
+
+    // An unreachable instance.
+    args[cid] = sim.credentials.client_id.clone();
+    let url = args.iter().position(|a| a == "--instance-url").unwrap() + 1;
+    args[url] = "http://127.0.0.1:9".into();
+    let o = run(&args).await;
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("cannot reach http://127.0.0.1:9"), "{}", stderr(&o));
+
+    // http:// to a host that is not loopback.
+    args[url] = "http://acme.my.salesforce.com".into();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("plain http://") && stderr(&o).contains("use https://"), "{}", stderr(&o));
+
+    // No auth at all.
+    let o = run(&["collect".into(), "--output-dir".into(), d.display().to_string()]).await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("--jwt-key-file"), "{}", stderr(&o));
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect() {
+    let sim = start(small_config(22)).await;
+    let c = sim.credentials.clone();
+    let base = |dir: &Path, method: &str| {
+        vec![
+            "collect".to_string(),
+            "--quiet".into(),
+            "--auth".into(),
+            method.into(),
+            "--client-id".into(),
+            c.client_id.clone(),
+            "--username".into(),
+            c.username.clone(),
+            "--instance-url".into(),
+            sim.url.clone(),
+            "--output-dir".into(),
+            dir.display().to_string(),
+            "--event-type".into(),
+            "Login".into(),
+        ]
+    };
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "Login")
+        .collect();
+
+    // Username-password, secrets from the environment.
+    let dir = tempfile::tempdir().unwrap();
+    let o = tokio::process::Command::new(BIN)
+        .args(base(dir.path(), "password"))
+        .env("SFEVENTS_CLIENT_SECRET", &c.client_secret)
+        .env("SFEVENTS_PASSWORD", &c.password)
+        .env("SFEVENTS_SECURITY_TOKEN", &c.security_token)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    check_archive(&sim, dir.path(), &expected);
+    assert_no_secret(dir.path(), &o, &[&c.password, &c.client_secret, &c.security_token]);
+
+    // Client credentials, the secret from a file.
+    let dir = tempfile::tempdir().unwrap();
+    let secret_file = dir.path().join("secret.txt");
+    std::fs::write(&secret_file, format!("{}\n", c.client_secret)).unwrap();
+    let out = dir.path().join("archive");
+    let mut args = base(&out, "client-credentials");
+    args.extend(["--client-secret-file".into(), secret_file.display().to_string()]);
+    let o = run(&args).await;
+    assert_exit(&o, 0);
+    check_archive(&sim, &out, &expected);
+    assert_no_secret(&out, &o, &[&c.client_secret]);
+
+    // Refresh token.
+    let token = token_via_password(&sim).await;
+    let refresh = token["refresh_token"].as_str().expect("refresh token").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let o = tokio::process::Command::new(BIN)
+        .args(base(dir.path(), "refresh-token"))
+        .env("SFEVENTS_REFRESH_TOKEN", &refresh)
+        .env("SFEVENTS_CLIENT_SECRET", &c.client_secret)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    check_archive(&sim, dir.path(), &expected);
+    assert_no_secret(dir.path(), &o, &[&refresh, &c.client_secret]);
+
+    // An sf CLI login: a stand-in `sf` that answers like a current CLI (token redacted in
+    // `org display`, shown by `org auth show-access-token`).
+    let access = token_via_password(&sim).await["access_token"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sf = dir.path().join("sf");
+    std::fs::write(
+        &sf,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *show-access-token*) echo '{{\"status\":0,\"result\":{{\"accessToken\":\"{access}\"}}}}' ;;\n  *display*) echo '{{\"status\":0,\"result\":{{\"accessToken\":\"[REDACTED] Use sf org auth show-access-token to view\",\"instanceUrl\":\"{}\",\"id\":\"{}/id/{}/005000000000001AAA\"}}}}' ;;\n  *) exit 1 ;;\nesac\n",
+            sim.url, sim.url, sim.org.org_id
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&sf).unwrap().permissions(), 0o755);
+    std::fs::set_permissions(&sf, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = dir.path().join("archive");
+    let o = tokio::process::Command::new(BIN)
+        .args([
+            "collect",
+            "--quiet",
+            "--org-alias",
+            "my-org",
+            "--output-dir",
+            &out.display().to_string(),
+            "--event-type",
+            "Login",
+        ])
+        .env("SFEVENTS_SF_BIN", &sf)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    check_archive(&sim, &out, &expected);
+    assert_no_secret(&out, &o, &[&access]);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_private_ca() {
+    let mut cfg = small_config(23);
+    cfg.tls = true;
+    let sim = start(cfg).await;
+    assert!(sim.url.starts_with("https://"));
+    let ca = sim.credentials.ca_file.clone().expect("CA file");
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "Logout")
+        .collect();
+
+    // Untrusted: a clear error that points at --ca-file.
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect(&sim, dir.path(), &["--event-type", "Logout"]).await;
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("--ca-file"), "{}", stderr(&o));
+
+    let o = collect(&sim, dir.path(), &["--event-type", "Logout", "--ca-file", &ca.display().to_string()]).await;
+    assert_exit(&o, 0);
+    check_archive(&sim, dir.path(), &expected);
+
+    // SSL_CERT_FILE is honoured too.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["collect".to_string(), "--quiet".into(), "--event-type".into(), "Logout".into()];
+    args.extend(auth_args(&sim, dir.path()));
+    let o = tokio::process::Command::new(BIN)
+        .args(&args)
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    check_archive(&sim, dir.path(), &expected);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_keeps_failing_is_quarantined_and_the_rest_goes_on() {
+    let mut cfg = small_config(24);
+    cfg.org.rows_per_hour = (1, 4);
+    let sim = start(cfg).await;
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "ApexCallout")
+        .collect();
+    let broken = expected[expected.len() / 2].id.clone();
+    sim.set_faults(Faults {
+        broken_files: vec![broken.clone()],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect(&sim, dir.path(), &["--event-type", "ApexCallout", "--max-attempts", "2"]).await;
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains(&broken) && stderr(&o).contains("quarantined"), "{}", stderr(&o));
+    let others: Vec<_> = expected.iter().filter(|f| f.id != broken).cloned().collect();
+    check_archive(&sim, dir.path(), &others);
+    let st = run(&["status".into(), "--output-dir".into(), dir.path().display().to_string()]).await;
+    assert!(String::from_utf8_lossy(&st.stdout).contains(&broken));
+
+    // Once Salesforce serves it again, the next run takes it.
+    sim.set_faults(Faults::default());
+    let o = collect(&sim, dir.path(), &["--event-type", "ApexCallout"]).await;
+    assert_exit(&o, 0);
+    check_archive(&sim, dir.path(), &expected);
+    let st = run(&["status".into(), "--output-dir".into(), dir.path().display().to_string()]).await;
+    assert!(!String::from_utf8_lossy(&st.stdout).contains("quarantined"));
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_with_two_orgs_keeps_each_apart() {
+    let a = start(small_config(25)).await;
+    let b = start(small_config(26)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let org = |name: &str, s: &sfsim::SimHandle| {
+        format!(
+            "[[org]]\nname = \"{name}\"\ninstance_url = \"{}\"\n[org.auth]\nmethod = \"jwt\"\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [\"URI\"]\n",
+            s.url,
+            s.credentials.client_id,
+            s.credentials.username,
+            s.credentials.private_key_file.display()
+        )
+    };
+    let cfg = dir.path().join("sfevents.toml");
+    std::fs::write(&cfg, format!("output_dir = \"archive\"\n{}{}", org("prod", &a), org("sandbox", &b))).unwrap();
+    let o = run(&["collect".into(), "--config".into(), cfg.display().to_string()]).await;
+    assert_exit(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("org 'prod'") && out.contains("org 'sandbox'"), "{out}");
+    for (name, sim) in [("prod", &a), ("sandbox", &b)] {
+        let expected: Vec<_> = expected_files(sim, "auto")
+            .into_iter()
+            .filter(|f| f.event_type == "URI")
+            .collect();
+        check_archive(sim, &dir.path().join("archive").join(name), &expected);
+    }
+    // --org picks one.
+    let o = run(&["collect".into(), "--config".into(), cfg.display().to_string(), "--org".into(), "nope".into()]).await;
+    assert_exit(&o, 2);
+    let st = run(&["status".into(), "--config".into(), cfg.display().to_string()]).await;
+    assert_exit(&st, 0);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(text.contains("org prod") && text.contains("org sandbox"), "{text}");
+    a.shutdown();
+    b.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_sfsim_writes_works_as_is_and_json_logs() {
+    let sim = start(small_config(27)).await;
+    let cfg = sim.out_dir.join("sfevents.toml");
+    assert!(cfg.is_file());
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        cfg.display().to_string(),
+        "--output-dir".into(),
+        dir.path().display().to_string(),
+        "--event-type".into(),
+        "ApexExecution".into(),
+        "--log-format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_exit(&o, 0);
+    let err = stderr(&o);
+    let first = err.lines().next().expect("log lines on stderr");
+    let v: serde_json::Value = serde_json::from_str(first).expect("JSON log line");
+    assert!(v["level"].is_string());
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "ApexExecution")
+        .collect();
+    check_archive(&sim, dir.path(), &expected);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_collects_a_simulated_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let o = run(&["demo".into(), "--dir".into(), demo.display().to_string(), "--days".into(), "1".into()]).await;
+    assert_exit(&o, 0);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("files") && out.contains("rows"), "{out}");
+    let rows = rows_by_type(&demo);
+    assert!(rows.len() >= 10, "{rows:?}");
+    assert!(demo.join("state.db").is_file());
+    assert!(std::fs::read_dir(demo.join("output")).unwrap().count() > 10);
+}
