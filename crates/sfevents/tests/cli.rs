@@ -71,13 +71,27 @@ async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
     // A config file that is not TOML.
     let bad = d.join("bad.toml");
     std::fs::write(&bad, "[[org]\nname = ").unwrap();
-    let o = run(&["collect".into(), "--config".into(), bad.display().to_string()]).await;
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        bad.display().to_string(),
+    ])
+    .await;
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("bad.toml") && stderr(&o).contains("not valid"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bad.toml") && stderr(&o).contains("not valid"),
+        "{}",
+        stderr(&o)
+    );
 
     // A misspelt key.
     std::fs::write(&bad, "output_dir = \"x\"\n[[org]]\nname = \"a\"\ninstanse_url = \"https://a.my.salesforce.com\"\n").unwrap();
-    let o = run(&["collect".into(), "--config".into(), bad.display().to_string()]).await;
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        bad.display().to_string(),
+    ])
+    .await;
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("instanse_url"), "{}", stderr(&o));
 
@@ -88,19 +102,31 @@ async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
     args[key_pos] = d.join("nope.key").display().to_string();
     let o = run(&args).await;
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("nope.key") && stderr(&o).contains("Check the path"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nope.key") && stderr(&o).contains("Check the path"),
+        "{}",
+        stderr(&o)
+    );
 
     // A key file that cannot be read (a folder) and one that is not a key.
     args[key_pos] = d.display().to_string();
     let o = run(&args).await;
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("cannot read the JWT private key file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read the JWT private key file"),
+        "{}",
+        stderr(&o)
+    );
     let not_key = d.join("cert.pem");
     std::fs::copy(&sim.credentials.certificate_file, &not_key).unwrap();
     args[key_pos] = not_key.display().to_string();
     let o = run(&args).await;
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("not a PEM private key"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a PEM private key"),
+        "{}",
+        stderr(&o)
+    );
 
     // A wrong client id.
     args[key_pos] = sim.credentials.private_key_file.display().to_string();
@@ -109,7 +135,10 @@ async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
     let o = run(&args).await;
     assert_exit(&o, 2);
     let e = stderr(&o);
-    assert!(e.contains("invalid_client_id") && e.contains("Consumer Key"), "{e}");
+    assert!(
+        e.contains("invalid_client_id") && e.contains("Consumer Key"),
+        "{e}"
+    );
     assert!(e.lines().count() <= 3, "errors are short: {e}");
 
     // An unreachable instance.
@@ -118,16 +147,29 @@ async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
     args[url] = "http://127.0.0.1:9".into();
     let o = run(&args).await;
     assert_exit(&o, 1);
-    assert!(stderr(&o).contains("cannot reach http://127.0.0.1:9"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot reach http://127.0.0.1:9"),
+        "{}",
+        stderr(&o)
+    );
 
     // http:// to a host that is not loopback.
     args[url] = "http://acme.my.salesforce.com".into();
     let o = run(&args).await;
     assert_exit(&o, 2);
-    assert!(stderr(&o).contains("plain http://") && stderr(&o).contains("use https://"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("plain http://") && stderr(&o).contains("use https://"),
+        "{}",
+        stderr(&o)
+    );
 
     // No auth at all.
-    let o = run(&["collect".into(), "--output-dir".into(), d.display().to_string()]).await;
+    let o = run(&[
+        "collect".into(),
+        "--output-dir".into(),
+        d.display().to_string(),
+    ])
+    .await;
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("--jwt-key-file"), "{}", stderr(&o));
     sim.shutdown();
@@ -172,7 +214,11 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
         .unwrap();
     assert_exit(&o, 0);
     check_archive(&sim, dir.path(), &expected);
-    assert_no_secret(dir.path(), &o, &[&c.password, &c.client_secret, &c.security_token]);
+    assert_no_secret(
+        dir.path(),
+        &o,
+        &[&c.password, &c.client_secret, &c.security_token],
+    );
 
     // Client credentials, the secret from a file.
     let dir = tempfile::tempdir().unwrap();
@@ -180,7 +226,10 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
     std::fs::write(&secret_file, format!("{}\n", c.client_secret)).unwrap();
     let out = dir.path().join("archive");
     let mut args = base(&out, "client-credentials");
-    args.extend(["--client-secret-file".into(), secret_file.display().to_string()]);
+    args.extend([
+        "--client-secret-file".into(),
+        secret_file.display().to_string(),
+    ]);
     let o = run(&args).await;
     assert_exit(&o, 0);
     check_archive(&sim, &out, &expected);
@@ -188,7 +237,10 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
 
     // Refresh token.
     let token = token_via_password(&sim).await;
-    let refresh = token["refresh_token"].as_str().expect("refresh token").to_string();
+    let refresh = token["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let o = tokio::process::Command::new(BIN)
         .args(base(dir.path(), "refresh-token"))
@@ -203,7 +255,10 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
 
     // An sf CLI login: a stand-in `sf` that answers like a current CLI (token redacted in
     // `org display`, shown by `org auth show-access-token`).
-    let access = token_via_password(&sim).await["access_token"].as_str().unwrap().to_string();
+    let access = token_via_password(&sim).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let sf = dir.path().join("sf");
     std::fs::write(
@@ -214,7 +269,10 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
         ),
     )
     .unwrap();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&sf).unwrap().permissions(), 0o755);
+    std::os::unix::fs::PermissionsExt::set_mode(
+        &mut std::fs::metadata(&sf).unwrap().permissions(),
+        0o755,
+    );
     std::fs::set_permissions(&sf, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let out = dir.path().join("archive");
     let o = tokio::process::Command::new(BIN)
@@ -256,13 +314,28 @@ async fn https_with_a_private_ca() {
     assert_exit(&o, 1);
     assert!(stderr(&o).contains("--ca-file"), "{}", stderr(&o));
 
-    let o = collect(&sim, dir.path(), &["--event-type", "Logout", "--ca-file", &ca.display().to_string()]).await;
+    let o = collect(
+        &sim,
+        dir.path(),
+        &[
+            "--event-type",
+            "Logout",
+            "--ca-file",
+            &ca.display().to_string(),
+        ],
+    )
+    .await;
     assert_exit(&o, 0);
     check_archive(&sim, dir.path(), &expected);
 
     // SSL_CERT_FILE is honoured too.
     let dir = tempfile::tempdir().unwrap();
-    let mut args = vec!["collect".to_string(), "--quiet".into(), "--event-type".into(), "Logout".into()];
+    let mut args = vec![
+        "collect".to_string(),
+        "--quiet".into(),
+        "--event-type".into(),
+        "Logout".into(),
+    ];
     args.extend(auth_args(&sim, dir.path()));
     let o = tokio::process::Command::new(BIN)
         .args(&args)
@@ -290,12 +363,30 @@ async fn a_file_that_keeps_failing_is_quarantined_and_the_rest_goes_on() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let o = collect(&sim, dir.path(), &["--event-type", "ApexCallout", "--max-attempts", "2"]).await;
+    let o = collect(
+        &sim,
+        dir.path(),
+        &["--event-type", "ApexCallout", "--max-attempts", "2"],
+    )
+    .await;
     assert_exit(&o, 1);
-    assert!(stderr(&o).contains(&broken) && stderr(&o).contains("quarantined"), "{}", stderr(&o));
-    let others: Vec<_> = expected.iter().filter(|f| f.id != broken).cloned().collect();
+    assert!(
+        stderr(&o).contains(&broken) && stderr(&o).contains("quarantined"),
+        "{}",
+        stderr(&o)
+    );
+    let others: Vec<_> = expected
+        .iter()
+        .filter(|f| f.id != broken)
+        .cloned()
+        .collect();
     check_archive(&sim, dir.path(), &others);
-    let st = run(&["status".into(), "--output-dir".into(), dir.path().display().to_string()]).await;
+    let st = run(&[
+        "status".into(),
+        "--output-dir".into(),
+        dir.path().display().to_string(),
+    ])
+    .await;
     assert!(String::from_utf8_lossy(&st.stdout).contains(&broken));
 
     // Once Salesforce serves it again, the next run takes it.
@@ -303,7 +394,12 @@ async fn a_file_that_keeps_failing_is_quarantined_and_the_rest_goes_on() {
     let o = collect(&sim, dir.path(), &["--event-type", "ApexCallout"]).await;
     assert_exit(&o, 0);
     check_archive(&sim, dir.path(), &expected);
-    let st = run(&["status".into(), "--output-dir".into(), dir.path().display().to_string()]).await;
+    let st = run(&[
+        "status".into(),
+        "--output-dir".into(),
+        dir.path().display().to_string(),
+    ])
+    .await;
     assert!(!String::from_utf8_lossy(&st.stdout).contains("quarantined"));
     sim.shutdown();
 }
@@ -323,11 +419,27 @@ async fn a_config_file_with_two_orgs_keeps_each_apart() {
         )
     };
     let cfg = dir.path().join("sfevents.toml");
-    std::fs::write(&cfg, format!("output_dir = \"archive\"\n{}{}", org("prod", &a), org("sandbox", &b))).unwrap();
-    let o = run(&["collect".into(), "--config".into(), cfg.display().to_string()]).await;
+    std::fs::write(
+        &cfg,
+        format!(
+            "output_dir = \"archive\"\n{}{}",
+            org("prod", &a),
+            org("sandbox", &b)
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        cfg.display().to_string(),
+    ])
+    .await;
     assert_exit(&o, 0);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("org 'prod'") && out.contains("org 'sandbox'"), "{out}");
+    assert!(
+        out.contains("org 'prod'") && out.contains("org 'sandbox'"),
+        "{out}"
+    );
     for (name, sim) in [("prod", &a), ("sandbox", &b)] {
         let expected: Vec<_> = expected_files(sim, "auto")
             .into_iter()
@@ -336,12 +448,27 @@ async fn a_config_file_with_two_orgs_keeps_each_apart() {
         check_archive(sim, &dir.path().join("archive").join(name), &expected);
     }
     // --org picks one.
-    let o = run(&["collect".into(), "--config".into(), cfg.display().to_string(), "--org".into(), "nope".into()]).await;
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        cfg.display().to_string(),
+        "--org".into(),
+        "nope".into(),
+    ])
+    .await;
     assert_exit(&o, 2);
-    let st = run(&["status".into(), "--config".into(), cfg.display().to_string()]).await;
+    let st = run(&[
+        "status".into(),
+        "--config".into(),
+        cfg.display().to_string(),
+    ])
+    .await;
     assert_exit(&st, 0);
     let text = String::from_utf8_lossy(&st.stdout);
-    assert!(text.contains("org prod") && text.contains("org sandbox"), "{text}");
+    assert!(
+        text.contains("org prod") && text.contains("org sandbox"),
+        "{text}"
+    );
     a.shutdown();
     b.shutdown();
 }
@@ -381,7 +508,14 @@ async fn the_config_sfsim_writes_works_as_is_and_json_logs() {
 async fn demo_collects_a_simulated_org() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let o = run(&["demo".into(), "--dir".into(), demo.display().to_string(), "--days".into(), "1".into()]).await;
+    let o = run(&[
+        "demo".into(),
+        "--dir".into(),
+        demo.display().to_string(),
+        "--days".into(),
+        "1".into(),
+    ])
+    .await;
     assert_exit(&o, 0);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("files") && out.contains("rows"), "{out}");
