@@ -28,7 +28,7 @@ pub mod exit {
     about = "Gets a Salesforce org's event-monitoring data out before it expires"
 )]
 pub struct Cli {
-    /// Only warnings and errors on stderr; no progress bar.
+    /// Print only warnings and errors (no summary, no progress bar).
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// Log format on stderr and in the log file.

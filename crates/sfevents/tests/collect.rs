@@ -163,6 +163,10 @@ async fn bursts_of_5xx_and_429_are_survived() {
             "RestApi",
             "--event-type",
             "Logout",
+            // One call at a time makes the fault pattern exact: every 3rd and every 5th call
+            // fail, so at most two calls in a row fail, within the 5 attempts per request.
+            "--concurrency",
+            "1",
         ],
     )
     .await;
@@ -206,7 +210,7 @@ async fn sigkill_at_random_points_loses_and_repeats_nothing() {
     let mut cfg = small_config(14);
     cfg.org.rows_per_hour = (5, 30);
     cfg.faults = Faults {
-        delay_ms: Some(3),
+        delay_ms: Some(10),
         ..Default::default()
     };
     let sim = start(cfg).await;
@@ -280,5 +284,38 @@ async fn status_reports_cursors_runs_and_api_calls() {
     assert!(text.contains("Hourly"), "{text}");
     assert!(text.contains(&sim.org.org_id), "{text}");
     assert!(text.contains("API calls"), "{text}");
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_without_the_interval_field_is_collected_by_sequence() {
+    let mut cfg = small_config(16);
+    cfg.org.days = 2;
+    cfg.elf_interval_field = false;
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = collect(&sim, dir.path(), &["--event-type", "Report"]).await;
+    assert_exit(&out, 0);
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "Report")
+        .collect();
+    check_archive(&sim, dir.path(), &expected);
+    assert!(log_text(dir.path()).contains("no Interval field"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = collect(
+        &sim,
+        dir.path(),
+        &["--event-type", "Report", "--interval", "daily"],
+    )
+    .await;
+    assert_exit(&out, 0);
+    let expected: Vec<_> = expected_files(&sim, "daily")
+        .into_iter()
+        .filter(|f| f.event_type == "Report")
+        .collect();
+    assert!(!expected.is_empty());
+    check_archive(&sim, dir.path(), &expected);
     sim.shutdown();
 }

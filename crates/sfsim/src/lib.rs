@@ -59,6 +59,9 @@ pub struct SimConfig {
     pub jwt_max_exp_secs: Option<u64>,
     /// Content-Type of LogFile bodies.
     pub log_file_content_type: String,
+    /// Whether EventLogFile has the `Interval` field (API 37+). `false` plays an org whose
+    /// field-level security hides it: queries naming it answer INVALID_FIELD.
+    pub elf_interval_field: bool,
     pub faults: Faults,
 }
 
@@ -85,6 +88,7 @@ impl Default for SimConfig {
             retention_days: 30,
             jwt_max_exp_secs: None,
             log_file_content_type: "application/octetstream".into(),
+            elf_interval_field: true,
             faults: Faults::default(),
         }
     }

@@ -97,6 +97,9 @@ struct Serve {
     /// Delay every answer this many milliseconds.
     #[arg(long, value_name = "MS")]
     delay_ms: Option<u64>,
+    /// Play an org without the EventLogFile.Interval field (queries naming it fail).
+    #[arg(long)]
+    no_interval_field: bool,
     /// Downloads of this EventLogFile id always fail with 500 (repeatable).
     #[arg(long)]
     broken_file: Vec<String>,
@@ -151,6 +154,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         retention_days: a.retention_days,
         jwt_max_exp_secs: a.jwt_max_exp_secs,
         log_file_content_type: a.log_file_content_type,
+        elf_interval_field: !a.no_interval_field,
         faults: Faults {
             session_max_calls: a.session_max_calls,
             session_max_secs: a.session_max_secs,

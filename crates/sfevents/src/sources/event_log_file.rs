@@ -18,6 +18,8 @@ use crate::state::{Cursor, Store};
 pub const SOURCE: &str = "EventLogFile";
 const FIELDS: &str =
     "Id, EventType, LogDate, Interval, Sequence, CreatedDate, LogFileLength, LogFile";
+const FIELDS_NO_INTERVAL: &str =
+    "Id, EventType, LogDate, Sequence, CreatedDate, LogFileLength, LogFile";
 
 /// One EventLogFile to collect.
 #[derive(Debug, Clone)]
@@ -149,21 +151,39 @@ pub async fn plan(
         let list: Vec<String> = cfg.event_types.iter().map(|t| quote(t)).collect();
         filters.push(format!("EventType IN ({})", list.join(", ")));
     }
-    match cfg.interval {
-        IntervalChoice::Daily => filters.push("Interval = 'Daily'".into()),
-        IntervalChoice::Hourly => filters.push("Interval = 'Hourly'".into()),
-        IntervalChoice::Auto => {}
-    }
-    let where_ = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
+    let listing = |with_interval: bool| {
+        let mut filters = filters.clone();
+        // Sequence 0 is a daily file, 1 and up hourly; it is the fallback where the org has
+        // no Interval field.
+        match (cfg.interval, with_interval) {
+            (IntervalChoice::Daily, true) => filters.push("Interval = 'Daily'".into()),
+            (IntervalChoice::Hourly, true) => filters.push("Interval = 'Hourly'".into()),
+            (IntervalChoice::Daily, false) => filters.push("Sequence = 0".into()),
+            (IntervalChoice::Hourly, false) => filters.push("Sequence > 0".into()),
+            (IntervalChoice::Auto, _) => {}
+        }
+        let where_ = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", filters.join(" AND "))
+        };
+        let fields = if with_interval {
+            FIELDS
+        } else {
+            FIELDS_NO_INTERVAL
+        };
+        format!("SELECT {fields} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC")
     };
-    let soql =
-        format!("SELECT {FIELDS} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC");
-    tracing::debug!(%soql, "listing EventLogFile");
     let api_path = client.data_path();
-    let records = client.query_all(&soql).await?;
+    let records = match client.query_all(&listing(true)).await {
+        Err(ApiError::Status { code, message, .. })
+            if code == "INVALID_FIELD" && message.contains("Interval") =>
+        {
+            tracing::warn!("this org's EventLogFile has no Interval field; telling daily from hourly files by Sequence");
+            client.query_all(&listing(false)).await?
+        }
+        other => other?,
+    };
     let listed = records.len();
     let mut files = records
         .iter()
@@ -213,6 +233,9 @@ pub async fn plan(
 
     let delivered = store.delivered_ids(org).map_err(state_err)?;
     let mut tracker = CursorTracker::default();
+    for (t, c) in &cursors {
+        tracker.floor(t, c);
+    }
     for f in &files {
         tracker.add(f, delivered.contains(&f.id));
     }
@@ -234,7 +257,7 @@ pub async fn plan(
     for chunk in retry.chunks(200) {
         let ids: Vec<String> = chunk.iter().map(|i| quote(i)).collect();
         let soql = format!(
-            "SELECT {FIELDS} FROM EventLogFile WHERE Id IN ({})",
+            "SELECT {FIELDS_NO_INTERVAL} FROM EventLogFile WHERE Id IN ({})",
             ids.join(", ")
         );
         let found = client.query_all(&soql).await?;
@@ -272,9 +295,17 @@ struct TypeTrack {
     hourly: bool,
     files: Vec<(String, String, bool)>, // (created_raw, id, settled)
     frontier: usize,
+    /// The stored cursor: a cursor at or behind it is never written back.
+    floor: Option<(DateTime<Utc>, String)>,
 }
 
 impl CursorTracker {
+    /// The stored cursor of a type.
+    fn floor(&mut self, event_type: &str, c: &Cursor) {
+        let t = self.per_type.entry(event_type.to_string()).or_default();
+        t.floor = parse_sf_datetime(&c.position).map(|p| (p, c.last_id.clone()));
+    }
+
     fn add(&mut self, f: &ElfFile, settled: bool) {
         let t = self.per_type.entry(f.event_type.clone()).or_default();
         t.hourly = f.hourly;
@@ -305,13 +336,19 @@ impl TypeTrack {
         while self.frontier < self.files.len() && self.files[self.frontier].2 {
             self.frontier += 1;
         }
-        (self.frontier > start).then(|| {
-            let (created, id, _) = &self.files[self.frontier - 1];
-            Cursor {
-                position: created.clone(),
-                last_id: id.clone(),
-                extra: Some(interval_key(self.hourly).to_string()),
-            }
+        if self.frontier == start {
+            return None;
+        }
+        let (created, id, _) = &self.files[self.frontier - 1];
+        let here = (parse_sf_datetime(created)?, id.clone());
+        if self.floor.as_ref().is_some_and(|f| here <= *f) {
+            return None;
+        }
+        self.floor = Some(here);
+        Some(Cursor {
+            position: created.clone(),
+            last_id: id.clone(),
+            extra: Some(interval_key(self.hourly).to_string()),
         })
     }
 }
@@ -408,14 +445,36 @@ mod tests {
     #[test]
     fn cursor_waits_for_the_oldest_unsettled_file() {
         let mut t = CursorTracker::default();
-        t.add(&file("Login", "c1", "A"), true);
-        t.add(&file("Login", "c2", "B"), false);
-        t.add(&file("Login", "c2", "C"), false);
-        t.add(&file("URI", "c1", "D"), false);
+        t.add(&file("Login", "2024-01-01T00:00:00.000+0000", "A"), true);
+        t.add(&file("Login", "2024-01-02T00:00:00.000+0000", "B"), false);
+        t.add(&file("Login", "2024-01-02T00:00:00.000+0000", "C"), false);
+        t.add(&file("URI", "2024-01-01T00:00:00.000+0000", "D"), false);
         assert_eq!(t.initial().len(), 1);
         assert_eq!(t.settle("Login", "C"), None, "B still holds the cursor");
         let c = t.settle("Login", "B").unwrap();
-        assert_eq!((c.position.as_str(), c.last_id.as_str()), ("c2", "C"));
+        assert_eq!(
+            (c.position.as_str(), c.last_id.as_str()),
+            ("2024-01-02T00:00:00.000+0000", "C")
+        );
         assert_eq!(t.settle("URI", "D").unwrap().last_id, "D");
+    }
+
+    #[test]
+    fn cursor_never_moves_back() {
+        let mut t = CursorTracker::default();
+        let stored = Cursor {
+            position: "2024-01-02T00:00:00.000+0000".into(),
+            last_id: "B".into(),
+            extra: None,
+        };
+        t.floor("Login", &stored);
+        t.add(&file("Login", "2024-01-01T00:00:00.000+0000", "A"), true);
+        t.add(&file("Login", "2024-01-02T00:00:00.000+0000", "B"), true);
+        t.add(&file("Login", "2024-01-03T00:00:00.000+0000", "C"), false);
+        assert!(
+            t.initial().is_empty(),
+            "A and B are not ahead of the stored cursor"
+        );
+        assert_eq!(t.settle("Login", "C").unwrap().last_id, "C");
     }
 }

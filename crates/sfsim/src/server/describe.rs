@@ -85,11 +85,12 @@ pub async fn global(Extension(ApiVersion(version)): Extension<ApiVersion>) -> Re
 }
 
 pub async fn describe(
+    State(s): State<Arc<Shared>>,
     Extension(ApiVersion(version)): Extension<ApiVersion>,
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let object = params.get("object").map(String::as_str).unwrap_or("");
-    let schema = schema_of(object).ok_or_else(ApiError::not_found)?;
+    let schema = s.object_schema(object).ok_or_else(ApiError::not_found)?;
     let fields: Vec<Value> = schema
         .fields
         .iter()

@@ -87,6 +87,7 @@ pub struct Shared {
     pub retention_days: u32,
     pub jwt_max_exp_secs: Option<u64>,
     pub log_file_content_type: String,
+    pub elf_interval_field: bool,
     pub daily_api_limit: AtomicU64,
     pub api_calls: AtomicU64,
     /// REST calls since the faults were last set: drives `error_5xx_every`/`error_429_every`.
@@ -128,6 +129,7 @@ impl Shared {
             retention_days: c.retention_days,
             jwt_max_exp_secs: c.jwt_max_exp_secs,
             log_file_content_type: c.log_file_content_type,
+            elf_interval_field: c.elf_interval_field,
             daily_api_limit: AtomicU64::new(c.daily_api_limit),
             api_calls: AtomicU64::new(0),
             fault_calls: AtomicU64::new(0),
@@ -139,6 +141,15 @@ impl Shared {
             cursors: Mutex::new(Cursors::default()),
             cut_done: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// The schema of an object named in any case, as this org shows it.
+    pub fn object_schema(&self, name: &str) -> Option<soql::ObjectSchema> {
+        let mut schema = query::schema_of(name)?;
+        if schema.name == "EventLogFile" && !self.elf_interval_field {
+            schema.fields.retain(|f| f.name != "Interval");
+        }
+        Some(schema)
     }
 
     pub fn faults(&self) -> Faults {

@@ -33,7 +33,13 @@ pub fn records_of(s: &Shared, schema: &ObjectSchema, version: &str) -> Vec<Recor
                 .files
                 .iter()
                 .filter(|f| s.visibility(f, now) == Visibility::Visible)
-                .map(|f| s.org.event_log_file_record(f, version))
+                .map(|f| {
+                    let mut r = s.org.event_log_file_record(f, version);
+                    if !s.elf_interval_field {
+                        r.fields.retain(|(n, _)| n != "Interval");
+                    }
+                    r
+                })
                 .collect()
         }
         "Organization" => vec![s.org.organization_record()],
@@ -87,7 +93,9 @@ pub async fn query(
             ApiError::bad_request("MALFORMED_QUERY", "A query string must be provided.")
         })?;
     let parsed = soql::parse(q)?;
-    let schema = schema_of(&parsed.from).ok_or_else(|| ApiError::invalid_type(&parsed.from))?;
+    let schema = s
+        .object_schema(&parsed.from)
+        .ok_or_else(|| ApiError::invalid_type(&parsed.from))?;
     if params.get("columns").is_some_and(|c| c == "true") {
         return Ok(ok_json(column_metadata(&parsed, &schema)?));
     }
