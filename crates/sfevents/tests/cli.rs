@@ -141,6 +141,28 @@ async fn configuration_and_credential_errors_name_the_problem_and_the_fix() {
     );
     assert!(e.lines().count() <= 3, "errors are short: {e}");
 
+    // A user the connected app does not pre-authorize, and a wrong JWT audience.
+    args[cid] = sim.credentials.client_id.clone();
+    let user = args.iter().position(|a| a == "--username").unwrap() + 1;
+    args[user] = "someone.else@example.com".into();
+    let o = run(&args).await;
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("hasn't approved") && stderr(&o).contains("pre-authorized"),
+        "{}",
+        stderr(&o)
+    );
+    args[user] = sim.credentials.username.clone();
+    let mut with_aud = args.clone();
+    with_aud.extend(["--audience".into(), "https://login.example.com".into()]);
+    let o = run(&with_aud).await;
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("audience") && stderr(&o).contains("--audience"),
+        "{}",
+        stderr(&o)
+    );
+
     // An unreachable instance.
     args[cid] = sim.credentials.client_id.clone();
     let url = args.iter().position(|a| a == "--instance-url").unwrap() + 1;
@@ -523,4 +545,138 @@ async fn demo_collects_a_simulated_org() {
     assert!(rows.len() >= 10, "{rows:?}");
     assert!(demo.join("state.db").is_file());
     assert!(std::fs::read_dir(demo.join("output")).unwrap().count() > 10);
+}
+
+/// A minimal HTTP CONNECT proxy on loopback that counts the tunnels it opened.
+async fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut client = BufReader::new(client);
+                let mut line = String::new();
+                client.read_line(&mut line).await.ok()?;
+                let target = line
+                    .strip_prefix("CONNECT ")?
+                    .split_whitespace()
+                    .next()?
+                    .to_string();
+                loop {
+                    let mut h = String::new();
+                    client.read_line(&mut h).await.ok()?;
+                    if h == "\r\n" || h.is_empty() {
+                        break;
+                    }
+                }
+                let target = target.replace("localhost", "127.0.0.1");
+                let mut upstream = tokio::net::TcpStream::connect(&target).await.ok()?;
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut client = client.into_inner();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await
+                    .ok()?;
+                tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                    .await
+                    .ok()?;
+                Some(())
+            });
+        }
+    });
+    (format!("http://{addr}"), tunnels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_is_honoured() {
+    let mut cfg = small_config(28);
+    cfg.tls = true;
+    let sim = start(cfg).await;
+    let ca = sim.credentials.ca_file.clone().expect("CA file");
+    let (proxy, tunnels) = connect_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "collect".to_string(),
+        "--quiet".into(),
+        "--event-type".into(),
+        "Logout".into(),
+    ];
+    args.extend(auth_args(&sim, dir.path()));
+    args.extend(["--ca-file".into(), ca.display().to_string()]);
+    let o = tokio::process::Command::new(BIN)
+        .args(&args)
+        .env("HTTPS_PROXY", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    assert!(
+        tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "nothing went through the proxy"
+    );
+    let expected: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "Logout")
+        .collect();
+    check_archive(&sim, dir.path(), &expected);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_days_bounds_the_first_run() {
+    // The simulator's clock is the real one here, as backfill is counted from this machine's now.
+    let mut cfg = small_config(29);
+    cfg.org.anchor = chrono::Utc::now();
+    cfg.org.days = 3;
+    let sim = start(cfg).await;
+    let t0 = chrono::Utc::now();
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect(
+        &sim,
+        dir.path(),
+        &["--event-type", "Login", "--backfill-days", "1"],
+    )
+    .await;
+    assert_exit(&o, 0);
+    let cut = t0 - chrono::Duration::days(1);
+    let margin = chrono::Duration::seconds(60);
+    let all: Vec<_> = expected_files(&sim, "auto")
+        .into_iter()
+        .filter(|f| f.event_type == "Login")
+        .collect();
+    let got: std::collections::HashSet<String> = ndjson_lines(dir.path())
+        .into_iter()
+        .map(|(_, v)| v["file_id"].as_str().unwrap().to_string())
+        .collect();
+    for f in &all {
+        if f.created_date >= cut + margin {
+            assert!(
+                got.contains(&f.id),
+                "file {} created {} is inside the backfill",
+                f.id,
+                f.created_date
+            );
+        }
+        if f.created_date < cut - margin {
+            assert!(
+                !got.contains(&f.id),
+                "file {} created {} is older than the backfill",
+                f.id,
+                f.created_date
+            );
+        }
+    }
+    assert!(
+        all.iter().any(|f| f.created_date < cut - margin),
+        "the org has older files"
+    );
+    let collected: Vec<_> = all.into_iter().filter(|f| got.contains(&f.id)).collect();
+    check_archive(&sim, dir.path(), &collected);
+    sim.shutdown();
 }
