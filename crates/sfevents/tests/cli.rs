@@ -219,10 +219,7 @@ async fn password_client_credentials_refresh_token_and_sf_cli_logins_all_collect
             "Login".into(),
         ]
     };
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "Login")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["Login"]);
 
     // Username-password, secrets from the environment.
     let dir = tempfile::tempdir().unwrap();
@@ -325,10 +322,7 @@ async fn https_with_a_private_ca() {
     let sim = start(cfg).await;
     assert!(sim.url.starts_with("https://"));
     let ca = sim.credentials.ca_file.clone().expect("CA file");
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "Logout")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["Logout"]);
 
     // Untrusted: a clear error that points at --ca-file.
     let dir = tempfile::tempdir().unwrap();
@@ -375,10 +369,7 @@ async fn a_file_that_keeps_failing_is_quarantined_and_the_rest_goes_on() {
     let mut cfg = small_config(24);
     cfg.org.rows_per_hour = (1, 4);
     let sim = start(cfg).await;
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "ApexCallout")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["ApexCallout"]);
     let broken = expected[expected.len() / 2].id.clone();
     sim.set_faults(Faults {
         broken_files: vec![broken.clone()],
@@ -463,10 +454,7 @@ async fn a_config_file_with_two_orgs_keeps_each_apart() {
         "{out}"
     );
     for (name, sim) in [("prod", &a), ("sandbox", &b)] {
-        let expected: Vec<_> = expected_files(sim, "auto")
-            .into_iter()
-            .filter(|f| f.event_type == "URI")
-            .collect();
+        let expected = expected_of(sim, "auto", &["URI"]);
         check_archive(sim, &dir.path().join("archive").join(name), &expected);
     }
     // --org picks one.
@@ -518,10 +506,7 @@ async fn the_config_sfsim_writes_works_as_is_and_json_logs() {
     let first = err.lines().next().expect("log lines on stderr");
     let v: serde_json::Value = serde_json::from_str(first).expect("JSON log line");
     assert!(v["level"].is_string());
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "ApexExecution")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["ApexExecution"]);
     check_archive(&sim, dir.path(), &expected);
     sim.shutdown();
 }
@@ -620,10 +605,7 @@ async fn https_proxy_is_honoured() {
         tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 1,
         "nothing went through the proxy"
     );
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "Logout")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["Logout"]);
     check_archive(&sim, dir.path(), &expected);
     sim.shutdown();
 }
@@ -646,10 +628,7 @@ async fn backfill_days_bounds_the_first_run() {
     assert_exit(&o, 0);
     let cut = t0 - chrono::Duration::days(1);
     let margin = chrono::Duration::seconds(60);
-    let all: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "Login")
-        .collect();
+    let all = expected_of(&sim, "auto", &["Login"]);
     let got: std::collections::HashSet<String> = ndjson_lines(dir.path())
         .into_iter()
         .map(|(_, v)| v["file_id"].as_str().unwrap().to_string())

@@ -50,10 +50,7 @@ async fn daily_interval_and_event_type_selection() {
     )
     .await;
     assert_exit(&out, 0);
-    let expected: Vec<_> = expected_files(&sim, "daily")
-        .into_iter()
-        .filter(|f| f.event_type == "ApiTotalUsage" || f.event_type == "Login")
-        .collect();
+    let expected = expected_of(&sim, "daily", &["ApiTotalUsage", "Login"]);
     assert!(!expected.is_empty());
     check_archive(&sim, dir.path(), &expected);
     sim.shutdown();
@@ -129,10 +126,7 @@ async fn cut_downloads_are_retried_and_archived_byte_identical() {
     )
     .await;
     assert_exit(&out, 0);
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "URI" || f.event_type == "Login")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["URI", "Login"]);
     check_archive(&sim, dir.path(), &expected);
     let log = log_text(dir.path());
     assert!(
@@ -171,10 +165,7 @@ async fn bursts_of_5xx_and_429_are_survived() {
     )
     .await;
     assert_exit(&out, 0);
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| ["API", "RestApi", "Logout"].contains(&f.event_type.as_str()))
-        .collect();
+    let expected = expected_of(&sim, "auto", &["API", "RestApi", "Logout"]);
     check_archive(&sim, dir.path(), &expected);
     let log = log_text(dir.path());
     assert!(log.contains("503"), "no 5xx was seen:\n{log}");
@@ -296,10 +287,7 @@ async fn an_org_without_the_interval_field_is_collected_by_sequence() {
     let dir = tempfile::tempdir().unwrap();
     let out = collect(&sim, dir.path(), &["--event-type", "Report"]).await;
     assert_exit(&out, 0);
-    let expected: Vec<_> = expected_files(&sim, "auto")
-        .into_iter()
-        .filter(|f| f.event_type == "Report")
-        .collect();
+    let expected = expected_of(&sim, "auto", &["Report"]);
     check_archive(&sim, dir.path(), &expected);
     assert!(log_text(dir.path()).contains("no Interval field"));
 
@@ -311,10 +299,7 @@ async fn an_org_without_the_interval_field_is_collected_by_sequence() {
     )
     .await;
     assert_exit(&out, 0);
-    let expected: Vec<_> = expected_files(&sim, "daily")
-        .into_iter()
-        .filter(|f| f.event_type == "Report")
-        .collect();
+    let expected = expected_of(&sim, "daily", &["Report"]);
     assert!(!expected.is_empty());
     check_archive(&sim, dir.path(), &expected);
     sim.shutdown();

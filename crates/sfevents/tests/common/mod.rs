@@ -101,6 +101,14 @@ pub fn expected_files(sim: &SimHandle, interval: &str) -> Vec<sfgen::LogFileMeta
         .collect()
 }
 
+/// [`expected_files`] of the given event types only.
+pub fn expected_of(sim: &SimHandle, interval: &str, types: &[&str]) -> Vec<sfgen::LogFileMeta> {
+    expected_files(sim, interval)
+        .into_iter()
+        .filter(|f| types.contains(&f.event_type.as_str()))
+        .collect()
+}
+
 /// Every NDJSON line in the archive: (file name, parsed line).
 pub fn ndjson_lines(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
     let mut out = Vec::new();
