@@ -113,6 +113,8 @@ fn main() {
             rows_per_hour: (1, 1),
             late_files: false,
             big_file_bytes: Some(mb * 1_000_000),
+            records_per_hour: (0, 0),
+            duplicate_event_identifiers: false,
         });
         let meta = org
             .files

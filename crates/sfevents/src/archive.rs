@@ -24,6 +24,21 @@ impl Archive {
         })
     }
 
+    /// Takes the archive for this process: a second sfevents on the same archive would
+    /// trample the spool and double-deliver.
+    pub fn lock(&self) -> Result<File, String> {
+        let path = self.root.join(".lock");
+        let f =
+            File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(_) => Err(format!(
+                "another sfevents is already collecting into {}: wait for it to finish, or give this one another --output-dir",
+                self.root.display()
+            )),
+        }
+    }
+
     pub fn state_path(&self) -> PathBuf {
         self.root.join("state.db")
     }

@@ -46,6 +46,11 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Keep collecting: each source on its own interval, until SIGTERM or Ctrl-C.
+    Run {
+        #[command(flatten)]
+        overrides: Overrides,
+    },
     /// Show cursors, files and rows delivered, quarantined files, last runs and API calls.
     Status {
         /// Archive folder (holding state.db, or one folder per org).
@@ -84,6 +89,7 @@ pub fn main() -> ExitCode {
             Command::Collect { overrides } => {
                 collect(&overrides, cli.quiet, cli.log_format, progress).await
             }
+            Command::Run { overrides } => run(&overrides, cli.quiet, cli.log_format).await,
             Command::Status { output_dir, config } => status(output_dir, config),
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
@@ -124,6 +130,45 @@ async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool)
     code
 }
 
+async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
+    let orgs = match config::resolve(ov) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    logging::init(
+        format,
+        quiet,
+        orgs.first().map(|o| o.archive_dir.join("logs")).as_deref(),
+    );
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!("cannot listen for SIGTERM: {e}");
+                    return;
+                }
+            };
+        for n in 0.. {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            if n > 0 {
+                eprintln!("stopping now; the next start redoes the unit that was in flight");
+                std::process::exit(130);
+            }
+            tracing::info!("stopping after the unit in flight (signal again to stop at once)");
+            let _ = tx.send(true);
+        }
+    });
+    crate::run::run(orgs, Options { progress: false }, rx).await
+}
+
 fn report_code(r: &OrgReport) -> u8 {
     if r.config_error {
         exit::CONFIG
@@ -136,12 +181,13 @@ fn report_code(r: &OrgReport) -> u8 {
 
 fn print_report(r: &OrgReport) {
     println!(
-        "org '{}' ({}): {} files, {} rows, {} bytes collected; {} API calls{}",
+        "org '{}' ({}): {} files, {} rows, {} bytes, {} object events collected; {} API calls{}",
         r.name,
         r.org_id.as_deref().unwrap_or("?"),
         r.files,
         r.rows,
         r.bytes,
+        r.objects.values().map(|o| o.events).sum::<u64>(),
         r.api_calls,
         r.api_usage
             .map(|(u, m)| format!(" (org usage {u}/{m})"))
@@ -149,6 +195,14 @@ fn print_report(r: &OrgReport) {
     );
     for (t, (files, rows)) in &r.per_type {
         println!("  {t:<24} {files:>5} files {rows:>9} rows");
+    }
+    for (o, rep) in &r.objects {
+        println!(
+            "  {o:<24} {:>5} windows {:>8} events{}",
+            rep.windows,
+            rep.events,
+            if rep.caught_up { "" } else { " (more to read)" }
+        );
     }
 }
 

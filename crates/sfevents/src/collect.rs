@@ -1,7 +1,12 @@
-//! One collection run for one org: log in, plan the units, run them in parallel (download,
-//! parse, archive), and commit each unit's ledger row and cursor in one transaction once all
-//! its outputs are in place.
+//! One collection cycle for one org: the sources that are due run (EventLogFile files in
+//! parallel, then each object source), and every unit is committed (ledger or event ids, and
+//! the cursor, in one transaction) once all its outputs are in place.
+//!
+//! [`OrgRuntime`] is opened once per org: it holds the archive (locked against a second
+//! sfevents), state.db, the API client and the session. `collect` runs one cycle of every
+//! source; `run` runs cycles on each source's interval.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -10,13 +15,15 @@ use futures_util::StreamExt;
 use crate::archive::Archive;
 use crate::auth::{AuthError, TokenManager};
 use crate::client::{http_client, ApiError, ApiStats, RetryPolicy, SfClient};
-use crate::config::OrgConfig;
+use crate::config::{ObjectKind, OrgConfig};
 use crate::normalize::iso;
 use crate::progress::Progress;
 use crate::sources::event_log_file::{self as elf, CursorTracker, ElfFile, ProcessError, SOURCE};
+use crate::sources::records::{recover_pending, ObjectCtx, ObjectReport};
+use crate::sources::{event_objects, sobjects};
 use crate::state::{FileEntry, RunTotals, Store};
 
-/// How a run of one org ended.
+/// How a cycle of one org ended.
 #[derive(Debug, Default)]
 pub struct OrgReport {
     pub name: String,
@@ -26,13 +33,14 @@ pub struct OrgReport {
     pub bytes: u64,
     /// Files that failed this run and were quarantined.
     pub failed: Vec<(String, String)>,
-    /// Why the run stopped early, if it did (API limit, auth, network).
+    /// Why the cycle stopped early, if it did (API limit or budget, auth, network).
     pub stopped: Option<String>,
     /// A configuration or credentials problem: exit code 2.
     pub config_error: bool,
     pub api_calls: u64,
     pub api_usage: Option<(u64, u64)>,
-    pub per_type: std::collections::BTreeMap<String, (u64, u64)>,
+    pub per_type: BTreeMap<String, (u64, u64)>,
+    pub objects: BTreeMap<String, ObjectReport>,
 }
 
 impl OrgReport {
@@ -45,211 +53,405 @@ pub struct Options {
     pub progress: bool,
 }
 
+/// Which sources a cycle runs, and how far.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub elf: bool,
+    /// Indexes into `OrgConfig::objects`.
+    pub objects: Vec<usize>,
+    /// Cap object windows per source (`run`), or read until caught up (`collect`).
+    pub capped: bool,
+}
+
+impl Due {
+    pub fn everything(cfg: &OrgConfig) -> Due {
+        Due {
+            elf: cfg.elf.enabled,
+            objects: (0..cfg.objects.len()).collect(),
+            capped: false,
+        }
+    }
+}
+
 enum UnitEnd {
     Done {
         rows: u64,
         bytes: u64,
     },
     Failed(String),
-    /// Not run or abandoned: the run is stopping.
+    /// Not run or abandoned: the cycle is stopping.
     Stopped,
 }
 
+/// Runs one cycle of every source of `cfg`.
 pub async fn collect_org(cfg: &OrgConfig, opts: &Options) -> OrgReport {
-    let mut report = OrgReport {
-        name: cfg.name.clone(),
-        ..Default::default()
-    };
-    if let Err(e) = run(cfg, opts, &mut report).await {
-        report.stopped = Some(e.to_string());
+    match OrgRuntime::open(cfg).await {
+        Ok(rt) => {
+            rt.cycle(&Due::everything(cfg), opts, &AtomicBool::new(false))
+                .await
+        }
+        Err(report) => report,
     }
-    report
 }
 
-#[derive(Debug, thiserror::Error)]
-enum RunError {
-    #[error("{0}")]
-    Setup(String),
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    State(#[from] crate::state::StateError),
+/// An org, ready to collect.
+pub struct OrgRuntime {
+    pub cfg: OrgConfig,
+    archive: Arc<Archive>,
+    store: Arc<Store>,
+    client: Arc<SfClient>,
+    stats: Arc<ApiStats>,
+    org_id: String,
+    fields: Arc<Mutex<std::collections::HashMap<String, Vec<String>>>>,
+    _lock: std::fs::File,
 }
 
-async fn run(cfg: &OrgConfig, opts: &Options, report: &mut OrgReport) -> Result<(), RunError> {
-    let setup = |what: &str, e: &dyn std::fmt::Display| {
-        RunError::Setup(format!("{what} {}: {e}", cfg.archive_dir.display()))
-    };
-    let archive =
-        Archive::open(&cfg.archive_dir).map_err(|e| setup("cannot create the archive in", &e))?;
-    archive
-        .clean_spool()
-        .map_err(|e| setup("cannot clean the spool of", &e))?;
-    let store = Arc::new(Store::open(&archive.state_path())?);
-    let run_id = store.begin_run(&cfg.name)?;
-    let http = match http_client(cfg.ca_file.as_deref()) {
-        Ok(h) => h,
-        Err(e) => {
-            report.config_error = true;
-            return Err(RunError::Setup(e));
-        }
-    };
-    let stats = Arc::new(ApiStats::default());
-    let client = Arc::new(SfClient {
-        http: http.clone(),
-        tokens: Arc::new(TokenManager::new(cfg.clone(), http)),
-        api_version: cfg.api_version.clone(),
-        retry: RetryPolicy::new(cfg.max_attempts),
-        stats: stats.clone(),
-    });
-
-    let result = run_units(cfg, opts, report, &archive, &store, &client, run_id).await;
-    report.api_calls = stats.calls();
-    report.api_usage = stats.usage();
-    let (status, message) = match &result {
-        Ok(()) if report.ok() => ("ok", None),
-        Ok(()) => (
-            if report.stopped.is_some() {
-                "stopped"
-            } else {
-                "partial"
-            },
-            report
-                .stopped
-                .clone()
-                .or_else(|| Some(format!("{} files failed", report.failed.len()))),
-        ),
-        Err(e) => ("failed", Some(e.to_string())),
-    };
-    let totals = RunTotals {
-        files: report.files,
-        rows: report.rows,
-        bytes: report.bytes,
-        api_calls: report.api_calls,
-        api_usage: report.api_usage.map(|(u, m)| format!("{u}/{m}")),
-    };
-    store.finish_run(run_id, status, &totals, message.as_deref())?;
-    result
-}
-
-async fn run_units(
-    cfg: &OrgConfig,
-    opts: &Options,
-    report: &mut OrgReport,
-    archive: &Archive,
-    store: &Arc<Store>,
-    client: &Arc<SfClient>,
-    run_id: i64,
-) -> Result<(), RunError> {
-    let session = match client.tokens.session().await {
-        Ok(s) => s,
-        Err(e) => {
-            report.config_error = matches!(e, AuthError::Rejected(_));
-            return Err(ApiError::Auth(e).into());
-        }
-    };
-    let org_id = match session.org_id() {
-        Some(id) => id,
-        None => {
-            let r = client.query_all("SELECT Id FROM Organization").await?;
-            r.first()
-                .and_then(|r| r.get("Id"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| ApiError::Protocol("no Organization record".into()))?
-        }
-    };
-    match store.meta("org_id")? {
-        Some(known) if known != org_id && known.get(..15) != org_id.get(..15) => {
-            report.config_error = true;
-            return Err(RunError::Setup(format!(
-                "the archive in {} belongs to org {known}, but these credentials log in to {org_id}: give each org its own --output-dir",
+impl OrgRuntime {
+    /// Opens the archive and state, logs in and checks the archive belongs to this org. On
+    /// failure the report says why (and whether it is a configuration problem).
+    pub async fn open(cfg: &OrgConfig) -> Result<OrgRuntime, OrgReport> {
+        let mut report = OrgReport {
+            name: cfg.name.clone(),
+            ..Default::default()
+        };
+        let fail = |mut r: OrgReport, msg: String, config: bool| {
+            r.stopped = Some(msg);
+            r.config_error = config;
+            r
+        };
+        let archive = match Archive::open(&cfg.archive_dir) {
+            Ok(a) => a,
+            Err(e) => {
+                let msg = format!(
+                    "cannot create the archive in {}: {e}",
+                    cfg.archive_dir.display()
+                );
+                return Err(fail(report, msg, true));
+            }
+        };
+        let lock = match archive.lock() {
+            Ok(l) => l,
+            Err(msg) => return Err(fail(report, msg, false)),
+        };
+        if let Err(e) = archive.clean_spool() {
+            let msg = format!(
+                "cannot clean the spool of {}: {e}",
                 cfg.archive_dir.display()
-            )));
+            );
+            return Err(fail(report, msg, false));
         }
-        Some(_) => {}
-        None => store.set_meta("org_id", &org_id)?,
-    }
-    report.org_id = Some(org_id.clone());
-
-    if !cfg.elf.enabled {
-        return Ok(());
-    }
-    let now = chrono::Utc::now();
-    let mut plan = elf::plan(client, &cfg.elf, store, &cfg.name, now).await?;
-    for (t, c) in plan.tracker.initial() {
-        store.set_cursor(&cfg.name, SOURCE, &t, &c)?;
-    }
-    for id in &plan.gone {
-        store.quarantine(
-            &cfg.name,
-            id,
-            "?",
-            "Salesforce no longer has this file (deleted or past retention); it cannot be collected",
-        )?;
-    }
-    tracing::info!(
-        org = %cfg.name,
-        listed = plan.listed,
-        to_collect = plan.units.len(),
-        "EventLogFile plan"
-    );
-    let total_bytes: u64 = plan.units.iter().filter_map(|u| u.length).sum();
-    let progress = Progress::new(opts.progress, plan.units.len() as u64, total_bytes);
-    let tracker = Arc::new(Mutex::new(std::mem::take(&mut plan.tracker)));
-    let stop = Arc::new(AtomicBool::new(false));
-    let stop_reason: Arc<Mutex<Option<String>>> = Arc::default();
-    let org_name = cfg.name.clone();
-    let archive = Arc::new(Archive {
-        root: archive.root.clone(),
-    });
-    let rows_total = Arc::new(AtomicU64::new(0));
-
-    let results: Vec<(ElfFile, UnitEnd)> = futures_util::stream::iter(plan.units)
-        .map(|f| {
-            let ctx = UnitCtx {
-                client: client.clone(),
-                store: store.clone(),
-                archive: archive.clone(),
-                tracker: tracker.clone(),
-                stop: stop.clone(),
-                stop_reason: stop_reason.clone(),
-                org_name: org_name.clone(),
-                org_id: org_id.clone(),
-                run_id,
-                progress: progress.clone(),
-                rows_total: rows_total.clone(),
-            };
-            async move {
-                let end = ctx.run_unit(&f).await;
-                (f, end)
+        let store = match Store::open(&archive.state_path()) {
+            Ok(s) => Arc::new(s),
+            Err(e) => return Err(fail(report, e.to_string(), false)),
+        };
+        if let Err(e) = recover_pending(&store, &archive) {
+            return Err(fail(report, e.to_string(), false));
+        }
+        let http = match http_client(cfg.ca_file.as_deref()) {
+            Ok(h) => h,
+            Err(e) => return Err(fail(report, e, true)),
+        };
+        let stats = Arc::new(ApiStats::default());
+        let client = Arc::new(SfClient {
+            http: http.clone(),
+            tokens: Arc::new(TokenManager::new(cfg.clone(), http)),
+            api_version: cfg.api_version.clone(),
+            retry: RetryPolicy::new(cfg.max_attempts),
+            stats: stats.clone(),
+        });
+        let org_id = match login(&client).await {
+            Ok(id) => id,
+            Err(e) => {
+                let config = matches!(e, ApiError::Auth(AuthError::Rejected(_)));
+                if let Ok(run) = store.begin_run(&cfg.name) {
+                    let _ = store.finish_run(
+                        run,
+                        "failed",
+                        &RunTotals::default(),
+                        Some(&e.to_string()),
+                    );
+                }
+                return Err(fail(report, e.to_string(), config));
             }
+        };
+        let known = store
+            .meta("org_id")
+            .map_err(|e| fail(OrgReport::default(), e.to_string(), false));
+        match known {
+            Err(r) => return Err(r),
+            Ok(Some(known)) if known != org_id && known.get(..15) != org_id.get(..15) => {
+                let msg = format!(
+                    "the archive in {} belongs to org {known}, but these credentials log in to {org_id}: give each org its own --output-dir",
+                    cfg.archive_dir.display()
+                );
+                return Err(fail(report, msg, true));
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                if let Err(e) = store.set_meta("org_id", &org_id) {
+                    return Err(fail(report, e.to_string(), false));
+                }
+            }
+        }
+        report.org_id = Some(org_id.clone());
+        Ok(OrgRuntime {
+            cfg: cfg.clone(),
+            archive: Arc::new(archive),
+            store,
+            client,
+            stats,
+            org_id,
+            fields: Arc::default(),
+            _lock: lock,
         })
-        .buffer_unordered(cfg.elf.concurrency)
-        .collect()
-        .await;
-    progress.finish();
+    }
 
-    for (f, end) in results {
-        match end {
-            UnitEnd::Done { rows, bytes } => {
-                report.files += 1;
-                report.rows += rows;
-                report.bytes += bytes;
-                let e = report.per_type.entry(f.event_type.clone()).or_default();
-                e.0 += 1;
-                e.1 += rows;
+    pub fn stats(&self) -> &ApiStats {
+        &self.stats
+    }
+
+    pub fn client(&self) -> &SfClient {
+        &self.client
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Why no more should be spent today, if the org's usage is past the budget.
+    pub fn over_budget(&self) -> Option<String> {
+        over_budget(&self.stats, self.cfg.api_budget_percent)
+    }
+
+    /// Runs the due sources once.
+    pub async fn cycle(&self, due: &Due, opts: &Options, stop: &AtomicBool) -> OrgReport {
+        let cfg = &self.cfg;
+        let mut report = OrgReport {
+            name: cfg.name.clone(),
+            org_id: Some(self.org_id.clone()),
+            ..Default::default()
+        };
+        let calls_before = self.stats.calls();
+        let run_id = match self.store.begin_run(&cfg.name) {
+            Ok(r) => r,
+            Err(e) => {
+                report.stopped = Some(e.to_string());
+                return report;
             }
-            UnitEnd::Failed(msg) => report.failed.push((f.id.clone(), msg)),
-            UnitEnd::Stopped => {}
+        };
+        if let Some(why) = self.over_budget() {
+            report.stopped = Some(why);
+        } else {
+            if due.elf {
+                if let Err(e) = self.elf_cycle(opts, &mut report, run_id, stop).await {
+                    report.stopped.get_or_insert(e.to_string());
+                }
+            }
+            if report.stopped.is_none() {
+                self.objects_cycle(due, &mut report, run_id, stop).await;
+            }
+        }
+        report.api_calls = self.stats.calls() - calls_before;
+        report.api_usage = self.stats.usage();
+        let events: u64 = report.objects.values().map(|o| o.events).sum();
+        let status = if report.ok() {
+            "ok"
+        } else if report.stopped.is_some() {
+            "stopped"
+        } else {
+            "partial"
+        };
+        let message = report.stopped.clone().or_else(|| {
+            (!report.failed.is_empty()).then(|| format!("{} files failed", report.failed.len()))
+        });
+        let totals = RunTotals {
+            files: report.files,
+            rows: report.rows + events,
+            bytes: report.bytes,
+            api_calls: report.api_calls,
+            api_usage: report.api_usage.map(|(u, m)| format!("{u}/{m}")),
+        };
+        if let Err(e) = self
+            .store
+            .finish_run(run_id, status, &totals, message.as_deref())
+        {
+            tracing::error!("cannot record the run in state.db: {e}");
+        }
+        report
+    }
+
+    async fn objects_cycle(
+        &self,
+        due: &Due,
+        report: &mut OrgReport,
+        run_id: i64,
+        stop: &AtomicBool,
+    ) {
+        let ctx = ObjectCtx {
+            client: self.client.clone(),
+            store: self.store.clone(),
+            archive: self.archive.clone(),
+            org: self.cfg.name.clone(),
+            org_id: self.org_id.clone(),
+            run_id,
+            seq: Default::default(),
+            budget: self.cfg.api_budget_percent,
+            fields: self.fields.clone(),
+        };
+        for &i in &due.objects {
+            let Some(o) = self.cfg.objects.get(i) else {
+                continue;
+            };
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Some(why) = self.over_budget() {
+                report.stopped = Some(why);
+                break;
+            }
+            let now = crate::clock::now();
+            let result = match o.kind {
+                ObjectKind::Event => {
+                    let cap = if due.capped {
+                        Some(o.run_max_windows)
+                    } else {
+                        o.max_windows_per_run
+                    };
+                    event_objects::collect(&ctx, o, cap, now, stop).await
+                }
+                ObjectKind::SObject => sobjects::collect(&ctx, o, now, stop).await,
+            };
+            match result {
+                Ok(r) => {
+                    tracing::info!(source = %o.name, events = r.events, windows = r.windows, pages = r.pages, caught_up = r.caught_up, "object collected");
+                    report.objects.insert(o.name.clone(), r);
+                }
+                Err(e @ (ApiError::LimitExceeded(_) | ApiError::Budget(_) | ApiError::Auth(_))) => {
+                    report.stopped = Some(e.to_string());
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(source = %o.name, "{e}");
+                    report.failed.push((o.name.clone(), e.to_string()));
+                }
+            }
         }
     }
-    if let Ok(mut r) = stop_reason.lock() {
-        if let Some(reason) = r.take() {
-            report.stopped = Some(reason);
+
+    async fn elf_cycle(
+        &self,
+        opts: &Options,
+        report: &mut OrgReport,
+        run_id: i64,
+        stop: &AtomicBool,
+    ) -> Result<(), ApiError> {
+        let cfg = &self.cfg;
+        let store = &self.store;
+        let now = crate::clock::now();
+        let state_err = |e: crate::state::StateError| ApiError::Local(e.to_string());
+        let mut plan = elf::plan(&self.client, &cfg.elf, store, &cfg.name, now).await?;
+        for (t, c) in plan.tracker.initial() {
+            store
+                .set_cursor(&cfg.name, SOURCE, &t, &c)
+                .map_err(state_err)?;
         }
+        for id in &plan.gone {
+            store
+                .quarantine(
+                    &cfg.name,
+                    id,
+                    "?",
+                    "Salesforce no longer has this file (deleted or past retention); it cannot be collected",
+                )
+                .map_err(state_err)?;
+        }
+        tracing::info!(org = %cfg.name, listed = plan.listed, to_collect = plan.units.len(), "EventLogFile plan");
+        let total_bytes: u64 = plan.units.iter().filter_map(|u| u.length).sum();
+        let progress = Progress::new(opts.progress, plan.units.len() as u64, total_bytes);
+        let tracker = Arc::new(Mutex::new(std::mem::take(&mut plan.tracker)));
+        let halt = Arc::new(AtomicBool::new(stop.load(Ordering::SeqCst)));
+        let stop_reason: Arc<Mutex<Option<String>>> = Arc::default();
+        let rows_total = Arc::new(AtomicU64::new(0));
+
+        let results: Vec<(ElfFile, UnitEnd)> = futures_util::stream::iter(plan.units)
+            .map(|f| {
+                let ctx = UnitCtx {
+                    client: self.client.clone(),
+                    store: store.clone(),
+                    archive: self.archive.clone(),
+                    tracker: tracker.clone(),
+                    stop: halt.clone(),
+                    stop_reason: stop_reason.clone(),
+                    org_name: cfg.name.clone(),
+                    org_id: self.org_id.clone(),
+                    run_id,
+                    progress: progress.clone(),
+                    rows_total: rows_total.clone(),
+                    budget: cfg.api_budget_percent,
+                };
+                async move {
+                    let end = if stop.load(Ordering::SeqCst) {
+                        UnitEnd::Stopped
+                    } else {
+                        ctx.run_unit(&f).await
+                    };
+                    (f, end)
+                }
+            })
+            .buffer_unordered(cfg.elf.concurrency)
+            .collect()
+            .await;
+        progress.finish();
+
+        for (f, end) in results {
+            match end {
+                UnitEnd::Done { rows, bytes } => {
+                    report.files += 1;
+                    report.rows += rows;
+                    report.bytes += bytes;
+                    let e = report.per_type.entry(f.event_type.clone()).or_default();
+                    e.0 += 1;
+                    e.1 += rows;
+                }
+                UnitEnd::Failed(msg) => report.failed.push((f.id.clone(), msg)),
+                UnitEnd::Stopped => {}
+            }
+        }
+        if let Ok(mut r) = stop_reason.lock() {
+            if let Some(reason) = r.take() {
+                report.stopped = Some(reason);
+            }
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+/// Logs in and finds the org id (from the identity URL, else the Organization record).
+async fn login(client: &SfClient) -> Result<String, ApiError> {
+    let session = client.tokens.session().await?;
+    if let Some(id) = session.org_id() {
+        return Ok(id);
+    }
+    let r = client.query_all("SELECT Id FROM Organization").await?;
+    r.first()
+        .and_then(|r| r.get("Id"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::Protocol("no Organization record".into()))
+}
+
+/// Why no more should be spent today, if the last seen usage is past `percent`.
+pub fn over_budget(stats: &ApiStats, percent: u8) -> Option<String> {
+    // 100% is no budget of our own: Salesforce's limit (REQUEST_LIMIT_EXCEEDED) decides.
+    if percent >= 100 {
+        return None;
+    }
+    let (used, max) = stats.usage()?;
+    (max > 0 && used * 100 >= max * u64::from(percent)).then(|| {
+        format!(
+            "the org has used {used} of its daily API request limit of {max}, past the budget of {percent}% (api_budget_percent); collection resumes when usage falls"
+        )
+    })
 }
 
 struct UnitCtx {
@@ -264,6 +466,7 @@ struct UnitCtx {
     run_id: i64,
     progress: Progress,
     rows_total: Arc<AtomicU64>,
+    budget: u8,
 }
 
 impl UnitCtx {
@@ -278,6 +481,9 @@ impl UnitCtx {
     async fn run_unit(&self, f: &ElfFile) -> UnitEnd {
         if self.stop.load(Ordering::SeqCst) {
             return UnitEnd::Stopped;
+        }
+        if let Some(why) = over_budget(&self.client.stats, self.budget) {
+            return self.halt(why);
         }
         let spool = self.archive.spool_path(&f.id);
         let mut last_err = String::new();
@@ -347,6 +553,14 @@ impl UnitCtx {
                         });
                     return match committed {
                         Ok(()) => {
+                            if let Err(e) = self.store.note_source(
+                                &self.org_name,
+                                SOURCE,
+                                p.newest.as_deref(),
+                                p.rows,
+                            ) {
+                                tracing::warn!("cannot update source statistics: {e}");
+                            }
                             self.progress.file_done();
                             let total =
                                 self.rows_total.fetch_add(p.rows, Ordering::Relaxed) + p.rows;

@@ -52,6 +52,10 @@ pub struct OrgFile {
     #[serde(default)]
     pub event_log_file: ElfFile,
     pub max_attempts: Option<u32>,
+    #[serde(default, rename = "object")]
+    pub objects: Vec<ObjectFile>,
+    /// Stop for the day once the org's DailyApiRequests usage passes this percentage.
+    pub api_budget_percent: Option<u8>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +110,30 @@ impl Default for ElfFile {
 
 fn yes() -> bool {
     true
+}
+
+/// An `[[org.object]]` table: a Real-Time Event Monitoring storage object, SetupAuditTrail,
+/// LoginHistory or any SObject.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectFile {
+    pub name: String,
+    /// `event` (big object, windows on EventDate) or `sobject` (cursor on a date field and Id);
+    /// default: by name.
+    pub kind: Option<String>,
+    /// Fields to select; default every field the describe call returns.
+    pub fields: Option<Vec<String>>,
+    /// SObjects: the cursor's date field; default CreatedDate, LoginTime for LoginHistory,
+    /// SystemModstamp where the object has it.
+    pub cursor_field: Option<String>,
+    pub window_minutes: Option<u32>,
+    pub lookback_minutes: Option<u32>,
+    pub settle_seconds: Option<u32>,
+    pub backfill_days: Option<u32>,
+    pub max_windows_per_run: Option<u32>,
+    pub max_rows_per_window: Option<u64>,
+    /// `sfevents run`: seconds between collections of this object.
+    pub every_seconds: Option<u64>,
 }
 
 /// Flags and environment variables that override the file (or replace it).
@@ -175,6 +203,34 @@ pub struct Overrides {
     /// Attempts per request and per file before giving up (default 5).
     #[arg(long, env = "SFEVENTS_MAX_ATTEMPTS")]
     pub max_attempts: Option<u32>,
+    /// Objects to collect (repeatable): LoginEvent, LogoutEvent, ApiEvent, ..., SetupAuditTrail,
+    /// LoginHistory or any SObject. With --object and no --event-type, no EventLogFile is taken.
+    #[arg(long = "object", value_name = "NAME")]
+    pub objects: Vec<String>,
+    /// Objects: window size on EventDate in minutes (default 60).
+    #[arg(long, env = "SFEVENTS_WINDOW_MINUTES")]
+    pub window_minutes: Option<u32>,
+    /// Objects: seconds to wait before an event counts as stored (default 60).
+    #[arg(long, env = "SFEVENTS_SETTLE_SECONDS")]
+    pub settle_seconds: Option<u32>,
+    /// Objects: minutes re-read on every run to catch late events (default 15).
+    #[arg(long, env = "SFEVENTS_LOOKBACK_MINUTES")]
+    pub lookback_minutes: Option<u32>,
+    /// Objects: most windows per run (default: unlimited for collect, 12 for run).
+    #[arg(long, env = "SFEVENTS_MAX_WINDOWS_PER_RUN")]
+    pub max_windows_per_run: Option<u32>,
+    /// Objects: a window with more rows than this is split (default 50000).
+    #[arg(long, env = "SFEVENTS_MAX_ROWS_PER_WINDOW")]
+    pub max_rows_per_window: Option<u64>,
+    /// Run mode: seconds between object collections (default 60).
+    #[arg(long, env = "SFEVENTS_OBJECT_EVERY")]
+    pub object_every: Option<u64>,
+    /// Run mode: seconds between EventLogFile collections (default 3600).
+    #[arg(long, env = "SFEVENTS_ELF_EVERY")]
+    pub elf_every: Option<u64>,
+    /// Stop for the day once this percentage of DailyApiRequests is used (default 80).
+    #[arg(long, env = "SFEVENTS_API_BUDGET_PERCENT")]
+    pub api_budget_percent: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,6 +302,49 @@ pub struct ElfConfig {
     pub backfill_days: Option<u32>,
     pub lookback_hours: u32,
     pub concurrency: usize,
+    /// `sfevents run`: seconds between collections.
+    pub every_seconds: u64,
+}
+
+/// How an object is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A Real-Time Event Monitoring big object: windows `(start, end]` on EventDate, newest
+    /// first, de-duplicated by EventIdentifier.
+    Event,
+    /// Any other object: `(date field, Id)` cursor, oldest first, de-duplicated by Id.
+    SObject,
+}
+
+/// Real-Time Event Monitoring storage objects (big objects; EventDate, EventIdentifier index).
+pub const EVENT_OBJECTS: &[&str] = &[
+    "LoginEvent",
+    "LogoutEvent",
+    "ApiEvent",
+    "ReportEvent",
+    "ListViewEvent",
+    "LightningUriEvent",
+    "UriEvent",
+    "IdentityVerificationEvent",
+    "LoginAsEvent",
+    "BulkApiResultEventStore",
+];
+
+#[derive(Debug, Clone)]
+pub struct ObjectConfig {
+    pub name: String,
+    pub kind: ObjectKind,
+    pub fields: Option<Vec<String>>,
+    pub cursor_field: Option<String>,
+    pub window_secs: i64,
+    pub lookback_secs: i64,
+    pub settle_secs: i64,
+    pub backfill_days: u32,
+    /// `None`: as many as it takes (collect); run mode uses `run_max_windows`.
+    pub max_windows_per_run: Option<u32>,
+    pub run_max_windows: u32,
+    pub max_rows_per_window: u64,
+    pub every_seconds: u64,
 }
 
 /// One org, fully resolved.
@@ -261,7 +360,9 @@ pub struct OrgConfig {
     pub archive_dir: PathBuf,
     pub auth: Auth,
     pub elf: ElfConfig,
+    pub objects: Vec<ObjectConfig>,
     pub max_attempts: u32,
+    pub api_budget_percent: u8,
 }
 
 pub const DEFAULT_API_VERSION: &str = "64.0";
@@ -439,14 +540,41 @@ fn resolve_org(
     if max_attempts == 0 {
         return Err(ctx("max_attempts must be at least 1".into()));
     }
+    // `--object` alone selects objects only; with `--event-type` too, both.
+    let elf_enabled = elf.enabled && (ov.objects.is_empty() || !ov.event_types.is_empty());
     let elf = ElfConfig {
-        enabled: elf.enabled,
+        enabled: elf_enabled,
         event_types,
         interval,
         backfill_days: ov.backfill_days.or(elf.backfill_days),
         lookback_hours: elf.lookback_hours.unwrap_or(24),
         concurrency,
+        every_seconds: ov.elf_every.unwrap_or(3600).max(1),
     };
+    let mut object_files = o.objects;
+    for name in &ov.objects {
+        if !object_files
+            .iter()
+            .any(|f| f.name.eq_ignore_ascii_case(name))
+        {
+            object_files.push(ObjectFile {
+                name: name.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    if !ov.objects.is_empty() {
+        object_files.retain(|f| ov.objects.iter().any(|n| n.eq_ignore_ascii_case(&f.name)));
+    }
+    let objects = object_files
+        .into_iter()
+        .map(|f| resolve_object(f, ov))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ctx)?;
+    let api_budget_percent = ov.api_budget_percent.or(o.api_budget_percent).unwrap_or(80);
+    if api_budget_percent == 0 || api_budget_percent > 100 {
+        return Err(ctx("api_budget_percent must be between 1 and 100".into()));
+    }
 
     let cfg = OrgConfig {
         name,
@@ -458,10 +586,71 @@ fn resolve_org(
         archive_dir,
         auth,
         elf,
+        objects,
         max_attempts,
+        api_budget_percent,
     };
     check_transport(&cfg)?;
     Ok(cfg)
+}
+
+fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, String> {
+    let name = f.name.trim().to_string();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "object '{name}' is not a valid object name: use API names like LoginEvent or SetupAuditTrail"
+        ));
+    }
+    let kind = match f.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("event") => ObjectKind::Event,
+        Some("sobject") => ObjectKind::SObject,
+        Some(other) => {
+            return Err(format!(
+                "object {name}: kind '{other}' is not known: use event or sobject"
+            ))
+        }
+        None if EVENT_OBJECTS.iter().any(|e| e.eq_ignore_ascii_case(&name)) => ObjectKind::Event,
+        None => ObjectKind::SObject,
+    };
+    let minutes = |flag: Option<u32>, file: Option<u32>, default: u32| {
+        i64::from(flag.or(file).unwrap_or(default)) * 60
+    };
+    let window_secs = minutes(ov.window_minutes, f.window_minutes, 60);
+    if window_secs <= 0 {
+        return Err(format!("object {name}: window_minutes must be at least 1"));
+    }
+    // Real-Time Event Monitoring objects, SetupAuditTrail and LoginHistory keep about 180 days.
+    let retained = 180;
+    Ok(ObjectConfig {
+        kind,
+        fields: f.fields,
+        cursor_field: f.cursor_field,
+        window_secs,
+        lookback_secs: minutes(ov.lookback_minutes, f.lookback_minutes, 15),
+        settle_secs: i64::from(ov.settle_seconds.or(f.settle_seconds).unwrap_or(60)),
+        backfill_days: ov.backfill_days.or(f.backfill_days).unwrap_or(retained),
+        max_windows_per_run: ov.max_windows_per_run.or(f.max_windows_per_run),
+        run_max_windows: ov
+            .max_windows_per_run
+            .or(f.max_windows_per_run)
+            .unwrap_or(12)
+            .max(1),
+        max_rows_per_window: ov
+            .max_rows_per_window
+            .or(f.max_rows_per_window)
+            .unwrap_or(50_000)
+            .max(1),
+        every_seconds: ov
+            .object_every
+            .or(f.every_seconds)
+            .unwrap_or(if name.eq_ignore_ascii_case("SetupAuditTrail") {
+                300
+            } else {
+                60
+            })
+            .max(1),
+        name,
+    })
 }
 
 fn default_audience(login: &Url, instance: Option<&Url>) -> String {

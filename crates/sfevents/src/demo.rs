@@ -42,8 +42,11 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
             backfill_days: None,
             lookback_hours: 24,
             concurrency: 4,
+            every_seconds: 3600,
         },
+        objects: Vec::new(),
         max_attempts: 5,
+        api_budget_percent: 80,
     };
     let report = collect_org(&cfg, &Options { progress }).await;
     sim.shutdown();

@@ -151,10 +151,11 @@ impl ElfEncoder {
         self.fallback_ts.clone()
     }
 
-    /// Appends one line for data row `row` (1-based) to `out`.
-    pub fn encode(&self, rec: &csv::StringRecord, row: u64, out: &mut Vec<u8>) {
+    /// Appends one line for data row `row` (1-based) to `out`; returns the row's `@timestamp`.
+    pub fn encode(&self, rec: &csv::StringRecord, row: u64, out: &mut Vec<u8>) -> String {
+        let ts = self.timestamp(rec);
         out.extend_from_slice(b"{\"@timestamp\":");
-        json_str(out, &self.timestamp(rec));
+        json_str(out, &ts);
         out.extend_from_slice(b",\"id\":\"");
         out.extend_from_slice(
             event_id(&[&self.org_id, &self.file_id, &row.to_string()]).as_bytes(),
@@ -170,6 +171,7 @@ impl ElfEncoder {
             json_str(out, v);
         }
         out.extend_from_slice(b"}}\n");
+        ts
     }
 }
 

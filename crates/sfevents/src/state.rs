@@ -40,6 +40,17 @@ CREATE TABLE IF NOT EXISTS quarantine (
     attempts INTEGER NOT NULL, last_error TEXT NOT NULL,
     first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
     PRIMARY KEY (org, file_id));
+CREATE TABLE IF NOT EXISTS seen (
+    org TEXT NOT NULL, source TEXT NOT NULL, event_id TEXT NOT NULL, event_time TEXT NOT NULL,
+    PRIMARY KEY (org, source, event_id));
+CREATE INDEX IF NOT EXISTS seen_time ON seen (org, source, event_time);
+CREATE TABLE IF NOT EXISTS pending_files (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS object_files (
+    org TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL,
+    run_id INTEGER, written_at TEXT NOT NULL, PRIMARY KEY (org, path));
+CREATE TABLE IF NOT EXISTS source_stats (
+    org TEXT NOT NULL, source TEXT NOT NULL, newest_event TEXT, events INTEGER NOT NULL DEFAULT 0,
+    last_success TEXT, PRIMARY KEY (org, source));
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL,
     started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
@@ -103,6 +114,28 @@ pub struct TypeTotals {
     pub rows: i64,
     pub bytes: i64,
     pub newest_log_date: String,
+}
+
+/// One page of object records, committed together.
+pub struct PageCommit<'a> {
+    pub source: &'a str,
+    /// (event id, event time) of every new record.
+    pub seen: &'a [(String, String)],
+    /// Files written (archive-relative path, rows).
+    pub files: &'a [(String, u64)],
+    /// The cursor to move, if this page moves it.
+    pub cursor: Option<(&'a str, &'a Cursor)>,
+    /// The newest event time in the page.
+    pub newest: Option<&'a str>,
+}
+
+/// Per-source statistics for `status`.
+#[derive(Debug, Clone)]
+pub struct SourceStats {
+    pub source: String,
+    pub newest_event: Option<String>,
+    pub events: i64,
+    pub last_success: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -426,6 +459,173 @@ impl Store {
                 "SELECT COALESCE(SUM(api_calls), 0) FROM runs WHERE org = ?1 AND started_at >= ?2",
                 params![org, since],
                 |r| r.get(0),
+            )
+        })
+    }
+}
+
+impl Store {
+    /// Which of `ids` were already delivered for this source.
+    pub fn seen_among(
+        &self,
+        org: &str,
+        source: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT 1 FROM seen WHERE org = ?1 AND source = ?2 AND event_id = ?3",
+            )?;
+            let mut out = std::collections::HashSet::new();
+            for id in ids {
+                if st.exists(params![org, source, id])? {
+                    out.insert(id.to_string());
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Records files about to be written, so a crash before their commit can be undone.
+    pub fn add_pending(&self, paths: &[String]) -> Result<(), StateError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for p in paths {
+                tx.execute(
+                    "INSERT OR IGNORE INTO pending_files (path) VALUES (?1)",
+                    [p],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Files written by a run that died before committing them: the caller deletes them,
+    /// then calls [`Store::clear_pending`].
+    pub fn pending(&self) -> Result<Vec<String>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT path FROM pending_files")?;
+            let rows = st
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    pub fn clear_pending(&self, paths: &[String]) -> Result<(), StateError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for p in paths {
+                tx.execute("DELETE FROM pending_files WHERE path = ?1", [p])?;
+            }
+            tx.commit()
+        })
+    }
+
+    /// Commits one page: its event ids, its files (no longer pending), the cursor and the
+    /// source's statistics, in one transaction.
+    pub fn commit_page(
+        &self,
+        org: &str,
+        run_id: i64,
+        p: &PageCommit<'_>,
+    ) -> Result<(), StateError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO seen (org, source, event_id, event_time) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (id, t) in p.seen {
+                    ins.execute(params![org, p.source, id, t])?;
+                }
+            }
+            let t = now();
+            for (path, rows) in p.files {
+                tx.execute(
+                    "INSERT INTO object_files (org, source, path, rows, run_id, written_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(org, path) DO UPDATE SET rows = excluded.rows, run_id = excluded.run_id, written_at = excluded.written_at",
+                    params![org, p.source, path, *rows as i64, run_id, t],
+                )?;
+                tx.execute("DELETE FROM pending_files WHERE path = ?1", [path])?;
+            }
+            if let Some((key, cur)) = p.cursor {
+                put_cursor(&tx, org, p.source, key, cur)?;
+            }
+            tx.execute(
+                "INSERT INTO source_stats (org, source, newest_event, events, last_success) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(org, source) DO UPDATE SET
+                   newest_event = CASE WHEN excluded.newest_event IS NOT NULL AND (source_stats.newest_event IS NULL OR excluded.newest_event > source_stats.newest_event) THEN excluded.newest_event ELSE source_stats.newest_event END,
+                   events = source_stats.events + excluded.events, last_success = excluded.last_success",
+                params![org, p.source, p.newest, p.seen.len() as i64, t],
+            )?;
+            tx.commit()
+        })
+    }
+
+    /// Notes delivered events of a source that has no per-event ids (EventLogFile).
+    pub fn note_source(
+        &self,
+        org: &str,
+        source: &str,
+        newest: Option<&str>,
+        events: u64,
+    ) -> Result<(), StateError> {
+        self.commit_page(
+            org,
+            0,
+            &PageCommit {
+                source,
+                seen: &[],
+                files: &[],
+                cursor: None,
+                newest,
+            },
+        )?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE source_stats SET events = events + ?3 WHERE org = ?1 AND source = ?2",
+                params![org, source, events as i64],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// Forgets delivered event ids older than `before`: the look-back never reaches them.
+    pub fn purge_seen(&self, org: &str, source: &str, before: &str) -> Result<usize, StateError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM seen WHERE org = ?1 AND source = ?2 AND event_time < ?3",
+                params![org, source, before],
+            )
+        })
+    }
+
+    pub fn source_stats(&self, org: &str) -> Result<Vec<SourceStats>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT source, newest_event, events, last_success FROM source_stats WHERE org = ?1 ORDER BY source",
+            )?;
+            let rows = st
+                .query_map([org], |r| {
+                    Ok(SourceStats {
+                        source: r.get(0)?,
+                        newest_event: r.get(1)?,
+                        events: r.get(2)?,
+                        last_success: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Drops run history older than `before` (the long-running mode records a run per cycle).
+    pub fn prune_runs(&self, org: &str, before: &str) -> Result<usize, StateError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM runs WHERE org = ?1 AND started_at < ?2 AND status != 'running'",
+                params![org, before],
             )
         })
     }

@@ -23,6 +23,16 @@ pub fn find_archives(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+fn human_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    match secs {
+        0..=119 => format!("{secs}s"),
+        120..=7199 => format!("{}m", secs / 60),
+        7200..=172_799 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
 fn human_bytes(b: i64) -> String {
     let b = b as f64;
     if b >= 1e9 {
@@ -81,6 +91,29 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 "  {t:<24} {files:>7} {rows:>10} {:>10}  {interval:<8} {cursor:<30} {newest}",
                 human_bytes(bytes)
             );
+        }
+        let sources = store.source_stats(&org)?;
+        if !sources.is_empty() {
+            let now = chrono::Utc::now();
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>10}  {:<26} lag",
+                "source", "events", "newest event"
+            );
+            for src in sources {
+                let newest = src.newest_event.clone().unwrap_or_else(|| "-".into());
+                let lag = src
+                    .newest_event
+                    .as_deref()
+                    .and_then(crate::normalize::parse_sf_datetime)
+                    .map(|t| human_duration(now - t))
+                    .unwrap_or_else(|| "-".into());
+                let _ = writeln!(
+                    s,
+                    "  {:<24} {:>10}  {newest:<26} {lag}",
+                    src.source, src.events
+                );
+            }
         }
         let q = store.quarantined(&org)?;
         if !q.is_empty() {

@@ -90,7 +90,8 @@ async fn late_hourly_files_are_collected_by_the_next_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_expiring_mid_pagination_and_mid_download_are_survived() {
     let mut cfg = small_config(10);
-    cfg.default_batch_size = 50;
+    // Salesforce may return fewer rows than asked: 50 a page makes the listing span pages.
+    cfg.page_size_cap = Some(50);
     // A token dies every 7 calls: between the pages of the listing and between downloads.
     cfg.faults = Faults {
         session_max_calls: Some(7),
@@ -101,6 +102,14 @@ async fn sessions_expiring_mid_pagination_and_mid_download_are_survived() {
     let out = collect(&sim, dir.path(), &[]).await;
     assert_exit(&out, 0);
     check_archive(&sim, dir.path(), &expected_files(&sim, "auto"));
+    let expected = expected_files(&sim, "auto");
+    // Every download is one call; the listing of all files (both intervals) took several pages.
+    let listed = sim.visible_files().len() as u64;
+    assert!(listed > 150, "{listed} files is too few to page");
+    assert!(
+        sim.api_calls() >= expected.len() as u64 + listed.div_ceil(50),
+        "the listing did not page"
+    );
     let log = log_text(dir.path());
     assert!(
         log.matches("logging in again").count() >= 3,
@@ -179,7 +188,7 @@ async fn request_limit_exceeded_stops_with_exit_1_and_the_next_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let expected = expected_files(&sim, "auto");
     sim.set_daily_api_limit(sim.api_calls() + 40);
-    let out = collect(&sim, dir.path(), &[]).await;
+    let out = collect(&sim, dir.path(), &["--api-budget-percent", "100"]).await;
     assert_exit(&out, 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("limit"), "{err}");

@@ -32,6 +32,12 @@ pub struct Faults {
     pub delay_ms: Option<u64>,
     /// Downloads of these EventLogFile ids always answer 500 (a file that keeps failing).
     pub broken_files: Vec<String>,
+    /// Every `nextRecordsUrl` page (queryMore) answers 500 UNKNOWN_EXCEPTION while set; the
+    /// cursor stays valid, so the same URL works again once cleared.
+    pub fail_query_more: bool,
+    /// A query whose full result holds more than this many records answers 400
+    /// QUERY_TIMEOUT ("Your query request was running for too long.").
+    pub query_timeout_over_rows: Option<u64>,
 }
 
 /// How to run the simulator.
@@ -50,6 +56,11 @@ pub struct SimConfig {
     pub api_version: String,
     /// Query page size when the client sends no `Sforce-Query-Options: batchSize`.
     pub default_batch_size: usize,
+    /// Pages never hold more than this, whatever the client asks ("Salesforce may return fewer
+    /// rows than asked"): lets tests page through small results.
+    pub page_size_cap: Option<usize>,
+    /// The clock stands still but for `advance_clock` (exact, repeatable tests).
+    pub freeze_clock: bool,
     /// DailyApiRequests Max; past it, 403 REQUEST_LIMIT_EXCEEDED.
     pub daily_api_limit: u64,
     /// EventLogFile retention in days (30 with Event Monitoring, 1 in Developer Edition).
@@ -77,6 +88,8 @@ impl Default for SimConfig {
                 rows_per_hour: (1, 20),
                 late_files: true,
                 big_file_bytes: None,
+                records_per_hour: (2, 12),
+                duplicate_event_identifiers: false,
             },
             port: 0,
             bind: "127.0.0.1".into(),
@@ -84,6 +97,8 @@ impl Default for SimConfig {
             out_dir: None,
             api_version: "64.0".into(),
             default_batch_size: 2000,
+            page_size_cap: None,
+            freeze_clock: false,
             daily_api_limit: 100_000,
             retention_days: 30,
             jwt_max_exp_secs: None,
@@ -286,6 +301,16 @@ impl SimHandle {
             .files
             .iter()
             .filter(|f| self.inner.visibility(f, now) == server::Visibility::Visible)
+            .collect()
+    }
+    /// What a full query of an event object ([`sfgen::OBJECTS`], any case) returns now: the
+    /// stored records (every field, plus SetupAuditTrail's `CreatedBy` user record) that
+    /// are visible and within retention, in event-time order, duplicates included when
+    /// `duplicate_event_identifiers` is set. Empty for other objects.
+    pub fn visible_records(&self, object: &str) -> Vec<soql::Record> {
+        self.inner
+            .visible_object_records(object, self.now())
+            .cloned()
             .collect()
     }
     /// Stops serving.

@@ -97,12 +97,27 @@ struct Serve {
     /// Delay every answer this many milliseconds.
     #[arg(long, value_name = "MS")]
     delay_ms: Option<u64>,
+    /// Pages never hold more rows than this, whatever batchSize the client asks for.
+    #[arg(long, value_name = "N")]
+    page_size_cap: Option<usize>,
     /// Play an org without the EventLogFile.Interval field (queries naming it fail).
     #[arg(long)]
     no_interval_field: bool,
     /// Downloads of this EventLogFile id always fail with 500 (repeatable).
     #[arg(long)]
     broken_file: Vec<String>,
+    /// Records per hour of each Real-Time Event Monitoring object, as MIN-MAX (0-0: none).
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range, default_value = "2-12")]
+    records_per_hour: (u32, u32),
+    /// Store a few RTEM records twice (same EventIdentifier).
+    #[arg(long)]
+    duplicate_event_identifiers: bool,
+    /// Every queryMore (nextRecordsUrl) page answers 500.
+    #[arg(long)]
+    fail_query_more: bool,
+    /// A query with more than N records in its result answers 400 QUERY_TIMEOUT.
+    #[arg(long, value_name = "N")]
+    query_timeout_over_rows: Option<u64>,
 }
 
 fn parse_range(s: &str) -> Result<(u32, u32), String> {
@@ -143,6 +158,8 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             rows_per_hour: a.rows_per_hour,
             late_files: !a.no_late_files,
             big_file_bytes: a.big_file_bytes,
+            records_per_hour: a.records_per_hour,
+            duplicate_event_identifiers: a.duplicate_event_identifiers,
         },
         port: a.port,
         bind: a.bind,
@@ -150,6 +167,8 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         out_dir: Some(a.out),
         api_version: a.api_version,
         default_batch_size: a.page_size,
+        page_size_cap: a.page_size_cap,
+        freeze_clock: false,
         daily_api_limit: a.daily_api_limit,
         retention_days: a.retention_days,
         jwt_max_exp_secs: a.jwt_max_exp_secs,
@@ -164,6 +183,8 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             cut_download_after_bytes: a.cut_download_after_bytes,
             delay_ms: a.delay_ms,
             broken_files: a.broken_file,
+            fail_query_more: a.fail_query_more,
+            query_timeout_over_rows: a.query_timeout_over_rows,
         },
     };
     let sim = sfsim::start(config).await.context("starting sfsim")?;

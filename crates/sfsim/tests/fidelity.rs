@@ -49,6 +49,8 @@ async fn jsforce_works_against_sfsim_over_https() {
             rows_per_hour: (1, 20),
             late_files: true,
             big_file_bytes: None,
+            records_per_hour: (2, 12),
+            duplicate_event_identifiers: false,
         },
         tls: true,
         default_batch_size: 200,

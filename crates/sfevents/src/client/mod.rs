@@ -36,6 +36,12 @@ pub enum ApiError {
     Transient(String),
     #[error("{0}")]
     Protocol(String),
+    /// The org's usage passed the budget set by api_budget_percent: stop for the day.
+    #[error("{0}")]
+    Budget(String),
+    /// The archive or state.db failed while a query was being consumed.
+    #[error("{0}")]
+    Local(String),
 }
 
 impl ApiError {

@@ -20,11 +20,11 @@ struct Page {
 pub const BATCH_SIZE: &str = "batchSize=2000";
 
 impl SfClient {
-    /// Runs a query and calls `each_page` with every page of records (without `attributes`).
-    /// Returns the query's totalSize.
+    /// Runs a query and calls `each_page` with every page of records (without `attributes`)
+    /// and the query's totalSize. Returns the totalSize.
     pub async fn query_pages<F>(&self, soql: &str, mut each_page: F) -> Result<u64, ApiError>
     where
-        F: FnMut(Vec<Map<String, Value>>) -> Result<(), ApiError>,
+        F: FnMut(Vec<Map<String, Value>>, u64) -> Result<(), ApiError>,
     {
         let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
         let mut path = format!("{}/query?q={q}", self.data_path());
@@ -36,11 +36,11 @@ impl SfClient {
                 .records
                 .into_iter()
                 .map(|mut r| {
-                    r.remove("attributes");
+                    strip_attributes(&mut r);
                     r
                 })
                 .collect();
-            each_page(recs)?;
+            each_page(recs, total)?;
             match (page.done, page.next) {
                 (true, _) => return Ok(total),
                 (false, Some(next)) => path = next,
@@ -56,12 +56,22 @@ impl SfClient {
     /// Runs a query and returns every record.
     pub async fn query_all(&self, soql: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
         let mut out = Vec::new();
-        self.query_pages(soql, |p| {
+        self.query_pages(soql, |p, _| {
             out.extend(p);
             Ok(())
         })
         .await?;
         Ok(out)
+    }
+}
+
+/// Removes Salesforce's `attributes` envelopes, also from related records (`CreatedBy`).
+fn strip_attributes(r: &mut Map<String, Value>) {
+    r.remove("attributes");
+    for v in r.values_mut() {
+        if let Value::Object(o) = v {
+            strip_attributes(o);
+        }
     }
 }
 

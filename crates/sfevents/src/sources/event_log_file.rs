@@ -356,6 +356,8 @@ impl TypeTrack {
 /// What processing a downloaded file produced.
 pub struct Processed {
     pub rows: u64,
+    /// The newest `@timestamp` of the file's rows.
+    pub newest: Option<String>,
     pub csv_path: PathBuf,
     pub ndjson_path: PathBuf,
 }
@@ -406,11 +408,15 @@ pub fn process(
     let mut rec = csv::StringRecord::new();
     let mut line = Vec::with_capacity(4096);
     let mut rows = 0u64;
+    let mut newest: Option<String> = None;
     use std::io::Write;
     while rdr.read_record(&mut rec).map_err(csv_err)? {
         rows += 1;
         line.clear();
-        enc.encode(&rec, rows, &mut line);
+        let ts = enc.encode(&rec, rows, &mut line);
+        if newest.as_ref().is_none_or(|n| ts > *n) {
+            newest = Some(ts);
+        }
         out.writer().write_all(&line)?;
     }
     out.finish()?;
@@ -418,6 +424,7 @@ pub fn process(
     archive.install(spool, &csv_path)?;
     Ok(Processed {
         rows,
+        newest,
         csv_path,
         ndjson_path,
     })

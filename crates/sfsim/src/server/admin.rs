@@ -23,6 +23,14 @@ pub async fn state(State(s): State<Arc<Shared>>) -> Response {
             Visibility::Expired => expired += 1,
         }
     }
+    let objects: serde_json::Map<String, Value> = sfgen::OBJECTS
+        .iter()
+        .map(|o| {
+            let total = s.org.object_records(o).len();
+            let visible = s.visible_object_records(o, now).count();
+            (o.to_string(), json!({ "total": total, "visible": visible }))
+        })
+        .collect();
     ok_json(json!({
         "now": soql::format_datetime(&now),
         "api_calls": s.api_calls(),
@@ -37,6 +45,7 @@ pub async fn state(State(s): State<Arc<Shared>>) -> Response {
             "future": future,
             "expired": expired,
         },
+        "objects": objects,
     }))
 }
 

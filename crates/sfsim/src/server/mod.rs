@@ -30,6 +30,9 @@ use crate::{Credentials, Faults};
 
 pub use errors::{ApiError, OAuthError};
 
+/// Retention of the event objects (RTEM storage objects, SetupAuditTrail, LoginHistory), days.
+pub const OBJECT_RETENTION_DAYS: i64 = 180;
+
 /// How many query cursors are kept before the oldest are dropped.
 const MAX_CURSORS: usize = 2000;
 
@@ -84,6 +87,7 @@ pub struct Shared {
     /// Newest API version served, e.g. "64.0".
     pub api_version: String,
     pub default_batch_size: usize,
+    pub page_size_cap: Option<usize>,
     pub retention_days: u32,
     pub jwt_max_exp_secs: Option<u64>,
     pub log_file_content_type: String,
@@ -121,11 +125,12 @@ impl Shared {
         let c = init.config;
         let jwt_key = jsonwebtoken::DecodingKey::from_rsa_pem(init.public_key_pem.as_bytes())?;
         Ok(Shared {
-            clock: Clock::new(c.org.anchor),
+            clock: Clock::with_frozen(c.org.anchor, c.freeze_clock),
             org: init.org,
             url: init.url.trim_end_matches('/').to_string(),
             api_version: c.api_version,
             default_batch_size: c.default_batch_size.max(1),
+            page_size_cap: c.page_size_cap.map(|n| n.max(1)),
             retention_days: c.retention_days,
             jwt_max_exp_secs: c.jwt_max_exp_secs,
             log_file_content_type: c.log_file_content_type,
@@ -195,6 +200,21 @@ impl Shared {
         } else {
             Visibility::Visible
         }
+    }
+
+    /// The records of an event object ([`sfgen::OBJECTS`], any case) visible at `now`:
+    /// stored (`visible_at`) at or before `now` and within [`OBJECT_RETENTION_DAYS`].
+    pub fn visible_object_records(
+        &self,
+        object: &str,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = &soql::Record> + '_ {
+        let oldest = now - chrono::Duration::days(OBJECT_RETENTION_DAYS);
+        self.org
+            .object_records(object)
+            .iter()
+            .filter(move |r| r.visible_at <= now && r.visible_at >= oldest)
+            .map(|r| &r.record)
     }
 
     /// A file that may be queried and downloaded now, by its 18- or 15-character id.

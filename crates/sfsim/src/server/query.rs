@@ -15,8 +15,23 @@ use super::auth::ApiVersion;
 use super::{lock, ok_json, ApiError, Cursor, Shared, Visibility, MAX_CURSORS};
 use crate::credentials::random_alnum;
 
-/// The objects served, by their canonical names.
-pub const OBJECTS: &[&str] = &["EventLogFile", "Organization", "User"];
+/// The objects served, by their canonical names: EventLogFile, Organization, User, then the
+/// event objects of [`sfgen::OBJECTS`].
+pub const OBJECTS: &[&str] = &[
+    "EventLogFile",
+    "Organization",
+    "User",
+    "LoginEvent",
+    "LogoutEvent",
+    "ApiEvent",
+    "ReportEvent",
+    "ListViewEvent",
+    "LightningUriEvent",
+    "UriEvent",
+    "IdentityVerificationEvent",
+    "SetupAuditTrail",
+    "LoginHistory",
+];
 
 /// The schema of an object named in any case.
 pub fn schema_of(name: &str) -> Option<ObjectSchema> {
@@ -44,7 +59,7 @@ pub fn records_of(s: &Shared, schema: &ObjectSchema, version: &str) -> Vec<Recor
         }
         "Organization" => vec![s.org.organization_record()],
         "User" => s.org.users.iter().map(|u| user_record(schema, u)).collect(),
-        _ => Vec::new(),
+        other => s.visible_object_records(other, s.now()).cloned().collect(),
     }
 }
 
@@ -101,6 +116,7 @@ pub async fn query(
     }
     let now = s.now();
     let batch = batch_size(&headers).unwrap_or(s.default_batch_size);
+    let batch = s.page_size_cap.map_or(batch, |cap| batch.min(cap));
     let st = s.clone();
     let output = tokio::task::spawn_blocking(move || {
         let records = records_of(&st, &schema, &version);
@@ -122,6 +138,14 @@ pub async fn query(
             "records": [],
         }))),
         soql::Output::Records(records) => {
+            if let Some(max) = s.faults().query_timeout_over_rows {
+                if records.len() as u64 > max {
+                    return Err(ApiError::bad_request(
+                        "QUERY_TIMEOUT",
+                        "Your query request was running for too long.",
+                    ));
+                }
+            }
             let cursor = Arc::new(Cursor {
                 records,
                 batch_size: batch,
@@ -184,6 +208,13 @@ pub async fn query_more(
     Path(params): Path<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if s.faults().fail_query_more {
+        return Err(ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "UNKNOWN_EXCEPTION",
+            "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-67890 (-987654321)",
+        ));
+    }
     let invalid = || ApiError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator");
     let raw = params.get("locator").ok_or_else(invalid)?;
     let (id, offset) = raw.rsplit_once('-').ok_or_else(invalid)?;
@@ -197,6 +228,7 @@ pub async fn query_more(
         return Err(invalid());
     }
     let batch = batch_size(&headers).unwrap_or(cursor.batch_size);
+    let batch = s.page_size_cap.map_or(batch, |cap| batch.min(cap));
     Ok(ok_json(page(&s, cursor, Some(id), offset, batch, &version)))
 }
 

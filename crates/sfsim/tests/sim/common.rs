@@ -15,6 +15,8 @@ pub fn config() -> SimConfig {
             rows_per_hour: (1, 5),
             late_files: true,
             big_file_bytes: None,
+            records_per_hour: (2, 12),
+            duplicate_event_identifiers: false,
         },
         ..SimConfig::default()
     }

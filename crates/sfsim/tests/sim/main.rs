@@ -2,6 +2,7 @@
 
 mod common;
 mod download;
+mod events;
 mod faults;
 mod oauth;
 mod query;

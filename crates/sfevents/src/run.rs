@@ -1,0 +1,151 @@
+//! `sfevents run`: the long-running mode. Each source runs on its own interval (say
+//! LoginEvent every minute, SetupAuditTrail every five, EventLogFile hourly), object sources
+//! read at most `max_windows_per_run` windows per cycle, and the org's API budget is watched.
+//!
+//! SIGTERM or SIGINT stops cleanly: no new unit starts, the unit in flight finishes (its commit
+//! is atomic, so abandoning it would lose nothing either), and the process exits 0. A second
+//! signal exits at once; the next start redoes at most the unit that was in flight.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::collect::{Due, Options, OrgRuntime};
+use crate::config::OrgConfig;
+
+/// How long to wait before checking again once the org's API budget is spent.
+const BUDGET_RECHECK: Duration = Duration::from_secs(15 * 60);
+/// How long to wait before trying again when the org cannot be reached at start.
+const OPEN_RETRY: Duration = Duration::from_secs(60);
+
+/// Runs every org until `stop` turns true. Returns the exit code.
+pub async fn run(orgs: Vec<OrgConfig>, opts: Options, stop: watch::Receiver<bool>) -> u8 {
+    let mut tasks = tokio::task::JoinSet::new();
+    for cfg in orgs {
+        let stop = stop.clone();
+        let opts = Options {
+            progress: opts.progress,
+        };
+        tasks.spawn(async move { run_org(cfg, opts, stop).await });
+    }
+    let mut code = crate::cli::exit::OK;
+    while let Some(r) = tasks.join_next().await {
+        code = code.max(r.unwrap_or(crate::cli::exit::PARTIAL));
+    }
+    code
+}
+
+/// Waits `d`, or less if a stop is asked. True if stopping.
+async fn pause(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    if *stop.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.changed() => {}
+    }
+    *stop.borrow()
+}
+
+async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>) -> u8 {
+    let rt = loop {
+        match OrgRuntime::open(&cfg).await {
+            Ok(rt) => break rt,
+            Err(r) if r.config_error => {
+                eprintln!(
+                    "error: org '{}': {}",
+                    cfg.name,
+                    r.stopped.unwrap_or_default()
+                );
+                return crate::cli::exit::CONFIG;
+            }
+            Err(r) => {
+                tracing::warn!(org = %cfg.name, "cannot start: {}; trying again in {}s", r.stopped.unwrap_or_default(), OPEN_RETRY.as_secs());
+                if pause(OPEN_RETRY, &mut stop).await {
+                    return crate::cli::exit::OK;
+                }
+            }
+        }
+    };
+    tracing::info!(org = %cfg.name, "running; stop with SIGTERM or Ctrl-C");
+    let start = Instant::now();
+    let mut next_elf = start;
+    let mut next_obj = vec![start; cfg.objects.len()];
+    let stop_flag = std::sync::atomic::AtomicBool::new(false);
+    loop {
+        if *stop.borrow() {
+            return crate::cli::exit::OK;
+        }
+        let now = Instant::now();
+        let due = Due {
+            elf: cfg.elf.enabled && next_elf <= now,
+            objects: (0..cfg.objects.len())
+                .filter(|&i| next_obj[i] <= now)
+                .collect(),
+            capped: true,
+        };
+        if due.elf || !due.objects.is_empty() {
+            if let Some(why) = rt.over_budget() {
+                tracing::warn!(org = %cfg.name, "{why}; checking again in {} minutes", BUDGET_RECHECK.as_secs() / 60);
+                if pause(BUDGET_RECHECK, &mut stop).await {
+                    return crate::cli::exit::OK;
+                }
+                // One call to /limits refreshes the usage (its answer carries Sforce-Limit-Info).
+                if let Err(e) = rt.client().daily_api_requests().await {
+                    tracing::warn!(org = %cfg.name, "cannot read /limits: {e}");
+                }
+                continue;
+            }
+            // The cycle sees the stop request through this flag.
+            let watcher = {
+                let mut stop = stop.clone();
+                let flag = &stop_flag;
+                async move {
+                    while !*stop.borrow() {
+                        if stop.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            };
+            let report = tokio::select! {
+                r = rt.cycle(&due, &opts, &stop_flag) => r,
+                _ = async { watcher.await; std::future::pending::<()>().await } => unreachable!(),
+            };
+            let events: u64 = report.objects.values().map(|o| o.events).sum();
+            tracing::info!(
+                org = %cfg.name,
+                files = report.files,
+                rows = report.rows,
+                events,
+                api_calls = report.api_calls,
+                usage = ?report.api_usage,
+                "cycle done"
+            );
+            if let Some(why) = &report.stopped {
+                tracing::warn!(org = %cfg.name, "cycle stopped: {why}");
+            }
+            for (what, e) in &report.failed {
+                tracing::error!(org = %cfg.name, "{what}: {e}");
+            }
+            let after = Instant::now();
+            if due.elf {
+                next_elf = after + Duration::from_secs(cfg.elf.every_seconds);
+            }
+            for &i in &due.objects {
+                next_obj[i] = after + Duration::from_secs(cfg.objects[i].every_seconds);
+            }
+        }
+        let wake = next_obj
+            .iter()
+            .copied()
+            .chain(cfg.elf.enabled.then_some(next_elf))
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        if pause(wake.saturating_duration_since(Instant::now()), &mut stop).await {
+            return crate::cli::exit::OK;
+        }
+    }
+}

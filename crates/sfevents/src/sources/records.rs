@@ -1,0 +1,246 @@
+//! What the object sources share: the fields to select (from the describe call), and the
+//! page protocol that writes new records as NDJSON and commits them with their ids.
+//!
+//! A page is written under names recorded first as pending in state.db; the commit that
+//! records the page's event ids clears them. A run that dies in between leaves pending files,
+//! which the next run deletes before it redoes the page, so a record is never archived twice.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::archive::{Archive, AtomicFile};
+use crate::client::{ApiError, SfClient};
+use crate::normalize::{dataset, iso, parse_sf_datetime};
+use crate::state::{Cursor, PageCommit, Store};
+
+/// Everything an object source needs.
+pub struct ObjectCtx {
+    pub client: Arc<SfClient>,
+    pub store: Arc<Store>,
+    pub archive: Arc<Archive>,
+    pub org: String,
+    pub org_id: String,
+    pub run_id: i64,
+    /// Numbers the files of this run.
+    pub seq: AtomicU64,
+    /// api_budget_percent of the org.
+    pub budget: u8,
+    /// Fields per object from the describe call, kept for the runtime's life.
+    pub fields: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>,
+}
+
+/// What one object source did in one run.
+#[derive(Debug, Default, Clone)]
+pub struct ObjectReport {
+    pub events: u64,
+    pub pages: u64,
+    pub windows: u64,
+    /// Nothing is left to read up to now (less the settle delay).
+    pub caught_up: bool,
+}
+
+fn local(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Local(e.to_string())
+}
+
+/// Deletes files of pages that were written but never committed.
+pub fn recover_pending(store: &Store, archive: &Archive) -> Result<usize, ApiError> {
+    let pending = store.pending().map_err(local)?;
+    for p in &pending {
+        match std::fs::remove_file(archive.root.join(p)) {
+            Ok(()) => tracing::info!(file = %p, "removed a file of an interrupted run"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(local(format!("cannot remove {p}: {e}"))),
+        }
+    }
+    store.clear_pending(&pending).map_err(local)?;
+    Ok(pending.len())
+}
+
+impl ObjectCtx {
+    /// Fails once the org's API usage is past its budget.
+    pub fn check_budget(&self) -> Result<(), ApiError> {
+        match crate::collect::over_budget(&self.client.stats, self.budget) {
+            Some(why) => Err(ApiError::Budget(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// The fields to select, described once per runtime.
+    pub async fn fields(
+        &self,
+        object: &str,
+        configured: &Option<Vec<String>>,
+    ) -> Result<Vec<String>, ApiError> {
+        if let Some(f) = configured {
+            return Ok(f.clone());
+        }
+        if let Some(f) = self.fields.lock().ok().and_then(|m| m.get(object).cloned()) {
+            return Ok(f);
+        }
+        let f = describe_fields(&self.client, object).await?;
+        if let Ok(mut m) = self.fields.lock() {
+            m.insert(object.to_string(), f.clone());
+        }
+        Ok(f)
+    }
+}
+
+/// Every field the describe call returns (compound address/location fields excluded: their
+/// parts are selected instead).
+async fn describe_fields(client: &SfClient, object: &str) -> Result<Vec<String>, ApiError> {
+    let d: Value = client
+        .get_json(&format!("{}/sobjects/{object}/describe", client.data_path()), &[])
+        .await
+        .map_err(|e| match e {
+            ApiError::Status { status: 404, .. } => ApiError::Status {
+                status: 404,
+                code: "NOT_FOUND".into(),
+                message: format!(
+                    "the org has no object {object}: check the name, and that the user may see it (Event Monitoring licence, View Real-Time Event Monitoring Data)"
+                ),
+            },
+            e => e,
+        })?;
+    let fields = d["fields"]
+        .as_array()
+        .ok_or_else(|| ApiError::Protocol(format!("describe {object}: no fields")))?
+        .iter()
+        .filter(|f| !matches!(f["type"].as_str(), Some("address" | "location" | "base64")))
+        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .collect();
+    Ok(fields)
+}
+
+/// A datetime literal for SOQL, to the millisecond.
+pub fn soql_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A new record of a page: its id, its `@timestamp`, the record.
+type Entry<'a> = (String, String, &'a Map<String, Value>);
+
+/// Keeps the records not yet delivered (nor repeated within the page), and writes them.
+/// Returns the commit to make: the caller adds the cursor.
+pub struct NewRecords {
+    pub seen: Vec<(String, String)>,
+    pub files: Vec<(String, u64)>,
+    pub newest: Option<String>,
+}
+
+impl ObjectCtx {
+    /// Writes the new records of one page. `id_field` is the de-duplication key
+    /// (EventIdentifier or Id), `time_field` gives `@timestamp`.
+    pub fn write_page(
+        &self,
+        source: &str,
+        records: &[Map<String, Value>],
+        id_field: &str,
+        time_field: &str,
+    ) -> Result<NewRecords, ApiError> {
+        let ids: Vec<&str> = records
+            .iter()
+            .filter_map(|r| r.get(id_field).and_then(Value::as_str))
+            .collect();
+        let known = self
+            .store
+            .seen_among(&self.org, source, &ids)
+            .map_err(local)?;
+        let mut taken = HashSet::new();
+        let mut by_day: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+        for r in records {
+            let Some(id) = r.get(id_field).and_then(Value::as_str) else {
+                tracing::warn!(source, "a record without {id_field} was skipped");
+                continue;
+            };
+            if known.contains(id) || !taken.insert(id.to_string()) {
+                continue;
+            }
+            let t = r
+                .get(time_field)
+                .and_then(Value::as_str)
+                .and_then(parse_sf_datetime)
+                .map(|t| iso(&t))
+                .unwrap_or_else(|| iso(&Utc::now()));
+            by_day
+                .entry(t[..10].to_string())
+                .or_default()
+                .push((id.to_string(), t, r));
+        }
+        let mut out = NewRecords {
+            seen: Vec::new(),
+            files: Vec::new(),
+            newest: None,
+        };
+        if by_day.is_empty() {
+            return Ok(out);
+        }
+        let ds = dataset(source);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let planned: Vec<(String, &Vec<_>)> = by_day
+            .iter()
+            .map(|(day, recs)| {
+                (
+                    format!(
+                        "events/{ds}/{day}/{source}_r{}_{seq:05}.ndjson",
+                        self.run_id
+                    ),
+                    recs,
+                )
+            })
+            .collect();
+        let paths: Vec<String> = planned.iter().map(|(p, _)| p.clone()).collect();
+        self.store.add_pending(&paths).map_err(local)?;
+        let mut line = Vec::with_capacity(2048);
+        for (path, recs) in planned {
+            let mut f = AtomicFile::create(&self.archive.root.join(&path)).map_err(local)?;
+            for (id, t, r) in recs {
+                line.clear();
+                let ev = serde_json::json!({
+                    "@timestamp": t,
+                    "id": id,
+                    "org_id": self.org_id,
+                    "source": source,
+                    "fields": r,
+                });
+                serde_json::to_writer(&mut line, &ev).map_err(local)?;
+                line.push(b'\n');
+                f.writer().write_all(&line).map_err(local)?;
+                if out.newest.as_deref().is_none_or(|n| t.as_str() > n) {
+                    out.newest = Some(t.clone());
+                }
+                out.seen.push((id.clone(), t.clone()));
+            }
+            f.finish().map_err(local)?;
+            out.files.push((path, recs.len() as u64));
+        }
+        Ok(out)
+    }
+
+    /// Commits a written page, with the cursor it moves.
+    pub fn commit(
+        &self,
+        source: &str,
+        new: &NewRecords,
+        cursor: Option<(&str, &Cursor)>,
+    ) -> Result<(), ApiError> {
+        self.store
+            .commit_page(
+                &self.org,
+                self.run_id,
+                &PageCommit {
+                    source,
+                    seen: &new.seen,
+                    files: &new.files,
+                    cursor,
+                    newest: new.newest.as_deref(),
+                },
+            )
+            .map_err(local)
+    }
+}

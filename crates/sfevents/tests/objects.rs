@@ -1,0 +1,587 @@
+//! Real-Time Event Monitoring objects, SetupAuditTrail and LoginHistory against sfsim, with
+//! the simulator's clock frozen and `SFEVENTS_NOW` set to it, so every expectation is exact.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use common::*;
+use sfsim::{Faults, SimConfig, SimHandle};
+use soql::{Record, Value};
+
+const SETTLE: i64 = 60;
+
+fn obj_config(seed: u64) -> SimConfig {
+    let mut c = small_config(seed);
+    c.freeze_clock = true;
+    c.org.days = 1;
+    c.org.records_per_hour = (4, 12);
+    c.org.rows_per_hour = (0, 1);
+    c
+}
+
+fn time_of(r: &Record, field: &str) -> DateTime<Utc> {
+    match r.get(field) {
+        Some(Value::DateTime(t)) => *t,
+        other => panic!("{field} is not a dateTime: {other:?}"),
+    }
+}
+
+fn key_of(r: &Record, field: &str) -> String {
+    r.get(field)
+        .and_then(Value::as_str)
+        .expect("key")
+        .to_string()
+}
+
+/// `sfevents collect --object ...` as of the simulator's now.
+async fn collect_objects(sim: &SimHandle, dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["collect".to_string(), "--quiet".into()];
+    all.extend(auth_args(sim, dir));
+    all.extend(args.iter().map(|s| s.to_string()));
+    tokio::process::Command::new(BIN)
+        .args(&all)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap()
+}
+
+/// Visible events of an RTEM object with EventDate in (from, now - settle], one per
+/// EventIdentifier.
+fn expected_events(sim: &SimHandle, object: &str, from: DateTime<Utc>) -> Vec<Record> {
+    let to = sim.now() - chrono::Duration::seconds(SETTLE);
+    let mut seen = HashSet::new();
+    sim.visible_records(object)
+        .into_iter()
+        .filter(|r| {
+            let t = time_of(r, "EventDate");
+            t > from && t <= to
+        })
+        .filter(|r| seen.insert(key_of(r, "EventIdentifier")))
+        .collect()
+}
+
+/// The archive's events of `source`, by id; panics on an id seen twice.
+fn archived(dir: &Path, source: &str) -> HashMap<String, serde_json::Value> {
+    let mut m = HashMap::new();
+    for (_, v) in ndjson_lines(dir) {
+        if v["source"] != source {
+            continue;
+        }
+        let id = v["id"].as_str().unwrap().to_string();
+        assert!(
+            m.insert(id.clone(), v).is_none(),
+            "{source} event {id} archived twice"
+        );
+    }
+    m
+}
+
+/// The archive holds exactly `expected` for `source`, with Salesforce's values.
+fn check_objects(dir: &Path, source: &str, key: &str, expected: &[Record]) {
+    let got = archived(dir, source);
+    let want: HashSet<String> = expected.iter().map(|r| key_of(r, key)).collect();
+    let missing: Vec<_> = want.iter().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{source}: missing {missing:?}, unexpected {extra:?}"
+    );
+    for r in expected {
+        let v = &got[&key_of(r, key)];
+        let fields = v["fields"].as_object().expect("fields");
+        for (name, value) in &r.fields {
+            if let Value::Record(rel) = value {
+                let user = rel.get("Username").and_then(Value::as_str);
+                assert_eq!(
+                    fields[name]["Username"].as_str(),
+                    user,
+                    "{source} {name}.Username"
+                );
+                continue;
+            }
+            assert_eq!(
+                fields.get(name),
+                Some(&value.to_json("64.0")),
+                "{source} field {name}"
+            );
+        }
+        assert!(v["@timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+}
+
+fn state_cursor(dir: &Path, source: &str) -> Option<String> {
+    let c = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    c.query_row(
+        "SELECT position FROM cursors WHERE source = ?1",
+        [source],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_objects_page_and_dedupe_across_runs_and_look_backs() {
+    let mut cfg = obj_config(31);
+    cfg.page_size_cap = Some(20);
+    cfg.org.duplicate_event_identifiers = true;
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(2);
+    let args = [
+        "--object",
+        "LoginEvent",
+        "--object",
+        "LogoutEvent",
+        "--backfill-days",
+        "2",
+        "--window-minutes",
+        "1440",
+    ];
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 0);
+    for obj in ["LoginEvent", "LogoutEvent"] {
+        let exp = expected_events(&sim, obj, from);
+        assert!(
+            exp.len() > 60,
+            "{obj}: {} events is too few to page",
+            exp.len()
+        );
+        check_objects(dir.path(), obj, "EventIdentifier", &exp);
+    }
+    // The generator stored some events twice; they were archived once.
+    let all = sim.visible_records("LoginEvent");
+    let unique: HashSet<String> = all.iter().map(|r| key_of(r, "EventIdentifier")).collect();
+    assert!(
+        unique.len() < all.len(),
+        "no duplicate EventIdentifier was served"
+    );
+    assert!(
+        ndjson_lines(dir.path())
+            .iter()
+            .all(|(_, v)| v["source"] != "EventLogFile"),
+        "--object alone collects no EventLogFile"
+    );
+
+    // Later: the look-back re-reads the last 15 minutes; nothing is archived twice.
+    sim.advance_clock(Duration::from_secs(2 * 3600));
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 0);
+    for obj in ["LoginEvent", "LogoutEvent"] {
+        check_objects(
+            dir.path(),
+            obj,
+            "EventIdentifier",
+            &expected_events(&sim, obj, from),
+        );
+    }
+    let st = run(&[
+        "status".into(),
+        "--output-dir".into(),
+        dir.path().display().to_string(),
+    ])
+    .await;
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        text.contains("LoginEvent") && text.contains("lag"),
+        "{text}"
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_on_page_2_keeps_page_1_and_the_window_is_retried() {
+    let mut cfg = obj_config(32);
+    cfg.page_size_cap = Some(20);
+    cfg.faults = Faults {
+        fail_query_more: true,
+        ..Default::default()
+    };
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(1);
+    let args = [
+        "--object",
+        "ApiEvent",
+        "--backfill-days",
+        "1",
+        "--window-minutes",
+        "1440",
+        "--max-attempts",
+        "2",
+    ];
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 1);
+    assert_eq!(archived(dir.path(), "ApiEvent").len(), 20, "page 1 is kept");
+    assert_eq!(
+        state_cursor(dir.path(), "ApiEvent"),
+        None,
+        "the cursor did not pass the failed window"
+    );
+
+    sim.set_faults(Faults::default());
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 0);
+    check_objects(
+        dir.path(),
+        "ApiEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "ApiEvent", from),
+    );
+    assert!(state_cursor(dir.path(), "ApiEvent").is_some());
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_and_sparse_windows() {
+    let mut cfg = obj_config(33);
+    cfg.org.records_per_hour = (0, 1);
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(1);
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &[
+            "--object",
+            "ReportEvent",
+            "--backfill-days",
+            "1",
+            "--window-minutes",
+            "20",
+        ],
+    )
+    .await;
+    assert_exit(&o, 0);
+    let exp = expected_events(&sim, "ReportEvent", from);
+    assert!(!exp.is_empty() && exp.len() < 40, "sparse: {}", exp.len());
+    check_objects(dir.path(), "ReportEvent", "EventIdentifier", &exp);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_12_window_catch_up_is_capped_at_n_windows_per_run() {
+    let sim = start(obj_config(34)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let now = sim.now();
+    let from = now - chrono::Duration::days(1);
+    // One day in 2-hour windows, 5 a run. Each run's first window starts one look-back
+    // (15 minutes) before the cursor: the re-read costs no extra query.
+    let args = [
+        "--object",
+        "UriEvent",
+        "--backfill-days",
+        "1",
+        "--window-minutes",
+        "120",
+        "--max-windows-per-run",
+        "5",
+    ];
+    let limit = now - chrono::Duration::seconds(SETTLE);
+    let mut reached = from;
+    for run_no in 1..=4 {
+        let o = collect_objects(&sim, dir.path(), &args).await;
+        assert_exit(&o, 0);
+        let start = if run_no == 1 {
+            from
+        } else {
+            reached - chrono::Duration::minutes(15)
+        };
+        reached = (start + chrono::Duration::hours(10)).min(limit);
+        let exp: Vec<Record> = expected_events(&sim, "UriEvent", from)
+            .into_iter()
+            .filter(|r| time_of(r, "EventDate") <= reached)
+            .collect();
+        check_objects(dir.path(), "UriEvent", "EventIdentifier", &exp);
+        let cur = state_cursor(dir.path(), "UriEvent").expect("cursor");
+        let cur = chrono::DateTime::parse_from_rfc3339(&cur)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(cur, reached, "run {run_no}");
+    }
+    assert_eq!(reached, limit, "caught up after 4 runs");
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stored_inside_the_settle_delay_are_collected_by_a_later_run() {
+    let sim = start(obj_config(35)).await;
+    let anchor = sim.now();
+    // A LoginEvent of the next hours that Salesforce stores late.
+    let late = sim
+        .org
+        .object_records("LoginEvent")
+        .iter()
+        .find(|o| {
+            let t = time_of(&o.record, "EventDate");
+            t > anchor + chrono::Duration::minutes(20)
+                && o.visible_at - t >= chrono::Duration::seconds(90)
+        })
+        .expect("a late LoginEvent")
+        .clone();
+    let id = key_of(&late.record, "EventIdentifier");
+    let dir = tempfile::tempdir().unwrap();
+    let from = anchor - chrono::Duration::days(1);
+    let args = ["--object", "LoginEvent", "--backfill-days", "1"];
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+
+    // Just before it is stored: its EventDate is older than the settle delay, yet invisible.
+    let before = late.visible_at - chrono::Duration::seconds(1) - sim.now();
+    sim.advance_clock(before.to_std().unwrap());
+    assert!(time_of(&late.record, "EventDate") <= sim.now() - chrono::Duration::seconds(SETTLE));
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    assert!(!archived(dir.path(), "LoginEvent").contains_key(&id));
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+
+    // Stored now: the next run's look-back finds it.
+    sim.advance_clock(Duration::from_secs(120));
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    assert!(
+        archived(dir.path(), "LoginEvent").contains_key(&id),
+        "the late event was not collected"
+    );
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}
+
+/// SetupAuditTrail as a query returns it: CreatedDate in [from, now], by (CreatedDate, Id).
+fn expected_audit(sim: &SimHandle, from: DateTime<Utc>) -> Vec<Record> {
+    let mut v: Vec<Record> = sim
+        .visible_records("SetupAuditTrail")
+        .into_iter()
+        .filter(|r| time_of(r, "CreatedDate") >= from)
+        .collect();
+    v.sort_by(|a, b| {
+        (time_of(a, "CreatedDate"), key_of(a, "Id"))
+            .cmp(&(time_of(b, "CreatedDate"), key_of(b, "Id")))
+    });
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_audit_trail_rows_sharing_a_created_date_are_neither_skipped_nor_repeated() {
+    let mut cfg = obj_config(36);
+    cfg.org.records_per_hour = (6, 12);
+    let probe = start(cfg.clone()).await;
+    let from = probe.now() - chrono::Duration::days(1);
+    let rows = expected_audit(&probe, from);
+    // A page boundary inside a group of rows with one CreatedDate.
+    let split = (1..rows.len())
+        .find(|&i| {
+            i >= 3 && time_of(&rows[i], "CreatedDate") == time_of(&rows[i - 1], "CreatedDate")
+        })
+        .expect("rows sharing a CreatedDate");
+    probe.shutdown();
+    cfg.page_size_cap = Some(split);
+    cfg.faults = Faults {
+        fail_query_more: true,
+        ..Default::default()
+    };
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--object",
+        "SetupAuditTrail",
+        "--backfill-days",
+        "1",
+        "--max-attempts",
+        "2",
+    ];
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 1);
+    check_objects(dir.path(), "SetupAuditTrail", "Id", &rows[..split]);
+
+    sim.set_faults(Faults::default());
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    check_objects(dir.path(), "SetupAuditTrail", "Id", &rows);
+
+    sim.advance_clock(Duration::from_secs(3 * 3600));
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    let later = expected_audit(&sim, from);
+    assert!(later.len() > rows.len());
+    check_objects(dir.path(), "SetupAuditTrail", "Id", &later);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_history_follows_login_time() {
+    let sim = start(obj_config(37)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(1);
+    assert_exit(
+        &collect_objects(
+            &sim,
+            dir.path(),
+            &["--object", "LoginHistory", "--backfill-days", "1"],
+        )
+        .await,
+        0,
+    );
+    let exp: Vec<Record> = sim
+        .visible_records("LoginHistory")
+        .into_iter()
+        .filter(|r| time_of(r, "LoginTime") >= from)
+        .collect();
+    assert!(!exp.is_empty());
+    check_objects(dir.path(), "LoginHistory", "Id", &exp);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_budget_stops_collection_for_the_day() {
+    let mut cfg = obj_config(38);
+    cfg.daily_api_limit = 60;
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--object",
+        "LoginEvent",
+        "--backfill-days",
+        "1",
+        "--window-minutes",
+        "10",
+        "--api-budget-percent",
+        "50",
+    ];
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 1);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("budget"),
+        "{}",
+        describe(&o)
+    );
+    assert!(
+        sim.api_calls() <= 31,
+        "spent {} calls past a budget of 30",
+        sim.api_calls()
+    );
+    // A new day, a bigger allowance: the next run resumes.
+    sim.reset_api_calls();
+    sim.set_daily_api_limit(100_000);
+    let o = collect_objects(&sim, dir.path(), &args).await;
+    assert_exit(&o, 0);
+    let from = sim.now() - chrono::Duration::days(1);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_run_then_a_restart_loses_and_repeats_nothing() {
+    let mut cfg = obj_config(39);
+    cfg.faults = Faults {
+        delay_ms: Some(8),
+        ..Default::default()
+    };
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(1);
+    let mut args = vec!["run".to_string(), "--quiet".into()];
+    args.extend(auth_args(&sim, dir.path()));
+    for a in [
+        "--object",
+        "LoginEvent",
+        "--object",
+        "SetupAuditTrail",
+        "--event-type",
+        "Login",
+        "--backfill-days",
+        "1",
+        "--window-minutes",
+        "15",
+        "--object-every",
+        "1",
+    ] {
+        args.push(a.into());
+    }
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..5 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut child = tokio::process::Command::new(BIN)
+            .args(&args)
+            .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200 + state % 1200)).await;
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "run mode exited by itself"
+        );
+        child.start_kill().unwrap(); // SIGKILL
+        child.wait().await.unwrap();
+        sim.advance_clock(Duration::from_secs(600));
+    }
+    // SIGTERM: a clean stop, exit 0.
+    let child = tokio::process::Command::new(BIN)
+        .args(&args)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let pid = child.id().unwrap() as i32;
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("stopped within 30 s")
+        .unwrap();
+    assert_exit(&out, 0);
+
+    // Everything up to now, exactly once.
+    let mut collect_args = vec![
+        "--object",
+        "LoginEvent",
+        "--object",
+        "SetupAuditTrail",
+        "--event-type",
+        "Login",
+        "--backfill-days",
+        "1",
+        "--window-minutes",
+        "15",
+    ];
+    collect_args.extend(["--max-windows-per-run", "1000"]);
+    assert_exit(&collect_objects(&sim, dir.path(), &collect_args).await, 0);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    check_objects(
+        dir.path(),
+        "SetupAuditTrail",
+        "Id",
+        &expected_audit(&sim, from),
+    );
+    let ids: Vec<String> = ndjson_lines(dir.path())
+        .iter()
+        .map(|(_, v)| v["id"].as_str().unwrap().to_string())
+        .collect();
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "an event id appears twice");
+    sim.shutdown();
+}

@@ -1,0 +1,1281 @@
+//! Queryable event objects beside EventLogFile: the Real-Time Event Monitoring storage
+//! objects (big objects such as LoginEvent), SetupAuditTrail and LoginHistory.
+//!
+//! Records are generated per (object, hour) block from their own seeded generator, so a
+//! block's records do not depend on any other block. Every record carries the time it
+//! becomes visible to queries ([`ObjectRecord::visible_at`]).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use soql::{BigObjectRules, FieldDef, FieldType, ObjectSchema, Record, Value};
+
+use crate::ids::{self, digest_u64, make_id15, BASE62};
+use crate::rows::{OrgCtx, Rng};
+use crate::{OrgSpec, User};
+
+const HOUR: i64 = 3600;
+const HOUR_MS: i64 = 3_600_000;
+/// 62^7.
+const REC_SPACE: u64 = 3_521_614_606_208;
+/// Hours of records generated beyond the anchor, revealed as the simulator's clock advances.
+pub(crate) const FUTURE_HOURS: i64 = 6;
+/// The synthetic id every RTEM big-object record carries (not a unique key).
+pub const BIG_OBJECT_ID: &str = "000000000000000AAA";
+
+/// The Real-Time Event Monitoring storage objects generated (all big objects).
+pub const RTEM_OBJECTS: &[&str] = &[
+    "LoginEvent",
+    "LogoutEvent",
+    "ApiEvent",
+    "ReportEvent",
+    "ListViewEvent",
+    "LightningUriEvent",
+    "UriEvent",
+    "IdentityVerificationEvent",
+];
+
+/// Every queryable event object generated beside EventLogFile.
+pub const OBJECTS: &[&str] = &[
+    "LoginEvent",
+    "LogoutEvent",
+    "ApiEvent",
+    "ReportEvent",
+    "ListViewEvent",
+    "LightningUriEvent",
+    "UriEvent",
+    "IdentityVerificationEvent",
+    "SetupAuditTrail",
+    "LoginHistory",
+];
+
+/// One generated record and the time it becomes visible to queries (its storage time:
+/// `CreatedDate` for RTEM objects and SetupAuditTrail, `LoginTime` for LoginHistory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectRecord {
+    pub record: Record,
+    pub visible_at: DateTime<Utc>,
+}
+
+use FieldType::{
+    Boolean as B, DateTime as Dt, Double as D, Id as I, Int as N, Picklist as P, Reference as R,
+    String as S,
+};
+
+/// Fields every RTEM object has, first.
+const RTEM_HEAD: &[(&str, FieldType)] = &[
+    ("Id", I),
+    ("CreatedDate", Dt),
+    ("EventDate", Dt),
+    ("EventIdentifier", S),
+    ("UserId", R),
+    ("Username", S),
+    ("SessionKey", S),
+    ("LoginKey", S),
+    ("SessionLevel", P),
+    ("SourceIp", S),
+];
+
+const LOGIN_EVENT: &[(&str, FieldType)] = &[
+    ("AdditionalInfo", S),
+    ("ApiType", S),
+    ("ApiVersion", S),
+    ("Application", S),
+    ("AuthMethodReference", S),
+    ("AuthServiceId", R),
+    ("Browser", S),
+    ("CipherSuite", P),
+    ("City", S),
+    ("ClientVersion", S),
+    ("Country", S),
+    ("CountryIso", S),
+    ("EvaluationTime", D),
+    ("ForwardedForIp", S),
+    ("HttpMethod", P),
+    ("LoginGeoId", R),
+    ("LoginHistoryId", R),
+    ("LoginLatitude", D),
+    ("LoginLongitude", D),
+    ("LoginSubType", P),
+    ("LoginType", P),
+    ("LoginUrl", S),
+    ("Platform", S),
+    ("PolicyId", R),
+    ("PolicyOutcome", P),
+    ("PostalCode", S),
+    ("RelatedEventIdentifier", S),
+    ("Status", S),
+    ("Subdivision", S),
+    ("TlsProtocol", P),
+    ("UserType", P),
+];
+
+const LOGOUT_EVENT: &[(&str, FieldType)] = &[
+    ("ApiType", S),
+    ("RelatedEventIdentifier", S),
+    ("SessionType", P),
+    ("UserType", P),
+];
+
+const API_EVENT: &[(&str, FieldType)] = &[
+    ("AdditionalInfo", S),
+    ("ApiType", S),
+    ("ApiVersion", D),
+    ("Application", S),
+    ("Client", S),
+    ("ElapsedTime", N),
+    ("LoginHistoryId", R),
+    ("Operation", S),
+    ("Platform", S),
+    ("QueriedEntities", S),
+    ("Query", S),
+    ("RowsProcessed", D),
+    ("UserAgent", S),
+];
+
+const REPORT_EVENT: &[(&str, FieldType)] = &[
+    ("ColumnHeaders", S),
+    ("EvaluationTime", D),
+    ("ExecutionIdentifier", S),
+    ("Format", P),
+    ("IsScheduled", B),
+    ("Name", S),
+    ("Operation", S),
+    ("QueriedEntities", S),
+    ("ReportId", R),
+    ("RowsProcessed", D),
+    ("Sequence", N),
+];
+
+const LIST_VIEW_EVENT: &[(&str, FieldType)] = &[
+    ("AppName", S),
+    ("ColumnHeaders", S),
+    ("EventSource", P),
+    ("ListViewId", R),
+    ("Name", S),
+    ("OrderBy", S),
+    ("OwnerId", R),
+    ("QueriedEntities", S),
+    ("RowsProcessed", D),
+    ("Scope", S),
+];
+
+const LIGHTNING_URI_EVENT: &[(&str, FieldType)] = &[
+    ("AppName", S),
+    ("Duration", D),
+    ("EffectivePageTime", D),
+    ("Operation", P),
+    ("PageUrl", S),
+    ("PreviousPageUrl", S),
+    ("QueriedEntities", S),
+    ("RecordId", R),
+    ("UserType", P),
+];
+
+const URI_EVENT: &[(&str, FieldType)] = &[
+    ("Operation", P),
+    ("QueriedEntities", S),
+    ("RecordId", R),
+    ("Referrer", S),
+    ("Uri", S),
+    ("UserType", P),
+];
+
+const IDENTITY_VERIFICATION_EVENT: &[(&str, FieldType)] = &[
+    ("Activity", P),
+    ("LoginHistoryId", R),
+    ("Remarks", S),
+    ("Status", P),
+    ("VerificationMethod", P),
+];
+
+const SETUP_AUDIT_TRAIL: &[(&str, FieldType)] = &[
+    ("Id", I),
+    ("Action", S),
+    ("Section", S),
+    ("CreatedDate", Dt),
+    ("CreatedById", R),
+    ("Display", S),
+    ("DelegateUser", S),
+    ("ResponsibleNamespacePrefix", S),
+    ("CreatedByContext", S),
+    ("CreatedByIssuer", S),
+];
+
+const LOGIN_HISTORY: &[(&str, FieldType)] = &[
+    ("Id", I),
+    ("UserId", R),
+    ("LoginTime", Dt),
+    ("LoginType", P),
+    ("SourceIp", S),
+    ("LoginUrl", S),
+    ("AuthenticationServiceId", R),
+    ("LoginGeoId", R),
+    ("TlsProtocol", P),
+    ("CipherSuite", P),
+    ("OptionsIsGet", B),
+    ("OptionsIsPost", B),
+    ("Browser", S),
+    ("Platform", S),
+    ("Status", S),
+    ("Application", S),
+    ("ClientVersion", S),
+    ("ApiType", S),
+    ("ApiVersion", S),
+    ("CountryIso", S),
+    ("AuthMethodReference", S),
+    ("LoginSubType", P),
+    ("ForwardedForIp", S),
+    ("NetworkId", R),
+];
+
+/// LoginHistory fields that may be filtered on (the rest answer INVALID_FIELD).
+const LOGIN_HISTORY_FILTERABLE: &[&str] = &[
+    "AuthenticationServiceId",
+    "CipherSuite",
+    "CountryIso",
+    "Id",
+    "LoginTime",
+    "LoginType",
+    "LoginUrl",
+    "NetworkId",
+    "TlsProtocol",
+    "UserId",
+];
+
+fn specific_fields(object: &str) -> Option<&'static [(&'static str, FieldType)]> {
+    Some(match object {
+        "LoginEvent" => LOGIN_EVENT,
+        "LogoutEvent" => LOGOUT_EVENT,
+        "ApiEvent" => API_EVENT,
+        "ReportEvent" => REPORT_EVENT,
+        "ListViewEvent" => LIST_VIEW_EVENT,
+        "LightningUriEvent" => LIGHTNING_URI_EVENT,
+        "UriEvent" => URI_EVENT,
+        "IdentityVerificationEvent" => IDENTITY_VERIFICATION_EVENT,
+        _ => return None,
+    })
+}
+
+/// The field names and types of an object (canonical name), in schema order.
+fn field_list(object: &str) -> Option<Vec<(&'static str, FieldType)>> {
+    match object {
+        "SetupAuditTrail" => Some(SETUP_AUDIT_TRAIL.to_vec()),
+        "LoginHistory" => Some(LOGIN_HISTORY.to_vec()),
+        o => {
+            let rest = specific_fields(o)?;
+            let mut v = RTEM_HEAD.to_vec();
+            v.extend_from_slice(rest);
+            Some(v)
+        }
+    }
+}
+
+/// The canonical name of one of [`OBJECTS`], named in any case.
+pub(crate) fn canonical(object: &str) -> Option<&'static str> {
+    OBJECTS
+        .iter()
+        .copied()
+        .find(|o| o.eq_ignore_ascii_case(object))
+}
+
+/// The schema of one of [`OBJECTS`], named in any case.
+pub(crate) fn schema(object: &str) -> Option<ObjectSchema> {
+    let name = canonical(object)?;
+    let fields: Vec<FieldDef> = field_list(name)?
+        .into_iter()
+        .map(|(n, t)| {
+            let mut f = FieldDef::new(n, t);
+            match name {
+                "LoginHistory" => f.filterable = LOGIN_HISTORY_FILTERABLE.contains(&n),
+                "SetupAuditTrail" if n == "CreatedById" => {
+                    f.relationship = Some(("CreatedBy".to_string(), "User".to_string()));
+                }
+                _ => {}
+            }
+            f
+        })
+        .collect();
+    let (prefix, big_object) = match name {
+        "SetupAuditTrail" => ("0Ym", None),
+        "LoginHistory" => ("0Ya", None),
+        _ => (
+            // Illustrative key prefixes (describe shows one; records carry the synthetic
+            // BIG_OBJECT_ID, never an id with this prefix).
+            match name {
+                "LoginEvent" => "0Yp",
+                "LogoutEvent" => "0Y0",
+                "ApiEvent" => "0D6",
+                "ReportEvent" => "0Rv",
+                "ListViewEvent" => "0X4",
+                "LightningUriEvent" => "0Yn",
+                "UriEvent" => "0Yz",
+                _ => "0ON",
+            },
+            Some(BigObjectRules {
+                index: vec!["EventDate".to_string(), "EventIdentifier".to_string()],
+            }),
+        ),
+    };
+    Some(ObjectSchema {
+        name: name.to_string(),
+        key_prefix: prefix.to_string(),
+        fields,
+        big_object,
+    })
+}
+
+fn utc_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn s(v: impl Into<String>) -> Value {
+    Value::String(v.into())
+}
+
+fn opt(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |x| Value::String(x.to_string()))
+}
+
+/// A record whose fields follow the object's schema order (missing ones null), then `extra`.
+fn build(
+    object: &str,
+    id: &str,
+    mut vals: Vec<(&'static str, Value)>,
+    extra: Vec<(&'static str, Value)>,
+) -> Record {
+    let mut r = Record::new(object, Some(id.to_string()));
+    for (name, _) in field_list(object).unwrap_or_default() {
+        let v = vals
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map_or(Value::Null, |i| vals.swap_remove(i).1);
+        r.fields.push((name.to_string(), v));
+    }
+    for (n, v) in extra {
+        r.fields.push((n.to_string(), v));
+    }
+    r
+}
+
+/// Where a login comes from.
+struct Geo {
+    city: &'static str,
+    country: &'static str,
+    iso: &'static str,
+    postal: &'static str,
+    subdivision: &'static str,
+    lat: f64,
+    lon: f64,
+}
+
+const GEOS: &[Geo] = &[
+    Geo {
+        city: "San Francisco",
+        country: "United States",
+        iso: "US",
+        postal: "94105",
+        subdivision: "California",
+        lat: 37.7898,
+        lon: -122.3942,
+    },
+    Geo {
+        city: "New York",
+        country: "United States",
+        iso: "US",
+        postal: "10001",
+        subdivision: "New York",
+        lat: 40.7506,
+        lon: -73.9972,
+    },
+    Geo {
+        city: "London",
+        country: "United Kingdom",
+        iso: "GB",
+        postal: "EC2A",
+        subdivision: "England",
+        lat: 51.5223,
+        lon: -0.0835,
+    },
+    Geo {
+        city: "Frankfurt am Main",
+        country: "Germany",
+        iso: "DE",
+        postal: "60313",
+        subdivision: "Hesse",
+        lat: 50.1155,
+        lon: 8.6842,
+    },
+    Geo {
+        city: "Bengaluru",
+        country: "India",
+        iso: "IN",
+        postal: "560001",
+        subdivision: "Karnataka",
+        lat: 12.9719,
+        lon: 77.5937,
+    },
+    Geo {
+        city: "Tokyo",
+        country: "Japan",
+        iso: "JP",
+        postal: "100-0005",
+        subdivision: "Tokyo",
+        lat: 35.6812,
+        lon: 139.7671,
+    },
+];
+
+/// (entity, key prefix, list views, reports).
+const ENTITIES: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "Account",
+        "001",
+        &["All Accounts", "My Accounts", "Recently Viewed Accounts"],
+        &["Accounts by Industry", "New Accounts This Quarter"],
+    ),
+    (
+        "Contact",
+        "003",
+        &["All Contacts", "My Contacts"],
+        &["Contacts without Email", "Contact Roles"],
+    ),
+    (
+        "Opportunity",
+        "006",
+        &[
+            "All Opportunities",
+            "Closing This Month",
+            "My Opportunities",
+        ],
+        &["Pipeline by Stage", "Won Opportunities FY", "Forecast Q3"],
+    ),
+    (
+        "Lead",
+        "00Q",
+        &["All Open Leads", "My Unread Leads"],
+        &["Lead Source Conversion", "Leads by Owner"],
+    ),
+    (
+        "Case",
+        "500",
+        &["All Open Cases", "My Cases"],
+        &["Open Cases by Priority", "Case Aging"],
+    ),
+];
+
+const BROWSERS: &[&str] = &[
+    "Chrome 124",
+    "Chrome 125",
+    "Firefox 126",
+    "Safari 17",
+    "Edge 125",
+];
+const PLATFORMS: &[&str] = &["Mac OSX", "Windows 10", "Windows 11", "Linux", "iOS"];
+const USER_AGENTS: &[&str] = &[
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "python-requests/2.31.0",
+    "sfdx toolbelt:sfdx-core/7.3.9",
+];
+
+/// One login: shared by a LoginEvent and its LoginHistory row.
+struct Login {
+    kind: &'static str,
+    sub_type: Option<&'static str>,
+    application: &'static str,
+    browser: &'static str,
+    platform: &'static str,
+    status: &'static str,
+    tls: &'static str,
+    cipher: &'static str,
+    login_url: String,
+    http_method: &'static str,
+    client_version: &'static str,
+    api_type: &'static str,
+}
+
+/// The generator of one (object, hour) block.
+struct Gen<'a> {
+    rng: Rng,
+    seed: u64,
+    ctx: &'a OrgCtx,
+    users: &'a [User],
+    hour: i64,
+}
+
+impl<'a> Gen<'a> {
+    fn new(seed: u64, object: &str, hour: i64, ctx: &'a OrgCtx, users: &'a [User]) -> Self {
+        Gen {
+            rng: Rng::from_parts(&[
+                b"sfgen-object",
+                &seed.to_le_bytes(),
+                object.as_bytes(),
+                &hour.to_le_bytes(),
+            ]),
+            seed,
+            ctx,
+            users,
+            hour,
+        }
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.rng.below(items.len() as u64) as usize]
+    }
+
+    fn uuid(&mut self) -> String {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.rng.u64().to_le_bytes());
+        b[8..].copy_from_slice(&self.rng.u64().to_le_bytes());
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = hex::encode(b);
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        ids::id18(&make_id15(prefix, self.rng.below(REC_SPACE)))
+    }
+
+    /// A user index: the integration user with probability `integration` permille.
+    fn user(&mut self, integration: u32) -> usize {
+        let n = self.users.len().max(1) as u64;
+        if n == 1 || self.rng.permille(integration) {
+            0
+        } else {
+            1 + self.rng.below(n - 1) as usize
+        }
+    }
+
+    /// The user's LoginKey and SessionKey during this hour (the same for every object).
+    fn keys(&self, user: usize) -> (String, String) {
+        let mut r = Rng::from_parts(&[
+            b"sfgen-object-keys",
+            &self.seed.to_le_bytes(),
+            &(user as u64).to_le_bytes(),
+            &self.hour.to_le_bytes(),
+        ]);
+        let mut token = || {
+            (0..16)
+                .map(|_| BASE62[r.below(62) as usize] as char)
+                .collect::<String>()
+        };
+        let login = token();
+        let session = token();
+        (login, session)
+    }
+
+    fn ip(&mut self, user: usize) -> String {
+        let ip = match self.ctx.users.get(user) {
+            Some(u) if !self.rng.permille(100) => u.ip,
+            _ => {
+                let b = self.rng.u64().to_le_bytes();
+                [
+                    [34, 52, 81, 104, 198][(b[0] % 5) as usize],
+                    b[1],
+                    b[2],
+                    b[3].max(1),
+                ]
+            }
+        };
+        format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3])
+    }
+
+    fn geo(&self, user: usize) -> &'static Geo {
+        let b = self.ctx.users.get(user).map_or(0, |u| u.ip[1]);
+        &GEOS[b as usize % GEOS.len()]
+    }
+
+    /// Event times (ms) of `n` events in this hour, sorted: event i falls in slice i of n.
+    fn times(&mut self, n: u64) -> Vec<i64> {
+        (0..n)
+            .map(|i| {
+                let a = (i as i64 * HOUR_MS) / n as i64;
+                let b = ((i as i64 + 1) * HOUR_MS) / n as i64;
+                self.hour * 1000 + a + self.rng.below((b - a).max(1) as u64) as i64
+            })
+            .collect()
+    }
+
+    /// Storage delay in ms: a few seconds, or (5%) 90 to 600 seconds.
+    fn storage_delay(&mut self) -> i64 {
+        if self.rng.permille(50) {
+            90_000 + self.rng.below(510_001) as i64
+        } else {
+            1000 + self.rng.below(4001) as i64
+        }
+    }
+
+    fn login(&mut self, user: usize) -> Login {
+        let slug = self.ctx.slug.clone();
+        let r = self.rng.below(100);
+        let (kind, sub_type, application, api_type) = if user == 0 {
+            if r < 70 {
+                (
+                    "Remote Access 2.0",
+                    Some("OAuth JWT Bearer"),
+                    "sfevents",
+                    "N/A",
+                )
+            } else {
+                (
+                    "Remote Access 2.0",
+                    Some("OAuth Username-Password"),
+                    "Salesforce CLI",
+                    "N/A",
+                )
+            }
+        } else if r < 75 {
+            ("Application", None, "Browser", "N/A")
+        } else if r < 90 {
+            (
+                "Remote Access 2.0",
+                Some("OAuth Authorization Code"),
+                "Salesforce for Outlook",
+                "N/A",
+            )
+        } else {
+            ("Other Apex API", None, "N/A", "SOAP Partner")
+        };
+        let browser = if kind == "Application" {
+            self.pick(BROWSERS)
+        } else {
+            "Unknown"
+        };
+        let platform = if kind == "Application" {
+            self.pick(PLATFORMS)
+        } else {
+            "Unknown"
+        };
+        let status = if self.rng.permille(60) {
+            self.pick(&[
+                "Invalid Password",
+                "Failed: Computer activation required",
+                "Failed: API security token required",
+            ])
+        } else {
+            "Success"
+        };
+        let tls13 = self.rng.permille(300);
+        Login {
+            kind,
+            sub_type,
+            application,
+            browser,
+            platform,
+            status,
+            tls: if tls13 { "TLS 1.3" } else { "TLS 1.2" },
+            cipher: if tls13 {
+                "TLS_AES_256_GCM_SHA384"
+            } else {
+                "ECDHE-RSA-AES256-GCM-SHA384"
+            },
+            login_url: if kind == "Application" || self.rng.permille(500) {
+                format!("{slug}.my.salesforce.com")
+            } else {
+                "login.salesforce.com".to_string()
+            },
+            http_method: if kind == "Application" && self.rng.permille(200) {
+                "GET"
+            } else {
+                "POST"
+            },
+            client_version: "N/A",
+            api_type,
+        }
+    }
+
+    /// Fields every RTEM record has.
+    fn head(
+        &mut self,
+        event_ms: i64,
+        created_ms: i64,
+        user: usize,
+    ) -> (Vec<(&'static str, Value)>, String) {
+        let (login_key, session_key) = self.keys(user);
+        let users = self.users;
+        let u = &users[user.min(users.len().saturating_sub(1))];
+        let identifier = self.uuid();
+        let ip = self.ip(user);
+        let level = if self.rng.permille(50) {
+            "HIGH_ASSURANCE"
+        } else {
+            "STANDARD"
+        };
+        (
+            vec![
+                ("Id", s(BIG_OBJECT_ID)),
+                ("CreatedDate", Value::DateTime(utc_ms(created_ms))),
+                ("EventDate", Value::DateTime(utc_ms(event_ms))),
+                ("EventIdentifier", s(identifier)),
+                ("UserId", s(u.id.clone())),
+                ("Username", s(u.username.clone())),
+                ("SessionKey", s(session_key)),
+                ("LoginKey", s(login_key)),
+                ("SessionLevel", s(level)),
+                ("SourceIp", s(ip)),
+            ],
+            u.id.clone(),
+        )
+    }
+}
+
+fn rtem(object: &'static str, vals: Vec<(&'static str, Value)>, created_ms: i64) -> ObjectRecord {
+    ObjectRecord {
+        record: build(object, BIG_OBJECT_ID, vals, Vec::new()),
+        visible_at: utc_ms(created_ms),
+    }
+}
+
+/// Records per block drawn from the spec's range.
+fn count(g: &mut Gen<'_>, spec: &OrgSpec) -> u64 {
+    let (a, b) = spec.records_per_hour;
+    let (lo, hi) = (a.min(b) as u64, a.max(b) as u64);
+    lo + g.rng.below(hi - lo + 1)
+}
+
+/// LoginEvent and LoginHistory records of one hour (one login each).
+fn logins(g: &mut Gen<'_>, spec: &OrgSpec) -> (Vec<ObjectRecord>, Vec<ObjectRecord>) {
+    let n = count(g, spec);
+    let mut events = Vec::new();
+    let mut history = Vec::new();
+    for t in g.times(n) {
+        let user = g.user(300);
+        let created = t + g.storage_delay();
+        let (mut vals, user_id) = g.head(t, created, user);
+        let l = g.login(user);
+        let geo = g.geo(user);
+        let history_id = g.id("0Ya");
+        let geo_id = ids::id18(&make_id15(
+            "04F",
+            digest_u64(&[b"geo", geo.city.as_bytes()]) % REC_SPACE,
+        ));
+        let session_key = if l.kind == "Application" && l.status == "Success" {
+            vals.iter()
+                .find(|(n, _)| *n == "SessionKey")
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null)
+        } else {
+            Value::Null
+        };
+        vals.retain(|(n, _)| *n != "SessionKey");
+        let source_ip = vals
+            .iter()
+            .find(|(n, _)| *n == "SourceIp")
+            .map(|(_, v)| v.clone())
+            .unwrap_or(Value::Null);
+        let login_type = l.kind;
+        vals.extend([
+            ("SessionKey", session_key),
+            ("AdditionalInfo", s("{}")),
+            ("ApiType", s(l.api_type)),
+            (
+                "ApiVersion",
+                s(if l.api_type == "N/A" { "N/A" } else { "64.0" }),
+            ),
+            ("Application", s(l.application)),
+            ("Browser", s(l.browser)),
+            ("CipherSuite", s(l.cipher)),
+            ("City", s(geo.city)),
+            ("ClientVersion", s(l.client_version)),
+            ("Country", s(geo.country)),
+            ("CountryIso", s(geo.iso)),
+            ("EvaluationTime", Value::Double(0.0)),
+            ("HttpMethod", s(l.http_method)),
+            ("LoginGeoId", s(geo_id.clone())),
+            ("LoginHistoryId", s(history_id.clone())),
+            ("LoginLatitude", Value::Double(geo.lat)),
+            ("LoginLongitude", Value::Double(geo.lon)),
+            ("LoginSubType", opt(l.sub_type)),
+            ("LoginType", s(login_type)),
+            ("LoginUrl", s(l.login_url.clone())),
+            ("Platform", s(l.platform)),
+            ("PostalCode", s(geo.postal)),
+            ("Status", s(l.status)),
+            ("Subdivision", s(geo.subdivision)),
+            ("TlsProtocol", s(l.tls)),
+            ("UserType", s("Standard")),
+        ]);
+        events.push(rtem("LoginEvent", vals, created));
+
+        // LoginHistory keeps whole seconds.
+        let login_time = utc_ms(t - t.rem_euclid(1000));
+        let hvals = vec![
+            ("Id", s(history_id.clone())),
+            ("UserId", s(user_id)),
+            ("LoginTime", Value::DateTime(login_time)),
+            ("LoginType", s(login_type)),
+            ("SourceIp", source_ip),
+            ("LoginUrl", s(l.login_url.clone())),
+            ("LoginGeoId", s(geo_id)),
+            ("TlsProtocol", s(l.tls)),
+            ("CipherSuite", s(l.cipher)),
+            ("OptionsIsGet", Value::Bool(l.http_method == "GET")),
+            ("OptionsIsPost", Value::Bool(l.http_method == "POST")),
+            ("Browser", s(l.browser)),
+            ("Platform", s(l.platform)),
+            ("Status", s(l.status)),
+            ("Application", s(l.application)),
+            ("ClientVersion", s(l.client_version)),
+            ("ApiType", s(l.api_type)),
+            (
+                "ApiVersion",
+                s(if l.api_type == "N/A" { "N/A" } else { "64.0" }),
+            ),
+            ("CountryIso", s(geo.iso)),
+            ("LoginSubType", opt(l.sub_type)),
+        ];
+        history.push(ObjectRecord {
+            record: build("LoginHistory", &history_id, hvals, Vec::new()),
+            visible_at: login_time,
+        });
+    }
+    (events, history)
+}
+
+fn entity(
+    g: &mut Gen<'_>,
+) -> (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+) {
+    g.pick(ENTITIES)
+}
+
+/// The records of one RTEM object (other than LoginEvent) in one hour.
+fn rtem_block(g: &mut Gen<'_>, spec: &OrgSpec, object: &'static str) -> Vec<ObjectRecord> {
+    let mut n = count(g, spec);
+    if object == "IdentityVerificationEvent" {
+        n = n.div_ceil(3);
+    }
+    let slug = g.ctx.slug.clone();
+    let mut out = Vec::new();
+    for t in g.times(n) {
+        let integration = match object {
+            "ApiEvent" => 600,
+            _ => 80,
+        };
+        let user = g.user(integration);
+        let created = t + g.storage_delay();
+        let (mut vals, user_id) = g.head(t, created, user);
+        match object {
+            "LogoutEvent" => {
+                let ui = user != 0;
+                vals.extend([
+                    ("ApiType", s(if ui { "N/A" } else { "REST API" })),
+                    ("SessionType", s(if ui { "UI" } else { "API" })),
+                    ("UserType", s("Standard")),
+                ]);
+            }
+            "ApiEvent" => {
+                let (ent, _, _, _) = entity(g);
+                let op = g.pick(&["Query", "Query", "QueryMore", "Describe", "Retrieve"]);
+                let (app, client) = if user == 0 {
+                    g.pick(&[
+                        ("sfevents", "sfevents/0.1"),
+                        ("Salesforce CLI", "sfdx toolbelt"),
+                    ])
+                } else {
+                    g.pick(&[
+                        ("Data Loader", "DataLoaderPartnerUI/"),
+                        ("Workbench", "Workbench/58.0"),
+                        ("N/A", "N/A"),
+                    ])
+                };
+                let rows = if op == "Describe" {
+                    0
+                } else {
+                    g.rng.below(2000)
+                };
+                let query = if op.starts_with("Query") {
+                    s(format!(
+                        "SELECT Id, Name, OwnerId, LastModifiedDate FROM {ent} WHERE LastModifiedDate = LAST_N_DAYS:7"
+                    ))
+                } else {
+                    Value::Null
+                };
+                let api = g.pick(&["REST API", "REST API", "SOAP Partner", "Bulk API 2.0"]);
+                let elapsed = 5 + g.rng.below(1500) as i64;
+                let ua = g.pick(USER_AGENTS);
+                vals.extend([
+                    ("AdditionalInfo", s("{}")),
+                    ("ApiType", s(api)),
+                    ("ApiVersion", Value::Double(64.0)),
+                    ("Application", s(app)),
+                    ("Client", s(client)),
+                    ("ElapsedTime", Value::Int(elapsed)),
+                    ("Operation", s(op)),
+                    ("Platform", s("Unknown")),
+                    ("QueriedEntities", s(ent)),
+                    ("Query", query),
+                    ("RowsProcessed", Value::Double(rows as f64)),
+                    ("UserAgent", s(ua)),
+                ]);
+            }
+            "ReportEvent" => {
+                let (ent, _, _, reports) = entity(g);
+                let name = g.pick(reports);
+                let report_id = ids::id18(&make_id15(
+                    "00O",
+                    digest_u64(&[b"report", &g.seed.to_le_bytes(), name.as_bytes()]) % REC_SPACE,
+                ));
+                let op = g.pick(&[
+                    "ReportRunFromLightning",
+                    "ReportRunFromLightning",
+                    "ReportExported",
+                    "ReportRunFromClassic",
+                    "ReportRunAndNotificationSent",
+                ]);
+                let exec = g.uuid();
+                let rows = g.rng.below(5000);
+                let eval = g.rng.below(900) as f64 + 10.0;
+                let format = g.pick(&["Tabular", "Summary", "Matrix"]);
+                vals.extend([
+                    (
+                        "ColumnHeaders",
+                        s(format!("[{ent} Name, Owner, Created Date, Amount]")),
+                    ),
+                    ("EvaluationTime", Value::Double(eval)),
+                    ("ExecutionIdentifier", s(exec)),
+                    ("Format", s(format)),
+                    (
+                        "IsScheduled",
+                        Value::Bool(op == "ReportRunAndNotificationSent"),
+                    ),
+                    ("Name", s(name)),
+                    ("Operation", s(op)),
+                    ("QueriedEntities", s(ent)),
+                    ("ReportId", s(report_id)),
+                    ("RowsProcessed", Value::Double(rows as f64)),
+                    ("Sequence", Value::Int(0)),
+                ]);
+            }
+            "ListViewEvent" => {
+                let (ent, _, views, _) = entity(g);
+                let name = g.pick(views);
+                let view_id = ids::id18(&make_id15(
+                    "00B",
+                    digest_u64(&[b"listview", &g.seed.to_le_bytes(), name.as_bytes()]) % REC_SPACE,
+                ));
+                let source = g.pick(&["Lightning", "Lightning", "Classic", "API"]);
+                let rows = 1 + g.rng.below(200);
+                let scope = if name.starts_with("My ") {
+                    "mine"
+                } else {
+                    "everything"
+                };
+                vals.extend([
+                    ("AppName", s("one:one")),
+                    ("ColumnHeaders", s("Name,Owner.Alias,LastModifiedDate")),
+                    ("EventSource", s(source)),
+                    ("ListViewId", s(view_id)),
+                    ("Name", s(name)),
+                    ("OrderBy", s("Name ASC")),
+                    ("OwnerId", s(user_id.clone())),
+                    ("QueriedEntities", s(ent)),
+                    ("RowsProcessed", Value::Double(rows as f64)),
+                    ("Scope", s(scope)),
+                ]);
+            }
+            "LightningUriEvent" => {
+                let (ent, prefix, _, _) = entity(g);
+                let rec = g.id(prefix);
+                let op = g.pick(&["Read", "Read", "Read", "Update", "Create"]);
+                let page = format!("/lightning/r/{ent}/{rec}/view");
+                let prev = format!("/lightning/o/{ent}/list?filterName=Recent");
+                let dur = g.rng.below(30_000) as f64 + 150.0;
+                let eff = g.rng.below(3000) as f64 + 80.0;
+                vals.extend([
+                    ("AppName", s("one:one")),
+                    ("Duration", Value::Double(dur)),
+                    ("EffectivePageTime", Value::Double(eff)),
+                    ("Operation", s(op)),
+                    ("PageUrl", s(page)),
+                    ("PreviousPageUrl", s(prev)),
+                    ("QueriedEntities", s(ent)),
+                    ("RecordId", s(rec)),
+                    ("UserType", s("Standard")),
+                ]);
+            }
+            "UriEvent" => {
+                let (ent, prefix, _, _) = entity(g);
+                let rec = g.id(prefix);
+                let op = g.pick(&["Read", "Read", "Update", "Create", "Delete"]);
+                let uri = format!("/{}", &rec[..15]);
+                vals.extend([
+                    ("Operation", s(op)),
+                    ("QueriedEntities", s(ent)),
+                    ("RecordId", s(rec)),
+                    (
+                        "Referrer",
+                        s(format!("https://{slug}.my.salesforce.com/{prefix}/o")),
+                    ),
+                    ("Uri", s(uri)),
+                    ("UserType", s("Standard")),
+                ]);
+            }
+            _ => {
+                // IdentityVerificationEvent.
+                let method = g.pick(&["Email", "SalesforceAuthenticator", "TOTP", "Sms", "U2F"]);
+                let activity = g.pick(&["Login", "Login", "ExtendedLogin", "Enroll"]);
+                let status = g.pick(&[
+                    "Succeeded",
+                    "Succeeded",
+                    "Succeeded",
+                    "Initiated",
+                    "FailedInvalidCode",
+                    "Denied",
+                ]);
+                let remarks = match method {
+                    "Email" => "Verification code sent by email",
+                    "Sms" => "Verification code sent by SMS",
+                    "SalesforceAuthenticator" => {
+                        "Push notification sent to Salesforce Authenticator"
+                    }
+                    "TOTP" => "Time-based one-time password entered",
+                    _ => "Security key challenge issued",
+                };
+                let history = g.id("0Ya");
+                vals.extend([
+                    ("Activity", s(activity)),
+                    ("LoginHistoryId", s(history)),
+                    ("Remarks", s(remarks)),
+                    ("Status", s(status)),
+                    ("VerificationMethod", s(method)),
+                ]);
+            }
+        }
+        out.push(rtem(object, vals, created));
+    }
+    out
+}
+
+/// (Action, Section, Display template; `{user}`, `{ps}` and `{app}` are filled in).
+const SETUP_ACTIONS: &[(&str, &str, &str)] = &[
+    (
+        "PermSetCreate",
+        "Manage Users",
+        "Created permission set {ps}: with user license Salesforce",
+    ),
+    (
+        "PermSetAssign",
+        "Manage Users",
+        "Permission set {ps}: assigned to user {user}",
+    ),
+    (
+        "PermSetEnableUserPerm",
+        "Manage Users",
+        "Permission set {ps}: system permission View Real-Time Event Monitoring Data was enabled",
+    ),
+    (
+        "insertConnectedApplication",
+        "Connected Apps",
+        "Created Connected App {app}",
+    ),
+    (
+        "updateConnectedApplication",
+        "Connected Apps",
+        "Updated Connected App {app}: changed \"Permitted Users\" to \"Admin approved users are pre-authorized\"",
+    ),
+    (
+        "changedUserEmailVerifiedStatusVerified",
+        "Manage Users",
+        "For user {user}, the User Verified Email status changed to verified",
+    ),
+    ("createduser", "Manage Users", "Created new user {user}"),
+    ("deactivateduser", "Manage Users", "Deactivated user {user}"),
+    (
+        "changedprofileforuser",
+        "Manage Users",
+        "Changed profile for user {user} from Standard User to System Administrator",
+    ),
+    (
+        "changedsessiontimeout",
+        "Session Settings",
+        "Changed session timeout from 2 hours to 12 hours",
+    ),
+    (
+        "changedApexClassCode",
+        "Apex Class",
+        "Changed Apex Class code: EventMonitoringHandler",
+    ),
+];
+
+/// SetupAuditTrail records of one hour: 0 to 4, about half the hours with 2 or 3 sharing
+/// one CreatedDate second.
+fn audit_block(g: &mut Gen<'_>, used: &mut HashSet<u64>) -> Vec<ObjectRecord> {
+    let mut seconds: Vec<i64> = Vec::new();
+    if g.rng.permille(500) {
+        let tied = 2 + g.rng.below(2);
+        let sec = g.rng.below(3600) as i64;
+        seconds.extend(std::iter::repeat_n(sec, tied as usize));
+        for _ in 0..g.rng.below(2) {
+            seconds.push(g.rng.below(3600) as i64);
+        }
+    } else {
+        for _ in 0..g.rng.below(3) {
+            seconds.push(g.rng.below(3600) as i64);
+        }
+    }
+    let mut out = Vec::new();
+    for sec in seconds {
+        let created = DateTime::<Utc>::from_timestamp(g.hour + sec, 0).unwrap_or_default();
+        let mut n = g.rng.below(REC_SPACE);
+        while !used.insert(n) {
+            n = (n + 1) % REC_SPACE;
+        }
+        let id = ids::id18(&make_id15("0Ym", n));
+        let (action, section, display) = g.pick(SETUP_ACTIONS);
+        let by = g.user(150);
+        let subject = 1 + g.rng.below(g.users.len().saturating_sub(1).max(1) as u64) as usize;
+        let subject = &g.users[subject.min(g.users.len().saturating_sub(1))];
+        let ps = g.pick(&["Event Monitoring Viewers", "API Integration", "Sales Ops"]);
+        let app = g.pick(&["sfevents", "Elastic Agent", "Salesforce CLI"]);
+        let display = display
+            .replace("{user}", &subject.username)
+            .replace("{ps}", ps)
+            .replace("{app}", app);
+        let delegate = if g.rng.permille(80) {
+            s(g.users[by].username.clone())
+        } else {
+            Value::Null
+        };
+        let context = if g.rng.permille(60) {
+            s("Einstein")
+        } else {
+            Value::Null
+        };
+        let ns = if action == "changedApexClassCode" && g.rng.permille(300) {
+            s("evtmon")
+        } else {
+            Value::Null
+        };
+        let u = &g.users[by];
+        let created_by = Record::new("User", Some(u.id.clone()))
+            .with("Id", s(u.id.clone()))
+            .with("Username", s(u.username.clone()))
+            .with("Name", s(u.name.clone()));
+        let vals = vec![
+            ("Id", s(id.clone())),
+            ("Action", s(action)),
+            ("Section", s(section)),
+            ("CreatedDate", Value::DateTime(created)),
+            ("CreatedById", s(u.id.clone())),
+            ("Display", s(display)),
+            ("DelegateUser", delegate),
+            ("ResponsibleNamespacePrefix", ns),
+            ("CreatedByContext", context),
+            ("CreatedByIssuer", Value::Null),
+        ];
+        out.push(ObjectRecord {
+            record: build(
+                "SetupAuditTrail",
+                &id,
+                vals,
+                vec![("CreatedBy", Value::Record(Box::new(created_by)))],
+            ),
+            visible_at: created,
+        });
+    }
+    out
+}
+
+/// Repeats a few records of an RTEM object (stored twice: same EventIdentifier, same
+/// fields), chosen among those visible at `anchor_ms`.
+fn add_duplicates(object: &str, seed: u64, recs: &mut Vec<ObjectRecord>, anchor_ms: i64) {
+    let ident = |r: &ObjectRecord| {
+        r.record
+            .get("EventIdentifier")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut cands: Vec<(u64, usize)> = recs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.visible_at.timestamp_millis() <= anchor_ms)
+        .map(|(i, r)| {
+            (
+                digest_u64(&[
+                    b"sfgen-dup",
+                    &seed.to_le_bytes(),
+                    object.as_bytes(),
+                    ident(r).as_bytes(),
+                ]),
+                i,
+            )
+        })
+        .collect();
+    cands.sort_unstable();
+    let k = (recs.len() / 40).max(3);
+    let mut chosen: Vec<usize> = cands.iter().take(k).map(|&(_, i)| i).collect();
+    chosen.sort_unstable();
+    for i in chosen.into_iter().rev() {
+        let copy = recs[i].clone();
+        recs.insert(i + 1, copy);
+    }
+}
+
+/// Every object's records (aligned with [`OBJECTS`]), for hours from `start` to
+/// [`FUTURE_HOURS`] beyond the anchor.
+pub(crate) fn generate(
+    spec: &OrgSpec,
+    ctx: &OrgCtx,
+    users: &[User],
+    start: i64,
+) -> Vec<Vec<ObjectRecord>> {
+    let mut out: Vec<Vec<ObjectRecord>> = OBJECTS.iter().map(|_| Vec::new()).collect();
+    if users.is_empty() || spec.records_per_hour.0.max(spec.records_per_hour.1) == 0 {
+        return out;
+    }
+    let anchor_ms = spec.anchor.timestamp_millis();
+    let end = spec.anchor.timestamp() + FUTURE_HOURS * HOUR;
+    let idx = |name: &str| OBJECTS.iter().position(|o| *o == name).unwrap_or(0);
+    let mut used_audit_ids = HashSet::new();
+    let mut h = start;
+    while h < end {
+        for &object in RTEM_OBJECTS {
+            let mut g = Gen::new(spec.seed, object, h, ctx, users);
+            if object == "LoginEvent" {
+                let (events, history) = logins(&mut g, spec);
+                out[idx("LoginEvent")].extend(events);
+                out[idx("LoginHistory")].extend(history);
+            } else {
+                out[idx(object)].extend(rtem_block(&mut g, spec, object));
+            }
+        }
+        let mut g = Gen::new(spec.seed, "SetupAuditTrail", h, ctx, users);
+        out[idx("SetupAuditTrail")].extend(audit_block(&mut g, &mut used_audit_ids));
+        h += HOUR;
+    }
+    for (i, recs) in out.iter_mut().enumerate() {
+        let object = OBJECTS[i];
+        let time_field = match object {
+            "SetupAuditTrail" => "CreatedDate",
+            "LoginHistory" => "LoginTime",
+            _ => "EventDate",
+        };
+        let time = |r: &ObjectRecord| match r.record.get(time_field) {
+            Some(Value::DateTime(t)) => *t,
+            _ => DateTime::<Utc>::default(),
+        };
+        // Stable: SetupAuditTrail ties keep Id order after this sort by (time, Id).
+        recs.sort_by(|a, b| {
+            (time(a), a.record.id.as_deref()).cmp(&(time(b), b.record.id.as_deref()))
+        });
+        if spec.duplicate_event_identifiers && RTEM_OBJECTS.contains(&object) {
+            add_duplicates(object, spec.seed, recs, anchor_ms);
+        }
+    }
+    out
+}
