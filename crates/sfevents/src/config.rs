@@ -594,6 +594,17 @@ fn resolve_org(
     Ok(cfg)
 }
 
+/// An object source with every setting at its default.
+pub fn object_defaults(name: &str) -> Result<ObjectConfig, String> {
+    resolve_object(
+        ObjectFile {
+            name: name.to_string(),
+            ..Default::default()
+        },
+        &Overrides::default(),
+    )
+}
+
 fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, String> {
     let name = f.name.trim().to_string();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

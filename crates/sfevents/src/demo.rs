@@ -44,7 +44,14 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
             concurrency: 4,
             every_seconds: 3600,
         },
-        objects: Vec::new(),
+        objects: sfgen::OBJECTS
+            .iter()
+            .map(|name| {
+                let mut o = crate::config::object_defaults(name).map_err(anyhow::Error::msg)?;
+                o.backfill_days = days + 1;
+                Ok(o)
+            })
+            .collect::<anyhow::Result<_>>()?,
         max_attempts: 5,
         api_budget_percent: 80,
     };

@@ -527,7 +527,12 @@ async fn demo_collects_a_simulated_org() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("files") && out.contains("rows"), "{out}");
     let rows = rows_by_type(&demo);
-    assert!(rows.len() >= 10, "{rows:?}");
+    for kind in sfgen::DEFAULT_EVENT_TYPES.iter().chain(sfgen::OBJECTS) {
+        assert!(
+            rows.get(*kind).is_some_and(|n| *n > 0),
+            "no {kind} in the demo: {rows:?}"
+        );
+    }
     assert!(demo.join("state.db").is_file());
     assert!(std::fs::read_dir(demo.join("output")).unwrap().count() > 10);
 }

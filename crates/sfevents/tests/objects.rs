@@ -585,3 +585,107 @@ async fn sigkill_during_run_then_a_restart_loses_and_repeats_nothing() {
     assert_eq!(unique.len(), ids.len(), "an event id appears twice");
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_shrink_when_a_query_times_out_or_holds_too_many_rows() {
+    let mut cfg = obj_config(40);
+    cfg.faults = Faults {
+        query_timeout_over_rows: Some(40),
+        ..Default::default()
+    };
+    let sim = start(cfg).await;
+    let from = sim.now() - chrono::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &[
+            "--object",
+            "LoginEvent",
+            "--backfill-days",
+            "1",
+            "--window-minutes",
+            "1440",
+        ],
+    )
+    .await;
+    assert_exit(&o, 0);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    assert!(log_text(dir.path()).contains("query timed out; halving the window"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &[
+            "--object",
+            "LogoutEvent",
+            "--backfill-days",
+            "1",
+            "--window-minutes",
+            "1440",
+            "--max-rows-per-window",
+            "30",
+        ],
+    )
+    .await;
+    assert_exit(&o, 0);
+    check_objects(
+        dir.path(),
+        "LogoutEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LogoutEvent", from),
+    );
+    assert!(log_text(dir.path()).contains("more than 30; halving the window"));
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_from_a_config_file() {
+    let sim = start(obj_config(41)).await;
+    let from = sim.now() - chrono::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let c = &sim.credentials;
+    let cfg = dir.path().join("sfevents.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "output_dir = \"archive\"\n[[org]]\nname = \"prod\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nenabled = false\n[[org.object]]\nname = \"ListViewEvent\"\nbackfill_days = 1\nwindow_minutes = 240\n[[org.object]]\nname = \"SetupAuditTrail\"\nbackfill_days = 1\nfields = [\"Id\", \"Action\", \"Section\", \"Display\", \"CreatedDate\", \"CreatedBy.Username\"]\n",
+            sim.url,
+            c.client_id,
+            c.username,
+            c.private_key_file.display()
+        ),
+    )
+    .unwrap();
+    let o = tokio::process::Command::new(BIN)
+        .args(["collect", "--config", &cfg.display().to_string()])
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    let archive = dir.path().join("archive");
+    check_objects(
+        &archive,
+        "ListViewEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "ListViewEvent", from),
+    );
+    let audit = archived(&archive, "SetupAuditTrail");
+    assert_eq!(audit.len(), expected_audit(&sim, from).len());
+    for v in audit.values() {
+        let f = v["fields"].as_object().unwrap();
+        assert_eq!(f.len(), 6, "only the configured fields: {f:?}");
+        assert!(f["CreatedBy"]["Username"].is_string());
+    }
+    assert!(ndjson_lines(&archive)
+        .iter()
+        .all(|(_, v)| v["source"] != "EventLogFile"));
+    sim.shutdown();
+}
