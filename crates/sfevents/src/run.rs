@@ -68,6 +68,11 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
             }
         }
     };
+    // The budget holds from the first cycle: one call to /limits says where the org stands.
+    match rt.client().daily_api_requests().await {
+        Ok((max, remaining)) => tracing::info!(org = %cfg.name, max, remaining, "DailyApiRequests"),
+        Err(e) => tracing::warn!(org = %cfg.name, "cannot read /limits: {e}"),
+    }
     tracing::info!(org = %cfg.name, "running; stop with SIGTERM or Ctrl-C");
     let start = Instant::now();
     let mut next_elf = start;

@@ -689,3 +689,27 @@ async fn objects_from_a_config_file() {
         .all(|(_, v)| v["source"] != "EventLogFile"));
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_sobject_follows_system_modstamp_and_keeps_each_version() {
+    // EventLogFile's own records, read as a plain SObject: it has SystemModstamp.
+    let sim = start(obj_config(42)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &["--object", "EventLogFile", "--backfill-days", "3"],
+    )
+    .await;
+    assert_exit(&o, 0);
+    let got = archived(dir.path(), "EventLogFile");
+    let want: HashSet<String> = sim
+        .visible_files()
+        .iter()
+        .map(|f| format!("{}@{}", f.id, soql::format_datetime(&f.created_date)))
+        .collect();
+    let got_ids: HashSet<String> = got.keys().cloned().collect();
+    assert_eq!(got_ids, want, "one event per (Id, SystemModstamp)");
+    assert!(state_cursor(dir.path(), "EventLogFile").is_some());
+    sim.shutdown();
+}

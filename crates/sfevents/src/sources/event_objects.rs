@@ -141,7 +141,7 @@ async fn run_window(
             }
             // Each page is committed as it comes: a failure on a later page keeps it, and
             // the window is read again (its ids de-duplicate) with the cursor unmoved.
-            let new = ctx.write_page(source, &records, "EventIdentifier", "EventDate")?;
+            let new = ctx.write_page(source, &records, &["EventIdentifier"], "EventDate")?;
             ctx.commit(source, &new, None)?;
             report.events += new.seen.len() as u64;
             report.pages += 1;

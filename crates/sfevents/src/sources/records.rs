@@ -134,28 +134,38 @@ pub struct NewRecords {
 }
 
 impl ObjectCtx {
-    /// Writes the new records of one page. `id_field` is the de-duplication key
-    /// (EventIdentifier or Id), `time_field` gives `@timestamp`.
+    /// Writes the new records of one page. The values of `key_fields`, joined by `@`, are the
+    /// event id and de-duplication key (EventIdentifier; Id; or Id@SystemModstamp for records
+    /// that change); `time_field` gives `@timestamp`.
     pub fn write_page(
         &self,
         source: &str,
         records: &[Map<String, Value>],
-        id_field: &str,
+        key_fields: &[&str],
         time_field: &str,
     ) -> Result<NewRecords, ApiError> {
-        let ids: Vec<&str> = records
-            .iter()
-            .filter_map(|r| r.get(id_field).and_then(Value::as_str))
-            .collect();
+        let key = |r: &Map<String, Value>| -> Option<String> {
+            let parts: Option<Vec<&str>> = key_fields
+                .iter()
+                .map(|f| r.get(*f).and_then(Value::as_str))
+                .collect();
+            parts.map(|p| p.join("@"))
+        };
+        let keys: Vec<Option<String>> = records.iter().map(key).collect();
+        let ids: Vec<&str> = keys.iter().flatten().map(String::as_str).collect();
         let known = self
             .store
             .seen_among(&self.org, source, &ids)
             .map_err(local)?;
         let mut taken = HashSet::new();
         let mut by_day: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-        for r in records {
-            let Some(id) = r.get(id_field).and_then(Value::as_str) else {
-                tracing::warn!(source, "a record without {id_field} was skipped");
+        for (r, id) in records.iter().zip(&keys) {
+            let Some(id) = id.as_deref() else {
+                tracing::warn!(
+                    source,
+                    "a record without {} was skipped",
+                    key_fields.join(", ")
+                );
                 continue;
             };
             if known.contains(id) || !taken.insert(id.to_string()) {

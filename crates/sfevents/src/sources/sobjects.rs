@@ -50,6 +50,16 @@ pub async fn collect(
         fields.push("CreatedBy.Username".into());
     }
     let key = cf.clone();
+    // CreatedDate and LoginTime never change: Id names the event. A record followed by its
+    // modification stamp is a new event at every change.
+    let versioned = ["SystemModstamp", "LastModifiedDate"]
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(&cf));
+    let key_fields: Vec<&str> = if versioned {
+        vec!["Id", cf.as_str()]
+    } else {
+        vec!["Id"]
+    };
     let stored = ctx.store.cursor(&ctx.org, source, &key).map_err(local)?;
     let lower = match stored.as_ref().and_then(|c| parse_sf_datetime(&c.position)) {
         Some(p) => p - Duration::seconds(cfg.lookback_secs),
@@ -69,7 +79,7 @@ pub async fn collect(
                 return Err(ApiError::Local("stopping".into()));
             }
             ctx.check_budget()?;
-            let new = ctx.write_page(source, &records, "Id", &cf)?;
+            let new = ctx.write_page(source, &records, &key_fields, &cf)?;
             // The page's last record, in query order, is where the next run may start.
             let last = records.iter().rev().find_map(|r| {
                 let t = parse_sf_datetime(r.get(&cf)?.as_str()?)?;
