@@ -68,26 +68,58 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
             }
         }
     };
+    // A row per cycle: keep a month of history.
+    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    if let Err(e) = rt.store().prune_runs(&cfg.name, &month_ago) {
+        tracing::warn!(org = %cfg.name, "cannot prune run history: {e}");
+    }
     // The budget holds from the first cycle: one call to /limits says where the org stands.
     match rt.client().daily_api_requests().await {
         Ok((max, remaining)) => tracing::info!(org = %cfg.name, max, remaining, "DailyApiRequests"),
         Err(e) => tracing::warn!(org = %cfg.name, "cannot read /limits: {e}"),
     }
     tracing::info!(org = %cfg.name, "running; stop with SIGTERM or Ctrl-C");
+    // EventLogFile and the objects keep separate schedules: a long download of a big file
+    // must not hold back LoginEvent's one-minute freshness.
+    let all_objects: Vec<usize> = (0..cfg.objects.len()).collect();
+    let (a, b) = tokio::join!(
+        schedule(&rt, &opts, stop.clone(), cfg.elf.enabled, Vec::new()),
+        schedule(&rt, &opts, stop.clone(), false, all_objects),
+    );
+    a.max(b)
+}
+
+/// Runs the given sources of one org, each on its interval, until a stop is asked.
+async fn schedule(
+    rt: &OrgRuntime,
+    opts: &Options,
+    mut stop: watch::Receiver<bool>,
+    elf: bool,
+    objects: Vec<usize>,
+) -> u8 {
+    let cfg = &rt.cfg;
+    if !elf && objects.is_empty() {
+        return crate::cli::exit::OK;
+    }
     let start = Instant::now();
     let mut next_elf = start;
-    let mut next_obj = vec![start; cfg.objects.len()];
+    let mut next_obj = vec![start; objects.len()];
     let stop_flag = std::sync::atomic::AtomicBool::new(false);
     loop {
         if *stop.borrow() {
             return crate::cli::exit::OK;
         }
         let now = Instant::now();
+        let due_objects: Vec<usize> = objects
+            .iter()
+            .zip(&next_obj)
+            .filter(|(_, t)| **t <= now)
+            .map(|(i, _)| *i)
+            .collect();
         let due = Due {
-            elf: cfg.elf.enabled && next_elf <= now,
-            objects: (0..cfg.objects.len())
-                .filter(|&i| next_obj[i] <= now)
-                .collect(),
+            elf: elf && next_elf <= now,
+            objects: due_objects,
             capped: true,
         };
         if due.elf || !due.objects.is_empty() {
@@ -116,7 +148,7 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
                 }
             };
             let report = tokio::select! {
-                r = rt.cycle(&due, &opts, &stop_flag) => r,
+                r = rt.cycle(&due, opts, &stop_flag) => r,
                 _ = async { watcher.await; std::future::pending::<()>().await } => unreachable!(),
             };
             let events: u64 = report.objects.values().map(|o| o.events).sum();
@@ -139,14 +171,16 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
             if due.elf {
                 next_elf = after + Duration::from_secs(cfg.elf.every_seconds);
             }
-            for &i in &due.objects {
-                next_obj[i] = after + Duration::from_secs(cfg.objects[i].every_seconds);
+            for (slot, i) in next_obj.iter_mut().zip(&objects) {
+                if due.objects.contains(i) {
+                    *slot = after + Duration::from_secs(cfg.objects[*i].every_seconds);
+                }
             }
         }
         let wake = next_obj
             .iter()
             .copied()
-            .chain(cfg.elf.enabled.then_some(next_elf))
+            .chain(elf.then_some(next_elf))
             .min()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         if pause(wake.saturating_duration_since(Instant::now()), &mut stop).await {

@@ -82,7 +82,11 @@ pub async fn collect(
                 tracing::info!(source, window_secs = window, "{why}; halving the window");
                 continue;
             }
-            Err(ApiError::Status { code, .. }) if code == "QUERY_TIMEOUT" && can_shrink => {
+            // Its HTTP status is not documented: a 400 comes back as Status, a 5xx (retried
+            // first) as Transient.
+            Err(ApiError::Status { code: m, .. } | ApiError::Transient(m))
+                if m.contains("QUERY_TIMEOUT") && can_shrink =>
+            {
                 window = (window / 2).max(MIN_WINDOW_SECS);
                 tracing::info!(
                     source,
