@@ -100,19 +100,25 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool) -> u8 {
-    let orgs = match config::resolve(ov) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
+/// Resolves the configuration and starts logging into the first org's archive.
+fn setup(ov: &Overrides, quiet: bool, format: LogFormat) -> Result<Vec<config::OrgConfig>, u8> {
+    let orgs = config::resolve(ov).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::CONFIG
+    })?;
     logging::init(
         format,
         quiet,
         orgs.first().map(|o| o.archive_dir.join("logs")).as_deref(),
     );
+    Ok(orgs)
+}
+
+async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool) -> u8 {
+    let orgs = match setup(ov, quiet, format) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
     let mut code = exit::OK;
     for org in &orgs {
         let report = collect_org(org, &Options { progress }).await;
@@ -131,18 +137,10 @@ async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool)
 }
 
 async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
-    let orgs = match config::resolve(ov) {
+    let orgs = match setup(ov, quiet, format) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
+        Err(code) => return code,
     };
-    logging::init(
-        format,
-        quiet,
-        orgs.first().map(|o| o.archive_dir.join("logs")).as_deref(),
-    );
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let mut term =
