@@ -4,9 +4,16 @@
 use chrono::{DateTime, Utc};
 
 pub fn now() -> DateTime<Utc> {
-    std::env::var("SFEVENTS_NOW")
-        .ok()
-        .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
+    let Ok(s) = std::env::var("SFEVENTS_NOW") else {
+        return Utc::now();
+    };
+    match crate::normalize::parse_sf_datetime(s.trim()) {
+        Some(t) => t,
+        None => {
+            tracing::warn!(
+                "SFEVENTS_NOW '{s}' is not a date and time like 2026-03-10T12:30:00Z; using this machine's clock"
+            );
+            Utc::now()
+        }
+    }
 }

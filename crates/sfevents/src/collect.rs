@@ -231,7 +231,15 @@ impl OrgRuntime {
             org_id: Some(self.org_id.clone()),
             ..Default::default()
         };
-        let calls_before = self.stats.calls();
+        // This cycle's own client: its calls are counted apart from concurrent cycles'.
+        let stats = Arc::new(ApiStats::child_of(self.stats.clone()));
+        let client = Arc::new(SfClient {
+            http: self.client.http.clone(),
+            tokens: self.client.tokens.clone(),
+            api_version: self.client.api_version.clone(),
+            retry: self.client.retry.clone(),
+            stats: stats.clone(),
+        });
         let run_id = match self.store.begin_run(&cfg.name) {
             Ok(r) => r,
             Err(e) => {
@@ -243,15 +251,19 @@ impl OrgRuntime {
             report.stopped = Some(why);
         } else {
             if due.elf {
-                if let Err(e) = self.elf_cycle(opts, &mut report, run_id, stop).await {
+                if let Err(e) = self
+                    .elf_cycle(&client, opts, &mut report, run_id, stop)
+                    .await
+                {
                     report.stopped.get_or_insert(e.to_string());
                 }
             }
             if report.stopped.is_none() {
-                self.objects_cycle(due, &mut report, run_id, stop).await;
+                self.objects_cycle(&client, due, &mut report, run_id, stop)
+                    .await;
             }
         }
-        report.api_calls = self.stats.calls() - calls_before;
+        report.api_calls = stats.calls();
         report.api_usage = self.stats.usage();
         let events: u64 = report.objects.values().map(|o| o.events).sum();
         let status = if report.ok() {
@@ -282,13 +294,14 @@ impl OrgRuntime {
 
     async fn objects_cycle(
         &self,
+        client: &Arc<SfClient>,
         due: &Due,
         report: &mut OrgReport,
         run_id: i64,
         stop: &AtomicBool,
     ) {
         let ctx = ObjectCtx {
-            client: self.client.clone(),
+            client: client.clone(),
             store: self.store.clone(),
             archive: self.archive.clone(),
             org: self.cfg.name.clone(),
@@ -340,6 +353,7 @@ impl OrgRuntime {
 
     async fn elf_cycle(
         &self,
+        client: &Arc<SfClient>,
         opts: &Options,
         report: &mut OrgReport,
         run_id: i64,
@@ -349,7 +363,7 @@ impl OrgRuntime {
         let store = &self.store;
         let now = crate::clock::now();
         let state_err = |e: crate::state::StateError| ApiError::Local(e.to_string());
-        let mut plan = elf::plan(&self.client, &cfg.elf, store, &cfg.name, now).await?;
+        let mut plan = elf::plan(client, &cfg.elf, store, &cfg.name, now).await?;
         for (t, c) in plan.tracker.initial() {
             store
                 .set_cursor(&cfg.name, SOURCE, &t, &c)
@@ -376,7 +390,7 @@ impl OrgRuntime {
         let results: Vec<(ElfFile, UnitEnd)> = futures_util::stream::iter(plan.units)
             .map(|f| {
                 let ctx = UnitCtx {
-                    client: self.client.clone(),
+                    client: client.clone(),
                     store: store.clone(),
                     archive: self.archive.clone(),
                     tracker: tracker.clone(),

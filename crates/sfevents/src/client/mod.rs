@@ -50,16 +50,38 @@ impl ApiError {
     }
 }
 
-/// Counters shared by all requests of one org.
+/// API call counters. A cycle counts its own calls in a child whose every call and usage
+/// reading also reaches the org's counters, so concurrent cycles are not counted twice.
 #[derive(Debug, Default)]
 pub struct ApiStats {
     /// Requests that reached Salesforce's REST API (each counts against DailyApiRequests).
     pub calls: AtomicU64,
     /// The last `Sforce-Limit-Info: api-usage=USED/MAX` seen.
     pub usage: Mutex<Option<(u64, u64)>>,
+    parent: Option<Arc<ApiStats>>,
 }
 
 impl ApiStats {
+    pub fn child_of(parent: Arc<ApiStats>) -> ApiStats {
+        ApiStats {
+            parent: Some(parent),
+            ..Default::default()
+        }
+    }
+    fn count_call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = &self.parent {
+            p.count_call();
+        }
+    }
+    fn set_usage(&self, u: (u64, u64)) {
+        if let Ok(mut g) = self.usage.lock() {
+            *g = Some(u);
+        }
+        if let Some(p) = &self.parent {
+            p.set_usage(u);
+        }
+    }
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
@@ -223,16 +245,14 @@ impl SfClient {
                     None
                 }
                 Ok(resp) => {
-                    self.stats.calls.fetch_add(1, Ordering::Relaxed);
+                    self.stats.count_call();
                     if let Some(u) = resp
                         .headers()
                         .get("sforce-limit-info")
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_limit_info)
                     {
-                        if let Ok(mut g) = self.stats.usage.lock() {
-                            *g = Some(u);
-                        }
+                        self.stats.set_usage(u);
                     }
                     let status = resp.status();
                     if status.is_success() {

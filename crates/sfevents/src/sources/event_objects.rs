@@ -59,6 +59,13 @@ pub async fn collect(
         None => now - Duration::days(i64::from(cfg.backfill_days)),
     };
     let mut window = cfg.window_secs;
+    // The look-back is read in the run's first window, widened to hold it: an hourly run with
+    // 60-minute windows then spends one query, not two.
+    let mut first_extra = if stored.is_some() {
+        cfg.lookback_secs
+    } else {
+        0
+    };
     let mut report = ObjectReport::default();
     while start < limit {
         if stop.load(Ordering::SeqCst)
@@ -67,7 +74,7 @@ pub async fn collect(
             return Ok(report);
         }
         ctx.check_budget()?;
-        let end = (start + Duration::seconds(window)).min(limit);
+        let end = (start + Duration::seconds(window + first_extra)).min(limit);
         let soql = format!(
             "SELECT {select} FROM {source} WHERE EventDate > {} AND EventDate <= {} ORDER BY EventDate DESC",
             soql_time(&start),
@@ -78,6 +85,7 @@ pub async fn collect(
         match result {
             Ok(WindowEnd::Done) => {}
             Ok(WindowEnd::TooLarge(why)) => {
+                first_extra = 0;
                 window = (window / 2).max(MIN_WINDOW_SECS);
                 tracing::info!(source, window_secs = window, "{why}; halving the window");
                 continue;
@@ -87,6 +95,7 @@ pub async fn collect(
             Err(ApiError::Status { code: m, .. } | ApiError::Transient(m))
                 if m.contains("QUERY_TIMEOUT") && can_shrink =>
             {
+                first_extra = 0;
                 window = (window / 2).max(MIN_WINDOW_SECS);
                 tracing::info!(
                     source,
@@ -98,6 +107,7 @@ pub async fn collect(
             Err(e) => return Err(e),
         }
         report.windows += 1;
+        first_extra = 0;
         // The look-back windows lie behind the cursor: it only ever moves forward.
         if progress.is_none_or(|p| end > p) {
             progress = Some(end);
