@@ -769,3 +769,15 @@ async fn concurrent_schedules_count_each_api_call_once() {
     );
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_collect_reuses_the_described_fields() {
+    let sim = start(obj_config(44)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--object", "SetupAuditTrail", "--backfill-days", "1"];
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    let before = sim.api_calls();
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    assert_eq!(sim.api_calls() - before, 1, "one query, no describe");
+    sim.shutdown();
+}

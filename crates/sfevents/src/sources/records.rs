@@ -83,7 +83,32 @@ impl ObjectCtx {
         if let Some(f) = self.fields.lock().ok().and_then(|m| m.get(object).cloned()) {
             return Ok(f);
         }
-        let f = describe_fields(&self.client, object).await?;
+        // Kept in state.db for a day, so `collect` from cron does not describe every run.
+        let meta_key = format!("describe:{object}");
+        let cached = self
+            .store
+            .meta(&meta_key)
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_str::<Value>(&v).ok())
+            .filter(|v| {
+                v["at"]
+                    .as_str()
+                    .and_then(parse_sf_datetime)
+                    .is_some_and(|at| Utc::now() - at < chrono::Duration::hours(24))
+            })
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v["fields"].clone()).ok());
+        let f = match cached {
+            Some(f) => f,
+            None => {
+                let f = describe_fields(&self.client, object).await?;
+                let v = serde_json::json!({"at": iso(&Utc::now()), "fields": f});
+                if let Err(e) = self.store.set_meta(&meta_key, &v.to_string()) {
+                    tracing::warn!("cannot keep the field list of {object}: {e}");
+                }
+                f
+            }
+        };
         if let Ok(mut m) = self.fields.lock() {
             m.insert(object.to_string(), f.clone());
         }
