@@ -781,3 +781,24 @@ async fn a_second_collect_reuses_the_described_fields() {
     assert_eq!(sim.api_calls() - before, 1, "one query, no describe");
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hourly_cycle_costs_one_query_even_when_it_comes_late() {
+    let sim = start(obj_config(45)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--object", "LoginEvent", "--backfill-days", "1"];
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    // An hour and half a minute later: the look-back and the half minute fit in one window.
+    sim.advance_clock(Duration::from_secs(3630));
+    let before = sim.api_calls();
+    assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
+    assert_eq!(sim.api_calls() - before, 1, "one window query");
+    let from = sim.now() - chrono::Duration::days(1) - chrono::Duration::seconds(3630);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}

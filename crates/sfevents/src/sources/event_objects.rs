@@ -74,7 +74,13 @@ pub async fn collect(
             return Ok(report);
         }
         ctx.check_budget()?;
-        let end = (start + Duration::seconds(window + first_extra)).min(limit);
+        let mut end = start + Duration::seconds(window + first_extra);
+        // Cycles come a little more than `every` apart: a sliver left after this window would
+        // cost a query of its own, so the window stretches over it.
+        if limit - end < Duration::seconds(window / 4) {
+            end = limit;
+        }
+        let end = end.min(limit);
         let soql = format!(
             "SELECT {select} FROM {source} WHERE EventDate > {} AND EventDate <= {} ORDER BY EventDate DESC",
             soql_time(&start),
