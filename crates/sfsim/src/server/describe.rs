@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use soql::{FieldType, ObjectSchema};
 
 use super::auth::ApiVersion;
-use super::query::{schema_of, OBJECTS};
+use super::query::{objects, schema_of};
 use super::{ok_json, ApiError, Shared};
 
 fn type_name(t: FieldType) -> &'static str {
@@ -72,9 +72,8 @@ fn object_summary(schema: &ObjectSchema, version: &str) -> Value {
 }
 
 pub async fn global(Extension(ApiVersion(version)): Extension<ApiVersion>) -> Response {
-    let objects: Vec<Value> = OBJECTS
-        .iter()
-        .filter_map(|o| sfgen::schema(o))
+    let objects: Vec<Value> = objects()
+        .filter_map(sfgen::schema)
         .map(|s| object_summary(&s, &version))
         .collect();
     ok_json(json!({

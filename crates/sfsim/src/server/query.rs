@@ -15,27 +15,17 @@ use super::auth::ApiVersion;
 use super::{lock, ok_json, ApiError, Cursor, Shared, Visibility, MAX_CURSORS};
 use crate::credentials::random_alnum;
 
-/// The objects served, by their canonical names: EventLogFile, Organization, User, then the
-/// event objects of [`sfgen::OBJECTS`].
-pub const OBJECTS: &[&str] = &[
-    "EventLogFile",
-    "Organization",
-    "User",
-    "LoginEvent",
-    "LogoutEvent",
-    "ApiEvent",
-    "ReportEvent",
-    "ListViewEvent",
-    "LightningUriEvent",
-    "UriEvent",
-    "IdentityVerificationEvent",
-    "SetupAuditTrail",
-    "LoginHistory",
-];
+/// The objects served besides the event objects of [`sfgen::OBJECTS`].
+const CORE_OBJECTS: &[&str] = &["EventLogFile", "Organization", "User"];
+
+/// Every object served, by its canonical name.
+pub fn objects() -> impl Iterator<Item = &'static str> {
+    CORE_OBJECTS.iter().chain(sfgen::OBJECTS).copied()
+}
 
 /// The schema of an object named in any case.
 pub fn schema_of(name: &str) -> Option<ObjectSchema> {
-    let canonical = OBJECTS.iter().find(|o| o.eq_ignore_ascii_case(name))?;
+    let canonical = objects().find(|o| o.eq_ignore_ascii_case(name))?;
     sfgen::schema(canonical)
 }
 
