@@ -742,7 +742,25 @@ async fn concurrent_schedules_count_each_api_call_once() {
         .env("SFEVENTS_NOW", sim.now().to_rfc3339())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Until at least three cycles have finished (however slow the machine).
+    let db = dir.path().join("state.db");
+    let finished = |db: &Path| -> i64 {
+        rusqlite::Connection::open(db)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT COUNT(*) FROM runs WHERE finished_at IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap_or(0)
+    };
+    for _ in 0..300 {
+        if db.is_file() && finished(&db) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let pid = child.id().unwrap().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
