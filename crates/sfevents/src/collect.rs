@@ -206,10 +206,6 @@ impl OrgRuntime {
         })
     }
 
-    pub fn stats(&self) -> &ApiStats {
-        &self.stats
-    }
-
     pub fn client(&self) -> &SfClient {
         &self.client
     }

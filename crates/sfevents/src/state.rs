@@ -271,31 +271,6 @@ impl Store {
         })
     }
 
-    pub fn file(&self, org: &str, file_id: &str) -> Result<Option<FileEntry>, StateError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT file_id, event_type, log_date, interval, sequence, created_date, rows, bytes, sha256, csv_path, ndjson_path FROM files WHERE org = ?1 AND file_id = ?2",
-                params![org, file_id],
-                |r| {
-                    Ok(FileEntry {
-                        file_id: r.get(0)?,
-                        event_type: r.get(1)?,
-                        log_date: r.get(2)?,
-                        interval: r.get(3)?,
-                        sequence: r.get(4)?,
-                        created_date: r.get(5)?,
-                        rows: r.get::<_, i64>(6)? as u64,
-                        bytes: r.get::<_, i64>(7)? as u64,
-                        sha256: r.get(8)?,
-                        csv_path: r.get(9)?,
-                        ndjson_path: r.get(10)?,
-                    })
-                },
-            )
-            .optional()
-        })
-    }
-
     /// Commits a delivered file: its ledger row, its release from quarantine, and (if given)
     /// the cursor it lets advance, in one transaction.
     pub fn commit_file(
@@ -339,16 +314,6 @@ impl Store {
                  VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5)
                  ON CONFLICT(org, file_id) DO UPDATE SET attempts = attempts + 1, last_error = excluded.last_error, last_failed_at = excluded.last_failed_at",
                 params![org, file_id, event_type, error, t],
-            )
-            .map(|_| ())
-        })
-    }
-
-    pub fn release(&self, org: &str, file_id: &str) -> Result<(), StateError> {
-        self.with(|c| {
-            c.execute(
-                "DELETE FROM quarantine WHERE org = ?1 AND file_id = ?2",
-                params![org, file_id],
             )
             .map(|_| ())
         })

@@ -44,12 +44,6 @@ pub enum ApiError {
     Local(String),
 }
 
-impl ApiError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiError::Status { status: 404, .. })
-    }
-}
-
 /// API call counters. A cycle counts its own calls in a child whose every call and usage
 /// reading also reaches the org's counters, so concurrent cycles are not counted twice.
 #[derive(Debug, Default)]
