@@ -557,20 +557,13 @@ impl UnitCtx {
                                     &self.org_name,
                                     self.run_id,
                                     &entry,
+                                    p.newest.as_deref(),
                                     cur.as_ref().map(|c| (SOURCE, f.event_type.as_str(), c)),
                                 )
                                 .map_err(|e| e.to_string())
                         });
                     return match committed {
                         Ok(()) => {
-                            if let Err(e) = self.store.note_source(
-                                &self.org_name,
-                                SOURCE,
-                                p.newest.as_deref(),
-                                p.rows,
-                            ) {
-                                tracing::warn!("cannot update source statistics: {e}");
-                            }
                             self.progress.file_done();
                             let total =
                                 self.rows_total.fetch_add(p.rows, Ordering::Relaxed) + p.rows;

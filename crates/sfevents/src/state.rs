@@ -271,13 +271,15 @@ impl Store {
         })
     }
 
-    /// Commits a delivered file: its ledger row, its release from quarantine, and (if given)
-    /// the cursor it lets advance, in one transaction.
+    /// Commits a delivered file: its ledger row, its release from quarantine, the source's
+    /// statistics (`newest` is its newest event time) and (if given) the cursor it lets
+    /// advance, in one transaction.
     pub fn commit_file(
         &self,
         org: &str,
         run_id: i64,
         f: &FileEntry,
+        newest: Option<&str>,
         cursor: Option<(&str, &str, &Cursor)>,
     ) -> Result<(), StateError> {
         self.with(|c| {
@@ -296,6 +298,7 @@ impl Store {
             if let Some((source, key, cur)) = cursor {
                 put_cursor(&tx, org, source, key, cur)?;
             }
+            bump_stats(&tx, org, "EventLogFile", newest, f.rows)?;
             tx.commit()
         })
     }
@@ -517,42 +520,8 @@ impl Store {
             if let Some((key, cur)) = p.cursor {
                 put_cursor(&tx, org, p.source, key, cur)?;
             }
-            tx.execute(
-                "INSERT INTO source_stats (org, source, newest_event, events, last_success) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(org, source) DO UPDATE SET
-                   newest_event = CASE WHEN excluded.newest_event IS NOT NULL AND (source_stats.newest_event IS NULL OR excluded.newest_event > source_stats.newest_event) THEN excluded.newest_event ELSE source_stats.newest_event END,
-                   events = source_stats.events + excluded.events, last_success = excluded.last_success",
-                params![org, p.source, p.newest, p.seen.len() as i64, t],
-            )?;
+            bump_stats(&tx, org, p.source, p.newest, p.seen.len() as u64)?;
             tx.commit()
-        })
-    }
-
-    /// Notes delivered events of a source that has no per-event ids (EventLogFile).
-    pub fn note_source(
-        &self,
-        org: &str,
-        source: &str,
-        newest: Option<&str>,
-        events: u64,
-    ) -> Result<(), StateError> {
-        self.commit_page(
-            org,
-            0,
-            &PageCommit {
-                source,
-                seen: &[],
-                files: &[],
-                cursor: None,
-                newest,
-            },
-        )?;
-        self.with(|c| {
-            c.execute(
-                "UPDATE source_stats SET events = events + ?3 WHERE org = ?1 AND source = ?2",
-                params![org, source, events as i64],
-            )
-            .map(|_| ())
         })
     }
 
@@ -594,6 +563,24 @@ impl Store {
             )
         })
     }
+}
+
+/// Moves a source's newest event time forward and adds to its event count.
+fn bump_stats(
+    c: &Connection,
+    org: &str,
+    source: &str,
+    newest: Option<&str>,
+    events: u64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO source_stats (org, source, newest_event, events, last_success) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(org, source) DO UPDATE SET
+           newest_event = CASE WHEN excluded.newest_event IS NOT NULL AND (source_stats.newest_event IS NULL OR excluded.newest_event > source_stats.newest_event) THEN excluded.newest_event ELSE source_stats.newest_event END,
+           events = source_stats.events + excluded.events, last_success = excluded.last_success",
+        params![org, source, newest, events as i64, now()],
+    )
+    .map(|_| ())
 }
 
 fn put_cursor(
@@ -648,14 +635,21 @@ mod tests {
             "o",
             run,
             &entry("F1"),
+            Some("2024-01-01T05:00:00.000Z"),
             Some(("EventLogFile", "Login", &cur)),
         )
         .unwrap();
         assert!(s.quarantined("o").unwrap().is_empty());
+        let stats = s.source_stats("o").unwrap();
+        assert_eq!(
+            stats[0].newest_event.as_deref(),
+            Some("2024-01-01T05:00:00.000Z")
+        );
+        assert_eq!(stats[0].events, 3);
         assert_eq!(s.cursor("o", "EventLogFile", "Login").unwrap(), Some(cur));
         assert!(s.delivered_ids("o").unwrap().contains("F1"));
         // Committing the same file again (a redone unit) replaces, never duplicates.
-        s.commit_file("o", run, &entry("F1"), None).unwrap();
+        s.commit_file("o", run, &entry("F1"), None, None).unwrap();
         assert_eq!(s.totals_by_type("o").unwrap()[0].files, 1);
         s.finish_run(run, "ok", &RunTotals::default(), None)
             .unwrap();
