@@ -370,14 +370,14 @@ pub enum ProcessError {
     Io(#[from] std::io::Error),
 }
 
-/// Parses the spooled CSV by header name into NDJSON, then moves both into the archive.
-/// Blocking: run it off the async threads.
-pub fn process(
-    archive: &Archive,
+/// Parses a spooled CSV by header name and writes one NDJSON line per row to `out`. Returns
+/// the row count and the newest `@timestamp`. Blocking.
+pub fn convert(
     f: &ElfFile,
     org_id: &str,
     spool: &Path,
-) -> Result<Processed, ProcessError> {
+    out: &mut impl std::io::Write,
+) -> Result<(u64, Option<String>), ProcessError> {
     let csv_err = |e: csv::Error| ProcessError::Csv {
         file: f.id.clone(),
         message: e.to_string(),
@@ -403,13 +403,10 @@ pub fn process(
         sequence: f.sequence,
     };
     let enc = ElfEncoder::new(&header, &prov);
-    let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
-    let mut out = AtomicFile::create(&ndjson_path)?;
     let mut rec = csv::StringRecord::new();
     let mut line = Vec::with_capacity(4096);
     let mut rows = 0u64;
     let mut newest: Option<String> = None;
-    use std::io::Write;
     while rdr.read_record(&mut rec).map_err(csv_err)? {
         rows += 1;
         line.clear();
@@ -417,8 +414,22 @@ pub fn process(
         if newest.as_ref().is_none_or(|n| ts > *n) {
             newest = Some(ts);
         }
-        out.writer().write_all(&line)?;
+        out.write_all(&line)?;
     }
+    Ok((rows, newest))
+}
+
+/// Converts the spooled CSV into NDJSON, then moves both into the archive. Blocking: run it
+/// off the async threads.
+pub fn process(
+    archive: &Archive,
+    f: &ElfFile,
+    org_id: &str,
+    spool: &Path,
+) -> Result<Processed, ProcessError> {
+    let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
+    let mut out = AtomicFile::create(&ndjson_path)?;
+    let (rows, newest) = convert(f, org_id, spool, out.writer())?;
     out.finish()?;
     let csv_path = archive.csv_path(&f.event_type, &f.log_date, f.hourly, &f.id);
     archive.install(spool, &csv_path)?;
