@@ -158,6 +158,7 @@ impl OrgRuntime {
             api_version: cfg.api_version.clone(),
             retry: RetryPolicy::new(cfg.max_attempts),
             stats: stats.clone(),
+            budget: None,
         });
         let org_id = match login(&client).await {
             Ok(id) => id,
@@ -216,7 +217,7 @@ impl OrgRuntime {
 
     /// Why no more should be spent today, if the org's usage is past the budget.
     pub fn over_budget(&self) -> Option<String> {
-        over_budget(&self.stats, self.cfg.api_budget_percent)
+        self.stats.over_budget(self.cfg.api_budget_percent)
     }
 
     /// Runs the due sources once.
@@ -235,6 +236,7 @@ impl OrgRuntime {
             api_version: self.client.api_version.clone(),
             retry: self.client.retry.clone(),
             stats: stats.clone(),
+            budget: Some(cfg.api_budget_percent),
         });
         let run_id = match self.store.begin_run(&cfg.name) {
             Ok(r) => r,
@@ -243,21 +245,18 @@ impl OrgRuntime {
                 return report;
             }
         };
-        if let Some(why) = self.over_budget() {
-            report.stopped = Some(why);
-        } else {
-            if due.elf {
-                if let Err(e) = self
-                    .elf_cycle(&client, opts, &mut report, run_id, stop)
-                    .await
-                {
-                    report.stopped.get_or_insert(e.to_string());
-                }
+        // The cycle's client refuses requests past the API budget; that ends the cycle.
+        if due.elf {
+            if let Err(e) = self
+                .elf_cycle(&client, opts, &mut report, run_id, stop)
+                .await
+            {
+                report.stopped.get_or_insert(e.to_string());
             }
-            if report.stopped.is_none() {
-                self.objects_cycle(&client, due, &mut report, run_id, stop)
-                    .await;
-            }
+        }
+        if report.stopped.is_none() {
+            self.objects_cycle(&client, due, &mut report, run_id, stop)
+                .await;
         }
         report.api_calls = stats.calls();
         report.api_usage = self.stats.usage();
@@ -304,7 +303,6 @@ impl OrgRuntime {
             org_id: self.org_id.clone(),
             run_id,
             seq: Default::default(),
-            budget: self.cfg.api_budget_percent,
             fields: self.fields.clone(),
         };
         for &i in &due.objects {
@@ -312,10 +310,6 @@ impl OrgRuntime {
                 continue;
             };
             if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if let Some(why) = self.over_budget() {
-                report.stopped = Some(why);
                 break;
             }
             let now = crate::clock::now();
@@ -397,7 +391,6 @@ impl OrgRuntime {
                     run_id,
                     progress: progress.clone(),
                     rows_total: rows_total.clone(),
-                    budget: cfg.api_budget_percent,
                 };
                 async move {
                     let end = if stop.load(Ordering::SeqCst) {
@@ -450,20 +443,6 @@ async fn login(client: &SfClient) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::Protocol("no Organization record".into()))
 }
 
-/// Why no more should be spent today, if the last seen usage is past `percent`.
-pub fn over_budget(stats: &ApiStats, percent: u8) -> Option<String> {
-    // 100% is no budget of our own: Salesforce's limit (REQUEST_LIMIT_EXCEEDED) decides.
-    if percent >= 100 {
-        return None;
-    }
-    let (used, max) = stats.usage()?;
-    (max > 0 && used * 100 >= max * u64::from(percent)).then(|| {
-        format!(
-            "the org has used {used} of its daily API request limit of {max}, past the budget of {percent}% (api_budget_percent); collection resumes when usage falls"
-        )
-    })
-}
-
 struct UnitCtx {
     client: Arc<SfClient>,
     store: Arc<Store>,
@@ -476,7 +455,6 @@ struct UnitCtx {
     run_id: i64,
     progress: Progress,
     rows_total: Arc<AtomicU64>,
-    budget: u8,
 }
 
 impl UnitCtx {
@@ -491,9 +469,6 @@ impl UnitCtx {
     async fn run_unit(&self, f: &ElfFile) -> UnitEnd {
         if self.stop.load(Ordering::SeqCst) {
             return UnitEnd::Stopped;
-        }
-        if let Some(why) = over_budget(&self.client.stats, self.budget) {
-            return self.halt(why);
         }
         let spool = self.archive.spool_path(&f.id);
         let mut last_err = String::new();
@@ -512,6 +487,7 @@ impl UnitCtx {
                         "Salesforce's daily API request limit is reached ({m}); the cursor is kept and the next run resumes"
                     ))
                 }
+                Err(ApiError::Budget(why)) => return self.halt(why),
                 Err(ApiError::Auth(e)) => return self.halt(format!("login failed: {e}")),
                 Err(e) => {
                     last_err = e.to_string();

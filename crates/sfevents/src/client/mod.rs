@@ -68,6 +68,20 @@ impl ApiStats {
             p.count_call();
         }
     }
+    /// Why no more should be spent today, if the last usage seen is past `percent` of the
+    /// org's DailyApiRequests. 100% is no budget of our own: Salesforce's limit decides.
+    pub fn over_budget(&self, percent: u8) -> Option<String> {
+        if percent >= 100 {
+            return None;
+        }
+        let (used, max) = self.usage()?;
+        (max > 0 && used * 100 >= max * u64::from(percent)).then(|| {
+            format!(
+                "the org has used {used} of its daily API request limit of {max}, past the budget of {percent}% (api_budget_percent); collection resumes when usage falls"
+            )
+        })
+    }
+
     fn set_usage(&self, u: (u64, u64)) {
         if let Ok(mut g) = self.usage.lock() {
             *g = Some(u);
@@ -118,6 +132,9 @@ pub struct SfClient {
     pub api_version: String,
     pub retry: RetryPolicy,
     pub stats: Arc<ApiStats>,
+    /// `api_budget_percent`: no request is sent once the org's usage is past it. `None` for
+    /// the calls that must go through anyway (login, the /limits re-check).
+    pub budget: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +232,9 @@ impl SfClient {
         let mut reauths = 0u32;
         let mut session: Arc<Session> = self.tokens.session().await?;
         loop {
+            if let Some(why) = self.budget.and_then(|p| self.stats.over_budget(p)) {
+                return Err(ApiError::Budget(why));
+            }
             attempt += 1;
             let url = session
                 .instance_url
@@ -385,6 +405,31 @@ mod tests {
             StatusCode::TOO_MANY_REQUESTS,
             "ConcurrentPerOrgLongTxn Limit exceeded."
         ));
+    }
+
+    #[test]
+    fn the_budget_is_a_share_of_daily_requests() {
+        let stats = ApiStats::default();
+        assert_eq!(stats.over_budget(50), None, "no usage seen yet");
+        stats.set_usage((29, 60));
+        assert_eq!(stats.over_budget(50), None);
+        stats.set_usage((30, 60));
+        assert!(stats
+            .over_budget(50)
+            .is_some_and(|m| m.contains("30 of its daily API request limit of 60")));
+        stats.set_usage((60, 60));
+        assert_eq!(
+            stats.over_budget(100),
+            None,
+            "100% leaves it to Salesforce's own limit"
+        );
+        // A cycle's child sees what its calls report, and so does the org's total.
+        let org = Arc::new(ApiStats::default());
+        let cycle = ApiStats::child_of(org.clone());
+        cycle.count_call();
+        cycle.set_usage((9, 10));
+        assert_eq!((cycle.calls(), org.calls()), (1, 1));
+        assert!(org.over_budget(80).is_some());
     }
 
     #[test]

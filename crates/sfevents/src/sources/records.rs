@@ -28,8 +28,6 @@ pub struct ObjectCtx {
     pub run_id: i64,
     /// Numbers the files of this run.
     pub seq: AtomicU64,
-    /// api_budget_percent of the org.
-    pub budget: u8,
     /// Fields per object from the describe call, kept for the runtime's life.
     pub fields: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>,
 }
@@ -63,14 +61,6 @@ pub fn recover_pending(store: &Store, archive: &Archive) -> Result<usize, ApiErr
 }
 
 impl ObjectCtx {
-    /// Fails once the org's API usage is past its budget.
-    pub fn check_budget(&self) -> Result<(), ApiError> {
-        match crate::collect::over_budget(&self.client.stats, self.budget) {
-            Some(why) => Err(ApiError::Budget(why)),
-            None => Ok(()),
-        }
-    }
-
     /// The fields to select, described once per runtime.
     pub async fn fields(
         &self,

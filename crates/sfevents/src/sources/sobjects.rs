@@ -78,7 +78,6 @@ pub async fn collect(
             if stop.load(Ordering::SeqCst) {
                 return Err(ApiError::Local("stopping".into()));
             }
-            ctx.check_budget()?;
             let new = ctx.write_page(source, &records, &key_fields, &cf)?;
             // The page's last record, in query order, is where the next run may start.
             let last = records.iter().rev().find_map(|r| {
