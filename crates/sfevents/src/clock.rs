@@ -17,3 +17,23 @@ pub fn now() -> DateTime<Utc> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sfevents_now_takes_rfc3339_and_salesforce_forms() {
+        // The only test that sets SFEVENTS_NOW; nothing else in this crate's unit tests reads it.
+        std::env::set_var("SFEVENTS_NOW", "2026-03-10T12:30:00Z");
+        assert_eq!(crate::normalize::iso(&now()), "2026-03-10T12:30:00.000Z");
+        std::env::set_var("SFEVENTS_NOW", "2026-03-10T12:30:00.250+0000");
+        assert_eq!(crate::normalize::iso(&now()), "2026-03-10T12:30:00.250Z");
+        std::env::set_var("SFEVENTS_NOW", "yesterday");
+        assert!(
+            (Utc::now() - now()).num_seconds().abs() < 5,
+            "unreadable: this machine's clock"
+        );
+        std::env::remove_var("SFEVENTS_NOW");
+    }
+}

@@ -301,6 +301,18 @@ async fn a_12_window_catch_up_is_capped_at_n_windows_per_run() {
         assert_eq!(cur, reached, "run {run_no}");
     }
     assert_eq!(reached, limit, "caught up after 4 runs");
+    // Delivered ids older than the look-back (and an hour's margin) are forgotten.
+    let c = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let horizon = sfevents::normalize::iso(&(reached - chrono::Duration::minutes(75)));
+    let (kept, stale): (i64, i64) = c
+        .query_row(
+            "SELECT COUNT(*), SUM(event_time < ?1) FROM seen WHERE source = 'UriEvent'",
+            [&horizon],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(kept > 0, "recent ids are kept");
+    assert_eq!(stale, 0, "ids past the look-back are pruned");
     sim.shutdown();
 }
 
@@ -812,6 +824,112 @@ async fn an_hourly_cycle_costs_one_query_even_when_it_comes_late() {
     assert_exit(&collect_objects(&sim, dir.path(), &args).await, 0);
     assert_eq!(sim.api_calls() - before, 1, "one window query");
     let from = sim.now() - chrono::Duration::days(1) - chrono::Duration::seconds(3630);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_exits_2_on_bad_credentials_keeps_trying_when_unreachable_and_a_second_signal_stops_at_once(
+) {
+    let mut cfg = obj_config(46);
+    cfg.faults = Faults {
+        delay_ms: Some(50),
+        ..Default::default()
+    };
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = |dir: &Path| {
+        let mut a = vec!["run".to_string(), "--quiet".into()];
+        a.extend(auth_args(&sim, dir));
+        a.extend([
+            "--object".into(),
+            "LoginEvent".into(),
+            "--backfill-days".into(),
+            "1".into(),
+            "--window-minutes".into(),
+            "10".into(),
+        ]);
+        a
+    };
+
+    // A refused login is a configuration error.
+    let mut args = base(dir.path());
+    let cid = args.iter().position(|a| a == "--client-id").unwrap() + 1;
+    args[cid] = "3MVG9wrong".into();
+    let o = tokio::time::timeout(Duration::from_secs(30), run(&args))
+        .await
+        .expect("exits");
+    assert_exit(&o, 2);
+
+    // An org that cannot be reached: run keeps trying until told to stop.
+    let mut args = base(dir.path());
+    let url = args.iter().position(|a| a == "--instance-url").unwrap() + 1;
+    args[url] = "http://127.0.0.1:9".into();
+    let child = tokio::process::Command::new(BIN)
+        .args(&args)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = child.id().expect("still running").to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("stopped")
+        .unwrap();
+    assert_exit(&out, 0);
+
+    // Two signals during a cycle: the second exits at once (130), without waiting for the
+    // slow requests still due; the next run redoes what was in flight.
+    sim.set_faults(Faults {
+        delay_ms: Some(300),
+        ..Default::default()
+    });
+    let child = tokio::process::Command::new(BIN)
+        .args(base(dir.path()))
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("stopped at once")
+        .unwrap();
+    assert_exit(&out, 130);
+    sim.set_faults(Faults::default());
+    let from = sim.now() - chrono::Duration::days(1);
+    assert_exit(
+        &collect_objects(
+            &sim,
+            dir.path(),
+            &[
+                "--object",
+                "LoginEvent",
+                "--backfill-days",
+                "1",
+                "--window-minutes",
+                "10",
+            ],
+        )
+        .await,
+        0,
+    );
     check_objects(
         dir.path(),
         "LoginEvent",

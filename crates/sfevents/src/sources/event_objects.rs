@@ -54,18 +54,16 @@ pub async fn collect(
         .map_err(local)?
         .and_then(|c| parse_sf_datetime(&c.position));
     let mut progress = stored;
+    // The look-back never reaches past the backfill bound.
+    let backfill_start = now - Duration::days(i64::from(cfg.backfill_days));
     let mut start = match stored {
-        Some(p) => p - Duration::seconds(cfg.lookback_secs),
-        None => now - Duration::days(i64::from(cfg.backfill_days)),
+        Some(p) => (p - Duration::seconds(cfg.lookback_secs)).max(backfill_start),
+        None => backfill_start,
     };
     let mut window = cfg.window_secs;
     // The look-back is read in the run's first window, widened to hold it: an hourly run with
     // 60-minute windows then spends one query, not two.
-    let mut first_extra = if stored.is_some() {
-        cfg.lookback_secs
-    } else {
-        0
-    };
+    let mut first_extra = stored.map_or(0, |p| (p - start).num_seconds().max(0));
     let mut report = ObjectReport::default();
     while start < limit {
         if stop.load(Ordering::SeqCst)

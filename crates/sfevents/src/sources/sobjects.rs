@@ -62,7 +62,9 @@ pub async fn collect(
     };
     let stored = ctx.store.cursor(&ctx.org, source, &key).map_err(local)?;
     let lower = match stored.as_ref().and_then(|c| parse_sf_datetime(&c.position)) {
-        Some(p) => p - Duration::seconds(cfg.lookback_secs),
+        // The look-back never reaches past the backfill bound.
+        Some(p) => (p - Duration::seconds(cfg.lookback_secs))
+            .max(now - Duration::days(i64::from(cfg.backfill_days))),
         None => now - Duration::days(i64::from(cfg.backfill_days)),
     };
     let soql = format!(
