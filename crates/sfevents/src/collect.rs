@@ -175,20 +175,20 @@ impl OrgRuntime {
                 return Err(fail(report, e.to_string(), config));
             }
         };
-        let known = store
-            .meta("org_id")
-            .map_err(|e| fail(OrgReport::default(), e.to_string(), false));
+        let known = match store.meta("org_id") {
+            Ok(k) => k,
+            Err(e) => return Err(fail(report, e.to_string(), false)),
+        };
         match known {
-            Err(r) => return Err(r),
-            Ok(Some(known)) if known != org_id && known.get(..15) != org_id.get(..15) => {
+            Some(known) if known != org_id && known.get(..15) != org_id.get(..15) => {
                 let msg = format!(
                     "the archive in {} belongs to org {known}, but these credentials log in to {org_id}: give each org its own --output-dir",
                     cfg.archive_dir.display()
                 );
                 return Err(fail(report, msg, true));
             }
-            Ok(Some(_)) => {}
-            Ok(None) => {
+            Some(_) => {}
+            None => {
                 if let Err(e) = store.set_meta("org_id", &org_id) {
                     return Err(fail(report, e.to_string(), false));
                 }

@@ -137,6 +137,17 @@ pub fn soql_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// One archived object record, written without copying the record.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: &'a str,
+    id: &'a str,
+    org_id: &'a str,
+    source: &'a str,
+    fields: &'a Map<String, Value>,
+}
+
 /// A new record of a page: its id, its `@timestamp`, the record.
 type Entry<'a> = (String, String, &'a Map<String, Value>);
 
@@ -226,13 +237,13 @@ impl ObjectCtx {
             let mut f = AtomicFile::create(&self.archive.root.join(&path)).map_err(local)?;
             for (id, t, r) in recs {
                 line.clear();
-                let ev = serde_json::json!({
-                    "@timestamp": t,
-                    "id": id,
-                    "org_id": self.org_id,
-                    "source": source,
-                    "fields": r,
-                });
+                let ev = Line {
+                    timestamp: t,
+                    id,
+                    org_id: &self.org_id,
+                    source,
+                    fields: r,
+                };
                 serde_json::to_writer(&mut line, &ev).map_err(local)?;
                 line.push(b'\n');
                 f.writer().write_all(&line).map_err(local)?;
