@@ -547,11 +547,7 @@ async fn sigkill_during_run_then_a_restart_loses_and_repeats_nothing() {
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let pid = child.id().unwrap() as i32;
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("stopped within 30 s")
@@ -773,11 +769,7 @@ async fn concurrent_schedules_count_each_api_call_once() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("stopped")
@@ -875,11 +867,7 @@ async fn run_exits_2_on_bad_credentials_keeps_trying_when_unreachable_and_a_seco
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().expect("still running").to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
         .expect("stopped")
@@ -898,15 +886,8 @@ async fn run_exits_2_on_bad_credentials_keeps_trying_when_unreachable_and_a_seco
         .spawn()
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
+    signal(&child, "TERM");
+    signal(&child, "INT");
     let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
         .await
         .expect("stopped at once")

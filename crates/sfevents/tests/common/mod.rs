@@ -244,3 +244,14 @@ pub fn log_text(dir: &Path) -> String {
     }
     s
 }
+
+/// Sends `signal` (TERM, INT, ...) to a running child.
+pub fn signal(child: &tokio::process::Child, signal: &str) {
+    let pid = child.id().expect("the child is running").to_string();
+    let ok = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -{signal} failed");
+}
