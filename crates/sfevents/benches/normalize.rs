@@ -4,9 +4,9 @@
 //! times, single-threaded:
 //!
 //! * `process`: `sfevents::sources::event_log_file::process()` end to end, exactly as a
-//!   collection run calls it: csv reader -> `ElfEncoder` -> NDJSON file (256 KiB buffered,
+//!   collection run calls it: `normalize::convert_csv` -> NDJSON file (256 KiB buffered,
 //!   fsynced, renamed) and the CSV moved into the archive;
-//! * `encode`: the same csv reader -> `ElfEncoder` loop with the NDJSON lines thrown away (no
+//! * `encode`: the same `convert_csv` loop with the NDJSON lines thrown away (no
 //!   output file, no fsync): the CPU cost alone.
 //!
 //! Input MB/s is CSV bytes (10^6) per second; the median of the runs is reported.

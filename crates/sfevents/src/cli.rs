@@ -111,6 +111,11 @@ fn setup(ov: &Overrides, quiet: bool, format: LogFormat) -> Result<Vec<config::O
         quiet,
         orgs.first().map(|o| o.archive_dir.join("logs")).as_deref(),
     );
+    for org in &orgs {
+        for note in &org.notes {
+            tracing::info!(org = %org.name, "{note}");
+        }
+    }
     Ok(orgs)
 }
 

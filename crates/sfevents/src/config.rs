@@ -127,6 +127,8 @@ pub struct ObjectFile {
     /// SystemModstamp where the object has it.
     pub cursor_field: Option<String>,
     pub window_minutes: Option<u32>,
+    /// Event objects: windows grow over sparse data up to this; default no bound but the range.
+    pub max_window_minutes: Option<u32>,
     pub lookback_minutes: Option<u32>,
     pub settle_seconds: Option<u32>,
     pub backfill_days: Option<u32>,
@@ -207,9 +209,12 @@ pub struct Overrides {
     /// LoginHistory or any SObject. With --object and no --event-type, no EventLogFile is taken.
     #[arg(long = "object", value_name = "NAME")]
     pub objects: Vec<String>,
-    /// Objects: window size on EventDate in minutes (default 60).
+    /// Objects: the first window on EventDate in minutes (default 60); sparse windows then grow.
     #[arg(long, env = "SFEVENTS_WINDOW_MINUTES")]
     pub window_minutes: Option<u32>,
+    /// Objects: the largest window on EventDate in minutes (default: the whole range left).
+    #[arg(long, env = "SFEVENTS_MAX_WINDOW_MINUTES")]
+    pub max_window_minutes: Option<u32>,
     /// Objects: seconds to wait before an event counts as stored (default 60).
     #[arg(long, env = "SFEVENTS_SETTLE_SECONDS")]
     pub settle_seconds: Option<u32>,
@@ -336,7 +341,10 @@ pub struct ObjectConfig {
     pub kind: ObjectKind,
     pub fields: Option<Vec<String>>,
     pub cursor_field: Option<String>,
+    /// The first window; sparse windows grow from it.
     pub window_secs: i64,
+    /// The largest window, `None` for the whole range left.
+    pub max_window_secs: Option<i64>,
     pub lookback_secs: i64,
     pub settle_secs: i64,
     pub backfill_days: u32,
@@ -363,6 +371,8 @@ pub struct OrgConfig {
     pub objects: Vec<ObjectConfig>,
     pub max_attempts: u32,
     pub api_budget_percent: u8,
+    /// Choices worth telling the user once, such as which login flow won over another.
+    pub notes: Vec<String>,
 }
 
 pub const DEFAULT_API_VERSION: &str = "64.0";
@@ -460,11 +470,12 @@ fn resolve_org(
         .map(|u| parse_url(&u, "instance URL"))
         .transpose()
         .map_err(ctx)?;
+    let (auth, auth_note) = resolve_auth(o.auth, ov, base).map_err(ctx)?;
     let login_url = match ov.login_url.clone().or(o.login_url) {
         Some(u) => parse_url(&u, "login URL").map_err(ctx)?,
         // My Domain orgs take tokens at their own host; that also suits sandboxes.
         None => match &instance_url {
-            Some(u) if ov.org_alias.is_none() => u.clone(),
+            Some(u) if !matches!(auth, Auth::SfCli { .. }) => u.clone(),
             _ => Url::parse(DEFAULT_LOGIN_URL).map_err(|e| ctx(e.to_string()))?,
         },
     };
@@ -512,8 +523,6 @@ fn resolve_org(
             }
         },
     };
-
-    let auth = resolve_auth(o.auth, ov, base).map_err(ctx)?;
 
     let elf = &o.event_log_file;
     let interval = match ov.interval.as_deref().or(elf.interval.as_deref()) {
@@ -589,6 +598,7 @@ fn resolve_org(
         objects,
         max_attempts,
         api_budget_percent,
+        notes: auth_note.into_iter().collect(),
     };
     check_transport(&cfg)?;
     Ok(cfg)
@@ -630,6 +640,15 @@ fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, String>
     if window_secs <= 0 {
         return Err(format!("object {name}: window_minutes must be at least 1"));
     }
+    let max_window_secs = ov
+        .max_window_minutes
+        .or(f.max_window_minutes)
+        .map(|m| i64::from(m) * 60);
+    if max_window_secs.is_some_and(|m| m < window_secs) {
+        return Err(format!(
+            "object {name}: max_window_minutes is smaller than window_minutes: raise it, or leave it out to let windows grow over sparse data"
+        ));
+    }
     // Real-Time Event Monitoring objects, SetupAuditTrail and LoginHistory keep about 180 days.
     let retained = 180;
     Ok(ObjectConfig {
@@ -637,6 +656,7 @@ fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, String>
         fields: f.fields,
         cursor_field: f.cursor_field,
         window_secs,
+        max_window_secs,
         lookback_secs: minutes(ov.lookback_minutes, f.lookback_minutes, 15),
         settle_secs: i64::from(ov.settle_seconds.or(f.settle_seconds).unwrap_or(60)),
         backfill_days: ov.backfill_days.or(f.backfill_days).unwrap_or(retained),
@@ -760,7 +780,16 @@ fn secret(
         .map(Secret::new))
 }
 
-fn resolve_auth(a: AuthFile, ov: &Overrides, base: Option<&Path>) -> Result<Auth, String> {
+/// The login flow, and a note when flags for two flows were given.
+///
+/// Precedence: an explicit `--auth`/`method` wins; then complete JWT flags (client id, username
+/// and key file) log in natively, even beside `--org-alias`, so the nightly script's command
+/// line works without the `sf` CLI; then an alias asks the `sf` CLI.
+fn resolve_auth(
+    a: AuthFile,
+    ov: &Overrides,
+    base: Option<&Path>,
+) -> Result<(Auth, Option<String>), String> {
     for (field, v) in [
         ("client_secret", &a.client_secret),
         ("password", &a.password),
@@ -773,25 +802,36 @@ fn resolve_auth(a: AuthFile, ov: &Overrides, base: Option<&Path>) -> Result<Auth
             ));
         }
     }
-    if let Some(alias) = ov.org_alias.clone().or(a.alias.clone()) {
-        if ov.auth.is_none()
-            && a.method
-                .as_deref()
-                .is_none_or(|m| m == "sf-cli" || m == "sf_cli")
-        {
-            return Ok(Auth::SfCli { alias });
-        }
-    }
     let client_id = ov.client_id.clone().or(a.client_id.clone());
     let username = ov.username.clone().or(a.username.clone());
     let key_file = ov
         .jwt_key_file
         .clone()
         .or(a.key_file.clone().map(|p| rel(base, p)));
-    let method = match ov.auth.clone().or(a.method.clone()) {
-        Some(m) => m.replace('_', "-").to_ascii_lowercase(),
+    let explicit = ov
+        .auth
+        .clone()
+        .or(a.method.clone())
+        .map(|m| m.replace('_', "-").to_ascii_lowercase());
+    let jwt_complete = client_id.is_some() && username.is_some() && key_file.is_some();
+    let alias = ov.org_alias.clone().or(a.alias.clone());
+    let mut note = None;
+    if let Some(alias) = alias {
+        match explicit.as_deref() {
+            Some("sf-cli") => return Ok((Auth::SfCli { alias }, None)),
+            None if !jwt_complete => return Ok((Auth::SfCli { alias }, None)),
+            _ => {
+                note = Some(format!(
+                    "logging in with {} as {}; org alias '{alias}' is only a label (add --auth sf-cli to use the sf CLI's login instead)",
+                    explicit.as_deref().unwrap_or("JWT bearer"),
+                    username.as_deref().unwrap_or("the connected app"),
+                ));
+            }
+        }
+    }
+    let method = match explicit {
+        Some(m) => m,
         None if key_file.is_some() => "jwt".into(),
-        None if ov.org_alias.is_some() => "sf-cli".into(),
         None => {
             return Err("no authentication configured: give --client-id, --username and --jwt-key-file (JWT bearer), or --org-alias to reuse an sf CLI login, or set [org.auth] method in the config".into())
         }
@@ -804,7 +844,7 @@ fn resolve_auth(a: AuthFile, ov: &Overrides, base: Option<&Path>) -> Result<Auth
         .client_secret_file
         .clone()
         .or(a.client_secret_file.map(|p| rel(base, p)));
-    match method.as_str() {
+    let auth = match method.as_str() {
         "jwt" => {
             let client_id = need(client_id, "--client-id (the connected app's consumer key)")?;
             let username = need(username, "--username (the user to act as)")?;
@@ -902,7 +942,8 @@ fn resolve_auth(a: AuthFile, ov: &Overrides, base: Option<&Path>) -> Result<Auth
         other => Err(format!(
             "auth method '{other}' is not known: use jwt, password, client-credentials, refresh-token or sf-cli"
         )),
-    }
+    }?;
+    Ok((auth, note))
 }
 
 #[cfg(test)]
@@ -939,6 +980,45 @@ mod tests {
         assert_eq!(o.login_url.as_str(), "https://acme.my.salesforce.com/");
         assert_eq!(o.archive_dir, d.path().join("out"));
         assert!(!format!("{o:?}").contains("AAAA"), "key must not print");
+        assert!(o.notes.is_empty());
+    }
+
+    #[test]
+    fn complete_jwt_flags_win_over_an_org_alias_unless_sf_cli_is_asked_for() {
+        let d = tempfile::tempdir().unwrap();
+        let seed = Overrides {
+            client_id: Some("cid".into()),
+            username: Some("u@x".into()),
+            jwt_key_file: Some(key_file(d.path())),
+            instance_url: Some("https://acme.my.salesforce.com".into()),
+            org_alias: Some("my-org".into()),
+            output_dir: Some(d.path().join("out")),
+            ..Default::default()
+        };
+        let o = &resolve(&seed).unwrap()[0];
+        assert_eq!(o.auth.method(), "jwt");
+        assert_eq!(o.login_url.as_str(), "https://acme.my.salesforce.com/");
+        assert_eq!(o.notes.len(), 1);
+        assert!(
+            o.notes[0].contains("'my-org' is only a label"),
+            "{:?}",
+            o.notes
+        );
+
+        let asked = Overrides {
+            auth: Some("sf-cli".into()),
+            ..seed.clone()
+        };
+        assert_eq!(resolve(&asked).unwrap()[0].auth.method(), "sf-cli");
+
+        // Incomplete JWT flags: the alias is the login.
+        let partial = Overrides {
+            jwt_key_file: None,
+            ..seed
+        };
+        let o = &resolve(&partial).unwrap()[0];
+        assert_eq!(o.auth.method(), "sf-cli");
+        assert_eq!(o.login_url.as_str(), "https://login.salesforce.com/");
     }
 
     #[test]

@@ -664,3 +664,45 @@ async fn backfill_days_bounds_the_first_run() {
     check_archive(&sim, dir.path(), &collected);
     sim.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_command_line_with_an_org_alias_logs_in_natively_without_the_sf_cli() {
+    // The nightly script's exact line: JWT flags and --org-alias, on a machine with no `sf`.
+    let sim = start(small_config(26)).await;
+    let c = sim.credentials.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let empty_path = dir.path().join("bin");
+    std::fs::create_dir(&empty_path).unwrap();
+    let out = dir.path().join("archive");
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args([
+        "collect",
+        "--client-id",
+        &c.client_id,
+        "--username",
+        &c.username,
+        "--jwt-key-file",
+        &c.private_key_file.display().to_string(),
+        "--instance-url",
+        &sim.url,
+        "--org-alias",
+        "my-org",
+        "--output-dir",
+        &out.display().to_string(),
+    ]);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SFEVENTS_") || k == "SSL_CERT_FILE" {
+            cmd.env_remove(k);
+        }
+    }
+    let o = cmd.env("PATH", &empty_path).output().await.unwrap();
+    assert_exit(&o, 0);
+    check_archive(&sim, &out, &expected_files(&sim, "auto"));
+    let log = log_text(&out);
+    assert_eq!(
+        log.matches("org alias 'my-org' is only a label").count(),
+        1,
+        "the choice is logged once: {log}"
+    );
+    sim.shutdown();
+}

@@ -66,17 +66,23 @@ fn expected_events(sim: &SimHandle, object: &str, from: DateTime<Utc>) -> Vec<Re
         .collect()
 }
 
-/// The archive's events of `source`, by id; panics on an id seen twice.
+/// The archive's events of `source`, by key; panics on a key seen twice.
 fn archived(dir: &Path, source: &str) -> HashMap<String, serde_json::Value> {
     let mut m = HashMap::new();
     for (_, v) in ndjson_lines(dir) {
         if v["source"] != source {
             continue;
         }
-        let id = v["id"].as_str().unwrap().to_string();
+        // The id is the object's scope and the record's key (EventIdentifier, Id, ...).
+        let scope = sfevents::normalize::ids::object_prefix(v["org_id"].as_str().unwrap(), source);
+        let id = v["id"].as_str().unwrap();
+        let key = id
+            .strip_prefix(&scope)
+            .unwrap_or_else(|| panic!("{source} event id {id} is not under {scope}"))
+            .to_string();
         assert!(
-            m.insert(id.clone(), v).is_none(),
-            "{source} event {id} archived twice"
+            m.insert(key.clone(), v).is_none(),
+            "{source} event {key} archived twice"
         );
     }
     m
@@ -270,7 +276,7 @@ async fn a_12_window_catch_up_is_capped_at_n_windows_per_run() {
     let dir = tempfile::tempdir().unwrap();
     let now = sim.now();
     let from = now - chrono::Duration::days(1);
-    // One day in 2-hour windows, 5 a run. Each later run's first window also re-reads the
+    // One day in 2-hour windows (held at 2 hours: sparse windows would grow), 5 a run. Each later run's first window also re-reads the
     // 15 minutes before the cursor (widened to hold them, so no query is added): every run
     // moves the cursor 10 hours.
     let args = [
@@ -279,6 +285,8 @@ async fn a_12_window_catch_up_is_capped_at_n_windows_per_run() {
         "--backfill-days",
         "1",
         "--window-minutes",
+        "120",
+        "--max-window-minutes",
         "120",
         "--max-windows-per-run",
         "5",
@@ -463,6 +471,8 @@ async fn the_api_budget_stops_collection_for_the_day() {
         "1",
         "--window-minutes",
         "10",
+        "--max-window-minutes",
+        "10",
         "--api-budget-percent",
         "50",
     ];
@@ -622,6 +632,8 @@ async fn windows_shrink_when_a_query_times_out_or_holds_too_many_rows() {
     );
     assert!(log_text(dir.path()).contains("query timed out; halving the window"));
 
+    // Without the timeouts, the same day in one window holds too many rows.
+    sim.set_faults(Faults::default());
     let dir = tempfile::tempdir().unwrap();
     let o = collect_objects(
         &sim,
@@ -645,7 +657,8 @@ async fn windows_shrink_when_a_query_times_out_or_holds_too_many_rows() {
         "EventIdentifier",
         &expected_events(&sim, "LogoutEvent", from),
     );
-    assert!(log_text(dir.path()).contains("more than 30; halving the window"));
+    let log = log_text(dir.path());
+    assert!(log.contains("more than 30; shrinking the window"), "{log}");
     sim.shutdown();
 }
 
@@ -916,6 +929,89 @@ async fn run_exits_2_on_bad_credentials_keeps_trying_when_unreachable_and_a_seco
         "LoginEvent",
         "EventIdentifier",
         &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_180_day_backfill_of_a_sparse_object_costs_a_handful_of_queries() {
+    // The seed's first run: two days holding about 60 LoginEvents, the default 180-day
+    // backfill and 60-minute first window. Fixed windows cost 4,320 queries; growing ones
+    // cost one per doubling.
+    let mut cfg = obj_config(43);
+    cfg.org.days = 2;
+    cfg.org.records_per_hour = (0, 2);
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(180);
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &["--object", "LoginEvent", "--object", "LogoutEvent"],
+    )
+    .await;
+    assert_exit(&o, 0);
+    for object in ["LoginEvent", "LogoutEvent"] {
+        let exp = expected_events(&sim, object, from);
+        assert!(
+            (20..200).contains(&exp.len()),
+            "{object}: sparse, {} events",
+            exp.len()
+        );
+        check_objects(dir.path(), object, "EventIdentifier", &exp);
+        let queries = sim.query_requests(object);
+        assert!(queries <= 20, "{object}: {queries} queries for 180 days");
+    }
+    // The next run is a steady-state cycle: one query.
+    let before = sim.query_requests("LoginEvent");
+    sim.advance_clock(Duration::from_secs(3600));
+    let o = collect_objects(&sim, dir.path(), &["--object", "LoginEvent"]).await;
+    assert_exit(&o, 0);
+    assert_eq!(sim.query_requests("LoginEvent") - before, 1);
+    check_objects(
+        dir.path(),
+        "LoginEvent",
+        "EventIdentifier",
+        &expected_events(&sim, "LoginEvent", from),
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dense_stretch_after_a_sparse_one_still_splits_into_windows_that_fit() {
+    // 179 empty days, then a day dense for the bound: windows grow over the empty days, the
+    // one that reaches the dense day holds too many rows and shrinks to fit, and every event
+    // arrives once. Pages of 10 rows and a bound of 200 stand for Salesforce's 2,000 and the
+    // default 50,000 (20 and 25 pages a window).
+    let mut cfg = obj_config(44);
+    cfg.org.records_per_hour = (30, 40);
+    cfg.page_size_cap = Some(10);
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let from = sim.now() - chrono::Duration::days(180);
+    let o = collect_objects(
+        &sim,
+        dir.path(),
+        &["--object", "ApiEvent", "--max-rows-per-window", "200"],
+    )
+    .await;
+    assert_exit(&o, 0);
+    let exp = expected_events(&sim, "ApiEvent", from);
+    check_objects(dir.path(), "ApiEvent", "EventIdentifier", &exp);
+    let log = log_text(dir.path());
+    assert!(
+        log.contains("more than 200; shrinking the window"),
+        "the dense window split: {log}"
+    );
+    // About one query per page, plus the growth over the empty days (about 13) and, per
+    // window of about 150 rows, a partial last page and now and then a refused first page.
+    let pages = exp.len().div_ceil(10) as u64;
+    let windows = exp.len().div_ceil(150) as u64;
+    let queries = sim.query_requests("ApiEvent");
+    assert!(
+        queries <= pages + 2 * windows + 15,
+        "{queries} queries for {} events ({pages} pages)",
+        exp.len()
     );
     sim.shutdown();
 }

@@ -282,6 +282,11 @@ impl SimHandle {
     pub fn api_calls(&self) -> u64 {
         self.inner.api_calls()
     }
+    /// Query requests (first pages and `nextRecordsUrl` pages) of `object` so far, `object`
+    /// spelled as sfsim's schema names it (e.g. "LoginEvent").
+    pub fn query_requests(&self, object: &str) -> u64 {
+        self.inner.query_requests(object)
+    }
     /// Starts a new API day: the DailyApiRequests count goes back to zero.
     pub fn reset_api_calls(&self) {
         self.inner.reset_api_calls();

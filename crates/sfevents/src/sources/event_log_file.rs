@@ -12,7 +12,7 @@ use crate::archive::{Archive, AtomicFile};
 use crate::client::query::quote;
 use crate::client::{ApiError, SfClient};
 use crate::config::{ElfConfig, IntervalChoice};
-use crate::normalize::{dataset, parse_sf_datetime, ElfEncoder, ElfProvenance};
+use crate::normalize::{convert_csv, dataset, parse_sf_datetime, ConvertError, ElfProvenance};
 use crate::state::{Cursor, Store};
 
 pub const SOURCE: &str = "EventLogFile";
@@ -378,22 +378,6 @@ pub fn convert(
     spool: &Path,
     out: &mut impl std::io::Write,
 ) -> Result<(u64, Option<String>), ProcessError> {
-    let csv_err = |e: csv::Error| ProcessError::Csv {
-        file: f.id.clone(),
-        message: e.to_string(),
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .buffer_capacity(256 * 1024)
-        .from_path(spool)
-        .map_err(csv_err)?;
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(csv_err)?
-        .iter()
-        .map(str::to_string)
-        .collect();
     let prov = ElfProvenance {
         org_id: org_id.to_string(),
         event_type: f.event_type.clone(),
@@ -402,21 +386,15 @@ pub fn convert(
         interval: f.interval.clone(),
         sequence: f.sequence,
     };
-    let enc = ElfEncoder::new(&header, &prov);
-    let mut rec = csv::StringRecord::new();
-    let mut line = Vec::with_capacity(4096);
-    let mut rows = 0u64;
-    let mut newest: Option<String> = None;
-    while rdr.read_record(&mut rec).map_err(csv_err)? {
-        rows += 1;
-        line.clear();
-        let ts = enc.encode(&rec, rows, &mut line);
-        if newest.as_ref().is_none_or(|n| ts > *n) {
-            newest = Some(ts);
-        }
-        out.write_all(&line)?;
+    let input = std::fs::File::open(spool)?;
+    match convert_csv(input, &prov, out) {
+        Ok(c) => Ok((c.rows, c.newest)),
+        Err(ConvertError::Io(e)) => Err(e.into()),
+        Err(ConvertError::Csv(message)) => Err(ProcessError::Csv {
+            file: f.id.clone(),
+            message,
+        }),
     }
-    Ok((rows, newest))
 }
 
 /// Converts the spooled CSV into NDJSON, then moves both into the archive. Blocking: run it

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::archive::{Archive, AtomicFile};
 use crate::client::{ApiError, SfClient};
-use crate::normalize::{dataset, iso, parse_sf_datetime};
+use crate::normalize::{dataset, ids, iso, parse_sf_datetime};
 use crate::state::{Cursor, PageCommit, Store};
 
 /// Everything an object source needs.
@@ -148,7 +148,7 @@ struct Line<'a> {
     fields: &'a Map<String, Value>,
 }
 
-/// A new record of a page: its id, its `@timestamp`, the record.
+/// A new record of a page: its de-duplication key, its `@timestamp`, the record.
 type Entry<'a> = (String, String, &'a Map<String, Value>);
 
 /// Keeps the records not yet delivered (nor repeated within the page), and writes them.
@@ -161,8 +161,9 @@ pub struct NewRecords {
 
 impl ObjectCtx {
     /// Writes the new records of one page. The values of `key_fields`, joined by `@`, are the
-    /// event id and de-duplication key (EventIdentifier; Id; or Id@SystemModstamp for records
-    /// that change); `time_field` gives `@timestamp`.
+    /// de-duplication key (EventIdentifier; Id; or Id@SystemModstamp for records that change)
+    /// and, after the object's scope, the event id (`normalize::ids`); `time_field` gives
+    /// `@timestamp`.
     pub fn write_page(
         &self,
         source: &str,
@@ -233,13 +234,17 @@ impl ObjectCtx {
         let paths: Vec<String> = planned.iter().map(|(p, _)| p.clone()).collect();
         self.store.add_pending(&paths).map_err(local)?;
         let mut line = Vec::with_capacity(2048);
+        let mut id = ids::object_prefix(&self.org_id, source);
+        let scope_len = id.len();
         for (path, recs) in planned {
             let mut f = AtomicFile::create(&self.archive.root.join(&path)).map_err(local)?;
-            for (id, t, r) in recs {
+            for (key, t, r) in recs {
                 line.clear();
+                id.truncate(scope_len);
+                id.push_str(key);
                 let ev = Line {
                     timestamp: t,
-                    id,
+                    id: &id,
                     org_id: &self.org_id,
                     source,
                     fields: r,
@@ -250,7 +255,7 @@ impl ObjectCtx {
                 if out.newest.as_deref().is_none_or(|n| t.as_str() > n) {
                     out.newest = Some(t.clone());
                 }
-                out.seen.push((id.clone(), t.clone()));
+                out.seen.push((key.clone(), t.clone()));
             }
             f.finish().map_err(local)?;
             out.files.push((path, recs.len() as u64));

@@ -28,7 +28,11 @@ pub async fn state(State(s): State<Arc<Shared>>) -> Response {
         .map(|o| {
             let total = s.org.object_records(o).len();
             let visible = s.visible_object_records(o, now).count();
-            (o.to_string(), json!({ "total": total, "visible": visible }))
+            let queries = s.query_requests(o);
+            (
+                o.to_string(),
+                json!({ "total": total, "visible": visible, "query_requests": queries }),
+            )
         })
         .collect();
     ok_json(json!({

@@ -48,6 +48,8 @@ pub(crate) struct Session {
 
 /// The remaining rows of a query, kept for `nextRecordsUrl`.
 pub(crate) struct Cursor {
+    /// The object queried, for the per-object request count.
+    pub object: String,
     pub records: Vec<soql::Record>,
     pub batch_size: usize,
 }
@@ -96,6 +98,8 @@ pub struct Shared {
     pub api_calls: AtomicU64,
     /// REST calls since the faults were last set: drives `error_5xx_every`/`error_429_every`.
     pub fault_calls: AtomicU64,
+    /// Query requests (first pages and `nextRecordsUrl` pages) per object, as named in FROM.
+    pub(crate) query_requests: Mutex<HashMap<String, u64>>,
     faults: RwLock<Faults>,
     pub(crate) credentials: Credentials,
     pub(crate) jwt_key: jsonwebtoken::DecodingKey,
@@ -138,6 +142,7 @@ impl Shared {
             daily_api_limit: AtomicU64::new(c.daily_api_limit),
             api_calls: AtomicU64::new(0),
             fault_calls: AtomicU64::new(0),
+            query_requests: Mutex::new(HashMap::new()),
             faults: RwLock::new(c.faults),
             credentials: init.credentials,
             jwt_key,
@@ -189,6 +194,18 @@ impl Shared {
 
     pub fn reset_api_calls(&self) {
         self.api_calls.store(0, Ordering::SeqCst);
+    }
+
+    /// Counts one query request (a first page or a `nextRecordsUrl` page) of `object`.
+    pub fn count_query(&self, object: &str) {
+        *lock(&self.query_requests)
+            .entry(object.to_string())
+            .or_default() += 1;
+    }
+
+    /// Query requests of `object` so far.
+    pub fn query_requests(&self, object: &str) -> u64 {
+        lock(&self.query_requests).get(object).copied().unwrap_or(0)
     }
 
     /// Where a file stands at `now`.

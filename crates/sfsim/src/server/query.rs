@@ -101,6 +101,8 @@ pub async fn query(
     let schema = s
         .object_schema(&parsed.from)
         .ok_or_else(|| ApiError::invalid_type(&parsed.from))?;
+    s.count_query(&schema.name);
+    let object = schema.name.clone();
     if params.get("columns").is_some_and(|c| c == "true") {
         return Ok(ok_json(column_metadata(&parsed, &schema)?));
     }
@@ -137,6 +139,7 @@ pub async fn query(
                 }
             }
             let cursor = Arc::new(Cursor {
+                object,
                 records,
                 batch_size: batch,
             });
@@ -217,6 +220,7 @@ pub async fn query_more(
     if offset > cursor.records.len() {
         return Err(invalid());
     }
+    s.count_query(&cursor.object);
     let batch = batch_size(&headers).unwrap_or(cursor.batch_size);
     let batch = s.page_size_cap.map_or(batch, |cap| batch.min(cap));
     Ok(ok_json(page(&s, cursor, Some(id), offset, batch, &version)))

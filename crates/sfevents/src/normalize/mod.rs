@@ -1,0 +1,109 @@
+//! Turns Salesforce rows into archive events: one JSON object per row with `@timestamp` from
+//! the event's own time, a deterministic id (`ids`), provenance, and every column under
+//! `fields`. `elf` converts EventLogFile CSV; object records are written by
+//! `sources::records`.
+
+pub mod elf;
+pub mod ids;
+mod scan;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+pub use elf::{convert_csv, ConvertError, Converted, ElfProvenance};
+
+/// `ApiTotalUsage` -> `api_total_usage`, `URI` -> `uri`, `LoginEvent` -> `login_event`.
+pub fn dataset(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
+            if prev_lower || (prev_upper && next_lower) {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(*c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}
+
+/// EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with 0 to 3 fraction digits, GMT.
+pub fn parse_elf_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let (main, frac) = s.split_once('.').unwrap_or((s, ""));
+    if main.len() != 14 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let t = NaiveDateTime::parse_from_str(main, "%Y%m%d%H%M%S").ok()?;
+    let ms: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32)
+    };
+    Some(Utc.from_utc_datetime(&t) + chrono::Duration::milliseconds(ms))
+}
+
+/// ISO-8601 as Salesforce writes it: `2023-12-18T05:48:31.655Z`, `2023-12-19T21:04:35.000+0000`.
+pub fn parse_sf_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `2023-12-18T05:48:31.655Z`.
+pub fn iso(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets() {
+        assert_eq!(dataset("ApiTotalUsage"), "api_total_usage");
+        assert_eq!(dataset("URI"), "uri");
+        assert_eq!(dataset("API"), "api");
+        assert_eq!(dataset("RestApi"), "rest_api");
+        assert_eq!(dataset("LoginEvent"), "login_event");
+        assert_eq!(dataset("LightningPageView"), "lightning_page_view");
+        assert_eq!(dataset("CSPViolation"), "csp_violation");
+    }
+
+    #[test]
+    fn elf_timestamps_with_0_to_3_fraction_digits() {
+        let t = |s| parse_elf_timestamp(s).map(|t| iso(&t));
+        assert_eq!(
+            t("20231218054831.655").as_deref(),
+            Some("2023-12-18T05:48:31.655Z")
+        );
+        assert_eq!(
+            t("20211019050707.13").as_deref(),
+            Some("2021-10-19T05:07:07.130Z")
+        );
+        assert_eq!(
+            t("20211019050707.1").as_deref(),
+            Some("2021-10-19T05:07:07.100Z")
+        );
+        assert_eq!(
+            t("20220803011210").as_deref(),
+            Some("2022-08-03T01:12:10.000Z")
+        );
+        assert_eq!(t("2022080301121"), None);
+        assert_eq!(
+            parse_sf_datetime("2023-12-19T21:04:35.000+0000")
+                .map(|t| iso(&t))
+                .as_deref(),
+            Some("2023-12-19T21:04:35.000Z")
+        );
+    }
+}
