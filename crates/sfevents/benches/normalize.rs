@@ -60,7 +60,8 @@ impl std::io::Write for Counter {
 /// The CPU part only: the collector's own CSV -> NDJSON conversion, lines discarded.
 fn encode_only(spool: &Path, f: &ElfFile, org_id: &str) -> (u64, u64) {
     let mut out = Counter::default();
-    let (rows, _) = convert(f, org_id, spool, &mut out).expect("convert");
+    let input = fs::File::open(spool).expect("spool");
+    let (rows, _) = convert(f, org_id, input, &mut out).expect("convert");
     (rows, out.0)
 }
 

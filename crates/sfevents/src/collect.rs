@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 
 use crate::archive::Archive;
 use crate::auth::{AuthError, TokenManager};
+use crate::client::download::{Body, DownloadError};
 use crate::client::{http_client, ApiError, ApiStats, RetryPolicy, SfClient};
 use crate::config::{ObjectKind, OrgConfig};
 use crate::normalize::iso;
@@ -476,36 +477,49 @@ impl UnitCtx {
         // quarantined; transport faults are already retried inside the client.
         for _ in 0..2 {
             let progress = self.progress.clone();
+            let (archive, file, org_id) =
+                (self.archive.clone(), f.clone(), self.org_id.clone());
+            // The conversion reads the body as it arrives, on a blocking thread.
             let dl = self
                 .client
-                .download(&f.path, &spool, f.length, &move |n| progress.bytes(n))
+                .download_with(
+                    &f.path,
+                    &spool,
+                    f.length,
+                    &move |n| progress.bytes(n),
+                    move |body: &mut Body| elf::convert_body(&archive, &file, &org_id, body),
+                )
                 .await;
-            let d = match dl {
-                Ok(d) => d,
-                Err(ApiError::LimitExceeded(m)) => {
+            let (d, converted) = match dl {
+                Ok(ok) => ok,
+                Err(DownloadError::Api(ApiError::LimitExceeded(m))) => {
                     return self.halt(format!(
                         "Salesforce's daily API request limit is reached ({m}); the cursor is kept and the next run resumes"
                     ))
                 }
-                Err(ApiError::Budget(why)) => return self.halt(why),
-                Err(ApiError::Auth(e)) => return self.halt(format!("login failed: {e}")),
-                Err(e) => {
+                Err(DownloadError::Api(ApiError::Budget(why))) => return self.halt(why),
+                Err(DownloadError::Api(ApiError::Auth(e))) => {
+                    return self.halt(format!("login failed: {e}"))
+                }
+                Err(DownloadError::Api(e)) => {
                     last_err = e.to_string();
                     break;
                 }
+                Err(DownloadError::Consume(e @ ProcessError::Csv { .. })) => {
+                    last_err = e.to_string();
+                    tracing::warn!(file = %f.id, "{last_err}");
+                    continue;
+                }
+                Err(DownloadError::Consume(e)) => return self.halt(e.to_string()),
             };
             if self.stop.load(Ordering::SeqCst) {
+                drop(converted);
                 let _ = std::fs::remove_file(&spool);
                 return UnitEnd::Stopped;
             }
-            let (archive, file, org_id, sp) = (
-                self.archive.clone(),
-                f.clone(),
-                self.org_id.clone(),
-                spool.clone(),
-            );
+            let (archive, file, sp) = (self.archive.clone(), f.clone(), spool.clone());
             let processed =
-                tokio::task::spawn_blocking(move || elf::process(&archive, &file, &org_id, &sp))
+                tokio::task::spawn_blocking(move || elf::install(&archive, &file, converted, &sp))
                     .await;
             match processed {
                 Ok(Ok(p)) => {

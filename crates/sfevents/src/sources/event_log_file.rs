@@ -370,12 +370,12 @@ pub enum ProcessError {
     Io(#[from] std::io::Error),
 }
 
-/// Parses a spooled CSV by header name and writes one NDJSON line per row to `out`. Returns
-/// the row count and the newest `@timestamp`. Blocking.
+/// Reads a CSV body by header name and writes one NDJSON line per row to `out`. Returns the
+/// row count and the newest `@timestamp`. Blocking.
 pub fn convert(
     f: &ElfFile,
     org_id: &str,
-    spool: &Path,
+    input: impl std::io::Read,
     out: &mut impl std::io::Write,
 ) -> Result<(u64, Option<String>), ProcessError> {
     let prov = ElfProvenance {
@@ -386,7 +386,6 @@ pub fn convert(
         interval: f.interval.clone(),
         sequence: f.sequence,
     };
-    let input = std::fs::File::open(spool)?;
     match convert_csv(input, &prov, out) {
         Ok(c) => Ok((c.rows, c.newest)),
         Err(ConvertError::Io(e)) => Err(e.into()),
@@ -397,26 +396,59 @@ pub fn convert(
     }
 }
 
-/// Converts the spooled CSV into NDJSON, then moves both into the archive. Blocking: run it
-/// off the async threads.
+/// A file's NDJSON, written under a temporary name: [`install`] puts it in place.
+pub struct Converted {
+    pub rows: u64,
+    pub newest: Option<String>,
+    ndjson: AtomicFile,
+}
+
+/// Converts a CSV body (as it downloads, or from a file) into the file's NDJSON, not yet in
+/// place. Blocking.
+pub fn convert_body(
+    archive: &Archive,
+    f: &ElfFile,
+    org_id: &str,
+    body: impl std::io::Read,
+) -> Result<Converted, ProcessError> {
+    let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
+    let mut ndjson = AtomicFile::create(&ndjson_path)?;
+    let (rows, newest) = convert(f, org_id, body, ndjson.writer())?;
+    Ok(Converted {
+        rows,
+        newest,
+        ndjson,
+    })
+}
+
+/// Puts a converted file's NDJSON and its spooled raw CSV in place. Blocking.
+pub fn install(
+    archive: &Archive,
+    f: &ElfFile,
+    converted: Converted,
+    spool: &Path,
+) -> Result<Processed, ProcessError> {
+    let ndjson_path = converted.ndjson.finish()?;
+    let csv_path = archive.csv_path(&f.event_type, &f.log_date, f.hourly, &f.id);
+    archive.install(spool, &csv_path)?;
+    Ok(Processed {
+        rows: converted.rows,
+        newest: converted.newest,
+        csv_path,
+        ndjson_path,
+    })
+}
+
+/// Converts a spooled CSV into NDJSON, then moves both into the archive. Blocking.
 pub fn process(
     archive: &Archive,
     f: &ElfFile,
     org_id: &str,
     spool: &Path,
 ) -> Result<Processed, ProcessError> {
-    let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
-    let mut out = AtomicFile::create(&ndjson_path)?;
-    let (rows, newest) = convert(f, org_id, spool, out.writer())?;
-    out.finish()?;
-    let csv_path = archive.csv_path(&f.event_type, &f.log_date, f.hourly, &f.id);
-    archive.install(spool, &csv_path)?;
-    Ok(Processed {
-        rows,
-        newest,
-        csv_path,
-        ndjson_path,
-    })
+    let body = std::fs::File::open(spool)?;
+    let converted = convert_body(archive, f, org_id, body)?;
+    install(archive, f, converted, spool)
 }
 
 #[cfg(test)]
