@@ -477,8 +477,7 @@ impl UnitCtx {
         // quarantined; transport faults are already retried inside the client.
         for _ in 0..2 {
             let progress = self.progress.clone();
-            let (archive, file, org_id) =
-                (self.archive.clone(), f.clone(), self.org_id.clone());
+            let (archive, file, org_id) = (self.archive.clone(), f.clone(), self.org_id.clone());
             // The conversion reads the body as it arrives, on a blocking thread.
             let dl = self
                 .client
