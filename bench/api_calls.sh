@@ -14,12 +14,18 @@
 #   4. pages: a second sfsim with --page-size-cap PAGE_CAP (default 10) and PAGE_RPH (200-300)
 #      records per hour; catch-up, then cycles at +1, +1, +5, +15 min: the pages per cycle show
 #      that each query re-reads the look-back, which costs pages once it holds many rows.
+#   5. first-run backfill: the default 180 days of `collect --object LoginEvent --object
+#      LogoutEvent --object SetupAuditTrail` on a sparse org (2 days of SPARSE_RPH records an
+#      hour) and on a dense one (1 day of DENSE_RPH), with query requests per object from
+#      sfsim's own counter, beside what fixed 60-minute windows cost (4,320 queries).
+#      BACKFILL_ONLY=1 runs only this section.
 # bench/api_calls_report.py turns the logs into the tables of BENCHMARKS.md.
 #
 #   bench/api_calls.sh
 #
 # Knobs (environment): RUN_SECS (default 75), OBJECT_EVERY (5), ELF_EVERY (30),
-# RECORDS_PER_HOUR (20-60, sfsim --records-per-hour), PAGE_CAP (10), PAGE_RPH (200-300), NO_BUILD=1 (skip cargo build),
+# RECORDS_PER_HOUR (20-60, sfsim --records-per-hour), PAGE_CAP (10), PAGE_RPH (200-300),
+# SPARSE_RPH (0-2), DENSE_RPH (800-1200), NO_BUILD=1 (skip cargo build),
 # BENCH_DIR (scratch, default a fresh mktemp -d; removed at the end unless KEEP=1).
 set -euo pipefail
 
@@ -69,7 +75,7 @@ start_sim() {
   local name="$1"; shift
   SIM_OUT="$BENCH_DIR/$name"
   mkdir -p "$SIM_OUT"
-  "$SFSIM" serve --bind 127.0.0.1 --port 0 --out "$SIM_OUT" --days 1 "$@" \
+  "$SFSIM" serve --bind 127.0.0.1 --port 0 --out "$SIM_OUT" --days "${SIM_DAYS:-1}" "$@" \
     >"$BENCH_DIR/$name.stdout" 2>"$BENCH_DIR/$name.stderr" &
   SIM_PID=$!
   SIM_URL=""
@@ -82,19 +88,20 @@ start_sim() {
   [[ -n "$SIM_URL" ]] || { echo "sfsim did not start in 120 s" >&2; exit 1; }
   echo "sfsim pid $SIM_PID: $(head -1 "$BENCH_DIR/$name.stdout")" >&2
 }
-start_sim sim --records-per-hour "$RECORDS_PER_HOUR"
-CONFIG="$SIM_OUT/sfevents.toml"
-ARCHIVE="$BENCH_DIR/archive"
-RESULTS="$BENCH_DIR/results.tsv"   # phase  name  sim_before  sim_after  rc  log  stdout
-: >"$RESULTS"
-curl -fsS "$SIM_URL/__sim/state" >"$BENCH_DIR/sim_state_start.json"
-
 sim_calls() { curl -fsS "$SIM_URL/__sim/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_calls"])'; }
 # The simulator's clock as RFC 3339: sfsim writes +0000, which SFEVENTS_NOW does not accept (it
 # would silently fall back to the real clock).
 sim_now() {
   curl -fsS "$SIM_URL/__sim/state" | python3 -c 'import json,sys,datetime; n=json.load(sys.stdin)["now"]; print(datetime.datetime.strptime(n, "%Y-%m-%dT%H:%M:%S.%f%z").isoformat(timespec="milliseconds"))'
 }
+
+if [[ "${BACKFILL_ONLY:-0}" != 1 ]]; then
+start_sim sim --records-per-hour "$RECORDS_PER_HOUR"
+CONFIG="$SIM_OUT/sfevents.toml"
+ARCHIVE="$BENCH_DIR/archive"
+RESULTS="$BENCH_DIR/results.tsv"   # phase  name  sim_before  sim_after  rc  log  stdout
+: >"$RESULTS"
+curl -fsS "$SIM_URL/__sim/state" >"$BENCH_DIR/sim_state_start.json"
 
 ALL_SOURCES=()
 for o in "${OBJECTS[@]}"; do ALL_SOURCES+=(--object "$o"); done
@@ -183,3 +190,47 @@ wait "$SIM_PID" 2>/dev/null || true
 SIM_PID=""
 
 python3 "$REPORT" "$BENCH_DIR" "$RUN_SECS" "$OBJECT_EVERY" "$ELF_EVERY" "$RECORDS_PER_HOUR" "$PAGE_CAP" "$PAGE_RPH"
+fi
+
+# --- 5. first-run backfill: queries per object ------------------------------------------------
+SPARSE_RPH="${SPARSE_RPH:-0-2}"
+DENSE_RPH="${DENSE_RPH:-800-1200}"
+BACKFILL_OBJECTS=(LoginEvent LogoutEvent SetupAuditTrail)
+echo
+echo "### First-run backfill (180 days, the default): queries per object"
+echo
+echo "| org | object | events archived | queries (sfsim) | pages of 2,000 | queries with fixed 60-minute windows | wall s | exit |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
+for kind in sparse dense; do
+  if [[ "$kind" == sparse ]]; then days=2; rph="$SPARSE_RPH"; else days=1; rph="$DENSE_RPH"; fi
+  SIM_DAYS=$days start_sim "backfill_$kind" --records-per-hour "$rph"
+  CONFIG="$SIM_OUT/sfevents.toml"
+  ARCHIVE="$BENCH_DIR/archive_backfill_$kind"
+  args=()
+  for o in "${BACKFILL_OBJECTS[@]}"; do args+=(--object "$o"); done
+  now=$(sim_now); rc=0
+  t0=$(date +%s.%N)
+  SFEVENTS_NOW="$now" timeout 1800 "$SFEVENTS" --log-format json collect --config "$CONFIG" \
+    --output-dir "$ARCHIVE" "${args[@]}" >"$BENCH_DIR/backfill_$kind.stdout" 2>"$BENCH_DIR/backfill_$kind.log" || rc=$?
+  t1=$(date +%s.%N)
+  curl -fsS "$SIM_URL/__sim/state" >"$BENCH_DIR/backfill_$kind.state.json"
+  stop_pid "$SIM_PID" INT
+  wait "$SIM_PID" 2>/dev/null || true
+  SIM_PID=""
+  python3 - "$BENCH_DIR/backfill_$kind.state.json" "$ARCHIVE/state.db" "$kind, $days day(s) of $rph records/h" \
+    "$t0" "$t1" "$rc" "${BACKFILL_OBJECTS[@]}" <<'PY'
+import json, math, sqlite3, sys
+state, db, label = sys.argv[1], sys.argv[2], sys.argv[3]
+wall, rc, objects = float(sys.argv[5]) - float(sys.argv[4]), sys.argv[6], sys.argv[7:]
+st = json.load(open(state))
+c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+for o in objects:
+    events = c.execute("SELECT COALESCE(SUM(events), 0) FROM source_stats WHERE source = ?", (o,)).fetchone()[0]
+    q = st["objects"].get(o, {}).get("query_requests", "?")
+    pages = math.ceil(events / 2000) if events else 0
+    # SetupAuditTrail is read in one query by (CreatedDate, Id) in every version; the event
+    # objects took one 60-minute window per query (4,320 for 180 days) plus extra pages.
+    fixed = "1 + pages" if o == "SetupAuditTrail" else "4,320"
+    print(f"| {label} | {o} | {events} | {q} | {pages} | {fixed} | {wall:.1f} | {rc} |")
+PY
+done

@@ -61,7 +61,7 @@ impl std::io::Write for Counter {
 fn encode_only(spool: &Path, f: &ElfFile, org_id: &str) -> (u64, u64) {
     let mut out = Counter::default();
     let input = fs::File::open(spool).expect("spool");
-    let (rows, _) = convert(f, org_id, input, &mut out).expect("convert");
+    let rows = convert(f, org_id, input, &mut out).expect("convert").rows;
     (rows, out.0)
 }
 
@@ -157,7 +157,7 @@ fn main() {
             let s = Instant::now();
             let p = process(&archive, &f, "00D000000000001AAA", &spool).expect("process");
             proc_times.push(s.elapsed());
-            assert_eq!(p.rows, rows);
+            assert_eq!(p.converted.rows, rows);
             // Put the CSV back for the next run; drop the NDJSON.
             fs::rename(&p.csv_path, &spool).unwrap();
             fs::remove_file(&p.ndjson_path).unwrap();

@@ -529,11 +529,13 @@ impl UnitCtx {
                         interval: f.interval.clone(),
                         sequence: f.sequence,
                         created_date: f.created_raw.clone(),
-                        rows: p.rows,
+                        rows: p.converted.rows,
                         bytes: d.bytes,
                         sha256: d.sha256.clone(),
                         csv_path: rel(&self.archive.root, &p.csv_path),
                         ndjson_path: rel(&self.archive.root, &p.ndjson_path),
+                        ndjson_bytes: p.converted.bytes,
+                        oldest: p.converted.oldest.clone(),
                     };
                     let committed = self
                         .tracker
@@ -546,7 +548,7 @@ impl UnitCtx {
                                     &self.org_name,
                                     self.run_id,
                                     &entry,
-                                    p.newest.as_deref(),
+                                    p.converted.newest.as_deref(),
                                     cur.as_ref().map(|c| (SOURCE, f.event_type.as_str(), c)),
                                 )
                                 .map_err(|e| e.to_string())
@@ -554,11 +556,13 @@ impl UnitCtx {
                     return match committed {
                         Ok(()) => {
                             self.progress.file_done();
-                            let total =
-                                self.rows_total.fetch_add(p.rows, Ordering::Relaxed) + p.rows;
-                            tracing::info!(file = %f.id, event_type = %f.event_type, rows = p.rows, bytes = d.bytes, total_rows = total, "archived");
+                            let total = self
+                                .rows_total
+                                .fetch_add(p.converted.rows, Ordering::Relaxed)
+                                + p.converted.rows;
+                            tracing::info!(file = %f.id, event_type = %f.event_type, rows = p.converted.rows, bytes = d.bytes, total_rows = total, "archived");
                             UnitEnd::Done {
-                                rows: p.rows,
+                                rows: p.converted.rows,
                                 bytes: d.bytes,
                             }
                         }

@@ -119,6 +119,7 @@ fn check_objects(dir: &Path, source: &str, key: &str, expected: &[Record]) {
         }
         assert!(v["@timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
+    check_delivery_log(dir);
 }
 
 fn state_cursor(dir: &Path, source: &str) -> Option<String> {

@@ -37,7 +37,10 @@ pub enum ConvertError {
 #[derive(Debug, Default)]
 pub struct Converted {
     pub rows: u64,
-    /// The newest `@timestamp`.
+    /// NDJSON bytes written.
+    pub bytes: u64,
+    /// The oldest and newest `@timestamp`.
+    pub oldest: Option<String>,
     pub newest: Option<String>,
 }
 
@@ -148,14 +151,15 @@ impl ElfConverter {
     }
 
     /// Scans one record from the start of `input` and appends its line to `out`, keeping the
-    /// newest `@timestamp` in `newest`. On `Incomplete` or an error, `out` is as it was.
+    /// oldest and newest `@timestamp` in `span`. On `Incomplete` or an error, `out` is as it
+    /// was.
     fn row(
         &self,
         input: &[u8],
         eof: bool,
         row: u64,
         out: &mut Vec<u8>,
-        newest: &mut Vec<u8>,
+        span: &mut TimeSpan,
     ) -> Result<Step, String> {
         let mark = out.len();
         let mut num = itoa::Buffer::new();
@@ -213,11 +217,7 @@ impl ElfConverter {
                 t.len()
             }
         };
-        let ts = &out[ts_at..ts_at + ts_len];
-        if newest.is_empty() || ts > &newest[..] {
-            newest.clear();
-            newest.extend_from_slice(ts);
-        }
+        span.add(&out[ts_at..ts_at + ts_len]);
         Ok(step)
     }
 
@@ -240,6 +240,30 @@ impl ElfConverter {
             }
         }
         Ts::Text(self.fallback_ts.clone())
+    }
+}
+
+/// The oldest and newest `@timestamp` seen, without allocating per row.
+#[derive(Default)]
+struct TimeSpan {
+    oldest: Vec<u8>,
+    newest: Vec<u8>,
+}
+
+impl TimeSpan {
+    fn add(&mut self, ts: &[u8]) {
+        if self.newest.is_empty() || ts > &self.newest[..] {
+            self.newest.clear();
+            self.newest.extend_from_slice(ts);
+        }
+        if self.oldest.is_empty() || ts < &self.oldest[..] {
+            self.oldest.clear();
+            self.oldest.extend_from_slice(ts);
+        }
+    }
+
+    fn text(v: &[u8]) -> Option<String> {
+        (!v.is_empty()).then(|| String::from_utf8_lossy(v).into_owned())
     }
 }
 
@@ -372,10 +396,11 @@ pub fn convert_csv(
     let conv = ElfConverter::new(&header, p);
     let mut lines: Vec<u8> = Vec::with_capacity(FLUSH_AT + 64 * 1024);
     let mut rows = 0u64;
-    let mut newest = Vec::with_capacity(TS_LEN);
+    let mut bytes = 0u64;
+    let mut span = TimeSpan::default();
     loop {
         let step = conv
-            .row(inp.window(), inp.eof, rows + 1, &mut lines, &mut newest)
+            .row(inp.window(), inp.eof, rows + 1, &mut lines, &mut span)
             .map_err(ConvertError::Csv)?;
         match step {
             Step::Record { consumed, .. } => {
@@ -383,6 +408,7 @@ pub fn convert_csv(
                 rows += 1;
                 if lines.len() >= FLUSH_AT {
                     out.write_all(&lines)?;
+                    bytes += lines.len() as u64;
                     lines.clear();
                 }
             }
@@ -394,9 +420,12 @@ pub fn convert_csv(
         }
     }
     out.write_all(&lines)?;
+    bytes += lines.len() as u64;
     Ok(Converted {
         rows,
-        newest: (!newest.is_empty()).then(|| String::from_utf8_lossy(&newest).into_owned()),
+        bytes,
+        oldest: TimeSpan::text(&span.oldest),
+        newest: TimeSpan::text(&span.newest),
     })
 }
 
@@ -498,6 +527,7 @@ mod tests {
                 String::from_utf8_lossy(input)
             );
             assert_eq!((c.rows, c.newest.clone()), (want.1, want.2.clone()));
+            assert_eq!(c.bytes, got.len() as u64);
         }
     }
 

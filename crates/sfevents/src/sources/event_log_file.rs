@@ -12,7 +12,9 @@ use crate::archive::{Archive, AtomicFile};
 use crate::client::query::quote;
 use crate::client::{ApiError, SfClient};
 use crate::config::{ElfConfig, IntervalChoice};
-use crate::normalize::{convert_csv, dataset, parse_sf_datetime, ConvertError, ElfProvenance};
+use crate::normalize::{
+    self, convert_csv, dataset, parse_sf_datetime, ConvertError, ElfProvenance,
+};
 use crate::state::{Cursor, Store};
 
 pub const SOURCE: &str = "EventLogFile";
@@ -355,9 +357,8 @@ impl TypeTrack {
 
 /// What processing a downloaded file produced.
 pub struct Processed {
-    pub rows: u64,
-    /// The newest `@timestamp` of the file's rows.
-    pub newest: Option<String>,
+    /// Rows, NDJSON bytes, and the oldest and newest `@timestamp` of the file's rows.
+    pub converted: normalize::Converted,
     pub csv_path: PathBuf,
     pub ndjson_path: PathBuf,
 }
@@ -370,14 +371,13 @@ pub enum ProcessError {
     Io(#[from] std::io::Error),
 }
 
-/// Reads a CSV body by header name and writes one NDJSON line per row to `out`. Returns the
-/// row count and the newest `@timestamp`. Blocking.
+/// Reads a CSV body by header name and writes one NDJSON line per row to `out`. Blocking.
 pub fn convert(
     f: &ElfFile,
     org_id: &str,
     input: impl std::io::Read,
     out: &mut impl std::io::Write,
-) -> Result<(u64, Option<String>), ProcessError> {
+) -> Result<normalize::Converted, ProcessError> {
     let prov = ElfProvenance {
         org_id: org_id.to_string(),
         event_type: f.event_type.clone(),
@@ -387,7 +387,7 @@ pub fn convert(
         sequence: f.sequence,
     };
     match convert_csv(input, &prov, out) {
-        Ok(c) => Ok((c.rows, c.newest)),
+        Ok(c) => Ok(c),
         Err(ConvertError::Io(e)) => Err(e.into()),
         Err(ConvertError::Csv(message)) => Err(ProcessError::Csv {
             file: f.id.clone(),
@@ -398,8 +398,7 @@ pub fn convert(
 
 /// A file's NDJSON, written under a temporary name: [`install`] puts it in place.
 pub struct Converted {
-    pub rows: u64,
-    pub newest: Option<String>,
+    pub converted: normalize::Converted,
     ndjson: AtomicFile,
 }
 
@@ -413,12 +412,8 @@ pub fn convert_body(
 ) -> Result<Converted, ProcessError> {
     let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
     let mut ndjson = AtomicFile::create(&ndjson_path)?;
-    let (rows, newest) = convert(f, org_id, body, ndjson.writer())?;
-    Ok(Converted {
-        rows,
-        newest,
-        ndjson,
-    })
+    let converted = convert(f, org_id, body, ndjson.writer())?;
+    Ok(Converted { converted, ndjson })
 }
 
 /// Puts a converted file's NDJSON and its spooled raw CSV in place. Blocking.
@@ -432,8 +427,7 @@ pub fn install(
     let csv_path = archive.csv_path(&f.event_type, &f.log_date, f.hourly, &f.id);
     archive.install(spool, &csv_path)?;
     Ok(Processed {
-        rows: converted.rows,
-        newest: converted.newest,
+        converted: converted.converted,
         csv_path,
         ndjson_path,
     })

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::archive::{Archive, AtomicFile};
 use crate::client::{ApiError, SfClient};
 use crate::normalize::{dataset, ids, iso, parse_sf_datetime};
-use crate::state::{Cursor, PageCommit, Store};
+use crate::state::{Cursor, LogFile, PageCommit, Store};
 
 /// Everything an object source needs.
 pub struct ObjectCtx {
@@ -155,7 +155,7 @@ type Entry<'a> = (String, String, &'a Map<String, Value>);
 /// Returns the commit to make: the caller adds the cursor.
 pub struct NewRecords {
     pub seen: Vec<(String, String)>,
-    pub files: Vec<(String, u64)>,
+    pub files: Vec<LogFile>,
     pub newest: Option<String>,
 }
 
@@ -238,6 +238,15 @@ impl ObjectCtx {
         let scope_len = id.len();
         for (path, recs) in planned {
             let mut f = AtomicFile::create(&self.archive.root.join(&path)).map_err(local)?;
+            let mut file = LogFile {
+                source: source.to_string(),
+                dataset: ds.clone(),
+                path,
+                rows: recs.len() as u64,
+                bytes: 0,
+                oldest: None,
+                newest: None,
+            };
             for (key, t, r) in recs {
                 line.clear();
                 id.truncate(scope_len);
@@ -252,13 +261,20 @@ impl ObjectCtx {
                 serde_json::to_writer(&mut line, &ev).map_err(local)?;
                 line.push(b'\n');
                 f.writer().write_all(&line).map_err(local)?;
-                if out.newest.as_deref().is_none_or(|n| t.as_str() > n) {
-                    out.newest = Some(t.clone());
+                file.bytes += line.len() as u64;
+                if file.newest.as_deref().is_none_or(|n| t.as_str() > n) {
+                    file.newest = Some(t.clone());
+                }
+                if file.oldest.as_deref().is_none_or(|o| t.as_str() < o) {
+                    file.oldest = Some(t.clone());
                 }
                 out.seen.push((key.clone(), t.clone()));
             }
             f.finish().map_err(local)?;
-            out.files.push((path, recs.len() as u64));
+            if out.newest < file.newest {
+                out.newest = file.newest.clone();
+            }
+            out.files.push(file);
         }
         Ok(out)
     }

@@ -221,6 +221,7 @@ pub fn check_archive(sim: &SimHandle, dir: &Path, expected: &[sfgen::LogFileMeta
         expected.len(),
         "output/ holds other files than expected"
     );
+    check_delivery_log(dir);
 }
 
 /// Rows per event type in the archive.
@@ -254,4 +255,45 @@ pub fn signal(child: &tokio::process::Child, signal: &str) {
         .expect("kill runs")
         .success();
     assert!(ok, "kill -{signal} failed");
+}
+
+/// The delivery log lists every NDJSON file of the archive once, with its rows and bytes, and
+/// nothing else: what an output reads is exactly what the archive holds.
+pub fn check_delivery_log(dir: &Path) {
+    let c = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    let mut st = c
+        .prepare("SELECT path, rows, bytes FROM delivery_log ORDER BY seq")
+        .unwrap();
+    let logged: Vec<(String, i64, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut by_path: HashMap<String, (i64, i64)> = HashMap::new();
+    for (p, rows, bytes) in &logged {
+        assert!(
+            by_path.insert(p.clone(), (*rows, *bytes)).is_none(),
+            "{p} is in the delivery log twice"
+        );
+    }
+    let mut files: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut stack = vec![dir.join("events")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".ndjson") && !name.starts_with('.') {
+                let text = std::fs::read(&p).unwrap();
+                let rows = text.iter().filter(|b| **b == b'\n').count() as i64;
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(rel, (rows, text.len() as i64));
+            }
+        }
+    }
+    assert_eq!(
+        by_path, files,
+        "delivery log against the archive's NDJSON files"
+    );
 }

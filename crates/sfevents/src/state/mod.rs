@@ -1,12 +1,17 @@
 //! `state.db`: cursors, the ledger of delivered files, quarantined files and run history, in
 //! SQLite (WAL, synchronous=FULL). A unit of work is committed by one transaction that writes
-//! its ledger row and moves its cursor together.
+//! its ledger row, moves its cursor and appends its files to the delivery log (`delivery`)
+//! together.
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
+
+mod delivery;
+
+pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 
 #[derive(Debug, Error)]
 pub enum StateError {
@@ -82,6 +87,9 @@ pub struct FileEntry {
     pub sha256: String,
     pub csv_path: String,
     pub ndjson_path: String,
+    /// The NDJSON file's size, and its oldest and newest `@timestamp`, for the delivery log.
+    pub ndjson_bytes: u64,
+    pub oldest: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -119,10 +127,10 @@ pub struct TypeTotals {
 /// One page of object records, committed together.
 pub struct PageCommit<'a> {
     pub source: &'a str,
-    /// (event id, event time) of every new record.
+    /// (de-duplication key, event time) of every new record.
     pub seen: &'a [(String, String)],
-    /// Files written (archive-relative path, rows).
-    pub files: &'a [(String, u64)],
+    /// Files written, for the object ledger and the delivery log.
+    pub files: &'a [LogFile],
     /// The cursor to move, if this page moves it.
     pub cursor: Option<(&'a str, &'a Cursor)>,
     /// The newest event time in the page.
@@ -169,6 +177,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.execute_batch(delivery::SCHEMA).map_err(open_err)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
             [],
@@ -299,6 +308,19 @@ impl Store {
                 put_cursor(&tx, org, source, key, cur)?;
             }
             bump_stats(&tx, org, "EventLogFile", newest, f.rows)?;
+            delivery::append(
+                &tx,
+                org,
+                &LogFile {
+                    source: "EventLogFile".into(),
+                    dataset: crate::normalize::dataset(&f.event_type),
+                    path: f.ndjson_path.clone(),
+                    rows: f.rows,
+                    bytes: f.ndjson_bytes,
+                    oldest: f.oldest.clone(),
+                    newest: newest.map(str::to_string),
+                },
+            )?;
             tx.commit()
         })
     }
@@ -509,13 +531,14 @@ impl Store {
                 }
             }
             let t = now();
-            for (path, rows) in p.files {
+            for f in p.files {
                 tx.execute(
                     "INSERT INTO object_files (org, source, path, rows, run_id, written_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT(org, path) DO UPDATE SET rows = excluded.rows, run_id = excluded.run_id, written_at = excluded.written_at",
-                    params![org, p.source, path, *rows as i64, run_id, t],
+                    params![org, p.source, f.path, f.rows as i64, run_id, t],
                 )?;
-                tx.execute("DELETE FROM pending_files WHERE path = ?1", [path])?;
+                tx.execute("DELETE FROM pending_files WHERE path = ?1", [&f.path])?;
+                delivery::append(&tx, org, f)?;
             }
             if let Some((key, cur)) = p.cursor {
                 put_cursor(&tx, org, p.source, key, cur)?;
@@ -615,6 +638,8 @@ mod tests {
             sha256: "ab".into(),
             csv_path: "x.csv".into(),
             ndjson_path: "x.ndjson".into(),
+            ndjson_bytes: 300,
+            oldest: None,
         }
     }
 
