@@ -165,7 +165,7 @@ impl Store {
         })?;
         Ok(all
             .into_iter()
-            .filter(|e| datasets.is_empty() || datasets.iter().any(|d| *d == e.file.dataset))
+            .filter(|e| datasets.is_empty() || datasets.contains(&e.file.dataset))
             .collect())
     }
 
