@@ -41,10 +41,14 @@ pub struct Cli {
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once
 pub enum Command {
-    /// Collect everything new from each configured org into its archive, then exit.
+    /// Collect everything new from each configured org into its archive, ship it to the
+    /// outputs, then exit.
     Collect {
         #[command(flatten)]
         overrides: Overrides,
+        /// Do not ship to the outputs at the end (run `sfevents ship` later).
+        #[arg(long)]
+        no_ship: bool,
     },
     /// Keep collecting: each source on its own interval, until SIGTERM or Ctrl-C.
     Run {
@@ -60,6 +64,49 @@ pub enum Command {
         #[arg(long, env = "SFEVENTS_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Deliver what the archives hold and the outputs have not yet acknowledged, then exit.
+    Ship {
+        #[command(flatten)]
+        args: ShipArgs,
+        /// Only this output (by name).
+        #[arg(long)]
+        output: Option<String>,
+    },
+    /// Send archived events to an output again (a rebuilt index, a new cluster). Event ids make
+    /// this harmless where the destination deduplicates; the output's position does not move.
+    Replay {
+        #[command(flatten)]
+        args: ShipArgs,
+        /// The output to send to (by name).
+        #[arg(long)]
+        output: String,
+        /// Events at or after this day or instant (2026-03-01, 2026-03-01T12:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Events before this day or instant.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only these datasets (repeatable): login, api_total_usage, login_event, ...
+        #[arg(long = "dataset")]
+        datasets: Vec<String>,
+    },
+    /// Install what an output needs at the destination (idempotent): for elasticsearch, the
+    /// index template of the logs-salesforce.* data streams and, with retention_days, an
+    /// ILM (Elasticsearch) or ISM (OpenSearch) policy.
+    Setup {
+        /// The kind of output: elasticsearch (also for OpenSearch).
+        #[arg(value_parser = ["elasticsearch", "opensearch"])]
+        kind: String,
+        /// Where the outputs are configured (--config's [[output]] tables, or --to).
+        #[arg(long, env = "SFEVENTS_CONFIG")]
+        config: Option<PathBuf>,
+        /// An output (repeatable), e.g. elasticsearch+https://es.example:9200?api_key_env=ES_API_KEY.
+        #[arg(long = "to", value_name = "URL")]
+        to: Vec<String>,
+        /// Only this output (by name).
+        #[arg(long)]
+        output: Option<String>,
+    },
     /// Start a simulated org (sfsim) in-process and collect all of it into a folder.
     Demo {
         #[arg(long, default_value = "sfevents-demo")]
@@ -69,6 +116,20 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         days: u32,
     },
+}
+
+/// Where the archives and the outputs are, for the commands that only read archives.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ShipArgs {
+    /// Config file: its orgs' archives and its [[output]] tables.
+    #[arg(long, env = "SFEVENTS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Archive folder (holding state.db, or one folder per org).
+    #[arg(long, env = "SFEVENTS_OUTPUT_DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// An output (repeatable), e.g. elasticsearch+https://es.example:9200?api_key_env=ES_API_KEY.
+    #[arg(long = "to", value_name = "URL")]
+    pub to: Vec<String>,
 }
 
 pub fn main() -> ExitCode {
@@ -86,9 +147,23 @@ pub fn main() -> ExitCode {
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let code = rt.block_on(async {
         match cli.command {
-            Command::Collect { overrides } => {
-                collect(&overrides, cli.quiet, cli.log_format, progress).await
+            Command::Collect { overrides, no_ship } => {
+                collect(&overrides, no_ship, cli.quiet, cli.log_format, progress).await
             }
+            Command::Ship { args, output } => ship(&args, output.as_deref(), cli.quiet).await,
+            Command::Setup {
+                kind: _,
+                config,
+                to,
+                output,
+            } => setup_outputs(config, to, output.as_deref(), cli.quiet).await,
+            Command::Replay {
+                args,
+                output,
+                since,
+                until,
+                datasets,
+            } => replay(&args, &output, since, until, &datasets, cli.quiet).await,
             Command::Run { overrides } => run(&overrides, cli.quiet, cli.log_format).await,
             Command::Status { output_dir, config } => status(output_dir, config),
             Command::Demo { dir, seed, days } => {
@@ -119,10 +194,23 @@ fn setup(ov: &Overrides, quiet: bool, format: LogFormat) -> Result<Vec<config::O
     Ok(orgs)
 }
 
-async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool) -> u8 {
+async fn collect(
+    ov: &Overrides,
+    no_ship: bool,
+    quiet: bool,
+    format: LogFormat,
+    progress: bool,
+) -> u8 {
     let orgs = match setup(ov, quiet, format) {
         Ok(o) => o,
         Err(code) => return code,
+    };
+    let outputs = match config::resolve_outputs(ov) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
     };
     let mut code = exit::OK;
     for org in &orgs {
@@ -136,6 +224,196 @@ async fn collect(ov: &Overrides, quiet: bool, format: LogFormat, progress: bool)
         }
         for (id, e) in &report.failed {
             eprintln!("error: org '{}': file {id} quarantined: {e}", report.name);
+        }
+    }
+    if !no_ship && !outputs.is_empty() {
+        let dirs: Vec<PathBuf> = orgs.iter().map(|o| o.archive_dir.clone()).collect();
+        code = code.max(ship_to(&dirs, &outputs, None, quiet).await);
+    }
+    code
+}
+
+/// Ships every archive under `dirs` to `outputs` (or the one named `only`); the exit code.
+async fn ship_to(
+    dirs: &[PathBuf],
+    outputs: &[crate::outputs::OutputConfig],
+    only: Option<&str>,
+    quiet: bool,
+) -> u8 {
+    let chosen: Vec<&crate::outputs::OutputConfig> = outputs
+        .iter()
+        .filter(|o| only.is_none_or(|n| n == o.name))
+        .collect();
+    if chosen.is_empty() {
+        match only {
+            Some(n) => eprintln!(
+                "error: no output named '{n}': the outputs are {}",
+                outputs
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => eprintln!(
+                "error: no output configured: add --to URL or [[output]] tables to the config"
+            ),
+        }
+        return exit::CONFIG;
+    }
+    let targets = match crate::ship::targets(dirs) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut code = exit::OK;
+    for t in &targets {
+        for o in &chosen {
+            let retry = crate::outputs::shipper::RetryLimit::bounded(6);
+            let r = crate::ship::ship_one(t, o, retry, stop.clone()).await;
+            if !quiet || r.error.is_some() {
+                println!("{}", crate::ship::describe(&r, &t.root));
+            }
+            if let Some(e) = &r.error {
+                eprintln!("error: output '{}': {e}", o.name);
+                code = exit::PARTIAL;
+            }
+            if r.dead > 0 {
+                eprintln!(
+                    "error: output '{}': {} events refused for good, kept in {}",
+                    o.name,
+                    r.dead,
+                    t.root.join("dead-letter").join(&o.name).display()
+                );
+                code = exit::PARTIAL;
+            }
+        }
+    }
+    code
+}
+
+fn ship_setup(args: &ShipArgs) -> Result<(Vec<PathBuf>, Vec<crate::outputs::OutputConfig>), u8> {
+    let ov = Overrides {
+        config: args.config.clone(),
+        to: args.to.clone(),
+        ..Overrides::default()
+    };
+    let outputs = config::resolve_outputs(&ov).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::CONFIG
+    })?;
+    let dirs =
+        config::archive_roots(args.output_dir.as_deref(), args.config.as_deref()).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::CONFIG
+        })?;
+    Ok((dirs, outputs))
+}
+
+async fn setup_outputs(
+    config: Option<PathBuf>,
+    to: Vec<String>,
+    only: Option<&str>,
+    quiet: bool,
+) -> u8 {
+    let ov = Overrides {
+        config,
+        to,
+        ..Overrides::default()
+    };
+    let outputs = match config::resolve_outputs(&ov) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    logging::init(LogFormat::Text, quiet, None);
+    let chosen: Vec<_> = outputs
+        .iter()
+        .filter(|o| only.is_none_or(|n| n == o.name))
+        .collect();
+    if chosen.is_empty() {
+        eprintln!("error: no output to set up: add --to URL or [[output]] tables to the config");
+        return exit::CONFIG;
+    }
+    let mut code = exit::OK;
+    for o in chosen {
+        let crate::outputs::OutputKind::Elasticsearch(es) = &o.kind;
+        match crate::outputs::elasticsearch::setup(o, es).await {
+            Ok(lines) => {
+                for l in lines {
+                    println!("output '{}': {l}", o.name);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: output '{}': {e}", o.name);
+                code = exit::PARTIAL;
+            }
+        }
+    }
+    code
+}
+
+async fn ship(args: &ShipArgs, only: Option<&str>, quiet: bool) -> u8 {
+    let (dirs, outputs) = match ship_setup(args) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    logging::init(LogFormat::Text, quiet, None);
+    ship_to(&dirs, &outputs, only, quiet).await
+}
+
+async fn replay(
+    args: &ShipArgs,
+    output: &str,
+    since: Option<String>,
+    until: Option<String>,
+    datasets: &[String],
+    quiet: bool,
+) -> u8 {
+    let (dirs, outputs) = match ship_setup(args) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    logging::init(LogFormat::Text, quiet, None);
+    let Some(o) = outputs.iter().find(|o| o.name == output) else {
+        eprintln!(
+            "error: no output named '{output}': the outputs are {}",
+            outputs
+                .iter()
+                .map(|o| o.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return exit::CONFIG;
+    };
+    let instant = |v: Option<String>| v.map(|s| crate::ship::parse_instant(&s)).transpose();
+    let (since, until) = match (instant(since), instant(until)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let targets = match crate::ship::targets(&dirs) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let mut code = exit::OK;
+    for t in &targets {
+        let r = crate::ship::replay_one(t, o, since.as_deref(), until.as_deref(), datasets).await;
+        if !quiet || r.error.is_some() {
+            println!("{}", crate::ship::describe(&r, &t.root));
+        }
+        if let Some(e) = &r.error {
+            eprintln!("error: output '{}': {e}", o.name);
+            code = exit::PARTIAL;
         }
     }
     code
@@ -169,7 +447,36 @@ async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
             let _ = tx.send(true);
         }
     });
-    crate::run::run(orgs, Options { progress: false }, rx).await
+    let outputs = match config::resolve_outputs(ov) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    // One shipper loop per archive; collection never waits for them.
+    let mut shippers = tokio::task::JoinSet::new();
+    if !outputs.is_empty() {
+        for org in &orgs {
+            shippers.spawn(crate::ship::keep_shipping(
+                org.archive_dir.clone(),
+                outputs.clone(),
+                rx.clone(),
+            ));
+        }
+    }
+    let code = crate::run::run(orgs, Options { progress: false }, rx).await;
+    // A shipper waiting out a dead destination is abandoned: its position is committed
+    // batch by batch, so nothing is lost and at most the batch in flight is sent again.
+    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = shippers.join_next() => if next.is_none() { break },
+            _ = &mut grace => { shippers.abort_all(); break }
+        }
+    }
+    code
 }
 
 fn report_code(r: &OrgReport) -> u8 {

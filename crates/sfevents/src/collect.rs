@@ -195,6 +195,14 @@ impl OrgRuntime {
                 }
             }
         }
+        // Outputs label every event with the instance it came from, also in `ship` and
+        // `replay`, which do not log in.
+        if let Ok(session) = client.tokens.session().await {
+            let url = session.instance_url.as_str().trim_end_matches('/');
+            if let Err(e) = store.set_meta("instance_url", url) {
+                return Err(fail(report, e.to_string(), false));
+            }
+        }
         report.org_id = Some(org_id.clone());
         Ok(OrgRuntime {
             cfg: cfg.clone(),
@@ -284,6 +292,16 @@ impl OrgRuntime {
             .finish_run(run_id, status, &totals, message.as_deref())
         {
             tracing::error!("cannot record the run in state.db: {e}");
+        }
+        if let Err(e) = crate::retention::prune(
+            &self.store,
+            &self.archive.root,
+            &self.cfg.name,
+            self.cfg.archive_keep_days,
+            self.cfg.csv_keep_days,
+            crate::clock::now(),
+        ) {
+            tracing::warn!("archive retention: {e}");
         }
         report
     }

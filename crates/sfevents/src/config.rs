@@ -35,6 +35,9 @@ pub struct FileConfig {
     pub output_dir: Option<PathBuf>,
     #[serde(default, rename = "org")]
     pub orgs: Vec<OrgFile>,
+    /// `[[output]]` tables, shared by all orgs; read by `outputs::config`.
+    #[serde(default, rename = "output")]
+    pub outputs: Vec<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +59,10 @@ pub struct OrgFile {
     pub objects: Vec<ObjectFile>,
     /// Stop for the day once the org's DailyApiRequests usage passes this percentage.
     pub api_budget_percent: Option<u8>,
+    /// Remove NDJSON files older than this many days once every output has delivered them.
+    pub archive_keep_days: Option<u32>,
+    /// Remove raw CSV files older than this many days (default: archive_keep_days).
+    pub csv_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +151,11 @@ pub struct Overrides {
     /// Config file (TOML) naming one or more orgs.
     #[arg(long, env = "SFEVENTS_CONFIG")]
     pub config: Option<PathBuf>,
+    /// An output to ship to (repeatable), with its settings as query parameters, e.g.
+    /// elasticsearch+https://es.example:9200?mode=agent&namespace=prod&api_key_env=ES_API_KEY.
+    /// Adds to the config file's [[output]] tables.
+    #[arg(long = "to", value_name = "URL")]
+    pub to: Vec<String>,
     /// Only these orgs of the config file (repeatable).
     #[arg(long = "org")]
     pub only_orgs: Vec<String>,
@@ -236,6 +248,13 @@ pub struct Overrides {
     /// Stop for the day once this percentage of DailyApiRequests is used (default 80).
     #[arg(long, env = "SFEVENTS_API_BUDGET_PERCENT")]
     pub api_budget_percent: Option<u8>,
+    /// Remove NDJSON files older than this many days once every output has delivered them
+    /// (default: keep everything).
+    #[arg(long, env = "SFEVENTS_ARCHIVE_KEEP_DAYS")]
+    pub archive_keep_days: Option<u32>,
+    /// Remove raw CSV files older than this many days (default: --archive-keep-days).
+    #[arg(long, env = "SFEVENTS_CSV_KEEP_DAYS")]
+    pub csv_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,6 +390,9 @@ pub struct OrgConfig {
     pub objects: Vec<ObjectConfig>,
     pub max_attempts: u32,
     pub api_budget_percent: u8,
+    /// Archive retention: NDJSON days (only once delivered everywhere), raw CSV days.
+    pub archive_keep_days: Option<u32>,
+    pub csv_keep_days: Option<u32>,
     /// Choices worth telling the user once, such as which login flow won over another.
     pub notes: Vec<String>,
 }
@@ -433,6 +455,51 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
     orgs.into_iter()
         .map(|o| resolve_org(o, ov, top_out.as_deref(), several, base_dir.as_deref()))
         .collect()
+}
+
+/// The outputs: the config file's `[[output]]` tables, then `--to` URLs.
+pub fn resolve_outputs(ov: &Overrides) -> Result<Vec<crate::outputs::OutputConfig>, ConfigError> {
+    let mut out = Vec::new();
+    if let Some(path) = &ov.config {
+        let file = load_file(path)?;
+        let base = path.parent();
+        for t in &file.outputs {
+            out.push(crate::outputs::config::from_table(t, base).map_err(invalid)?);
+        }
+    }
+    for to in &ov.to {
+        out.push(crate::outputs::config::from_url(to).map_err(invalid)?);
+    }
+    crate::outputs::config::check_unique(&out).map_err(invalid)?;
+    Ok(out)
+}
+
+/// The archive folders named by `--output-dir` or the config file, without resolving
+/// credentials: for the commands that read archives only (`status`, `ship`, `replay`).
+pub fn archive_roots(
+    output_dir: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<Vec<PathBuf>, ConfigError> {
+    let mut dirs = Vec::new();
+    if let Some(d) = output_dir {
+        dirs.push(d.to_path_buf());
+    }
+    if let Some(c) = config {
+        let f = load_file(c)?;
+        let base = c.parent().map(PathBuf::from).unwrap_or_default();
+        dirs.extend(f.output_dir.map(|d| base.join(d)));
+        dirs.extend(
+            f.orgs
+                .into_iter()
+                .filter_map(|o| o.output_dir.map(|d| base.join(d))),
+        );
+    }
+    if dirs.is_empty() {
+        return Err(invalid(
+            "give --output-dir DIR (the archive) or --config FILE".to_string(),
+        ));
+    }
+    Ok(dirs)
 }
 
 fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -598,6 +665,11 @@ fn resolve_org(
         objects,
         max_attempts,
         api_budget_percent,
+        archive_keep_days: ov.archive_keep_days.or(o.archive_keep_days),
+        csv_keep_days: ov
+            .csv_keep_days
+            .or(o.csv_keep_days)
+            .or(ov.archive_keep_days.or(o.archive_keep_days)),
         notes: auth_note.into_iter().collect(),
     };
     check_transport(&cfg)?;
@@ -741,7 +813,7 @@ fn check_transport(cfg: &OrgConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn read_secret_file(path: &Path, what: &str) -> Result<Secret, String> {
+pub(crate) fn read_secret_file(path: &Path, what: &str) -> Result<Secret, String> {
     let s = std::fs::read_to_string(path).map_err(|e| {
         format!(
             "cannot read the {what} file {}: {e}. Check the path and that this user may read it",

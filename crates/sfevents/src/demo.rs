@@ -54,6 +54,8 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
             .collect::<anyhow::Result<_>>()?,
         max_attempts: 5,
         api_budget_percent: 80,
+        archive_keep_days: None,
+        csv_keep_days: None,
         notes: Vec::new(),
     };
     let report = collect_org(&cfg, &Options { progress }).await;

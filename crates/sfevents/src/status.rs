@@ -115,6 +115,46 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 );
             }
         }
+        let outputs = store.outputs(&org)?;
+        if !outputs.is_empty() {
+            let now = chrono::Utc::now();
+            let _ = writeln!(
+                s,
+                "  {:<24} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
+                "output", "delivered", "dead", "backlog", "bytes", "oldest wait"
+            );
+            for (name, p) in outputs {
+                let b = store.backlog(&org, &p)?;
+                let age = b
+                    .oldest
+                    .as_deref()
+                    .filter(|_| b.events > 0)
+                    .and_then(crate::normalize::parse_sf_datetime)
+                    .map(|t| human_duration(now - t))
+                    .unwrap_or_else(|| "-".into());
+                let err = match (&p.last_error, &p.last_error_at, &p.last_success) {
+                    // An error older than the last success is history, not the state.
+                    (Some(e), Some(at), Some(ok)) if at > ok => format!("{e} ({at})"),
+                    (Some(e), Some(at), None) => format!("{e} ({at})"),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    s,
+                    "  {name:<24} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
+                    p.delivered,
+                    p.dead,
+                    b.events,
+                    human_bytes(b.bytes as i64)
+                );
+                if p.dead > 0 {
+                    let _ = writeln!(
+                        s,
+                        "    dead letters: {}",
+                        archive.join("dead-letter").join(&name).display()
+                    );
+                }
+            }
+        }
         let q = store.quarantined(&org)?;
         if !q.is_empty() {
             let _ = writeln!(

@@ -15,7 +15,7 @@ pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS delivery_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, org TEXT NOT NULL, source TEXT NOT NULL,
     dataset TEXT NOT NULL, path TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL,
-    oldest_event TEXT, newest_event TEXT, committed_at TEXT NOT NULL);
+    oldest_event TEXT, newest_event TEXT, committed_at TEXT NOT NULL, pruned_at TEXT);
 CREATE INDEX IF NOT EXISTS delivery_log_org ON delivery_log (org, seq);
 CREATE TABLE IF NOT EXISTS output_positions (
     org TEXT NOT NULL, output TEXT NOT NULL, seq INTEGER NOT NULL, row INTEGER NOT NULL,
@@ -137,7 +137,7 @@ impl Store {
     ) -> Result<Vec<LogEntry>, StateError> {
         self.with(|c| {
             let mut st = c.prepare_cached(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM delivery_log WHERE org = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3"
+                "SELECT {ENTRY_COLUMNS} FROM delivery_log WHERE org = ?1 AND seq >= ?2 AND pruned_at IS NULL ORDER BY seq LIMIT ?3"
             ))?;
             let rows = st.query_map(params![org, from_seq, limit as i64], entry)?;
             rows.collect()
@@ -155,7 +155,7 @@ impl Store {
     ) -> Result<Vec<LogEntry>, StateError> {
         let all = self.with(|c| {
             let mut st = c.prepare(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM delivery_log WHERE org = ?1
+                "SELECT {ENTRY_COLUMNS} FROM delivery_log WHERE org = ?1 AND pruned_at IS NULL
                    AND (?2 IS NULL OR newest_event IS NULL OR newest_event >= ?2)
                    AND (?3 IS NULL OR oldest_event IS NULL OR oldest_event < ?3)
                  ORDER BY seq"
@@ -294,7 +294,7 @@ impl Store {
                 "SELECT COALESCE(SUM(CASE WHEN seq = ?2 THEN MAX(rows - ?3, 0) ELSE rows END), 0),
                         COALESCE(SUM(CASE WHEN seq = ?2 THEN bytes * MAX(rows - ?3, 0) / MAX(rows, 1) ELSE bytes END), 0),
                         MIN(oldest_event)
-                 FROM delivery_log WHERE org = ?1 AND seq >= ?2",
+                 FROM delivery_log WHERE org = ?1 AND seq >= ?2 AND pruned_at IS NULL",
                 params![org, p.seq, p.row as i64],
                 |r| {
                     Ok(Backlog {
@@ -304,6 +304,31 @@ impl Store {
                     })
                 },
             )
+        })
+    }
+
+    /// Files committed before `before` that every output known to this archive has delivered
+    /// (all of them, when no output is known), not yet pruned: what retention may remove.
+    pub fn prunable(&self, org: &str, before: &str) -> Result<Vec<LogEntry>, StateError> {
+        let lowest = self.delivered_everywhere_before(org)?.unwrap_or(i64::MAX);
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM delivery_log WHERE org = ?1 AND pruned_at IS NULL
+                   AND committed_at < ?2 AND seq < ?3 ORDER BY seq"
+            ))?;
+            let rows = st.query_map(params![org, before, lowest], entry)?;
+            rows.collect()
+        })
+    }
+
+    /// Records that a file was removed by retention: outputs skip it from now on.
+    pub fn mark_pruned(&self, seq: i64) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE delivery_log SET pruned_at = ?2 WHERE seq = ?1",
+                params![seq, now()],
+            )
+            .map(|_| ())
         })
     }
 

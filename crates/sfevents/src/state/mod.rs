@@ -325,6 +325,17 @@ impl Store {
         })
     }
 
+    /// Raw CSV files of EventLogFiles archived before `before` (archive-relative paths).
+    pub fn csv_files_before(&self, org: &str, before: &str) -> Result<Vec<String>, StateError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT csv_path FROM files WHERE org = ?1 AND delivered_at < ?2 ORDER BY delivered_at",
+            )?;
+            let rows = st.query_map(params![org, before], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
     pub fn quarantine(
         &self,
         org: &str,

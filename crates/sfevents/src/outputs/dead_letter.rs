@@ -1,0 +1,50 @@
+//! Dead letters: events a destination refused for good, kept with the destination's answer
+//! in `DIR/dead-letter/<output>/<YYYY-MM-DD>.ndjson`, so they never block the events behind
+//! them and can be inspected, fixed and replayed.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::Event;
+
+/// The dead-letter folder of one output in one archive.
+pub struct DeadLetters {
+    dir: PathBuf,
+    output: String,
+}
+
+impl DeadLetters {
+    pub fn new(archive_root: &Path, output: &str) -> DeadLetters {
+        DeadLetters {
+            dir: archive_root.join("dead-letter").join(output),
+            output: output.to_string(),
+        }
+    }
+
+    /// Appends the events with their reasons to today's file and syncs it: the position that
+    /// passes them is committed only after this returns.
+    pub fn write(&self, dead: &[(&Event, &str)]) -> std::io::Result<()> {
+        if dead.is_empty() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let now = chrono::Utc::now();
+        let path = self.dir.join(format!("{}.ndjson", now.format("%Y-%m-%d")));
+        let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut buf = Vec::new();
+        for (ev, reason) in dead {
+            let line = serde_json::json!({
+                "dead_at": crate::normalize::iso(&now),
+                "output": self.output,
+                "id": ev.id,
+                "error": reason,
+                "event": ev.value,
+            });
+            serde_json::to_writer(&mut buf, &line)?;
+            buf.push(b'\n');
+        }
+        f.write_all(&buf)?;
+        f.sync_all()
+    }
+}

@@ -1,0 +1,234 @@
+//! Shipping archives to outputs: `ship` (deliver what is pending, then exit), the end of
+//! `collect`, `run`'s shippers, and `replay`. Each (archive, output) pair ships under its own
+//! lock file, so two processes never move one position.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::outputs::shipper::RetryLimit;
+use crate::outputs::{self, OrgContext, OutputConfig, ShipReport, Shipper};
+use crate::state::{LogEntry, Store};
+
+/// One org's archive, as outputs see it.
+pub struct Target {
+    pub root: PathBuf,
+    pub store: Arc<Store>,
+    pub ctx: OrgContext,
+}
+
+/// The archives under `dirs` (each `state.db`, or one per org below).
+pub fn targets(dirs: &[PathBuf]) -> Result<Vec<Target>, String> {
+    let mut roots: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| crate::status::find_archives(d))
+        .collect();
+    roots.dedup();
+    if roots.is_empty() {
+        return Err(format!(
+            "no state.db under {}: run `sfevents collect` first",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut out = Vec::new();
+    for root in roots {
+        out.extend(targets_in(&root)?);
+    }
+    Ok(out)
+}
+
+/// The orgs of one archive.
+pub fn targets_in(root: &Path) -> Result<Vec<Target>, String> {
+    let store = Arc::new(Store::open(&root.join("state.db")).map_err(|e| e.to_string())?);
+    let instance_url = store
+        .meta("instance_url")
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    Ok(store
+        .orgs()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|org| Target {
+            root: root.to_path_buf(),
+            store: store.clone(),
+            ctx: OrgContext {
+                org,
+                instance_url: instance_url.clone(),
+            },
+        })
+        .collect())
+}
+
+/// Holds `<archive>/.output-<name>.lock` while an output ships that archive.
+fn lock(root: &Path, output: &str) -> Result<File, String> {
+    let path = root.join(format!(".output-{output}.lock"));
+    let f = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.try_lock().map_err(|_| {
+        format!(
+            "another sfevents is shipping {} to output '{output}': wait for it to finish",
+            root.display()
+        )
+    })?;
+    Ok(f)
+}
+
+fn shipper(
+    t: &Target,
+    o: &OutputConfig,
+    retry: RetryLimit,
+    stop: Arc<AtomicBool>,
+) -> Result<Shipper, String> {
+    let sink = outputs::sink(o, &t.ctx).map_err(|e| e.to_string())?;
+    Ok(Shipper::new(
+        &o.name,
+        Arc::from(sink),
+        t.store.clone(),
+        t.root.clone(),
+        &t.ctx.org,
+        o.batch.clone(),
+        retry,
+        stop,
+    ))
+}
+
+fn failed(o: &OutputConfig, why: String) -> ShipReport {
+    ShipReport {
+        output: o.name.clone(),
+        error: Some(why),
+        ..ShipReport::default()
+    }
+}
+
+/// Delivers what is pending in one archive to one output.
+pub async fn ship_one(
+    t: &Target,
+    o: &OutputConfig,
+    retry: RetryLimit,
+    stop: Arc<AtomicBool>,
+) -> ShipReport {
+    let _lock = match lock(&t.root, &o.name) {
+        Ok(l) => l,
+        Err(e) => return failed(o, e),
+    };
+    match shipper(t, o, retry, stop) {
+        Ok(s) => s.ship(o.start).await,
+        Err(e) => failed(o, e),
+    }
+}
+
+/// Sends again the events of one archive that fall in `[since, until)` and `datasets`.
+pub async fn replay_one(
+    t: &Target,
+    o: &OutputConfig,
+    since: Option<&str>,
+    until: Option<&str>,
+    datasets: &[String],
+) -> ShipReport {
+    let entries: Vec<LogEntry> = match t.store.log_select(&t.ctx.org, since, until, datasets) {
+        Ok(e) => e,
+        Err(e) => return failed(o, e.to_string()),
+    };
+    match shipper(
+        t,
+        o,
+        RetryLimit::bounded(8),
+        Arc::new(AtomicBool::new(false)),
+    ) {
+        Ok(s) => s.replay(entries).await,
+        Err(e) => failed(o, e),
+    }
+}
+
+/// One line for the terminal.
+pub fn describe(r: &ShipReport, archive: &Path) -> String {
+    let mut s = format!(
+        "output '{}' ({}): {} delivered ({} already there), {} dead-lettered, {} retried, {} left",
+        r.output,
+        archive.display(),
+        r.delivered,
+        r.duplicates,
+        r.dead,
+        r.retried,
+        r.remaining
+    );
+    if let Some(e) = &r.error {
+        s.push_str(&format!("; stopped: {e}"));
+    }
+    s
+}
+
+/// `run`'s shippers for one archive: every few seconds, each output delivers what the
+/// collector committed since, retrying a destination that is down for as long as it takes
+/// (the archive is the buffer). Ends when `stop` turns true.
+pub async fn keep_shipping(
+    root: PathBuf,
+    outputs: Vec<OutputConfig>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let halt = Arc::new(AtomicBool::new(false));
+    {
+        let halt = halt.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+            halt.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+    loop {
+        if root.join("state.db").is_file() {
+            match targets_in(&root) {
+                Ok(ts) => {
+                    for t in &ts {
+                        for o in &outputs {
+                            let r = ship_one(t, o, RetryLimit::forever(), halt.clone()).await;
+                            if r.delivered + r.dead > 0 || r.error.is_some() {
+                                tracing::info!(
+                                    output = %o.name,
+                                    delivered = r.delivered,
+                                    dead = r.dead,
+                                    remaining = r.remaining,
+                                    error = r.error.as_deref().unwrap_or(""),
+                                    "shipped"
+                                );
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("outputs cannot read {}: {e}", root.display()),
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SHIP_EVERY) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// How often `run`'s shippers look for newly committed units.
+const SHIP_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// An instant for `replay --since/--until`: `YYYY-MM-DD` (midnight UTC) or RFC 3339, in the
+/// archive's `@timestamp` form.
+pub fn parse_instant(s: &str) -> Result<String, String> {
+    let t = if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        d.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+    } else {
+        crate::normalize::parse_sf_datetime(s.trim())
+    };
+    t.map(|t| crate::normalize::iso(&t))
+        .ok_or_else(|| format!("'{s}' is not a date: write 2026-03-01 or 2026-03-01T12:00:00Z"))
+}

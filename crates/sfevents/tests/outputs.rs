@@ -1,0 +1,478 @@
+//! Outputs end to end: the real binary collects from sfsim and ships to the Elasticsearch
+//! receiver (`crates/receivers`, which behaves as Elasticsearch documents), and each test
+//! asserts on what the receiver holds.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use receivers::elasticsearch::{self as es, Faults, RejectRule};
+
+async fn receiver(faults: Faults) -> es::Handle {
+    es::start(es::Config {
+        faults,
+        ..es::Config::default()
+    })
+    .await
+    .expect("the receiver starts")
+}
+
+/// `--to` for the receiver, named `es` so that positions carry over between URLs.
+fn to(h: &es::Handle, extra: &str) -> String {
+    format!(
+        "elasticsearch+{}?name=es{extra}",
+        h.url().trim_end_matches('/')
+    )
+}
+
+/// Every event id in the archive, each once.
+fn archived(dir: &Path) -> HashMap<String, serde_json::Value> {
+    let mut m = HashMap::new();
+    for (_, v) in ndjson_lines(dir) {
+        let id = v["id"].as_str().unwrap().to_string();
+        assert!(m.insert(id.clone(), v).is_none(), "{id} archived twice");
+    }
+    m
+}
+
+/// The receiver holds exactly the archive's events, one document each, in the data stream of
+/// the event's dataset.
+fn check_received(h: &es::Handle, dir: &Path) {
+    let want = archived(dir);
+    let docs = h.all_docs();
+    let mut got: HashMap<String, es::Doc> = HashMap::new();
+    for d in docs {
+        assert!(
+            got.insert(d.id.clone(), d.clone()).is_none(),
+            "{} held twice",
+            d.id
+        );
+    }
+    let missing: Vec<&String> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<&String> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} missing (e.g. {:?}), {} unexpected (e.g. {:?})",
+        missing.len(),
+        missing.first(),
+        extra.len(),
+        extra.first()
+    );
+    for (id, ev) in &want {
+        let d = &got[id];
+        let source = ev["source"].as_str().unwrap();
+        let event_type = ev["event_type"].as_str();
+        let ds = ecs::dataset_for(source, event_type);
+        assert!(
+            d.index.starts_with("logs-salesforce.") && d.index.ends_with("-default"),
+            "{id} in {}",
+            d.index
+        );
+        assert!(
+            d.index.contains(&ds) || d.index.contains("salesforce."),
+            "{id}: {}",
+            d.index
+        );
+    }
+}
+
+/// Objects and EventLogFile together, so every kind of dataset is shipped.
+fn collect_args(h: &es::Handle, extra: &str) -> Vec<String> {
+    vec![
+        "--object".into(),
+        "LoginEvent".into(),
+        "--object".into(),
+        "SetupAuditTrail".into(),
+        "--event-type".into(),
+        "Login".into(),
+        "--event-type".into(),
+        "ApiTotalUsage".into(),
+        "--event-type".into(),
+        "Logout".into(),
+        "--backfill-days".into(),
+        "1".into(),
+        "--to".into(),
+        to(h, extra),
+    ]
+}
+
+/// `sfevents collect` as of the simulator's (frozen) now.
+async fn collect_to(sim: &sfsim::SimHandle, dir: &Path, args: &[String]) -> std::process::Output {
+    let mut all = vec!["collect".to_string(), "--quiet".into()];
+    all.extend(auth_args(sim, dir));
+    all.extend(args.iter().cloned());
+    tokio::process::Command::new(BIN)
+        .args(&all)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap()
+}
+
+/// A small org with its clock frozen, so what is collected is exact.
+fn org(seed: u64) -> sfsim::SimConfig {
+    let mut c = small_config(seed);
+    c.freeze_clock = true;
+    c.org.records_per_hour = (4, 12);
+    c
+}
+
+async fn ship(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "ship".to_string(),
+        "--output-dir".into(),
+        dir.display().to_string(),
+    ];
+    all.extend(extra.iter().map(|s| s.to_string()));
+    run(&all).await
+}
+
+fn status_text(dir: &Path) -> String {
+    let o = std::process::Command::new(BIN)
+        .args(["status", "--output-dir", &dir.display().to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_once_across_data_streams_through_faults() {
+    let sim = start(org(61)).await;
+    // Item and request refusals, a burst of 503s and a body limit that forces splits.
+    let h = receiver(Faults {
+        items_429: 7,
+        items_5xx: 5,
+        requests_429: 2,
+        requests_5xx: 2,
+        max_content_length: Some(40_000),
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect_to(&sim, dir.path(), &collect_args(&h, "&max_batch_events=200")).await;
+    assert_exit(&o, 0);
+    check_received(&h, dir.path());
+    let st = h.stats();
+    assert!(st.items_429 >= 7 && st.items_5xx >= 5, "{st:?}");
+    assert!(st.requests_429 >= 2 && st.requests_5xx >= 2, "{st:?}");
+    assert!(st.compressed_requests > 0, "gzip on the wire: {st:?}");
+    assert!(st.requests_413 > 0, "{st:?}");
+    let status = status_text(dir.path());
+    assert!(status.contains("es "), "{status}");
+    // Nothing left: a second ship sends nothing.
+    let before = h.stats().bulk_requests;
+    let o = ship(dir.path(), &["--to", &to(&h, "")]).await;
+    assert_exit(&o, 0);
+    assert_eq!(h.stats().bulk_requests, before);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_down_during_collect_gets_everything_from_a_later_ship() {
+    let sim = start(org(62)).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let down = format!("elasticsearch+http://127.0.0.1:{port}?name=es");
+    let mut args = collect_args_without_output();
+    args.extend(["--to".into(), down]);
+    let o = collect_to(&sim, dir.path(), &args).await;
+    assert_exit(&o, 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("output 'es'"), "{err}");
+    // Collection itself completed: the run is recorded as ok and the archive holds events.
+    let c = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
+    let status: String = c
+        .query_row(
+            "SELECT status FROM runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "ok");
+    assert!(archived(dir.path()).len() > 50);
+    let status = status_text(dir.path());
+    assert!(status.contains("es "), "{status}");
+
+    let h = receiver(Faults::default()).await;
+    let o = ship(dir.path(), &["--to", &to(&h, "")]).await;
+    assert_exit(&o, 0);
+    check_received(&h, dir.path());
+    sim.shutdown();
+}
+
+fn collect_args_without_output() -> Vec<String> {
+    [
+        "--object",
+        "LoginEvent",
+        "--object",
+        "SetupAuditTrail",
+        "--event-type",
+        "Login",
+        "--event-type",
+        "ApiTotalUsage",
+        "--event-type",
+        "Logout",
+        "--backfill-days",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_document_is_dead_lettered_and_the_rest_arrives() {
+    let sim = start(org(63)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = collect_args_without_output();
+    args.push("--no-ship".into());
+    assert_exit(&collect_to(&sim, dir.path(), &args).await, 0);
+    // One SetupAuditTrail change is refused for good (as a mapping conflict would).
+    let victim = archived(dir.path())
+        .into_values()
+        .find(|v| v["source"] == "SetupAuditTrail")
+        .expect("a setup change");
+    let victim_id = victim["id"].as_str().unwrap().to_string();
+    let h = receiver(Faults {
+        reject_documents: vec![RejectRule {
+            field: "salesforce.event_id".into(),
+            value: Some(serde_json::Value::String(victim_id.clone())),
+            mapped_as: None,
+        }],
+        ..Faults::default()
+    })
+    .await;
+    let o = ship(dir.path(), &["--to", &to(&h, "")]).await;
+    assert_exit(&o, 1);
+    let got: HashSet<String> = h.all_docs().into_iter().map(|d| d.id).collect();
+    let want: HashSet<String> = archived(dir.path()).into_keys().collect();
+    assert!(!got.contains(&victim_id));
+    assert_eq!(got.len(), want.len() - 1);
+    let dl = std::fs::read_dir(dir.path().join("dead-letter/es"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let text = std::fs::read_to_string(dl.path()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(line["id"], victim_id.as_str());
+    assert!(
+        line["error"].as_str().unwrap().contains("parsing"),
+        "{line}"
+    );
+    assert_eq!(line["event"], victim);
+    let status = status_text(dir.path());
+    assert!(status.contains("dead letters:"), "{status}");
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_of_one_day_repeats_nothing_and_agent_mode_carries_the_record() {
+    let sim = start(org(64)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h = receiver(Faults::default()).await;
+    assert_exit(
+        &collect_to(&sim, dir.path(), &collect_args(&h, "&mode=agent")).await,
+        0,
+    );
+    check_received(&h, dir.path());
+    // Agent mode: the record as Filebeat sends it, for Elastic's own pipeline.
+    let events = archived(dir.path());
+    let mut checked = 0;
+    for d in h.all_docs() {
+        let ev = &events[&d.id];
+        if d.index.starts_with("logs-salesforce.login-") {
+            let msg: serde_json::Value =
+                serde_json::from_str(d.source["message"].as_str().expect("message")).unwrap();
+            for (k, v) in ev["fields"].as_object().unwrap() {
+                match v {
+                    serde_json::Value::Null | serde_json::Value::Object(_) => {}
+                    // Go prints 0.0 as 0, as Filebeat does.
+                    serde_json::Value::Number(n) => {
+                        assert_eq!(msg[k].as_f64(), n.as_f64(), "{}: {k}", d.id)
+                    }
+                    _ => assert_eq!(msg.get(k), Some(v), "{}: {k}", d.id),
+                }
+            }
+            assert_eq!(
+                d.pipeline, None,
+                "agent mode leaves Elastic's pipeline to run"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+
+    // Replay one day: every event of it offered again, none held twice.
+    let day = events
+        .values()
+        .map(|v| v["@timestamp"].as_str().unwrap()[..10].to_string())
+        .max()
+        .unwrap();
+    let in_day = events
+        .values()
+        .filter(|v| v["@timestamp"].as_str().unwrap().starts_with(&day))
+        .count() as u64;
+    let offers_before: u64 = h.all_offers().iter().map(|(_, n)| n).sum();
+    let o = run(&[
+        "replay".into(),
+        "--output-dir".into(),
+        dir.path().display().to_string(),
+        "--to".into(),
+        to(&h, "&mode=agent"),
+        "--output".into(),
+        "es".into(),
+        "--since".into(),
+        day.clone(),
+    ])
+    .await;
+    assert_exit(&o, 0);
+    let offers_after: u64 = h.all_offers().iter().map(|(_, n)| n).sum();
+    assert!(offers_after - offers_before >= in_day, "replayed {in_day}");
+    check_received(&h, dir.path());
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_shipping_loses_nothing_and_repeats_at_most_the_batches_in_flight() {
+    let mut cfg = org(65);
+    cfg.org.rows_per_hour = (20, 60);
+    let sim = start(cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = collect_args_without_output();
+    args.push("--no-ship".into());
+    assert_exit(&collect_to(&sim, dir.path(), &args).await, 0);
+    let total = archived(dir.path()).len() as u64;
+    assert!(total > 1000, "{total} events");
+    let h = receiver(Faults {
+        delay_ms: Some(15),
+        ..Faults::default()
+    })
+    .await;
+    let url = to(&h, "&max_batch_events=25&in_flight=2");
+    let mut state: u64 = 0xD1B5_4A32_D192_ED03;
+    let mut kills = 0u64;
+    for round in 0..8 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let after = Duration::from_millis(100 + state % 400);
+        let mut child = tokio::process::Command::new(BIN)
+            .args([
+                "ship",
+                "--quiet",
+                "--output-dir",
+                &dir.path().display().to_string(),
+                "--to",
+                &url,
+            ])
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(after).await;
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                assert!(status.success(), "round {round}: ship ended with {status}");
+                break;
+            }
+            None => {
+                child.start_kill().unwrap();
+                child.wait().await.unwrap();
+                kills += 1;
+            }
+        }
+    }
+    assert!(kills > 0, "no kill landed: make the archive bigger");
+    assert_exit(&ship(dir.path(), &["--to", &url]).await, 0);
+    check_received(&h, dir.path());
+    // Each kill can repeat only what was in flight: 2 batches of 25.
+    let offers: u64 = h.all_offers().iter().map(|(_, n)| n).sum();
+    assert!(
+        offers - total <= kills * 2 * 25,
+        "{} repeats after {kills} kills",
+        offers - total
+    );
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_output_settings_are_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "elasticsearch+https://es.example?modee=ecs",
+            "unknown setting 'modee'",
+        ),
+        ("elasticsearch+http://es.example:9200", "plain http://"),
+        ("elasticsearch+https://u:secret@es.example", "password_env"),
+        ("kafka+https://k.example", "is not known"),
+        (
+            "elasticsearch+https://es.example?api_key_env=SFEVENTS_NO_SUCH_VAR",
+            "SFEVENTS_NO_SUCH_VAR",
+        ),
+    ];
+    std::fs::write(dir.path().join("state.db"), b"").unwrap();
+    for (url, want) in cases {
+        let o = ship(dir.path(), &["--to", url]).await;
+        assert_exit(&o, 2);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{url}: {err}");
+        assert!(!err.contains("secret@"), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_keeps_shipping_as_it_collects_and_setup_installs_the_template() {
+    let sim = start(org(66)).await;
+    let h = receiver(Faults::default()).await;
+    let o = run(&[
+        "setup".into(),
+        "elasticsearch".into(),
+        "--to".into(),
+        to(&h, "&retention_days=30"),
+    ])
+    .await;
+    assert_exit(&o, 0);
+    assert!(h.index_template("sfevents-salesforce").is_some());
+    assert!(h.ilm_policy("sfevents-salesforce").is_some());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["run".to_string(), "--quiet".into()];
+    args.extend(auth_args(&sim, dir.path()));
+    args.extend(collect_args(&h, ""));
+    args.extend([
+        "--object-every".into(),
+        "1".into(),
+        "--elf-every".into(),
+        "1".into(),
+    ]);
+    let child = tokio::process::Command::new(BIN)
+        .args(&args)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .spawn()
+        .unwrap();
+    // Until the receiver holds the whole archive, or 60 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let want = archived(dir.path()).len();
+        if want > 0 && h.all_docs().len() == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "run did not ship everything"
+        );
+    }
+    signal(&child, "TERM");
+    let out = child.wait_with_output().await.unwrap();
+    assert_exit(&out, 0);
+    check_received(&h, dir.path());
+    sim.shutdown();
+}
