@@ -517,34 +517,13 @@ fn print_report(r: &OrgReport) {
 }
 
 fn status(output_dir: Option<PathBuf>, config: Option<PathBuf>) -> u8 {
-    let mut dirs = Vec::new();
-    if let Some(d) = output_dir {
-        dirs.push(d);
-    }
-    if let Some(c) = config {
-        match std::fs::read_to_string(&c)
-            .map_err(|e| e.to_string())
-            .and_then(|t| toml::from_str::<config::FileConfig>(&t).map_err(|e| e.to_string()))
-        {
-            Ok(f) => {
-                let base = c.parent().map(PathBuf::from).unwrap_or_default();
-                dirs.extend(f.output_dir.map(|d| base.join(d)));
-                dirs.extend(
-                    f.orgs
-                        .into_iter()
-                        .filter_map(|o| o.output_dir.map(|d| base.join(d))),
-                );
-            }
-            Err(e) => {
-                eprintln!("error: config file {}: {e}", c.display());
-                return exit::CONFIG;
-            }
+    let dirs = match config::archive_roots(output_dir.as_deref(), config.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
         }
-    }
-    if dirs.is_empty() {
-        eprintln!("error: give --output-dir DIR (the archive) or --config FILE");
-        return exit::CONFIG;
-    }
+    };
     let mut archives: Vec<PathBuf> = dirs
         .iter()
         .flat_map(|d| crate::status::find_archives(d))

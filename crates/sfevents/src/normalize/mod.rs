@@ -11,27 +11,10 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 
 pub use elf::{convert_csv, ConvertError, Converted, ElfProvenance};
 
-/// `ApiTotalUsage` -> `api_total_usage`, `URI` -> `uri`, `LoginEvent` -> `login_event`.
+/// `ApiTotalUsage` -> `api_total_usage`, `URI` -> `uri`, `LoginEvent` -> `login_event`: the
+/// archive's folder names, and the datasets of the outputs (one rule, kept in the `ecs` crate).
 pub fn dataset(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
-            if prev_lower || (prev_upper && next_lower) {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(*c);
-        } else {
-            out.push('_');
-        }
-    }
-    out
+    ecs::snake_case(name)
 }
 
 /// EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with 0 to 3 fraction digits, GMT.
