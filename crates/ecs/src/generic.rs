@@ -8,13 +8,15 @@
 //! - EventLogFile cells that are plain decimals become numbers ([`convert::elf_number`]);
 //!   object values keep the types the API gave them;
 //! - well-known columns also fill ECS fields (the first column present wins):
-//!   see [`USER_ID`], [`USER_NAME`], [`SOURCE_IP`], [`URL`], [`HTTP_METHOD`]...
+//!   see [`USER_ID`], [`USER_NAME`], [`SOURCE_IP`], [`URL`], [`HTTP_METHOD`]...;
+//! - with a GeoIP provider, `source.geo.*` and `source.as.*` from `source.ip`.
 
 use serde_json::{Map, Value};
 
 use crate::body::Body;
 use crate::convert;
 use crate::event::{Provider, Record};
+use crate::geoip;
 use crate::ingest::{self, Ctx};
 
 /// `user.id`: the 18-character id first.
@@ -81,6 +83,8 @@ pub(crate) fn map(cx: &Ctx, dataset: &str, b: &mut Body) {
         .filter(|s| convert::is_ip(s))
         .collect();
     b.set_opt("source.ip", ips.first().cloned());
+    // GeoIP as Elastic's newest pipelines do it on `source.ip` (aura_request's: City and ASN).
+    geoip::enrich(b, cx.geoip, true);
     b.set_opt("url.original", first(URL));
     let method = HTTP_METHOD
         .iter()

@@ -30,6 +30,7 @@ mod apex;
 mod aura_request;
 mod body;
 mod convert;
+pub mod corpus;
 mod event;
 mod generic;
 mod geoip;
@@ -45,7 +46,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use convert::snake_case;
-pub use geoip::GeoIp;
+pub use geoip::{DatabaseKind, GeoIp, GeoIpError, MaxMindGeoIp};
 
 use body::Body;
 use event::{ArchiveEvent, Provider};
@@ -222,7 +223,8 @@ impl Normalizer {
         Ok(Normalizer { opts, geoip: None })
     }
 
-    /// Adds GeoIP enrichment (see [`GeoIp`]: the extension point; no provider ships yet).
+    /// Adds GeoIP enrichment where Elastic's pipelines run the `geoip` processor (see
+    /// [`GeoIp`]; [`MaxMindGeoIp`] reads MaxMind City and ASN databases).
     pub fn with_geoip(mut self, provider: Arc<dyn GeoIp>) -> Normalizer {
         self.geoip = Some(provider);
         self

@@ -84,10 +84,15 @@ pub struct EsConfig {
     pub ca_file: Option<PathBuf>,
     pub tls_verify: bool,
     pub gzip: bool,
-    /// A MaxMind database for `source.geo.*`.
+    /// A MaxMind City database (GeoLite2-City.mmdb) for `source.geo.*`.
     pub geoip_database: Option<PathBuf>,
+    /// A MaxMind ASN database (GeoLite2-ASN.mmdb) for `source.as.*`.
+    pub geoip_asn_database: Option<PathBuf>,
     /// Days of ILM/ISM retention installed by `sfevents setup elasticsearch`; none: no policy.
     pub retention_days: Option<u32>,
+    /// Keep the record in `event.original` with the tag `preserve_original_event`, as the
+    /// integration's "Preserve original event" option does.
+    pub preserve_original_event: bool,
 }
 
 /// Settings as strings, from a TOML table or a URL's query.
@@ -116,7 +121,9 @@ const ES_KEYS: &[&str] = &[
     "tls_verify",
     "compression",
     "geoip_database",
+    "geoip_asn_database",
     "retention_days",
+    "preserve_original_event",
 ];
 
 /// Reads one `[[output]]` table. `base` resolves relative paths (the config file's folder).
@@ -341,15 +348,21 @@ fn resolve(
             ))
         }
     };
-    let geoip_database = s.get("geoip_database").map(path);
-    if let Some(g) = &geoip_database {
+    // Only that the files exist: the output opens them (and checks their kind) when it starts.
+    let database = |key: &str, example: &str| -> Result<Option<PathBuf>, String> {
+        let Some(g) = s.get(key).map(path) else {
+            return Ok(None);
+        };
         if !g.is_file() {
             return Err(format!(
-                "geoip_database {} does not exist: give a MaxMind .mmdb file such as GeoLite2-City.mmdb",
+                "{key} {} does not exist: give a MaxMind .mmdb file such as {example}",
                 g.display()
             ));
         }
-    }
+        Ok(Some(g))
+    };
+    let geoip_database = database("geoip_database", "GeoLite2-City.mmdb")?;
+    let geoip_asn_database = database("geoip_asn_database", "GeoLite2-ASN.mmdb")?;
     let retention_days = match s.get("retention_days") {
         None => None,
         Some(v) => Some(
@@ -372,7 +385,9 @@ fn resolve(
             tls_verify: flag("tls_verify", true)?,
             gzip,
             geoip_database,
+            geoip_asn_database,
             retention_days,
+            preserve_original_event: flag("preserve_original_event", false)?,
         }),
     })
 }
@@ -434,5 +449,38 @@ mod tests {
         );
         let t: toml::Table = toml::from_str("name = \"x\"\nurl = \"https://os.example\"").unwrap();
         assert!(from_table(&t, None).unwrap_err().contains("has no type"));
+    }
+
+    #[test]
+    fn geoip_databases_are_paths_relative_to_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("GeoLite2-City.mmdb"), b"city").unwrap();
+        std::fs::write(dir.path().join("GeoLite2-ASN.mmdb"), b"asn").unwrap();
+        let t: toml::Table = toml::from_str(
+            "type = \"elasticsearch\"\nurl = \"https://es.example\"\ngeoip_database = \"GeoLite2-City.mmdb\"\ngeoip_asn_database = \"GeoLite2-ASN.mmdb\"",
+        )
+        .unwrap();
+        let o = from_table(&t, Some(dir.path())).unwrap();
+        let OutputKind::Elasticsearch(es) = &o.kind;
+        assert_eq!(
+            es.geoip_database.as_deref(),
+            Some(dir.path().join("GeoLite2-City.mmdb").as_path())
+        );
+        assert_eq!(
+            es.geoip_asn_database.as_deref(),
+            Some(dir.path().join("GeoLite2-ASN.mmdb").as_path())
+        );
+
+        let e = from_url(
+            "elasticsearch+https://es.example?geoip_asn_database=/nonexistent/GeoLite2-ASN.mmdb",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("geoip_asn_database /nonexistent/GeoLite2-ASN.mmdb does not exist"),
+            "{e}"
+        );
+        let e = from_url("elasticsearch+https://es.example?geoip_database=/nonexistent/City.mmdb")
+            .unwrap_err();
+        assert!(e.contains("such as GeoLite2-City.mmdb"), "{e}");
     }
 }

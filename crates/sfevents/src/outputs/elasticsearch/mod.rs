@@ -7,6 +7,7 @@
 //!   header; `cluster`: Elasticsearch or OpenSearch, and which version (`GET /`, once).
 //! - `bulk`: request bodies and the classification of answers (the table is there).
 //! - `setup`, `templates`: `sfevents setup elasticsearch` and what it installs.
+//! - `geoip`: the MaxMind databases for `source.geo.*` / `source.as.*`.
 //!
 //! Retry timing belongs to the shipper: [`ElasticsearchSink::send_batch`] sends each batch once,
 //! except that a body refused as too large (413) is split in two and the halves sent in turn.
@@ -15,6 +16,7 @@ mod auth;
 pub mod bulk;
 pub mod client;
 pub mod cluster;
+mod geoip;
 pub mod setup;
 pub mod templates;
 
@@ -44,19 +46,18 @@ impl ElasticsearchSink {
         es: &EsConfig,
         org: &OrgContext,
     ) -> Result<ElasticsearchSink, SinkError> {
-        let normalizer = ecs::Normalizer::new(ecs::Options {
+        let mut normalizer = ecs::Normalizer::new(ecs::Options {
             instance_url: org.instance_url.clone(),
             namespace: es.namespace.clone(),
+            preserve_original: es.preserve_original_event,
             ..ecs::Options::default()
         })
         .map_err(|e| SinkError::Fatal(format!("output {}: {e}", cfg.name)))?;
-        if let Some(db) = &es.geoip_database {
-            // The ecs crate has the extension point (ecs::GeoIp) but no reader yet.
-            tracing::warn!(
-                output = %cfg.name,
-                database = %db.display(),
-                "geoip_database is not used yet: documents go without source.geo"
-            );
+        // In `agent` mode Elastic's pipelines run their own geoip for their five data streams
+        // (the normalizer adds nothing there); the databases still serve the datasets that
+        // fall back to `ecs`.
+        if let Some(provider) = geoip::provider(&cfg.name, es)? {
+            normalizer = normalizer.with_geoip(provider);
         }
         Ok(ElasticsearchSink {
             name: cfg.name.clone(),
