@@ -120,8 +120,8 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
             let now = chrono::Utc::now();
             let _ = writeln!(
                 s,
-                "  {:<24} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
-                "output", "delivered", "dead", "backlog", "bytes", "oldest wait"
+                "  {:<24} {:>12} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
+                "output", "position", "delivered", "dead", "backlog", "bytes", "oldest wait"
             );
             for (name, p) in outputs {
                 let b = store.backlog(&org, &p)?;
@@ -140,7 +140,8 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 };
                 let _ = writeln!(
                     s,
-                    "  {name:<24} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
+                    "  {name:<24} {:>12} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
+                    format!("{}:{}", p.seq, p.row),
                     p.delivered,
                     p.dead,
                     b.events,

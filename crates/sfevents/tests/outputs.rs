@@ -79,6 +79,50 @@ fn check_received(h: &es::Handle, dir: &Path) {
     }
 }
 
+/// The object records archived are the generator's: LoginEvent by EventIdentifier (EventDate in
+/// the day before now, less the settle delay) and SetupAuditTrail by Id.
+fn check_generated_objects(sim: &sfsim::SimHandle, dir: &Path) {
+    let now = sim.now();
+    let key =
+        |r: &soql::Record, f: &str| r.get(f).and_then(soql::Value::as_str).unwrap().to_string();
+    let time = |r: &soql::Record, f: &str| match r.get(f) {
+        Some(soql::Value::DateTime(t)) => *t,
+        other => panic!("{f}: {other:?}"),
+    };
+    let from = now - chrono::Duration::days(1);
+    let want_login: HashSet<String> = sim
+        .visible_records("LoginEvent")
+        .iter()
+        .filter(|r| {
+            time(r, "EventDate") > from
+                && time(r, "EventDate") <= now - chrono::Duration::seconds(60)
+        })
+        .map(|r| key(r, "EventIdentifier"))
+        .collect();
+    let want_audit: HashSet<String> = sim
+        .visible_records("SetupAuditTrail")
+        .iter()
+        .filter(|r| time(r, "CreatedDate") >= from)
+        .map(|r| key(r, "Id"))
+        .collect();
+    let mut got_login = HashSet::new();
+    let mut got_audit = HashSet::new();
+    for v in archived(dir).into_values() {
+        match v["source"].as_str() {
+            Some("LoginEvent") => {
+                got_login.insert(v["fields"]["EventIdentifier"].as_str().unwrap().to_string())
+            }
+            Some("SetupAuditTrail") => {
+                got_audit.insert(v["fields"]["Id"].as_str().unwrap().to_string())
+            }
+            _ => false,
+        };
+    }
+    assert!(!want_login.is_empty() && !want_audit.is_empty());
+    assert_eq!(got_login, want_login, "LoginEvent");
+    assert_eq!(got_audit, want_audit, "SetupAuditTrail");
+}
+
 /// Objects and EventLogFile together, so every kind of dataset is shipped.
 fn collect_args(h: &es::Handle, extra: &str) -> Vec<String> {
     vec![
@@ -154,6 +198,16 @@ async fn every_event_once_across_data_streams_through_faults() {
     let dir = tempfile::tempdir().unwrap();
     let o = collect_to(&sim, dir.path(), &collect_args(&h, "&max_batch_events=200")).await;
     assert_exit(&o, 0);
+    // The archive is what the generator says the org holds, and the receiver the archive.
+    // --backfill-days 1: files created in the last day.
+    let since = sim.now() - chrono::Duration::days(1);
+    let files: Vec<_> = expected_of(&sim, "auto", &["Login", "ApiTotalUsage", "Logout"])
+        .into_iter()
+        .filter(|f| f.created_date >= since)
+        .collect();
+    assert!(!files.is_empty());
+    check_archive(&sim, dir.path(), &files);
+    check_generated_objects(&sim, dir.path());
     check_received(&h, dir.path());
     let st = h.stats();
     assert!(st.items_429 >= 7 && st.items_5xx >= 5, "{st:?}");
