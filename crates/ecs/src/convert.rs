@@ -17,23 +17,25 @@ use serde_json::{Number, Value};
 /// a new word after a lower-case letter or a digit, and before a lower-case letter when it ends
 /// a run of capitals (`URLPath` -> `url_path`); anything not alphanumeric becomes `_`.
 pub fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
+    // Runs once per column of every event shipped: one pass, one allocation.
     let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in chars.iter().enumerate() {
+    let mut prev: Option<char> = None;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_ascii_uppercase() {
-            let prev_lower =
-                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
+            let prev_lower = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit());
+            let prev_upper = prev.is_some_and(|p| p.is_ascii_uppercase());
+            let next_lower = chars.peek().is_some_and(|n| n.is_ascii_lowercase());
             if prev_lower || (prev_upper && next_lower) {
                 out.push('_');
             }
             out.push(c.to_ascii_lowercase());
         } else if c.is_ascii_alphanumeric() {
-            out.push(*c);
+            out.push(c);
         } else {
             out.push('_');
         }
+        prev = Some(c);
     }
     out
 }
