@@ -161,9 +161,10 @@ pub fn describe(r: &ShipReport, archive: &Path) -> String {
     s
 }
 
-/// `run`'s shippers for one archive: every few seconds, each output delivers what the
-/// collector committed since, retrying a destination that is down for as long as it takes
-/// (the archive is the buffer). Ends when `stop` turns true.
+/// `run`'s shippers for one archive: woken as units commit (and at least every
+/// `SHIP_IDLE`), each output delivers what the collector committed since, retrying a
+/// destination that is down for as long as it takes (the archive is the buffer). Ends when
+/// `stop` turns true.
 pub async fn keep_shipping(
     root: PathBuf,
     outputs: Vec<OutputConfig>,
@@ -182,7 +183,9 @@ pub async fn keep_shipping(
             halt.store(true, std::sync::atomic::Ordering::SeqCst);
         });
     }
+    let mut commits = crate::state::commits();
     loop {
+        commits.mark_unchanged();
         if root.join("state.db").is_file() {
             match targets_in(&root) {
                 Ok(ts) => {
@@ -209,7 +212,12 @@ pub async fn keep_shipping(
             return;
         }
         tokio::select! {
-            _ = tokio::time::sleep(SHIP_EVERY) => {}
+            _ = commits.changed() => {
+                // Commits come in bursts (a page, a file): let the burst finish, then ship it
+                // in full batches.
+                tokio::time::sleep(SHIP_GATHER).await;
+            }
+            _ = tokio::time::sleep(SHIP_IDLE) => {}
             _ = stop.changed() => {}
         }
         if *stop.borrow() {
@@ -218,8 +226,11 @@ pub async fn keep_shipping(
     }
 }
 
-/// How often `run`'s shippers look for newly committed units.
-const SHIP_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a woken shipper lets a burst of commits finish.
+const SHIP_GATHER: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often a shipper looks again with no commit (another process may have collected, or a
+/// destination come back).
+const SHIP_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An instant for `replay --since/--until`: `YYYY-MM-DD` (midnight UTC) or RFC 3339, in the
 /// archive's `@timestamp` form.

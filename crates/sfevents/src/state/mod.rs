@@ -11,6 +11,20 @@ use thiserror::Error;
 
 mod delivery;
 
+/// Bumped after every unit commits; `run`'s shippers wait on it (`commits()`), so they wake as
+/// units commit rather than polling.
+static COMMITS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(0).0);
+
+/// A receiver that sees every commit made after it was taken.
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    COMMITS.subscribe()
+}
+
+fn committed() {
+    COMMITS.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 
 #[derive(Debug, Error)]
@@ -322,7 +336,9 @@ impl Store {
                 },
             )?;
             tx.commit()
-        })
+        })?;
+        committed();
+        Ok(())
     }
 
     /// Raw CSV files of EventLogFiles archived before `before` (archive-relative paths).
@@ -556,7 +572,11 @@ impl Store {
             }
             bump_stats(&tx, org, p.source, p.newest, p.seen.len() as u64)?;
             tx.commit()
-        })
+        })?;
+        if !p.files.is_empty() {
+            committed();
+        }
+        Ok(())
     }
 
     /// Forgets delivered event ids older than `before`: the look-back never reaches them.
