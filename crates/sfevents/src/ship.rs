@@ -184,6 +184,10 @@ pub async fn keep_shipping(
         });
     }
     let mut commits = crate::state::commits();
+    // Built once the archive names its org, then kept: each holds its sink (one client, one
+    // cluster check) and its output's lock for the life of `run`.
+    let mut shippers: Vec<(Shipper, crate::state::Start, File)> = Vec::new();
+    let mut built_for: std::collections::HashSet<(String, String)> = Default::default();
     loop {
         commits.mark_unchanged();
         if root.join("state.db").is_file() {
@@ -191,21 +195,38 @@ pub async fn keep_shipping(
                 Ok(ts) => {
                     for t in &ts {
                         for o in &outputs {
-                            let r = ship_one(t, o, RetryLimit::forever(), halt.clone()).await;
-                            if r.delivered + r.dead > 0 || r.error.is_some() {
-                                tracing::info!(
-                                    output = %o.name,
-                                    delivered = r.delivered,
-                                    dead = r.dead,
-                                    remaining = r.remaining,
-                                    error = r.error.as_deref().unwrap_or(""),
-                                    "shipped"
-                                );
+                            let key = (t.ctx.org.clone(), o.name.clone());
+                            if built_for.contains(&key) {
+                                continue;
+                            }
+                            let built = lock(&t.root, &o.name).and_then(|l| {
+                                shipper(t, o, RetryLimit::forever(), halt.clone())
+                                    .map(|s| (s, o.start, l))
+                            });
+                            match built {
+                                Ok(s) => {
+                                    built_for.insert(key);
+                                    shippers.push(s);
+                                }
+                                Err(e) => tracing::error!(output = %o.name, "cannot ship: {e}"),
                             }
                         }
                     }
                 }
                 Err(e) => tracing::warn!("outputs cannot read {}: {e}", root.display()),
+            }
+        }
+        for (s, start, _lock) in &shippers {
+            let r = s.ship(*start).await;
+            if r.delivered + r.dead > 0 || r.error.is_some() {
+                tracing::info!(
+                    output = %s.name,
+                    delivered = r.delivered,
+                    dead = r.dead,
+                    remaining = r.remaining,
+                    error = r.error.as_deref().unwrap_or(""),
+                    "shipped"
+                );
             }
         }
         if *stop.borrow() {

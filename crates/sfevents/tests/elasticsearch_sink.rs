@@ -225,7 +225,8 @@ async fn refused_items_are_retried_alone_and_failed_requests_are_transient() {
     });
     let e = send(&cfg, &fresh).await.expect_err("429");
     assert!(
-        matches!(&e, SinkError::Transient(m) if m.contains("429") && m.contains("Retry-After 7")),
+        matches!(&e, SinkError::Throttled { message, after }
+            if message.contains("429") && message.contains("Retry-After 7") && after.as_secs() == 7),
         "{e:?}"
     );
     let e = send(&cfg, &fresh).await.expect_err("503");

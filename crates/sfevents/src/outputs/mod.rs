@@ -48,6 +48,12 @@ pub enum SinkError {
     /// Connection refused or cut, 429, 5xx: try the batch again later.
     #[error("{0}")]
     Transient(String),
+    /// The same, with the destination's `Retry-After`: not before `after`.
+    #[error("{message}")]
+    Throttled {
+        message: String,
+        after: std::time::Duration,
+    },
     /// Credentials refused, no such destination, ...: retrying cannot help.
     #[error("{0}")]
     Fatal(String),

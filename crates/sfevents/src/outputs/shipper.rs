@@ -403,6 +403,8 @@ impl Shipper {
             .collect();
         let mut pending: Vec<usize> = (0..batch.events.len()).collect();
         let mut attempt = 0u32;
+        // The destination's Retry-After, when it gave one: the next attempt waits at least that.
+        let mut not_before: Option<Duration> = None;
         while !pending.is_empty() {
             let subset: Vec<Event>;
             let events: &[Event] = if pending.len() == batch.events.len() {
@@ -444,6 +446,10 @@ impl Shipper {
                 }
                 Err(SinkError::Fatal(e)) => return Err((e, counts.retried)),
                 Err(SinkError::Transient(e)) => e,
+                Err(SinkError::Throttled { message, after }) => {
+                    not_before = Some(after);
+                    message
+                }
             };
             counts.retried += pending.len() as u64;
             attempt += 1;
@@ -458,7 +464,11 @@ impl Shipper {
                 ));
             }
             tracing::info!(output = %self.name, attempt, pending = pending.len(), "retrying: {why}");
-            tokio::time::sleep(self.retry.delay(attempt)).await;
+            let delay = self
+                .retry
+                .delay(attempt)
+                .max(not_before.take().unwrap_or_default());
+            tokio::time::sleep(delay).await;
         }
         let refs: Vec<(&Event, &str)> = dead.iter().map(|(e, w)| (*e, w.as_str())).collect();
         if let Err(e) = self.dead.write(&refs) {

@@ -18,6 +18,8 @@ struct Memory {
     poison: Vec<String>,
     /// The next n sends fail whole (transient).
     fail_sends: Mutex<u32>,
+    /// The next n sends are throttled with this Retry-After.
+    throttle: Mutex<(u32, Duration)>,
     /// The next n events are answered `Retry`.
     retry_items: Mutex<u32>,
     /// Every send fails for good.
@@ -31,6 +33,16 @@ impl Sink for Memory {
             *self.sends.lock().unwrap() += 1;
             if self.fatal {
                 return Err(SinkError::Fatal("credentials refused".into()));
+            }
+            {
+                let mut t = self.throttle.lock().unwrap();
+                if t.0 > 0 {
+                    t.0 -= 1;
+                    return Err(SinkError::Throttled {
+                        message: "429, Retry-After".into(),
+                        after: t.1,
+                    });
+                }
             }
             {
                 let mut f = self.fail_sends.lock().unwrap();
@@ -309,4 +321,24 @@ async fn empty_files_move_the_position_too() {
         "the position passed the empty file"
     );
     assert_eq!(*sink.sends.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_retry_after_is_waited_out() {
+    let (d, store, _) = archive(1, 3);
+    let sink = Arc::new(Memory {
+        throttle: Mutex::new((1, Duration::from_millis(300))),
+        ..Memory::default()
+    });
+    let started = std::time::Instant::now();
+    // The shipper's own backoff here is at most 5 ms: only the Retry-After makes it wait.
+    let r = shipper(&d, &store, sink.clone(), 10)
+        .ship(Start::Beginning)
+        .await;
+    assert_eq!((r.delivered, r.error), (3, None));
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
 }

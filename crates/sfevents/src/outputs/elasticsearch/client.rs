@@ -235,13 +235,26 @@ impl EsClient {
             // A proxy's timeout, the cluster's indexing pressure and node trouble pass; 501
             // (not implemented) does not (Vector's retry logic makes the same exception).
             408 | 429 | 500 | 502..=599 => {
+                // Retry-After in seconds (the form Elasticsearch's proxies and Elastic Cloud
+                // send); an HTTP date is rare here and falls back to the shipper's backoff.
                 let after = a
                     .headers
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| format!(", Retry-After {v} s"))
-                    .unwrap_or_default();
-                SinkError::Transient(format!("{} answered {what} with {status}{after}: {text}", self.base))
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                let message = format!(
+                    "{} answered {what} with {status}{}: {text}",
+                    self.base,
+                    after.map(|s| format!(", Retry-After {s} s")).unwrap_or_default()
+                );
+                match after {
+                    // Bounded, so a wrong header cannot park a shipper for hours.
+                    Some(s) => SinkError::Throttled {
+                        message,
+                        after: std::time::Duration::from_secs(s.min(300)),
+                    },
+                    None => SinkError::Transient(message),
+                }
             }
             300..=399 => SinkError::Fatal(format!(
                 "{} redirects {what} ({status}) to {}: set url to the address it redirects to",
