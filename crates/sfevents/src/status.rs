@@ -118,9 +118,16 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
         let outputs = store.outputs(&org)?;
         if !outputs.is_empty() {
             let now = chrono::Utc::now();
+            // Default names carry the host and port: make room for them.
+            let w = outputs
+                .iter()
+                .map(|(n, _)| n.len())
+                .max()
+                .unwrap_or(0)
+                .max(24);
             let _ = writeln!(
                 s,
-                "  {:<24} {:>12} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
+                "  {:<w$} {:>12} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
                 "output", "position", "delivered", "dead", "backlog", "bytes", "oldest wait"
             );
             for (name, p) in outputs {
@@ -140,7 +147,7 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 };
                 let _ = writeln!(
                     s,
-                    "  {name:<24} {:>12} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
+                    "  {name:<w$} {:>12} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
                     format!("{}:{}", p.seq, p.row),
                     p.delivered,
                     p.dead,
