@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
 mod delivery;
+mod objects;
 
 /// Bumped after every unit commits; `run`'s shippers wait on it (`commits()`), so they wake as
 /// units commit rather than polling.
@@ -26,6 +27,7 @@ fn committed() {
 }
 
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
+pub use objects::PageCommit;
 
 #[derive(Debug, Error)]
 pub enum StateError {
@@ -136,19 +138,6 @@ pub struct TypeTotals {
     pub rows: i64,
     pub bytes: i64,
     pub newest_log_date: String,
-}
-
-/// One page of object records, committed together.
-pub struct PageCommit<'a> {
-    pub source: &'a str,
-    /// (de-duplication key, event time) of every new record.
-    pub seen: &'a [(String, String)],
-    /// Files written, for the object ledger and the delivery log.
-    pub files: &'a [LogFile],
-    /// The cursor to move, if this page moves it.
-    pub cursor: Option<(&'a str, &'a Cursor)>,
-    /// The newest event time in the page.
-    pub newest: Option<&'a str>,
 }
 
 /// Per-source statistics for `status`.
@@ -482,113 +471,6 @@ impl Store {
 }
 
 impl Store {
-    /// Which of `ids` were already delivered for this source.
-    pub fn seen_among(
-        &self,
-        org: &str,
-        source: &str,
-        ids: &[&str],
-    ) -> Result<std::collections::HashSet<String>, StateError> {
-        self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT 1 FROM seen WHERE org = ?1 AND source = ?2 AND event_id = ?3",
-            )?;
-            let mut out = std::collections::HashSet::new();
-            for id in ids {
-                if st.exists(params![org, source, id])? {
-                    out.insert(id.to_string());
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    /// Records files about to be written, so a crash before their commit can be undone.
-    pub fn add_pending(&self, paths: &[String]) -> Result<(), StateError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            for p in paths {
-                tx.execute(
-                    "INSERT OR IGNORE INTO pending_files (path) VALUES (?1)",
-                    [p],
-                )?;
-            }
-            tx.commit()
-        })
-    }
-
-    /// Files written by a run that died before committing them: the caller deletes them,
-    /// then calls [`Store::clear_pending`].
-    pub fn pending(&self) -> Result<Vec<String>, StateError> {
-        self.with(|c| {
-            let mut st = c.prepare("SELECT path FROM pending_files")?;
-            let rows = st
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(rows)
-        })
-    }
-
-    pub fn clear_pending(&self, paths: &[String]) -> Result<(), StateError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            for p in paths {
-                tx.execute("DELETE FROM pending_files WHERE path = ?1", [p])?;
-            }
-            tx.commit()
-        })
-    }
-
-    /// Commits one page: its event ids, its files (no longer pending), the cursor and the
-    /// source's statistics, in one transaction.
-    pub fn commit_page(
-        &self,
-        org: &str,
-        run_id: i64,
-        p: &PageCommit<'_>,
-    ) -> Result<(), StateError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            {
-                let mut ins = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO seen (org, source, event_id, event_time) VALUES (?1, ?2, ?3, ?4)",
-                )?;
-                for (id, t) in p.seen {
-                    ins.execute(params![org, p.source, id, t])?;
-                }
-            }
-            let t = now();
-            for f in p.files {
-                tx.execute(
-                    "INSERT INTO object_files (org, source, path, rows, run_id, written_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(org, path) DO UPDATE SET rows = excluded.rows, run_id = excluded.run_id, written_at = excluded.written_at",
-                    params![org, p.source, f.path, f.rows as i64, run_id, t],
-                )?;
-                tx.execute("DELETE FROM pending_files WHERE path = ?1", [&f.path])?;
-                delivery::append(&tx, org, f)?;
-            }
-            if let Some((key, cur)) = p.cursor {
-                put_cursor(&tx, org, p.source, key, cur)?;
-            }
-            bump_stats(&tx, org, p.source, p.newest, p.seen.len() as u64)?;
-            tx.commit()
-        })?;
-        if !p.files.is_empty() {
-            committed();
-        }
-        Ok(())
-    }
-
-    /// Forgets delivered event ids older than `before`: the look-back never reaches them.
-    pub fn purge_seen(&self, org: &str, source: &str, before: &str) -> Result<usize, StateError> {
-        self.with(|c| {
-            c.execute(
-                "DELETE FROM seen WHERE org = ?1 AND source = ?2 AND event_time < ?3",
-                params![org, source, before],
-            )
-        })
-    }
-
     pub fn source_stats(&self, org: &str) -> Result<Vec<SourceStats>, StateError> {
         self.with(|c| {
             let mut st = c.prepare(
@@ -653,65 +535,4 @@ fn put_cursor(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(id: &str) -> FileEntry {
-        FileEntry {
-            file_id: id.into(),
-            event_type: "Login".into(),
-            log_date: "2024-01-01T00:00:00.000Z".into(),
-            interval: "Daily".into(),
-            sequence: 0,
-            created_date: "2024-01-02T02:00:00.000Z".into(),
-            rows: 3,
-            bytes: 100,
-            sha256: "ab".into(),
-            csv_path: "x.csv".into(),
-            ndjson_path: "x.ndjson".into(),
-            ndjson_bytes: 300,
-            oldest: None,
-        }
-    }
-
-    #[test]
-    fn commit_moves_ledger_cursor_and_quarantine_together() {
-        let d = tempfile::tempdir().unwrap();
-        let s = Store::open(&d.path().join("state.db")).unwrap();
-        let run = s.begin_run("o").unwrap();
-        s.quarantine("o", "F1", "Login", "boom").unwrap();
-        s.quarantine("o", "F1", "Login", "boom again").unwrap();
-        assert_eq!(s.quarantined("o").unwrap()[0].attempts, 2);
-        let cur = Cursor {
-            position: "2024-01-02T02:00:00.000Z".into(),
-            last_id: "F1".into(),
-            extra: Some("Daily".into()),
-        };
-        s.commit_file(
-            "o",
-            run,
-            &entry("F1"),
-            Some("2024-01-01T05:00:00.000Z"),
-            Some(("EventLogFile", "Login", &cur)),
-        )
-        .unwrap();
-        assert!(s.quarantined("o").unwrap().is_empty());
-        let stats = s.source_stats("o").unwrap();
-        assert_eq!(
-            stats[0].newest_event.as_deref(),
-            Some("2024-01-01T05:00:00.000Z")
-        );
-        assert_eq!(stats[0].events, 3);
-        assert_eq!(s.cursor("o", "EventLogFile", "Login").unwrap(), Some(cur));
-        assert!(s.delivered_ids("o").unwrap().contains("F1"));
-        // Committing the same file again (a redone unit) replaces, never duplicates.
-        s.commit_file("o", run, &entry("F1"), None, None).unwrap();
-        assert_eq!(s.totals_by_type("o").unwrap()[0].files, 1);
-        s.finish_run(run, "ok", &RunTotals::default(), None)
-            .unwrap();
-        drop(s);
-        let s = Store::open(&d.path().join("state.db")).unwrap();
-        assert_eq!(s.runs("o", 5).unwrap()[0].status, "ok");
-        assert_eq!(s.orgs().unwrap(), vec!["o".to_string()]);
-    }
-}
+mod tests;
