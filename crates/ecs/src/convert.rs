@@ -115,7 +115,7 @@ pub(crate) fn iso8601(s: &str) -> Option<DateTime<Utc>> {
 
 /// EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with 0 to 3 fraction digits, in GMT. A short
 /// fraction is a fraction (`.13` is 130 ms), as Salesforce drops trailing digits.
-pub(crate) fn elf_timestamp(s: &str) -> Option<DateTime<Utc>> {
+pub fn elf_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let (main, frac) = s.split_once('.').unwrap_or((s, ""));
     if main.len() != 14 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -45,7 +45,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use convert::snake_case;
+pub use convert::{elf_timestamp, snake_case};
 pub use geoip::{DatabaseKind, GeoIp, GeoIpError, MaxMindGeoIp};
 
 use body::Body;

@@ -7,7 +7,7 @@ pub mod elf;
 pub mod ids;
 mod scan;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 pub use elf::{convert_csv, ConvertError, Converted, ElfProvenance};
 
@@ -17,19 +17,10 @@ pub fn dataset(name: &str) -> String {
     ecs::snake_case(name)
 }
 
-/// EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with 0 to 3 fraction digits, GMT.
+/// EventLogFile `TIMESTAMP`: `yyyyMMddHHmmss` with 0 to 3 fraction digits, GMT (the `ecs`
+/// crate's rule, so `@timestamp` in the archive and in Elasticsearch agree).
 pub fn parse_elf_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    let (main, frac) = s.split_once('.').unwrap_or((s, ""));
-    if main.len() != 14 || frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let t = NaiveDateTime::parse_from_str(main, "%Y%m%d%H%M%S").ok()?;
-    let ms: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<i64>().ok()? * 10i64.pow(3 - frac.len() as u32)
-    };
-    Some(Utc.from_utc_datetime(&t) + chrono::Duration::milliseconds(ms))
+    ecs::elf_timestamp(s)
 }
 
 /// ISO-8601 as Salesforce writes it: `2023-12-18T05:48:31.655Z`, `2023-12-19T21:04:35.000+0000`.
