@@ -188,11 +188,14 @@ pub async fn keep_shipping(
     // cluster check) and its output's lock for the life of `run`.
     let mut shippers: Vec<(Shipper, crate::state::Start, File)> = Vec::new();
     let mut built_for: std::collections::HashSet<(String, String)> = Default::default();
+    // An archive holds one org: once its shippers are all built, the org list is not read again.
+    let mut complete = false;
     loop {
         commits.mark_unchanged();
-        if root.join("state.db").is_file() {
+        if !complete && root.join("state.db").is_file() {
             match targets_in(&root) {
                 Ok(ts) => {
+                    complete = !ts.is_empty();
                     for t in &ts {
                         for o in &outputs {
                             let key = (t.ctx.org.clone(), o.name.clone());
@@ -208,7 +211,10 @@ pub async fn keep_shipping(
                                     built_for.insert(key);
                                     shippers.push(s);
                                 }
-                                Err(e) => tracing::error!(output = %o.name, "cannot ship: {e}"),
+                                Err(e) => {
+                                    complete = false;
+                                    tracing::error!(output = %o.name, "cannot ship: {e}");
+                                }
                             }
                         }
                     }
@@ -263,4 +269,21 @@ pub fn parse_instant(s: &str) -> Result<String, String> {
     };
     t.map(|t| crate::normalize::iso(&t))
         .ok_or_else(|| format!("'{s}' is not a date: write 2026-03-01 or 2026-03-01T12:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_process_at_a_time_ships_an_output_of_an_archive() {
+        let d = tempfile::tempdir().unwrap();
+        let held = super::lock(d.path(), "es").unwrap();
+        let e = super::lock(d.path(), "es").unwrap_err();
+        assert!(e.contains("another sfevents is shipping"), "{e}");
+        assert!(
+            super::lock(d.path(), "other").is_ok(),
+            "each output has its own lock"
+        );
+        drop(held);
+        assert!(super::lock(d.path(), "es").is_ok());
+    }
 }

@@ -30,7 +30,6 @@ use sfevents::outputs::{self, Event, OrgContext, Verdict};
 fn event(case: &Case) -> Event {
     Event {
         id: case.event["id"].as_str().unwrap_or_default().to_string(),
-        raw: case.event.to_string(),
         value: case.event.clone(),
     }
 }

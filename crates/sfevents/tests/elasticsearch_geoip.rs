@@ -70,7 +70,6 @@ fn org() -> OrgContext {
 fn event(value: Value) -> Event {
     Event {
         id: value["id"].as_str().unwrap_or_default().to_string(),
-        raw: value.to_string(),
         value,
     }
 }

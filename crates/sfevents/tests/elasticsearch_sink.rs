@@ -17,7 +17,6 @@ const USAGE: &str = "logs-salesforce.api_total_usage-default";
 fn event(value: Value) -> Event {
     Event {
         id: value["id"].as_str().unwrap_or_default().to_string(),
-        raw: value.to_string(),
         value,
     }
 }

@@ -32,14 +32,6 @@ pub enum OutputKind {
     Elasticsearch(EsConfig),
 }
 
-impl OutputKind {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            OutputKind::Elasticsearch(_) => "elasticsearch",
-        }
-    }
-}
-
 /// How much goes into one request, and how many requests are in flight.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchLimits {

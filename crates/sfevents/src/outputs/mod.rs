@@ -23,9 +23,7 @@ pub use shipper::{ShipReport, Shipper};
 pub struct Event {
     /// The event id (the document id at destinations that deduplicate).
     pub id: String,
-    /// The archive line, without its newline.
-    pub raw: String,
-    /// The same line, parsed.
+    /// The archive line, parsed.
     pub value: serde_json::Value,
 }
 

@@ -187,14 +187,13 @@ impl Reader {
             batch.seq = self.seq;
             batch.row = self.row;
             bytes += n;
-            let raw = line.trim_end_matches(['\n', '\r']).to_string();
-            match serde_json::from_str::<serde_json::Value>(&raw) {
+            let text = line.trim_end_matches(['\n', '\r']);
+            match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(value) => match value["id"].as_str().map(str::to_string) {
-                    Some(id) => batch.events.push(Event { id, raw, value }),
+                    Some(id) => batch.events.push(Event { id, value }),
                     None => batch.unreadable.push((
                         Event {
                             id: String::new(),
-                            raw,
                             value,
                         },
                         "the archived event has no id".into(),
@@ -203,8 +202,7 @@ impl Reader {
                 Err(e) => batch.unreadable.push((
                     Event {
                         id: String::new(),
-                        value: serde_json::Value::String(raw.clone()),
-                        raw,
+                        value: serde_json::Value::String(text.to_string()),
                     },
                     format!("the archived line is not JSON: {e}"),
                 )),
