@@ -4,5 +4,19 @@
 //!
 //! - [`elasticsearch`]: Elasticsearch and OpenSearch (`_bulk`, data streams, templates,
 //!   lifecycle policies, authentication, injected faults).
+//! - [`splunk`]: Splunk HTTP Event Collector (`/services/collector/event`, tokens, indexes,
+//!   batched envelopes, HEC status codes, indexer acknowledgement).
+//! - [`logplex`]: a Heroku Logplex HTTPS drain (`application/logplex-1` octet-counted frames,
+//!   validated as strictly as Vector's `heroku_logs` source parses them, frame-id dedup).
+//! - [`http`]: a plain HTTP receiver of newline-delimited logs, playing Sumo Logic's HTTP Logs
+//!   source or a generic webhook (one log per line, gzip, a 1 MiB decoded limit).
+//!
+//! Every receiver serves HTTP or HTTPS (a generated CA, [`common::Error`] when it cannot
+//! start), can be stopped and restarted on the same port, and takes injected faults at run time
+//! through its handle or `POST /__receiver/faults`.
 
+pub mod common;
 pub mod elasticsearch;
+pub mod http;
+pub mod logplex;
+pub mod splunk;

@@ -1,8 +1,12 @@
-//! `receivers elasticsearch`: runs a test receiver until Ctrl-C and prints its URL.
+//! `receivers elasticsearch|splunk|logplex|http`: runs a test receiver until Ctrl-C and prints
+//! its URL (and the CA to trust with `--tls`).
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use rand::distr::{Alphanumeric, SampleString};
+use receivers::common::Faults as CommonFaults;
 use receivers::elasticsearch::{self, ApiKey, Config, Credentials, Faults, LimitOn};
+use receivers::{http, logplex, splunk};
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +23,86 @@ struct Cli {
 enum Command {
     /// An Elasticsearch (or OpenSearch) receiver: _bulk, data streams, templates, policies.
     Elasticsearch(Es),
+    /// A Splunk HTTP Event Collector: tokens, indexes, HEC codes, indexer acknowledgement.
+    Splunk(Splunk),
+    /// A Heroku Logplex HTTPS drain: application/logplex-1 frames, frame-id dedup.
+    Logplex(Logplex),
+    /// A newline-delimited HTTP receiver (Sumo Logic HTTP source, generic webhook).
+    Http(Http),
+}
+
+/// Where to listen, for the receivers other than Elasticsearch.
+#[derive(clap::Args)]
+struct Listen {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Serve HTTPS with a generated CA (its path is printed).
+    #[arg(long)]
+    tls: bool,
+    /// Initial faults, as the JSON accepted by POST /__receiver/faults.
+    #[arg(long, value_name = "JSON")]
+    faults: Option<String>,
+}
+
+impl Listen {
+    fn faults(&self) -> anyhow::Result<CommonFaults> {
+        match &self.faults {
+            Some(j) => serde_json::from_str(j).context("--faults"),
+            None => Ok(CommonFaults::default()),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct Splunk {
+    #[command(flatten)]
+    listen: Listen,
+    /// Accept this HEC token (repeatable); without any token, one is generated and printed.
+    #[arg(long = "token", value_name = "TOKEN")]
+    tokens: Vec<String>,
+    /// Accept this HEC token with indexer acknowledgement on (repeatable).
+    #[arg(long = "ack-token", value_name = "TOKEN")]
+    ack_tokens: Vec<String>,
+    /// Indexes the tokens may write to (repeatable; default any).
+    #[arg(long = "index", value_name = "INDEX")]
+    indexes: Vec<String>,
+    /// Index of events that name none (default main).
+    #[arg(long, value_name = "INDEX")]
+    default_index: Option<String>,
+    /// max_content_length in bytes (default 838860800, Splunk's).
+    #[arg(long, value_name = "BYTES")]
+    max_content_length: Option<u64>,
+    /// Milliseconds before an ackId turns true.
+    #[arg(long, default_value_t = 0)]
+    ack_delay_ms: u64,
+}
+
+#[derive(clap::Args)]
+struct Logplex {
+    #[command(flatten)]
+    listen: Listen,
+    /// Require basic auth, as USER:PASSWORD.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    basic: Option<String>,
+    /// Store repeated Logplex-Frame-Ids again instead of answering 200 without storing.
+    #[arg(long)]
+    no_dedup: bool,
+}
+
+#[derive(clap::Args)]
+struct Http {
+    #[command(flatten)]
+    listen: Listen,
+    /// Require this header, as "NAME: VALUE" (e.g. "Authorization: Bearer x").
+    #[arg(long, value_name = "NAME: VALUE")]
+    require_header: Option<String>,
+    /// Largest decoded body in bytes (default 1048576, Sumo Logic's 1 MB).
+    #[arg(long, value_name = "BYTES")]
+    max_body_bytes: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -77,7 +161,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Command::Elasticsearch(a) = Cli::parse().command;
+    match Cli::parse().command {
+        Command::Elasticsearch(a) => run_es(a).await,
+        Command::Splunk(a) => run_splunk(a).await,
+        Command::Logplex(a) => run_logplex(a).await,
+        Command::Http(a) => run_http(a).await,
+    }
+}
+
+async fn run_es(a: Es) -> anyhow::Result<()> {
     let mut config = if a.opensearch {
         Config::opensearch()
     } else {
@@ -133,4 +225,107 @@ async fn main() -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     es.shutdown();
     Ok(())
+}
+
+/// Prints the URL and CA, and the admin endpoints, of a started receiver.
+fn announce(url: &str, ca: Option<&std::path::Path>, admin: &str) {
+    println!("{url}");
+    if let Some(ca) = ca {
+        println!("CA certificate: {}", ca.display());
+    }
+    println!("admin: {url}/__receiver/stats, POST {url}/__receiver/faults, {url}{admin}");
+}
+
+async fn run_splunk(a: Splunk) -> anyhow::Result<()> {
+    let mut names: Vec<(String, bool)> = a.tokens.iter().map(|t| (t.clone(), false)).collect();
+    names.extend(a.ack_tokens.iter().map(|t| (t.clone(), true)));
+    if names.is_empty() {
+        names.push((Alphanumeric.sample_string(&mut rand::rng(), 32), false));
+    }
+    let tokens: Vec<splunk::Token> = names
+        .iter()
+        .map(|(t, ack)| splunk::Token {
+            ack: *ack,
+            indexes: a.indexes.clone(),
+            default_index: a.default_index.clone(),
+            ..splunk::Token::new(t)
+        })
+        .collect();
+    let config = splunk::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        tokens,
+        max_content_length: a
+            .max_content_length
+            .unwrap_or(splunk::DEFAULT_MAX_CONTENT_LENGTH),
+        acks: splunk::Acks {
+            delay_ms: a.ack_delay_ms,
+            withheld: false,
+        },
+        faults: a.listen.faults()?,
+    };
+    let hec = splunk::start(config)
+        .await
+        .context("starting the receiver")?;
+    announce(hec.url(), hec.ca_file(), "/__receiver/events");
+    for (t, ack) in &names {
+        let ack = if *ack {
+            " (indexer acknowledgement on)"
+        } else {
+            ""
+        };
+        println!("token: Authorization: Splunk {t}{ack}");
+    }
+    wait().await?;
+    hec.shutdown();
+    Ok(())
+}
+
+async fn run_logplex(a: Logplex) -> anyhow::Result<()> {
+    let config = logplex::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        basic: a.basic.as_deref().map(|b| pair(b, "--basic")).transpose()?,
+        dedup_frame_ids: !a.no_dedup,
+        faults: a.listen.faults()?,
+        ..logplex::Config::default()
+    };
+    let drain = logplex::start(config)
+        .await
+        .context("starting the receiver")?;
+    announce(drain.url(), drain.ca_file(), "/__receiver/messages");
+    wait().await?;
+    drain.shutdown();
+    Ok(())
+}
+
+async fn run_http(a: Http) -> anyhow::Result<()> {
+    let required_header = match &a.require_header {
+        Some(h) => {
+            let (n, v) = h
+                .split_once(':')
+                .with_context(|| format!("--require-header must be NAME: VALUE, got {h:?}"))?;
+            Some((n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        }
+        None => None,
+    };
+    let config = http::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        required_header,
+        max_body_bytes: a.max_body_bytes.unwrap_or(http::SUMO_MAX_BODY),
+        faults: a.listen.faults()?,
+    };
+    let recv = http::start(config).await.context("starting the receiver")?;
+    announce(recv.url(), recv.ca_file(), "/__receiver/lines");
+    wait().await?;
+    recv.shutdown();
+    Ok(())
+}
+
+async fn wait() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
 }

@@ -1,14 +1,13 @@
 //! Request bodies: `http.max_content_length` (413), Content-Encoding (gzip, deflate), and the
 //! refusals that happen before a handler's own logic.
 
-use std::io::Read;
-
 use axum::body::Body;
-use axum::http::header::{CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde_json::{json, Value};
+
+use crate::common::body::{self as common, BodyError, Encoding};
 
 use super::errors::EsError;
 use super::http::{check_content_type, parse_json};
@@ -24,7 +23,9 @@ pub fn json_body(headers: &HeaderMap, bytes: &[u8], opensearch: bool) -> Result<
 /// (the official clients' `compression: true`), not only `_bulk`'s.
 pub fn decoded(headers: &HeaderMap, bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
     let cap = super::faults::DEFAULT_MAX_CONTENT_LENGTH;
-    Ok(decode(bytes, encoding_of(headers), cap)?.unwrap_or_else(|| bytes.to_vec()))
+    Ok(common::decode(bytes, &encoding_of(headers), cap)
+        .map_err(refusal)?
+        .unwrap_or_else(|| bytes.to_vec()))
 }
 
 /// Why a request is refused before its handler's own logic: an Elasticsearch error, Netty's 413,
@@ -71,13 +72,6 @@ pub struct ReadBody {
     pub bytes: Vec<u8>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Identity,
-    Gzip,
-    Deflate,
-}
-
 /// Reads a body under `limit`. Which bytes count is [`LimitOn`]: Elasticsearch's HTTP pipeline
 /// decompresses before it aggregates against `http.max_content_length`, so by default the
 /// decoded size counts; `Content-Length` of an uncompressed body is refused before reading.
@@ -88,14 +82,8 @@ pub async fn read_body(
     on: LimitOn,
 ) -> Result<ReadBody, Refusal> {
     let encoding = encoding_of(headers);
-    let counts_received = on == LimitOn::Received || encoding == Encoding::Identity;
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if counts_received && declared.is_some_and(|n| n > limit) {
-        return Err(Refusal::TooLarge);
-    }
+    let identity = encoding == Encoding::Identity;
+    let counts_received = on == LimitOn::Received || identity;
     // A compressed body limited on its decoded size is read generously: the decoded size
     // decides. The cap only keeps a hostile body from exhausting memory.
     let raw_cap = if counts_received {
@@ -103,23 +91,15 @@ pub async fn read_body(
     } else {
         limit.saturating_mul(2).saturating_add(1 << 20)
     };
-    let mut raw = Vec::new();
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            Refusal::Es(EsError::new(
-                400,
-                "parse_exception",
-                format!("reading the body: {e}"),
-            ))
-        })?;
-        raw.extend_from_slice(&chunk);
-        if raw.len() as u64 > raw_cap {
-            return Err(Refusal::TooLarge);
-        }
+    let raw = if counts_received {
+        common::read_raw(body, headers, raw_cap).await
+    } else {
+        // The declared length of a compressed body says nothing about its decoded size.
+        common::read_raw(body, &HeaderMap::new(), raw_cap).await
     }
+    .map_err(refusal)?;
     let received = raw.len() as u64;
-    if encoding == Encoding::Identity {
+    if identity {
         return Ok(ReadBody {
             received,
             compressed: false,
@@ -131,7 +111,9 @@ pub async fn read_body(
     } else {
         limit.saturating_mul(64)
     };
-    let bytes = decode(&raw, encoding, decoded_cap)?.unwrap_or_default();
+    let bytes = common::decode(&raw, &encoding, decoded_cap)
+        .map_err(refusal)?
+        .unwrap_or_default();
     Ok(ReadBody {
         received,
         compressed: true,
@@ -139,41 +121,27 @@ pub async fn read_body(
     })
 }
 
+/// The encoding Elasticsearch undoes: Netty passes encodings other than gzip and deflate
+/// through untouched.
 fn encoding_of(headers: &HeaderMap) -> Encoding {
-    match headers
-        .get(CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("gzip" | "x-gzip") => Encoding::Gzip,
-        Some("deflate" | "x-deflate") => Encoding::Deflate,
-        // Netty passes other encodings through untouched.
-        _ => Encoding::Identity,
+    match common::encoding_of(headers) {
+        Encoding::Other(_) => Encoding::Identity,
+        e => e,
     }
 }
 
-/// Decompresses at most `cap` bytes; `None` for an identity body.
-fn decode(raw: &[u8], encoding: Encoding, cap: u64) -> Result<Option<Vec<u8>>, Refusal> {
-    let mut bytes = Vec::new();
-    let read = match encoding {
-        Encoding::Identity => return Ok(None),
-        Encoding::Gzip => flate2::read::MultiGzDecoder::new(raw)
-            .take(cap + 1)
-            .read_to_end(&mut bytes),
-        Encoding::Deflate => flate2::read::ZlibDecoder::new(raw)
-            .take(cap + 1)
-            .read_to_end(&mut bytes),
-    };
-    if let Err(e) = read {
-        return Err(Refusal::Es(EsError::new(
+fn refusal(e: BodyError) -> Refusal {
+    match e {
+        BodyError::TooLarge => Refusal::TooLarge,
+        BodyError::Read(e) => Refusal::Es(EsError::new(
+            400,
+            "parse_exception",
+            format!("reading the body: {e}"),
+        )),
+        BodyError::Corrupt(e) => Refusal::Es(EsError::new(
             400,
             "parse_exception",
             format!("failed to decompress the request body: {e}"),
-        )));
+        )),
     }
-    if bytes.len() as u64 > cap {
-        return Err(Refusal::TooLarge);
-    }
-    Ok(Some(bytes))
 }

@@ -205,11 +205,7 @@ fn coordinating_rejection(shared: &Shared, bytes: usize) -> Response {
 
 /// Closes the client's connection without an answer.
 fn close(shared: &Shared, peer: SocketAddr) -> Response {
-    if !conn::kill(&shared.kills, peer) {
-        tracing::warn!(%peer, "no connection to close; answering 500 instead");
-    }
-    // Never written when the connection is gone.
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    conn::close(&shared.kills, peer)
 }
 
 /// Elasticsearch's index name rules (`MetadataCreateIndexService.validateIndexOrAliasName`).

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::common::faults::take;
+
 /// The faults in force. Every field is off by default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -118,15 +120,6 @@ impl Faults {
                 _ => Some((r, found.clone())),
             }
         })
-    }
-}
-
-fn take(n: &mut u32) -> bool {
-    if *n > 0 {
-        *n -= 1;
-        true
-    } else {
-        false
     }
 }
 

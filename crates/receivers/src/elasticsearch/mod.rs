@@ -27,7 +27,6 @@ mod body;
 mod bulk;
 mod components;
 mod config;
-mod conn;
 mod documents;
 mod errors;
 pub mod faults;
@@ -39,14 +38,14 @@ mod server;
 mod store;
 mod streams;
 mod templates;
-mod tls;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::common::conn;
+use crate::common::server::{Listen, Server};
 
 pub use config::{ApiKey, Config, Credentials, Flavor, LimitOn};
 pub use faults::{Faults, RejectRule};
@@ -75,6 +74,19 @@ pub enum Error {
     Serve(std::io::Error),
 }
 
+impl From<crate::common::Error> for Error {
+    fn from(e: crate::common::Error) -> Self {
+        use crate::common::Error as E;
+        match e {
+            E::Bind { addr, source } => Error::Bind { addr, source },
+            E::Certificate(e) => Error::Certificate(e),
+            E::Tls(e) => Error::Tls(e),
+            E::CaFile { path, source } => Error::CaFile { path, source },
+            E::Serve(e) => Error::Serve(e),
+        }
+    }
+}
+
 /// State shared by the handlers.
 pub(crate) struct Shared {
     pub config: Config,
@@ -94,43 +106,18 @@ impl Shared {
 
 /// A running receiver. Dropping it stops the server, as [`Handle::shutdown`] does.
 pub struct Handle {
-    url: String,
-    addr: SocketAddr,
+    server: Server,
     shared: Arc<Shared>,
-    ca_pem: Option<String>,
-    ca_file: Option<PathBuf>,
-    _dir: Option<tempfile::TempDir>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Starts serving on the caller's tokio runtime.
 pub async fn start(config: Config) -> Result<Handle, Error> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let major = config
         .version
         .split('.')
         .next()
         .and_then(|m| m.parse::<u64>().ok())
         .ok_or_else(|| Error::Version(config.version.clone()))?;
-    let bind_err = |source| Error::Bind {
-        addr: format!("{}:{}", config.bind, config.port),
-        source,
-    };
-    let listener =
-        std::net::TcpListener::bind((config.bind.as_str(), config.port)).map_err(bind_err)?;
-    listener.set_nonblocking(true).map_err(bind_err)?;
-    let addr = listener.local_addr().map_err(bind_err)?;
-    let url = if config.tls {
-        format!("https://localhost:{}", addr.port())
-    } else {
-        let ip = if addr.ip().is_unspecified() {
-            std::net::IpAddr::from([127, 0, 0, 1])
-        } else {
-            addr.ip()
-        };
-        format!("http://{}", SocketAddr::new(ip, addr.port()))
-    };
-
     let mut state = store::State {
         faults: config.faults.clone(),
         ..store::State::default()
@@ -143,7 +130,6 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
             .index_templates
             .insert("logs".into(), templates::builtin_logs());
     }
-    let tls = config.tls;
     let shared = Arc::new(Shared {
         config,
         major,
@@ -151,94 +137,20 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
         state: Mutex::new(state),
         kills: conn::Kills::default(),
     });
-    let service =
-        server::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let acceptor = conn::KillAcceptor {
-        kills: shared.kills.clone(),
+    let listen = Listen {
+        bind: &shared.config.bind,
+        port: shared.config.port,
+        tls: shared.config.tls,
+        name: "es",
     };
-
-    let server_handle = axum_server::Handle::new();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    {
-        let h = server_handle.clone();
-        tokio::spawn(async move {
-            // A dropped sender (the Handle dropped) stops the server too.
-            let _ = rx.await;
-            h.graceful_shutdown(Some(Duration::from_secs(1)));
-        });
-    }
-    let (mut ca_pem, mut ca_file, mut dir) = (None, None, None);
-    if tls {
-        let generated = tls::generate()?;
-        let d = tempfile::Builder::new()
-            .prefix("receivers-es-")
-            .tempdir()
-            .map_err(|source| Error::CaFile {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        let path = d.path().join("ca.crt");
-        std::fs::write(&path, &generated.ca_pem).map_err(|source| Error::CaFile {
-            path: path.clone(),
-            source,
-        })?;
-        let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
-            generated.cert_chain_pem.into_bytes(),
-            generated.key_pem.into_bytes(),
-        )
-        .await
-        .map_err(Error::Tls)?;
-        let server = axum_server::from_tcp_rustls(listener, rustls)
-            .map_err(Error::Serve)?
-            .map(|tls| tls.acceptor(acceptor))
-            .handle(server_handle);
-        tokio::spawn(async move {
-            if let Err(e) = server.serve(service).await {
-                tracing::error!(error = %e, "receiver stopped");
-            }
-        });
-        ca_pem = Some(generated.ca_pem);
-        ca_file = Some(path);
-        dir = Some(d);
-    } else {
-        let server = axum_server::from_tcp(listener)
-            .map_err(Error::Serve)?
-            .acceptor(acceptor)
-            .handle(server_handle);
-        tokio::spawn(async move {
-            if let Err(e) = server.serve(service).await {
-                tracing::error!(error = %e, "receiver stopped");
-            }
-        });
-    }
-    tracing::info!(%url, "elasticsearch receiver serving");
-    Ok(Handle {
-        url,
-        addr,
-        shared,
-        ca_pem,
-        ca_file,
-        _dir: dir,
-        shutdown: Some(tx),
-    })
+    let server =
+        Server::start(listen, server::router(shared.clone()), shared.kills.clone()).await?;
+    Ok(Handle { server, shared })
 }
 
 impl Handle {
-    /// The base URL (`http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS).
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-    /// The CA to trust (PEM), when serving TLS.
-    pub fn ca_pem(&self) -> Option<&str> {
-        self.ca_pem.as_deref()
-    }
-    /// The CA written to a file kept for the handle's life (for `NODE_EXTRA_CA_CERTS`, curl).
-    pub fn ca_file(&self) -> Option<&Path> {
-        self.ca_file.as_deref()
-    }
+    crate::common::server_methods!();
+
     /// Documents of a data stream (every backing index) or an index, in write order.
     pub fn docs(&self, index: &str) -> Vec<Doc> {
         self.shared.lock().docs(index)
@@ -318,11 +230,5 @@ impl Handle {
     /// Rolls a data stream over; returns the new write index.
     pub fn rollover(&self, stream: &str) -> Option<String> {
         self.shared.lock().rollover(stream).map(|(_, new)| new)
-    }
-    /// Stops serving (in-flight requests get a second to finish).
-    pub fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }

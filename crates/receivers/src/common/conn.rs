@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -31,6 +33,23 @@ pub fn kill(kills: &Kills, peer: SocketAddr) -> bool {
         }
         None => false,
     }
+}
+
+/// Marks every open connection for closing (a listener being stopped).
+pub fn kill_all(kills: &Kills) {
+    let map = kills.lock().unwrap_or_else(|p| p.into_inner());
+    for flag in map.values() {
+        flag.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Closes the client's connection without an answer: the returned response is never written
+/// once the connection is gone.
+pub fn close(kills: &Kills, peer: SocketAddr) -> Response {
+    if !kill(kills, peer) {
+        tracing::warn!(%peer, "no connection to close; answering 500 instead");
+    }
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 /// The acceptor that wraps and registers every TCP stream (under TLS too: it is the inner

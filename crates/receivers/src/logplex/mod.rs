@@ -1,0 +1,237 @@
+//! A Heroku Logplex HTTPS drain receiver for tests: what sfevents' Logplex output talks to, as
+//! heroku/logplex's `doc/README.http_drains.md` describes the requests and Vector's
+//! `heroku_logs` source reads them.
+//!
+//! `POST` to any path with `Content-Type: application/logplex-1`, `Logplex-Msg-Count`,
+//! `Logplex-Frame-Id` and optionally `Logplex-Drain-Token`, with optional basic auth. The body
+//! is validated strictly ([`frames`]): a body this receiver accepts is read the same way by an
+//! octet-counting and a line-based drain. Requests are deduplicated by `Logplex-Frame-Id` (on by
+//! default: a repeat answers 200 and stores nothing), which is how a drain spots a retried
+//! request. Faults ([`Faults`]) are set at run time; messages are kept in memory, readable
+//! through the [`Handle`] or `GET /__receiver/messages`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), receivers::common::Error> {
+//! use receivers::logplex::{self, Config};
+//! let drain = logplex::start(Config::default()).await?;
+//! // ... point the sender at drain.url(), then:
+//! for m in drain.messages() {
+//!     println!("{} {} {}", m.frame_id, m.app_name, m.msg);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Admin endpoints (no auth, no faults): `GET|POST /__receiver/faults`, `GET /__receiver/stats`,
+//! `POST /__receiver/reset`, `GET /__receiver/messages`.
+
+pub mod frames;
+mod ingest;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::common::admin::{self, AdminState};
+use crate::common::conn::Kills;
+use crate::common::server::{Listen, Server};
+pub use crate::common::{Error, FaultCounts, Faults};
+
+/// How to run the receiver.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Serve HTTPS with a generated CA (Heroku's HTTPS drains need a trusted certificate).
+    pub tls: bool,
+    /// Require basic auth with this (user, password).
+    pub basic: Option<(String, String)>,
+    /// A repeated `Logplex-Frame-Id` answers 200 and stores nothing.
+    pub dedup_frame_ids: bool,
+    /// Bodies larger than this answer 413. Logplex's batches are small; this only bounds memory.
+    pub max_content_length: u64,
+    /// Faults in force at start.
+    pub faults: Faults,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1".into(),
+            port: 0,
+            tls: false,
+            basic: None,
+            dedup_frame_ids: true,
+            max_content_length: 10 << 20,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A stored message, with the request it came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// `<PRI>`: facility × 8 + severity.
+    pub pri: u8,
+    pub timestamp: String,
+    pub hostname: String,
+    pub app_name: String,
+    pub procid: String,
+    pub msgid: String,
+    pub msg: String,
+    pub frame_id: String,
+    pub drain_token: Option<String>,
+    /// The request it came in, numbered from 1 in arrival order.
+    pub request: u64,
+    pub path: String,
+}
+
+impl StoredMessage {
+    fn new(
+        m: frames::Message,
+        frame_id: &str,
+        drain_token: Option<&str>,
+        request: u64,
+        path: &str,
+    ) -> Self {
+        StoredMessage {
+            pri: m.pri,
+            timestamp: m.timestamp,
+            hostname: m.hostname,
+            app_name: m.app_name,
+            procid: m.procid,
+            msgid: m.msgid,
+            msg: m.msg,
+            frame_id: frame_id.to_string(),
+            drain_token: drain_token.map(str::to_string),
+            request,
+            path: path.to_string(),
+        }
+    }
+
+    pub fn facility(&self) -> u8 {
+        self.pri / 8
+    }
+
+    pub fn severity(&self) -> u8 {
+        self.pri % 8
+    }
+}
+
+/// Counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Drain requests, whatever their answer.
+    pub requests: u64,
+    /// Messages stored.
+    pub messages: u64,
+    /// Requests answered 200 without storing because their frame id was already stored.
+    pub duplicate_frames: u64,
+    /// Requests refused with 400 or 415 (malformed frames, headers, counts).
+    pub rejected: u64,
+    pub auth_failures: u64,
+    pub requests_413: u64,
+    #[serde(flatten)]
+    pub faults: FaultCounts,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub faults: Faults,
+    pub messages: Vec<StoredMessage>,
+    pub frame_ids: HashSet<String>,
+    pub stats: Stats,
+}
+
+pub(crate) struct Shared {
+    pub config: Config,
+    pub state: Mutex<State>,
+    pub kills: Kills,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        crate::common::lock(&self.state)
+    }
+}
+
+impl AdminState for Shared {
+    fn faults(&self) -> Faults {
+        self.lock().faults.clone()
+    }
+    fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+    fn stats_json(&self) -> Value {
+        serde_json::to_value(&self.lock().stats).unwrap_or_default()
+    }
+    fn reset(&self) {
+        *self.lock() = State::default();
+    }
+}
+
+/// A running receiver. Dropping it stops the server, as [`Handle::shutdown`] does.
+pub struct Handle {
+    server: Server,
+    shared: Arc<Shared>,
+}
+
+/// Starts serving on the caller's tokio runtime.
+pub async fn start(config: Config) -> Result<Handle, Error> {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            faults: config.faults.clone(),
+            ..State::default()
+        }),
+        config,
+        kills: Kills::default(),
+    });
+    let listen = Listen {
+        bind: &shared.config.bind,
+        port: shared.config.port,
+        tls: shared.config.tls,
+        name: "logplex",
+    };
+    let router = Router::new()
+        .route("/__receiver/messages", get(admin_messages))
+        .merge(admin::router::<Shared>())
+        .fallback(ingest::drain)
+        .with_state(shared.clone());
+    let server = Server::start(listen, router, shared.kills.clone()).await?;
+    Ok(Handle { server, shared })
+}
+
+async fn admin_messages(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+) -> Response {
+    Json(json!({ "messages": shared.lock().messages })).into_response()
+}
+
+impl Handle {
+    crate::common::server_methods!();
+
+    /// Every stored message, in arrival order.
+    pub fn messages(&self) -> Vec<StoredMessage> {
+        self.shared.lock().messages.clone()
+    }
+    /// Counters: requests, messages, duplicate frames, refusals, faults that struck.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+    pub fn faults(&self) -> Faults {
+        self.shared.lock().faults.clone()
+    }
+    /// Forgets messages, seen frame ids, counters and faults.
+    pub fn reset(&self) {
+        *self.shared.lock() = State::default();
+    }
+}
