@@ -341,7 +341,14 @@ async fn setup_outputs(
     }
     let mut code = exit::OK;
     for o in chosen {
-        let crate::outputs::OutputKind::Elasticsearch(es) = &o.kind;
+        let crate::outputs::OutputKind::Elasticsearch(es) = &o.kind else {
+            println!(
+                "output '{}': a {} output needs no setup",
+                o.name,
+                o.kind.type_name()
+            );
+            continue;
+        };
         match crate::outputs::elasticsearch::setup(o, es).await {
             Ok(lines) => {
                 for l in lines {

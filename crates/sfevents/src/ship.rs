@@ -155,6 +155,12 @@ pub fn describe(r: &ShipReport, archive: &Path) -> String {
         r.retried,
         r.remaining
     );
+    if r.repeats > 0 {
+        s.push_str(&format!(
+            "; {} events were in flight when the last run stopped and were sent again (a destination that does not deduplicate by id may hold them twice)",
+            r.repeats
+        ));
+    }
     if let Some(e) = &r.error {
         s.push_str(&format!("; stopped: {e}"));
     }

@@ -127,8 +127,15 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 .max(24);
             let _ = writeln!(
                 s,
-                "  {:<w$} {:>12} {:>10} {:>8} {:>10} {:>10}  {:<12} last error",
-                "output", "position", "delivered", "dead", "backlog", "bytes", "oldest wait"
+                "  {:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {:<12} last error",
+                "output",
+                "position",
+                "delivered",
+                "dead",
+                "repeats",
+                "backlog",
+                "bytes",
+                "oldest wait"
             );
             for (name, p) in outputs {
                 let b = store.backlog(&org, &p)?;
@@ -147,10 +154,11 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 };
                 let _ = writeln!(
                     s,
-                    "  {name:<w$} {:>12} {:>10} {:>8} {:>10} {:>10}  {age:<12} {err}",
+                    "  {name:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {age:<12} {err}",
                     format!("{}:{}", p.seq, p.row),
                     p.delivered,
                     p.dead,
+                    p.repeats,
                     b.events,
                     human_bytes(b.bytes as i64)
                 );

@@ -96,7 +96,9 @@ fn output(url: &str, query: &str) -> OutputConfig {
 }
 
 fn es_mut(cfg: &mut OutputConfig) -> &mut EsConfig {
-    let OutputKind::Elasticsearch(es) = &mut cfg.kind;
+    let OutputKind::Elasticsearch(es) = &mut cfg.kind else {
+        panic!("not an Elasticsearch output")
+    };
     es
 }
 
@@ -505,6 +507,7 @@ async fn setup_installs_template_and_policy_idempotently() {
     let mut cfg = output(es.url(), "retention_days=30");
     let es_cfg = |c: &OutputConfig| match &c.kind {
         OutputKind::Elasticsearch(e) => e.clone(),
+        other => panic!("{other:?}"),
     };
     let lines = setup(&cfg, &es_cfg(&cfg)).await.expect("setup");
     let text = lines.join("\n");

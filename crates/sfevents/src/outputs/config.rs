@@ -3,7 +3,14 @@
 //!
 //! ```text
 //! --to 'elasticsearch+https://es.example:9200?mode=agent&namespace=prod&api_key_env=ES_API_KEY'
+//! --to 'syslog+tls://logs.example:6514?format=ecs'
+//! --to 'splunk+https://splunk.example:8088?token_env=HEC_TOKEN&ack=true'
+//! --to 'logplex+https://drain.example/logs'
+//! --to 'https://collectors.example/receiver/v1/http?compression=gzip'
 //! ```
+//!
+//! What every output has (name, start, batch limits) is read here; each output's own settings
+//! are read by the `config.rs` of its folder, through [`Settings`].
 //!
 //! Secrets come only from files or environment variables (`*_file`, `*_env`), as for
 //! Salesforce: a password in a URL or the config is refused with the way to fix it.
@@ -13,9 +20,12 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::config::{check_http, read_secret_file};
+use super::{elasticsearch, http, logplex, splunk, syslog};
+use crate::config::read_secret_file;
 use crate::secret::Secret;
 use crate::state::Start;
+
+pub use super::elasticsearch::config::{EsAuth, EsConfig, EsMode};
 
 /// One configured output.
 #[derive(Debug, Clone)]
@@ -30,6 +40,23 @@ pub struct OutputConfig {
 #[derive(Debug, Clone)]
 pub enum OutputKind {
     Elasticsearch(EsConfig),
+    Syslog(syslog::config::SyslogConfig),
+    Logplex(logplex::config::LogplexConfig),
+    Splunk(splunk::config::SplunkConfig),
+    Http(http::config::HttpConfig),
+}
+
+impl OutputKind {
+    /// The output's kind as `type =` names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OutputKind::Elasticsearch(_) => "elasticsearch",
+            OutputKind::Syslog(_) => "syslog",
+            OutputKind::Logplex(_) => "logplex",
+            OutputKind::Splunk(_) => "splunk",
+            OutputKind::Http(_) => "http",
+        }
+    }
 }
 
 /// How much goes into one request, and how many requests are in flight.
@@ -50,46 +77,10 @@ impl Default for BatchLimits {
     }
 }
 
-/// `ecs`: sfevents maps the events (ECS, as Elastic's integration does) and indexes them with
-/// `pipeline=_none`. `agent`: sfevents sends what Filebeat's input sends, for Elastic's own
-/// ingest pipelines and dashboards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EsMode {
-    Ecs,
-    Agent,
-}
+/// The kinds of output, as `type =` and the `kind+` prefix of `--to` name them.
+const KINDS: &str = "elasticsearch, opensearch, syslog, logplex, splunk or http";
 
-#[derive(Debug, Clone)]
-pub enum EsAuth {
-    ApiKey(Secret),
-    Basic { username: String, password: Secret },
-    Bearer(Secret),
-}
-
-#[derive(Debug, Clone)]
-pub struct EsConfig {
-    /// The cluster's URL, `https://host:9200` (a path prefix is kept, for proxies).
-    pub url: Url,
-    pub mode: EsMode,
-    pub namespace: String,
-    pub auth: Option<EsAuth>,
-    pub ca_file: Option<PathBuf>,
-    pub tls_verify: bool,
-    pub gzip: bool,
-    /// A MaxMind City database (GeoLite2-City.mmdb) for `source.geo.*`.
-    pub geoip_database: Option<PathBuf>,
-    /// A MaxMind ASN database (GeoLite2-ASN.mmdb) for `source.as.*`.
-    pub geoip_asn_database: Option<PathBuf>,
-    /// Days of ILM/ISM retention installed by `sfevents setup elasticsearch`; none: no policy.
-    pub retention_days: Option<u32>,
-    /// Keep the record in `event.original` with the tag `preserve_original_event`, as the
-    /// integration's "Preserve original event" option does.
-    pub preserve_original_event: bool,
-}
-
-/// Settings as strings, from a TOML table or a URL's query.
-type Settings = BTreeMap<String, String>;
-
+/// Settings every output takes.
 const COMMON_KEYS: &[&str] = &[
     "name",
     "type",
@@ -99,28 +90,133 @@ const COMMON_KEYS: &[&str] = &[
     "max_batch_bytes",
     "in_flight",
 ];
-const ES_KEYS: &[&str] = &[
-    "mode",
-    "namespace",
-    "api_key_env",
-    "api_key_file",
-    "username",
-    "password_env",
-    "password_file",
-    "bearer_token_env",
-    "bearer_token_file",
-    "ca_file",
-    "tls_verify",
-    "compression",
-    "geoip_database",
-    "geoip_asn_database",
-    "retention_days",
-    "preserve_original_event",
-];
+
+/// An output's settings as strings, from a TOML table or a URL's query, with the readers that
+/// give every output the same rules and the same error texts.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    map: BTreeMap<String, String>,
+    /// Resolves relative paths: the config file's folder.
+    base: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn new(map: BTreeMap<String, String>, base: Option<&Path>) -> Settings {
+        Settings {
+            map,
+            base: base.map(Path::to_path_buf),
+        }
+    }
+
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.map.get(k).map(String::as_str)
+    }
+
+    /// The settings whose names start with `prefix` (e.g. `header.`), without it.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.map
+            .iter()
+            .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|n| (n, v.as_str())))
+    }
+
+    /// `true` / `false`.
+    pub fn flag(&self, k: &str, default: bool) -> Result<bool, String> {
+        match self.get(k) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(v) => Err(format!("{k} = '{v}' must be true or false")),
+        }
+    }
+
+    /// A whole number of at least `min`.
+    pub fn number(&self, k: &str, default: usize, min: usize) -> Result<usize, String> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= min)
+                .ok_or_else(|| format!("{k} = '{v}' must be a whole number of at least {min}")),
+        }
+    }
+
+    /// One of `choices`; the first is the default.
+    pub fn choice(&self, k: &str, choices: &[&'static str]) -> Result<&'static str, String> {
+        match self.get(k) {
+            None => Ok(choices[0]),
+            Some(v) => {
+                choices.iter().copied().find(|c| *c == v).ok_or_else(|| {
+                    format!("{k} = '{v}' is not known: use {}", choices.join(" or "))
+                })
+            }
+        }
+    }
+
+    /// A path, relative to the config file's folder when it came from one.
+    pub fn path(&self, k: &str) -> Option<PathBuf> {
+        self.get(k).map(|p| match &self.base {
+            Some(b) if Path::new(p).is_relative() => b.join(p),
+            _ => PathBuf::from(p),
+        })
+    }
+
+    /// A path that must name an existing file; `what` says what it should hold.
+    pub fn existing_file(&self, k: &str, what: &str) -> Result<Option<PathBuf>, String> {
+        match self.path(k) {
+            Some(p) if !p.is_file() => {
+                Err(format!("{k} {} does not exist: give {what}", p.display()))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// A secret from `<stem>_file` (a file holding it) or `<stem>_env` (an environment
+    /// variable holding it); `what` names it in errors.
+    pub fn secret(&self, stem: &str, what: &str) -> Result<Option<Secret>, String> {
+        if let Some(f) = self.path(&format!("{stem}_file")) {
+            return read_secret_file(&f, what).map(Some);
+        }
+        match self.get(&format!("{stem}_env")) {
+            Some(var) => match std::env::var(var) {
+                Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
+                _ => Err(format!(
+                    "the {what} is to come from environment variable {var}, which is not set"
+                )),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Refuses settings an output does not know. A key in `keys` ending with `.` allows any
+    /// name after it (`header.` allows `header.X-Sumo-Category`).
+    fn check_known(&self, kind: &str, keys: &[&str]) -> Result<(), String> {
+        let known = |k: &str| {
+            keys.iter().any(|key| match key.strip_suffix('.') {
+                Some(prefix) => k.len() > key.len() && k.starts_with(key) && !prefix.is_empty(),
+                None => *key == k,
+            })
+        };
+        match self.map.keys().find(|k| !known(k)) {
+            Some(k) => Err(format!(
+                "unknown setting '{k}': the settings of a {kind} output are {}",
+                keys.iter()
+                    .map(|k| if k.ends_with('.') {
+                        format!("{k}NAME")
+                    } else {
+                        k.to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Reads one `[[output]]` table. `base` resolves relative paths (the config file's folder).
 pub fn from_table(t: &toml::Table, base: Option<&Path>) -> Result<OutputConfig, String> {
-    let mut s = Settings::new();
+    let mut map = BTreeMap::new();
     for (k, v) in t {
         let v = match v {
             toml::Value::String(x) => x.clone(),
@@ -132,21 +228,29 @@ pub fn from_table(t: &toml::Table, base: Option<&Path>) -> Result<OutputConfig, 
                 ))
             }
         };
-        s.insert(k.clone(), v);
+        map.insert(k.clone(), v);
     }
-    let name = s.get("name").cloned();
-    let what = match &name {
+    let what = match map.get("name") {
         Some(n) => format!("output '{n}'"),
         None => "an [[output]] table".to_string(),
     };
-    let kind = s.get("type").cloned().ok_or_else(|| {
-        format!("{what} has no type: add type = \"elasticsearch\" (or opensearch)")
-    })?;
-    let url = s
+    let kind = map
+        .get("type")
+        .cloned()
+        .ok_or_else(|| format!("{what} has no type: add type = \"elasticsearch\" (or {KINDS})"))?;
+    let url = map
         .get("url")
         .cloned()
-        .ok_or_else(|| format!("{what} has no url: add url = \"https://host:9200\""))?;
-    resolve(&kind, &url, s, base).map_err(|e| format!("{what}: {e}"))
+        .ok_or_else(|| format!("{what} has no url: add url = \"https://host:port\""))?;
+    // The url may repeat the kind as `--to` writes it (`syslog+tls://...`).
+    let url = match url.split_once("://") {
+        Some((scheme, rest)) => match scheme.split_once('+') {
+            Some((k, inner)) if k.eq_ignore_ascii_case(&kind) => format!("{inner}://{rest}"),
+            _ => url.clone(),
+        },
+        None => url.clone(),
+    };
+    resolve(&kind, &url, Settings::new(map, base)).map_err(|e| format!("{what}: {e}"))
 }
 
 /// `to` with any password in it replaced, for messages.
@@ -163,59 +267,90 @@ fn redacted(to: &str) -> String {
     }
 }
 
-/// Reads a `--to` URL: `elasticsearch+https://host:9200?mode=agent&...` (also `opensearch+`).
+/// Reads a `--to` URL: `kind+scheme://host:port/path?setting=value&...`; a plain `https://`
+/// URL is the HTTP output.
 pub fn from_url(to: &str) -> Result<OutputConfig, String> {
     let shown = redacted(to);
-    let (kind, rest) = to.split_once('+').ok_or_else(|| {
-        format!("--to {shown}: say which kind of output, e.g. --to elasticsearch+https://host:9200")
+    let (scheme, _) = to.split_once("://").ok_or_else(|| {
+        format!("--to {shown}: not a URL: write it as kind+https://host:port, e.g. --to elasticsearch+https://host:9200")
     })?;
-    let mut u = Url::parse(rest).map_err(|e| format!("--to {shown}: not a URL ({e})"))?;
-    let mut s = Settings::new();
-    for (k, v) in u.query_pairs() {
-        s.insert(k.into_owned(), v.into_owned());
-    }
-    u.set_query(None);
-    resolve(kind, u.as_str(), s, None).map_err(|e| format!("--to {shown}: {e}"))
-}
-
-fn resolve(
-    kind: &str,
-    url: &str,
-    s: Settings,
-    base: Option<&Path>,
-) -> Result<OutputConfig, String> {
-    let kind = kind.trim().to_ascii_lowercase();
-    let keys: Vec<&str> = match kind.as_str() {
-        "elasticsearch" | "opensearch" => COMMON_KEYS.iter().chain(ES_KEYS).copied().collect(),
-        other => {
+    let (kind, rest) = match scheme.split_once('+') {
+        Some((kind, _)) => (kind, &to[kind.len() + 1..]),
+        None if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") => {
+            ("http", to)
+        }
+        None => {
             return Err(format!(
-                "output type '{other}' is not known: use elasticsearch or opensearch"
+                "--to {shown}: say which kind of output, e.g. --to elasticsearch+https://host:9200 or syslog+tls://host:6514 ({KINDS})"
             ))
         }
     };
-    if let Some(k) = s.keys().find(|k| !keys.contains(&k.as_str())) {
-        return Err(format!(
-            "unknown setting '{k}': the settings of an {kind} output are {}",
-            keys.join(", ")
-        ));
+    let mut u = Url::parse(rest).map_err(|e| format!("--to {shown}: not a URL ({e})"))?;
+    let mut map = BTreeMap::new();
+    for (k, v) in u.query_pairs() {
+        map.insert(k.into_owned(), v.into_owned());
     }
+    u.set_query(None);
+    resolve(kind, u.as_str(), Settings::new(map, None)).map_err(|e| format!("--to {shown}: {e}"))
+}
+
+fn resolve(kind: &str, url: &str, s: Settings) -> Result<OutputConfig, String> {
+    let kind = kind.trim().to_ascii_lowercase();
+    let own: &[&str] = match kind.as_str() {
+        "elasticsearch" | "opensearch" => elasticsearch::config::KEYS,
+        "syslog" => syslog::config::KEYS,
+        "logplex" => logplex::config::KEYS,
+        "splunk" => splunk::config::KEYS,
+        "http" => http::config::KEYS,
+        other => return Err(format!("output type '{other}' is not known: use {KINDS}")),
+    };
+    let keys: Vec<&str> = COMMON_KEYS.iter().chain(own).copied().collect();
+    s.check_known(&kind, &keys)?;
     let url = Url::parse(url.trim()).map_err(|e| format!("url '{url}' is not a URL ({e})"))?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(format!("url {url} must start with https://"));
-    }
     let host = url
         .host_str()
         .ok_or_else(|| format!("url {url} has no host"))?
         .to_string();
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
-            "credentials are not written into URLs: remove them from {host} and give username with password_env = \"VARIABLE\" or password_file = \"PATH\", or api_key_env/api_key_file"
+            "credentials are not written into URLs: remove them from {host} and give them with the output's *_env or *_file settings (for example password_env = \"VARIABLE\" or token_file = \"PATH\")"
         ));
     }
-    check_http(&url, "output URL")?;
+    let (kind_cfg, defaults) = match kind.as_str() {
+        "elasticsearch" | "opensearch" => (
+            OutputKind::Elasticsearch(elasticsearch::config::parse(&url, &s)?),
+            BatchLimits::default(),
+        ),
+        "syslog" => (
+            OutputKind::Syslog(syslog::config::parse(&url, &s)?),
+            syslog::config::BATCH,
+        ),
+        "logplex" => (
+            OutputKind::Logplex(logplex::config::parse(&url, &s)?),
+            logplex::config::BATCH,
+        ),
+        "splunk" => (
+            OutputKind::Splunk(splunk::config::parse(&url, &s)?),
+            splunk::config::BATCH,
+        ),
+        _ => (
+            OutputKind::Http(http::config::parse(&url, &s)?),
+            http::config::BATCH,
+        ),
+    };
     let name = match s.get("name") {
-        Some(n) => n.clone(),
-        None => format!("{kind}-{host}-{}", url.port_or_known_default().unwrap_or(0)),
+        Some(n) => n.to_string(),
+        // An IPv6 host's brackets and colons are not name characters.
+        None => format!("{kind}-{host}-{}", port(&url))
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
     };
     if name.is_empty()
         || !name
@@ -226,161 +361,29 @@ fn resolve(
             "output name '{name}' may hold only letters, digits, '-', '_' and '.'"
         ));
     }
-    let start = match s.get("start").map(String::as_str) {
-        None | Some("beginning") => Start::Beginning,
-        Some("now") => Start::Now,
-        Some(other) => {
-            return Err(format!(
-                "start = '{other}' is not known: use beginning or now"
-            ))
-        }
+    let start = match s.choice("start", &["beginning", "now"])? {
+        "now" => Start::Now,
+        _ => Start::Beginning,
     };
-    let number = |k: &str, default: usize, min: usize| -> Result<usize, String> {
-        match s.get(k) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= min)
-                .ok_or_else(|| format!("{k} = '{v}' must be a whole number of at least {min}")),
-        }
-    };
-    let d = BatchLimits::default();
     let batch = BatchLimits {
-        max_events: number("max_batch_events", d.max_events, 1)?,
-        max_bytes: number("max_batch_bytes", d.max_bytes, 1024)?,
-        in_flight: number("in_flight", d.in_flight, 1)?,
-    };
-    let path = |p: &String| -> PathBuf {
-        match base {
-            Some(b) if Path::new(p).is_relative() => b.join(p),
-            _ => PathBuf::from(p),
-        }
-    };
-    let secret = |env: &str, file: &str, what: &str| -> Result<Option<Secret>, String> {
-        if let Some(f) = s.get(file) {
-            return read_secret_file(&path(f), what).map(Some);
-        }
-        match s.get(env) {
-            Some(var) => match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-                _ => Err(format!(
-                    "the {what} is to come from environment variable {var}, which is not set"
-                )),
-            },
-            None => Ok(None),
-        }
-    };
-    let api_key = secret("api_key_env", "api_key_file", "API key")?;
-    let password = secret("password_env", "password_file", "password")?;
-    let bearer = secret("bearer_token_env", "bearer_token_file", "bearer token")?;
-    let auth = match (api_key, s.get("username"), password, bearer) {
-        (Some(k), None, None, None) => Some(EsAuth::ApiKey(k)),
-        (None, Some(u), Some(p), None) => Some(EsAuth::Basic {
-            username: u.clone(),
-            password: p,
-        }),
-        (None, None, None, Some(t)) => Some(EsAuth::Bearer(t)),
-        (None, None, None, None) => None,
-        (None, Some(_), None, None) => {
-            return Err(
-                "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\""
-                    .into(),
-            )
-        }
-        _ => {
-            return Err(
-                "give one way to authenticate: an API key, a username and password, or a bearer token"
-                    .into(),
-            )
-        }
-    };
-    let mode = match s.get("mode").map(String::as_str) {
-        None | Some("ecs") => EsMode::Ecs,
-        Some("agent") => EsMode::Agent,
-        Some(other) => return Err(format!("mode = '{other}' is not known: use ecs or agent")),
-    };
-    let namespace = s
-        .get("namespace")
-        .cloned()
-        .unwrap_or_else(|| "default".into());
-    if namespace.is_empty()
-        || namespace.len() > 100
-        || !namespace
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(format!(
-            "namespace '{namespace}' must be lowercase letters, digits and '_' (it is part of the data stream name)"
-        ));
-    }
-    let ca_file = s.get("ca_file").map(path);
-    if let Some(ca) = &ca_file {
-        if !ca.is_file() {
-            return Err(format!(
-                "ca_file {} does not exist: give a PEM file of CA certificates",
-                ca.display()
-            ));
-        }
-    }
-    let flag = |k: &str, default: bool| -> Result<bool, String> {
-        match s.get(k).map(String::as_str) {
-            None => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
-            Some(v) => Err(format!("{k} = '{v}' must be true or false")),
-        }
-    };
-    let gzip = match s.get("compression").map(String::as_str) {
-        None | Some("gzip") => true,
-        Some("none") => false,
-        Some(v) => {
-            return Err(format!(
-                "compression = '{v}' is not known: use gzip or none"
-            ))
-        }
-    };
-    // Only that the files exist: the output opens them (and checks their kind) when it starts.
-    let database = |key: &str, example: &str| -> Result<Option<PathBuf>, String> {
-        let Some(g) = s.get(key).map(path) else {
-            return Ok(None);
-        };
-        if !g.is_file() {
-            return Err(format!(
-                "{key} {} does not exist: give a MaxMind .mmdb file such as {example}",
-                g.display()
-            ));
-        }
-        Ok(Some(g))
-    };
-    let geoip_database = database("geoip_database", "GeoLite2-City.mmdb")?;
-    let geoip_asn_database = database("geoip_asn_database", "GeoLite2-ASN.mmdb")?;
-    let retention_days = match s.get("retention_days") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<u32>()
-                .ok()
-                .filter(|d| *d > 0)
-                .ok_or_else(|| format!("retention_days = '{v}' must be a number of days"))?,
-        ),
+        max_events: s.number("max_batch_events", defaults.max_events, 1)?,
+        max_bytes: s.number("max_batch_bytes", defaults.max_bytes, 1024)?,
+        in_flight: s.number("in_flight", defaults.in_flight, 1)?,
     };
     Ok(OutputConfig {
         name,
         start,
         batch,
-        kind: OutputKind::Elasticsearch(EsConfig {
-            url,
-            mode,
-            namespace,
-            auth,
-            ca_file,
-            tls_verify: flag("tls_verify", true)?,
-            gzip,
-            geoip_database,
-            geoip_asn_database,
-            retention_days,
-            preserve_original_event: flag("preserve_original_event", false)?,
-        }),
+        kind: kind_cfg,
+    })
+}
+
+/// The URL's port, or the known default of its scheme (syslog's included).
+fn port(url: &Url) -> u16 {
+    url.port_or_known_default().unwrap_or(match url.scheme() {
+        "tls" => 6514,
+        "tcp" | "udp" => 514,
+        _ => 0,
     })
 }
 
@@ -407,7 +410,9 @@ mod tests {
         let o =
             from_url("elasticsearch+https://es.example:9200?mode=agent&namespace=prod").unwrap();
         assert_eq!(o.name, "elasticsearch-es.example-9200");
-        let OutputKind::Elasticsearch(es) = &o.kind;
+        let OutputKind::Elasticsearch(es) = &o.kind else {
+            panic!("{o:?}")
+        };
         assert_eq!(es.mode, EsMode::Agent);
         assert_eq!(es.namespace, "prod");
         assert_eq!(es.url.as_str(), "https://es.example:9200/");
@@ -424,8 +429,10 @@ mod tests {
         assert!(e.contains("unknown setting 'batch'"), "{e}");
         let e = from_url("kafka+https://k.example").unwrap_err();
         assert!(e.contains("not known"), "{e}");
-        let e = from_url("https://es.example").unwrap_err();
+        let e = from_url("ftp://es.example").unwrap_err();
         assert!(e.contains("which kind of output"), "{e}");
+        let e = from_url("es.example:9200").unwrap_err();
+        assert!(e.contains("not a URL"), "{e}");
         let e = from_url("elasticsearch+https://es.example?api_key_env=SFEVENTS_TEST_UNSET_KEY")
             .unwrap_err();
         assert!(e.contains("SFEVENTS_TEST_UNSET_KEY"), "{e}");
@@ -444,35 +451,41 @@ mod tests {
     }
 
     #[test]
-    fn geoip_databases_are_paths_relative_to_the_config() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("GeoLite2-City.mmdb"), b"city").unwrap();
-        std::fs::write(dir.path().join("GeoLite2-ASN.mmdb"), b"asn").unwrap();
+    fn every_kind_from_a_url_and_a_table() {
+        let o = from_url("https://collect.example/receiver/v1/http/abc").unwrap();
+        assert_eq!(o.kind.type_name(), "http");
+        assert_eq!(o.name, "http-collect.example-443");
+        let o = from_url("syslog+tls://logs.example").unwrap();
+        assert_eq!(
+            (o.kind.type_name(), o.name.as_str()),
+            ("syslog", "syslog-logs.example-6514")
+        );
+        let o = from_url("http+https://collect.example/in").unwrap();
+        assert_eq!(o.kind.type_name(), "http");
+        let o = from_url("logplex+https://drain.example/logs").unwrap();
+        assert_eq!(o.kind.type_name(), "logplex");
         let t: toml::Table = toml::from_str(
-            "type = \"elasticsearch\"\nurl = \"https://es.example\"\ngeoip_database = \"GeoLite2-City.mmdb\"\ngeoip_asn_database = \"GeoLite2-ASN.mmdb\"",
+            "type = \"syslog\"\nurl = \"syslog+tcp://127.0.0.1:1514\"\nname = \"audit\"",
         )
         .unwrap();
-        let o = from_table(&t, Some(dir.path())).unwrap();
-        let OutputKind::Elasticsearch(es) = &o.kind;
-        assert_eq!(
-            es.geoip_database.as_deref(),
-            Some(dir.path().join("GeoLite2-City.mmdb").as_path())
-        );
-        assert_eq!(
-            es.geoip_asn_database.as_deref(),
-            Some(dir.path().join("GeoLite2-ASN.mmdb").as_path())
-        );
+        let o = from_table(&t, None).unwrap();
+        assert_eq!((o.kind.type_name(), o.name.as_str()), ("syslog", "audit"));
+        let t: toml::Table =
+            toml::from_str("type = \"syslog\"\nurl = \"udp://127.0.0.1:1514\"").unwrap();
+        assert_eq!(from_table(&t, None).unwrap().kind.type_name(), "syslog");
+    }
 
-        let e = from_url(
-            "elasticsearch+https://es.example?geoip_asn_database=/nonexistent/GeoLite2-ASN.mmdb",
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("geoip_asn_database /nonexistent/GeoLite2-ASN.mmdb does not exist"),
-            "{e}"
+    #[test]
+    fn prefixed_settings() {
+        let mut m = BTreeMap::new();
+        m.insert("header.X-Sumo-Category".to_string(), "prod".to_string());
+        m.insert("header.".to_string(), "x".to_string());
+        let s = Settings::new(m, None);
+        assert_eq!(
+            s.with_prefix("header.").collect::<Vec<_>>(),
+            vec![("", "x"), ("X-Sumo-Category", "prod")]
         );
-        let e = from_url("elasticsearch+https://es.example?geoip_database=/nonexistent/City.mmdb")
-            .unwrap_err();
-        assert!(e.contains("such as GeoLite2-City.mmdb"), "{e}");
+        let e = s.check_known("http", &["header."]).unwrap_err();
+        assert!(e.contains("'header.'") && e.contains("header.NAME"), "{e}");
     }
 }

@@ -11,7 +11,14 @@
 pub mod config;
 pub mod dead_letter;
 pub mod elasticsearch;
+pub mod encode;
+pub mod http;
+pub mod http_client;
+pub mod logplex;
+pub mod parts;
 pub mod shipper;
+pub mod splunk;
+pub mod syslog;
 
 use futures_util::future::BoxFuture;
 
@@ -78,5 +85,9 @@ pub fn sink(cfg: &OutputConfig, org: &OrgContext) -> Result<Box<dyn Sink>, SinkE
         OutputKind::Elasticsearch(es) => Ok(Box::new(elasticsearch::ElasticsearchSink::new(
             cfg, es, org,
         )?)),
+        OutputKind::Syslog(c) => Ok(Box::new(syslog::SyslogSink::new(cfg, c, org)?)),
+        OutputKind::Logplex(c) => Ok(Box::new(logplex::LogplexSink::new(cfg, c, org)?)),
+        OutputKind::Splunk(c) => Ok(Box::new(splunk::SplunkSink::new(cfg, c, org)?)),
+        OutputKind::Http(c) => Ok(Box::new(http::HttpSink::new(cfg, c, org)?)),
     }
 }

@@ -30,6 +30,9 @@ pub struct ShipReport {
     pub retried: u64,
     /// Events left to deliver when the pass ended.
     pub remaining: u64,
+    /// Events a previous process had in flight when it stopped: the destination may hold
+    /// them twice (unless it deduplicates by id).
+    pub repeats: u64,
     /// Why the pass stopped before the end of the log.
     pub error: Option<String>,
 }
@@ -81,6 +84,8 @@ struct Batch {
 /// What delivering one batch counted.
 #[derive(Default)]
 struct Counts {
+    /// Events counted in flight (sent at least once).
+    sent: u64,
     delivered: u64,
     duplicates: u64,
     dead: u64,
@@ -271,6 +276,21 @@ impl Shipper {
                 return report;
             }
         };
+        match self.store.settle_interrupted(&self.org, &self.name) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(
+                    output = %self.name,
+                    events = n,
+                    "the last run stopped with {n} events in flight: they are sent again, and a destination that does not deduplicate by id may hold them twice"
+                );
+                report.repeats = n;
+            }
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return report;
+            }
+        }
         let reader = Reader {
             root: self.root.clone(),
             store: self.store.clone(),
@@ -344,7 +364,7 @@ impl Shipper {
                     }
                 };
                 match b {
-                    Ok(Some(batch)) => in_flight.push_back(self.deliver(batch)),
+                    Ok(Some(batch)) => in_flight.push_back(self.deliver(batch, commit)),
                     Ok(None) => exhausted = true,
                     Err(e) => {
                         report.error.get_or_insert(e);
@@ -368,6 +388,7 @@ impl Shipper {
                             delivered: counts.delivered + counts.duplicates,
                             dead: counts.dead,
                             retried: counts.retried,
+                            settled: counts.sent,
                         };
                         if let Err(e) = self.store.advance(&self.org, &self.name, &a) {
                             report.error = Some(e.to_string());
@@ -375,12 +396,25 @@ impl Shipper {
                         }
                     }
                 }
-                Err((e, retried)) => {
+                Err((e, counts)) => {
                     // Later batches may have arrived too (harmless: ids), but the position
-                    // stays before this one.
-                    report.retried += retried;
+                    // stays before this one. Their in-flight counts settle with this error:
+                    // the next pass sends them again knowingly.
+                    report.retried += counts.retried;
                     if commit {
-                        let _ = self.store.output_error(&self.org, &self.name, &e, retried);
+                        let mut settled = counts.sent;
+                        while let Some(later) = in_flight.next().await {
+                            settled += match later {
+                                Ok((c, _, _)) | Err((_, c)) => c.sent,
+                            };
+                        }
+                        let _ = self.store.output_error(
+                            &self.org,
+                            &self.name,
+                            &e,
+                            counts.retried,
+                            settled,
+                        );
                     }
                     tracing::warn!(output = %self.name, "delivery stopped: {e}");
                     report.error = Some(e);
@@ -392,8 +426,21 @@ impl Shipper {
 
     /// Sends one batch until every event is delivered or dead-lettered, then writes its dead
     /// letters. Returns the counts and the position after the batch.
-    async fn deliver(&self, batch: Batch) -> Result<(Counts, i64, u64), (String, u64)> {
+    async fn deliver(
+        &self,
+        batch: Batch,
+        commit: bool,
+    ) -> Result<(Counts, i64, u64), (String, Counts)> {
         let mut counts = Counts::default();
+        if commit && !batch.events.is_empty() {
+            if let Err(e) = self
+                .store
+                .sending(&self.org, &self.name, batch.events.len() as u64)
+            {
+                return Err((e.to_string(), counts));
+            }
+            counts.sent = batch.events.len() as u64;
+        }
         let mut dead: Vec<(&Event, String)> = batch
             .unreadable
             .iter()
@@ -439,10 +486,10 @@ impl Shipper {
                             v.len(),
                             events.len()
                         ),
-                        counts.retried,
+                        counts,
                     ))
                 }
-                Err(SinkError::Fatal(e)) => return Err((e, counts.retried)),
+                Err(SinkError::Fatal(e)) => return Err((e, counts)),
                 Err(SinkError::Transient(e)) => e,
                 Err(SinkError::Throttled { message, after }) => {
                     not_before = Some(after);
@@ -458,7 +505,7 @@ impl Shipper {
                         "{} events not delivered after {attempt} attempts: {why}",
                         pending.len()
                     ),
-                    counts.retried,
+                    counts,
                 ));
             }
             tracing::info!(output = %self.name, attempt, pending = pending.len(), "retrying: {why}");
@@ -470,7 +517,7 @@ impl Shipper {
         }
         let refs: Vec<(&Event, &str)> = dead.iter().map(|(e, w)| (*e, w.as_str())).collect();
         if let Err(e) = self.dead.write(&refs) {
-            return Err((format!("cannot write dead letters: {e}"), counts.retried));
+            return Err((format!("cannot write dead letters: {e}"), counts));
         }
         counts.dead = refs.len() as u64;
         Ok((counts, batch.seq, batch.row))

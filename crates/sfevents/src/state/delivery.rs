@@ -25,6 +25,29 @@ CREATE TABLE IF NOT EXISTS output_positions (
     PRIMARY KEY (org, output));
 ";
 
+/// Columns added after the first release of `output_positions`: `in_flight` counts the
+/// events of batches sent and not yet settled (non-zero at start means the last process
+/// stopped mid-batch), `repeats` the events that may therefore have reached the destination
+/// twice.
+pub(super) const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("in_flight", "INTEGER NOT NULL DEFAULT 0"),
+    ("repeats", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Adds the columns of [`ADDED_COLUMNS`] that an older state.db lacks.
+pub(super) fn migrate(c: &Connection) -> rusqlite::Result<()> {
+    let mut st = c.prepare("SELECT name FROM pragma_table_info('output_positions')")?;
+    let have: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for (name, ty) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            c.execute_batch(&format!(
+                "ALTER TABLE output_positions ADD COLUMN {name} {ty}"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
 /// One archive file of a committing unit, for the log.
 #[derive(Debug, Clone)]
 pub struct LogFile {
@@ -58,6 +81,10 @@ pub struct Position {
     pub last_error: Option<String>,
     pub last_error_at: Option<String>,
     pub last_success: Option<String>,
+    /// Events sent and not yet settled.
+    pub in_flight: u64,
+    /// Events that may have reached the destination twice: in flight when a process stopped.
+    pub repeats: u64,
 }
 
 /// What an output still has to deliver.
@@ -77,6 +104,8 @@ pub struct Advance {
     pub delivered: u64,
     pub dead: u64,
     pub retried: u64,
+    /// The batch's events, counted in flight when it was sent.
+    pub settled: u64,
 }
 
 /// Where a new output starts in an archive that already holds events.
@@ -209,7 +238,8 @@ impl Store {
     ) -> Result<Option<Position>, StateError> {
         self.with(|c| {
             c.query_row(
-                "SELECT seq, row, delivered, dead, retried, last_error, last_error_at, last_success
+                "SELECT seq, row, delivered, dead, retried, last_error, last_error_at, last_success,
+                        in_flight, repeats
                  FROM output_positions WHERE org = ?1 AND output = ?2",
                 params![org, output],
                 |r| {
@@ -222,6 +252,8 @@ impl Store {
                         last_error: r.get(5)?,
                         last_error_at: r.get(6)?,
                         last_success: r.get(7)?,
+                        in_flight: r.get::<_, i64>(8)? as u64,
+                        repeats: r.get::<_, i64>(9)? as u64,
                     })
                 },
             )
@@ -252,7 +284,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE output_positions SET seq = ?3, row = ?4, delivered = delivered + ?5,
-                   dead = dead + ?6, retried = retried + ?7, last_success = ?8, updated_at = ?8
+                   dead = dead + ?6, retried = retried + ?7, last_success = ?8, updated_at = ?8,
+                   in_flight = MAX(in_flight - ?9, 0)
                  WHERE org = ?1 AND output = ?2",
                 params![
                     org,
@@ -262,28 +295,69 @@ impl Store {
                     a.delivered as i64,
                     a.dead as i64,
                     a.retried as i64,
-                    now()
+                    now(),
+                    a.settled as i64
                 ],
             )
             .map(|_| ())
         })
     }
 
-    /// Records why an output could not deliver (the position stays).
+    /// Records why an output could not deliver (the position stays). `settled`: events no
+    /// longer in flight (the pass gave them up; they are sent again next time).
     pub fn output_error(
         &self,
         org: &str,
         output: &str,
         error: &str,
         retried: u64,
+        settled: u64,
     ) -> Result<(), StateError> {
         self.with(|c| {
             c.execute(
                 "UPDATE output_positions SET last_error = ?3, last_error_at = ?4,
-                   retried = retried + ?5, updated_at = ?4 WHERE org = ?1 AND output = ?2",
-                params![org, output, error, now(), retried as i64],
+                   retried = retried + ?5, updated_at = ?4, in_flight = MAX(in_flight - ?6, 0)
+                 WHERE org = ?1 AND output = ?2",
+                params![org, output, error, now(), retried as i64, settled as i64],
             )
             .map(|_| ())
+        })
+    }
+
+    /// Counts `events` in flight for an output, before they are sent: if the process stops
+    /// before they settle, the next pass knows they may be repeated.
+    pub fn sending(&self, org: &str, output: &str, events: u64) -> Result<(), StateError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE output_positions SET in_flight = in_flight + ?3 WHERE org = ?1 AND output = ?2",
+                params![org, output, events as i64],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// At the start of a pass: events left in flight by a process that stopped mid-batch
+    /// become possible repeats. Returns how many.
+    pub fn settle_interrupted(&self, org: &str, output: &str) -> Result<u64, StateError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n: i64 = tx
+                .query_row(
+                    "SELECT in_flight FROM output_positions WHERE org = ?1 AND output = ?2",
+                    params![org, output],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            if n > 0 {
+                tx.execute(
+                    "UPDATE output_positions SET repeats = repeats + in_flight, in_flight = 0
+                     WHERE org = ?1 AND output = ?2",
+                    params![org, output],
+                )?;
+            }
+            tx.commit()?;
+            Ok(n as u64)
         })
     }
 
@@ -396,10 +470,22 @@ mod tests {
         let p = s.position("o", "es", Start::Beginning).unwrap();
         assert_eq!((p.row, p.delivered, p.dead), (4, 3, 1));
         assert_eq!(s.backlog("o", &p).unwrap().events, 11);
-        s.output_error("o", "es", "boom", 2).unwrap();
+        // A batch of 6 in flight, given up: it settles without repeats.
+        s.sending("o", "es", 6).unwrap();
+        assert_eq!(s.position("o", "es", Start::Now).unwrap().in_flight, 6);
+        s.output_error("o", "es", "boom", 2, 6).unwrap();
         let p = s.position("o", "es", Start::Now).unwrap();
         assert_eq!(p.last_error.as_deref(), Some("boom"));
-        assert_eq!(p.retried, 2);
+        assert_eq!((p.retried, p.in_flight), (2, 0));
+        assert_eq!(s.settle_interrupted("o", "es").unwrap(), 0);
+        // A batch in flight when the process stopped: possible repeats at the next start.
+        s.sending("o", "es", 5).unwrap();
+        drop(s);
+        let s = Store::open(&d.path().join("state.db")).unwrap();
+        assert_eq!(s.settle_interrupted("o", "es").unwrap(), 5);
+        let p = s.position("o", "es", Start::Now).unwrap();
+        assert_eq!((p.in_flight, p.repeats), (0, 5));
+        assert_eq!(s.settle_interrupted("o", "es").unwrap(), 0);
         s.advance(
             "o",
             "es",
@@ -407,6 +493,7 @@ mod tests {
                 seq: first[1].seq + 1,
                 row: 0,
                 delivered: 11,
+                settled: 11,
                 ..Advance::default()
             },
         )

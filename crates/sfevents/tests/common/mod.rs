@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod rsyslog;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;

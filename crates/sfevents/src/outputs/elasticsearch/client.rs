@@ -3,9 +3,6 @@
 //! Salesforce client), requests with the credentials of `auth`, the cluster of `cluster` asked
 //! once, and how a refused request becomes a [`SinkError`].
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_ENCODING};
@@ -16,13 +13,11 @@ use url::Url;
 
 use super::auth::{authorization, Scheme};
 use super::cluster::{detect, Cluster};
-use crate::client::error_chain;
 use crate::outputs::config::EsConfig;
+use crate::outputs::http_client;
 use crate::outputs::SinkError;
 use crate::secret::{scrub, Secret};
 
-/// A whole request, body and answer (Beats' default `timeout`).
-const TIMEOUT: Duration = Duration::from_secs(90);
 /// The most of an answer read. Bulk answers are trimmed by `filter_path`; anything near this
 /// means a proxy or a server that is not what the URL says.
 const MAX_ANSWER: usize = 64 << 20;
@@ -47,15 +42,7 @@ impl Answer {
             Some(Value::Object(m)) if m.get("error").is_some_and(Value::is_string) => {
                 m["error"].as_str().unwrap_or_default().to_string()
             }
-            _ => {
-                let text = String::from_utf8_lossy(&self.body);
-                let text = text.trim();
-                if text.is_empty() {
-                    "no body".to_string()
-                } else {
-                    text.chars().take(300).collect()
-                }
-            }
+            _ => http_client::excerpt(&self.body),
         }
     }
 }
@@ -96,7 +83,7 @@ impl EsClient {
         }
         let (auth, scheme, secrets) = authorization(es.auth.as_ref())?;
         Ok(EsClient {
-            http: http_client(es.ca_file.as_ref(), es.tls_verify)?,
+            http: http_client::build(es.ca_file.as_ref(), es.tls_verify)?,
             base,
             auth,
             scheme,
@@ -189,27 +176,9 @@ impl EsClient {
         .await
     }
 
-    /// A failed connection. Certificate problems are fatal: retrying cannot make an untrusted
-    /// certificate trusted, and backing off forever would hide a setting to fix.
+    /// A failed connection (see [`http_client::transport`]).
     fn transport(&self, e: &reqwest::Error) -> SinkError {
-        let chain = self.scrub(&error_chain(e));
-        if chain.contains("certificate") {
-            return SinkError::Fatal(format!(
-                "the TLS certificate of {} is not trusted: {chain}. Give its CA with ca_file (or SSL_CERT_FILE), or tls_verify = false for a test cluster",
-                self.base
-            ));
-        }
-        if e.is_timeout() {
-            return SinkError::Transient(format!(
-                "{} did not answer within {} s: {chain}",
-                self.base,
-                TIMEOUT.as_secs()
-            ));
-        }
-        SinkError::Transient(format!(
-            "cannot reach {}: {chain}. Check the url, the network and HTTPS_PROXY",
-            self.base
-        ))
+        http_client::transport(self.base.as_str(), e, |t| self.scrub(t))
     }
 
     /// A request answered with a failure other than the ones its caller handles. `what` names
@@ -232,39 +201,17 @@ impl EsClient {
                 "{} has no {what} (404 {text}): check the url, including any path prefix of a proxy",
                 self.base
             )),
-            // A proxy's timeout, the cluster's indexing pressure and node trouble pass; 501
-            // (not implemented) does not (Vector's retry logic makes the same exception).
-            408 | 429 | 500 | 502..=599 => {
-                // Retry-After in seconds (the form Elasticsearch's proxies and Elastic Cloud
-                // send); an HTTP date is rare here and falls back to the shipper's backoff.
-                let after = a
-                    .headers
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok());
-                let message = format!(
-                    "{} answered {what} with {status}{}: {text}",
-                    self.base,
-                    after.map(|s| format!(", Retry-After {s} s")).unwrap_or_default()
-                );
-                match after {
-                    // Bounded, so a wrong header cannot park a shipper for hours.
-                    Some(s) => SinkError::Throttled {
-                        message,
-                        after: std::time::Duration::from_secs(s.min(300)),
-                    },
-                    None => SinkError::Transient(message),
+            // A proxy's timeout, the cluster's indexing pressure and node trouble pass.
+            _ => {
+                let message = format!("{} answered {what} with {status}: {text}", self.base);
+                if let Some(e) = http_client::retryable(a.status, &a.headers, &message) {
+                    e
+                } else if a.status.is_redirection() {
+                    http_client::redirect(self.base.as_str(), what, a.status, &a.headers)
+                } else {
+                    SinkError::Fatal(format!("{} refused {what} ({status} {text})", self.base))
                 }
             }
-            300..=399 => SinkError::Fatal(format!(
-                "{} redirects {what} ({status}) to {}: set url to the address it redirects to",
-                self.base,
-                a.headers
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("?")
-            )),
-            _ => SinkError::Fatal(format!("{} refused {what} ({status} {text})", self.base)),
         }
     }
 
@@ -277,42 +224,6 @@ impl EsClient {
     pub fn uses_api_key(&self) -> bool {
         matches!(self.scheme, Scheme::ApiKey)
     }
-}
-
-/// rustls with the system roots plus `ca_file` and `SSL_CERT_FILE` (as `client::http_client`
-/// does for Salesforce), `HTTPS_PROXY` from the environment (reqwest's default), gzip answers,
-/// no redirects (a redirected POST would lose its body or change method; better to say so).
-fn http_client(ca_file: Option<&PathBuf>, verify: bool) -> Result<reqwest::Client, SinkError> {
-    let mut b = reqwest::Client::builder()
-        .user_agent(concat!("sfevents/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(20))
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .gzip(true);
-    let env_ca = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
-    for path in ca_file.cloned().into_iter().chain(env_ca) {
-        let pem = std::fs::read(&path).map_err(|e| {
-            SinkError::Fatal(format!("cannot read CA file {}: {e}", path.display()))
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .ok()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| {
-                SinkError::Fatal(format!(
-                    "CA file {} holds no PEM certificates",
-                    path.display()
-                ))
-            })?;
-        for c in certs {
-            b = b.add_root_certificate(c);
-        }
-    }
-    if !verify {
-        tracing::warn!("tls_verify = false: the output accepts any certificate");
-        b = b.tls_danger_accept_invalid_certs(true);
-    }
-    b.build()
-        .map_err(|e| SinkError::Fatal(format!("cannot set up HTTPS: {}", error_chain(&e))))
 }
 
 #[cfg(test)]

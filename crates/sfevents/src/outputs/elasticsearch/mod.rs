@@ -16,6 +16,7 @@ mod auth;
 pub mod bulk;
 pub mod client;
 pub mod cluster;
+pub mod config;
 mod geoip;
 pub mod setup;
 pub mod templates;
