@@ -12,7 +12,7 @@ use soql::{BigObjectRules, FieldDef, FieldType, ObjectSchema, Record, Value};
 
 use crate::ids::{self, digest_u64, make_id15, BASE62};
 use crate::rows::{OrgCtx, Rng};
-use crate::{OrgSpec, User};
+use crate::{GenOptions, OrgSpec, User};
 
 const HOUR: i64 = 3600;
 const HOUR_MS: i64 = 3_600_000;
@@ -1112,10 +1112,23 @@ const SETUP_ACTIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// SetupAuditTrail records of one hour: 0 to 4, about half the hours with 2 or 3 sharing
-/// one CreatedDate second.
-fn audit_block(g: &mut Gen<'_>, used: &mut HashSet<u64>) -> Vec<ObjectRecord> {
+/// one CreatedDate second; or, with `per_hour`, MIN to MAX of them spread over the hour (one
+/// at a random second of each equal slice of it).
+fn audit_block(
+    g: &mut Gen<'_>,
+    used: &mut HashSet<u64>,
+    per_hour: Option<(u32, u32)>,
+) -> Vec<ObjectRecord> {
     let mut seconds: Vec<i64> = Vec::new();
-    if g.rng.permille(500) {
+    if let Some((lo, hi)) = per_hour {
+        let (lo, hi) = (u64::from(lo.min(hi)), u64::from(lo.max(hi)));
+        let n = lo + g.rng.below(hi - lo + 1);
+        for i in 0..n {
+            let from = i * HOUR as u64 / n;
+            let to = (i + 1) * HOUR as u64 / n;
+            seconds.push((from + g.rng.below((to - from).max(1))) as i64);
+        }
+    } else if g.rng.permille(500) {
         let tied = 2 + g.rng.below(2);
         let sec = g.rng.below(3600) as i64;
         seconds.extend(std::iter::repeat_n(sec, tied as usize));
@@ -1230,12 +1243,14 @@ fn add_duplicates(object: &str, seed: u64, recs: &mut Vec<ObjectRecord>, anchor_
 /// [`FUTURE_HOURS`] beyond the anchor.
 pub(crate) fn generate(
     spec: &OrgSpec,
+    options: &GenOptions,
     ctx: &OrgCtx,
     users: &[User],
     start: i64,
 ) -> Vec<Vec<ObjectRecord>> {
     let mut out: Vec<Vec<ObjectRecord>> = OBJECTS.iter().map(|_| Vec::new()).collect();
-    if users.is_empty() || spec.records_per_hour.0.max(spec.records_per_hour.1) == 0 {
+    let rtem = spec.records_per_hour.0.max(spec.records_per_hour.1) > 0;
+    if users.is_empty() || (!rtem && options.audit_per_hour.is_none()) {
         return out;
     }
     let anchor_ms = spec.anchor.timestamp_millis();
@@ -1244,18 +1259,24 @@ pub(crate) fn generate(
     let mut used_audit_ids = HashSet::new();
     let mut h = start;
     while h < end {
-        for &object in RTEM_OBJECTS {
-            let mut g = Gen::new(spec.seed, object, h, ctx, users);
-            if object == "LoginEvent" {
-                let (events, history) = logins(&mut g, spec);
-                out[idx("LoginEvent")].extend(events);
-                out[idx("LoginHistory")].extend(history);
-            } else {
-                out[idx(object)].extend(rtem_block(&mut g, spec, object));
+        if rtem {
+            for &object in RTEM_OBJECTS {
+                let mut g = Gen::new(spec.seed, object, h, ctx, users);
+                if object == "LoginEvent" {
+                    let (events, history) = logins(&mut g, spec);
+                    out[idx("LoginEvent")].extend(events);
+                    out[idx("LoginHistory")].extend(history);
+                } else {
+                    out[idx(object)].extend(rtem_block(&mut g, spec, object));
+                }
             }
         }
         let mut g = Gen::new(spec.seed, "SetupAuditTrail", h, ctx, users);
-        out[idx("SetupAuditTrail")].extend(audit_block(&mut g, &mut used_audit_ids));
+        out[idx("SetupAuditTrail")].extend(audit_block(
+            &mut g,
+            &mut used_audit_ids,
+            options.audit_per_hour,
+        ));
         h += HOUR;
     }
     for (i, recs) in out.iter_mut().enumerate() {

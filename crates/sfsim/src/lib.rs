@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-pub use sfgen::{Org, OrgSpec};
+pub use sfgen::{GenOptions, Org, OrgSpec};
 
 /// Faults to inject; every field is off by default. Changeable while running through
 /// [`SimHandle::set_faults`] or `POST /__sim/faults` (JSON of this struct).
@@ -44,6 +44,8 @@ pub struct Faults {
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub org: OrgSpec,
+    /// Generation knobs beyond `org` (e.g. more SetupAuditTrail records per hour).
+    pub org_options: GenOptions,
     /// 0 picks a free port.
     pub port: u16,
     pub bind: String,
@@ -91,6 +93,7 @@ impl Default for SimConfig {
                 records_per_hour: (2, 12),
                 duplicate_event_identifiers: false,
             },
+            org_options: GenOptions::default(),
             port: 0,
             bind: "127.0.0.1".into(),
             tls: false,
@@ -157,8 +160,9 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
     let spec = config.org.clone();
+    let options = config.org_options.clone();
     let org = Arc::new(
-        tokio::task::spawn_blocking(move || Org::generate(spec))
+        tokio::task::spawn_blocking(move || Org::generate_with(spec, &options))
             .await
             .context("generating the org")?,
     );

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sfsim::{Faults, OrgSpec, SimConfig};
+use sfsim::{Faults, GenOptions, OrgSpec, SimConfig};
 
 #[derive(Parser)]
 #[command(
@@ -109,6 +109,11 @@ struct Serve {
     /// Records per hour of each Real-Time Event Monitoring object, as MIN-MAX (0-0: none).
     #[arg(long, value_name = "MIN-MAX", value_parser = parse_range, default_value = "2-12")]
     records_per_hour: (u32, u32),
+    /// SetupAuditTrail records per hour, as MIN-MAX, spread over each hour (default: the
+    /// realistic 0 to 4 an hour, some sharing one second). Generated even with
+    /// --records-per-hour 0-0. Hours up to 6 past the start become visible as time passes.
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_range)]
+    audit_per_hour: Option<(u32, u32)>,
     /// Store a few RTEM records twice (same EventIdentifier).
     #[arg(long)]
     duplicate_event_identifiers: bool,
@@ -160,6 +165,9 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             big_file_bytes: a.big_file_bytes,
             records_per_hour: a.records_per_hour,
             duplicate_event_identifiers: a.duplicate_event_identifiers,
+        },
+        org_options: GenOptions {
+            audit_per_hour: a.audit_per_hour,
         },
         port: a.port,
         bind: a.bind,
