@@ -130,9 +130,13 @@ pub struct ShipArgs {
     /// An output (repeatable), e.g. elasticsearch+https://es.example:9200?api_key_env=ES_API_KEY.
     #[arg(long = "to", value_name = "URL")]
     pub to: Vec<String>,
+    #[command(flatten)]
+    pub redaction: config::RedactionArgs,
 }
 
 pub fn main() -> ExitCode {
+    // Before any thread: what libraries create (SQLite's files above all) is owner-only too.
+    crate::fsmode::restrict_umask();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -181,6 +185,12 @@ fn setup(ov: &Overrides, quiet: bool, format: LogFormat) -> Result<Vec<config::O
         eprintln!("error: {e}");
         exit::CONFIG
     })?;
+    // The archives first, so that logging (creating logs/) does not make them 0700 where
+    // archive_group_read wants 0750; a failure is reported when the archive is opened.
+    for org in &orgs {
+        let access = crate::fsmode::Access::new(org.archive_group_read);
+        let _ = crate::fsmode::create_dir_all(&org.archive_dir, access.data_dir());
+    }
     logging::init(
         format,
         quiet,
@@ -298,6 +308,7 @@ fn ship_setup(args: &ShipArgs) -> Result<(Vec<PathBuf>, Vec<crate::outputs::Outp
     let ov = Overrides {
         config: args.config.clone(),
         to: args.to.clone(),
+        redaction: args.redaction.clone(),
         ..Overrides::default()
     };
     let outputs = config::resolve_outputs(&ov).map_err(|e| {

@@ -120,7 +120,8 @@ impl OrgRuntime {
             r.config_error = config;
             r
         };
-        let archive = match Archive::open(&cfg.archive_dir) {
+        let access = crate::fsmode::Access::new(cfg.archive_group_read);
+        let archive = match Archive::open_with(&cfg.archive_dir, access) {
             Ok(a) => a,
             Err(e) => {
                 let msg = format!(
@@ -323,6 +324,7 @@ impl OrgRuntime {
             run_id,
             seq: Default::default(),
             fields: self.fields.clone(),
+            redact: self.cfg.archive_redaction.clone(),
         };
         for &i in &due.objects {
             let Some(o) = self.cfg.objects.get(i) else {
@@ -410,6 +412,7 @@ impl OrgRuntime {
                     run_id,
                     progress: progress.clone(),
                     rows_total: rows_total.clone(),
+                    redact: cfg.archive_redaction.clone(),
                 };
                 async move {
                     let end = if stop.load(Ordering::SeqCst) {
@@ -474,6 +477,8 @@ struct UnitCtx {
     run_id: i64,
     progress: Progress,
     rows_total: Arc<AtomicU64>,
+    /// `[redaction] archive = true`: the NDJSON is written redacted.
+    redact: Option<Arc<crate::redact::Redactor>>,
 }
 
 impl UnitCtx {
@@ -496,6 +501,7 @@ impl UnitCtx {
         for _ in 0..2 {
             let progress = self.progress.clone();
             let (archive, file, org_id) = (self.archive.clone(), f.clone(), self.org_id.clone());
+            let redact = self.redact.clone();
             // The conversion reads the body as it arrives, on a blocking thread.
             let dl = self
                 .client
@@ -504,7 +510,9 @@ impl UnitCtx {
                     &spool,
                     f.length,
                     &move |n| progress.bytes(n),
-                    move |body: &mut Body| elf::convert_body(&archive, &file, &org_id, body),
+                    move |body: &mut Body| {
+                        elf::convert_body(&archive, &file, &org_id, redact.as_deref(), body)
+                    },
                 )
                 .await;
             let (d, converted) = match dl {

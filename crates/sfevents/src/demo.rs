@@ -7,7 +7,7 @@ use crate::config::{Auth, ElfConfig, IntervalChoice, OrgConfig};
 use crate::secret::Secret;
 
 pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Result<OrgReport> {
-    std::fs::create_dir_all(dir)?;
+    crate::fsmode::create_dir_all(dir, crate::fsmode::PRIVATE_DIR)?;
     let sim_dir = dir.join("sfsim");
     let mut sim_cfg = sfsim::SimConfig {
         out_dir: Some(sim_dir.clone()),
@@ -55,7 +55,9 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
         max_attempts: 5,
         api_budget_percent: 80,
         archive_keep_days: None,
+        archive_group_read: false,
         csv_keep_days: None,
+        archive_redaction: None,
         notes: Vec::new(),
     };
     let report = collect_org(&cfg, &Options { progress }).await;

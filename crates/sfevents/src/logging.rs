@@ -1,6 +1,5 @@
 //! Logs to stderr (text or JSON) and to `logs/sfevents_YYYYMMDD.log` in the archive.
 
-use std::fs::OpenOptions;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -29,13 +28,10 @@ pub fn init(format: LogFormat, quiet: bool, log_dir: Option<&Path>) {
         LogFormat::Json => fmt::layer().with_writer(std::io::stderr).json().boxed(),
     };
     let file_layer = log_dir.and_then(|dir| {
-        std::fs::create_dir_all(dir).ok()?;
+        // Logs name users and hosts: owner-only, like state.db.
+        crate::fsmode::create_dir_all(dir, crate::fsmode::PRIVATE_DIR).ok()?;
         let name = format!("sfevents_{}.log", chrono::Utc::now().format("%Y%m%d"));
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(name))
-            .ok()?;
+        let file = crate::fsmode::open_append(&dir.join(name), crate::fsmode::PRIVATE_FILE).ok()?;
         let layer = fmt::layer().with_writer(Mutex::new(file)).with_ansi(false);
         Some(
             match format {

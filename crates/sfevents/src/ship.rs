@@ -66,7 +66,8 @@ pub fn targets_in(root: &Path) -> Result<Vec<Target>, String> {
 /// Holds `<archive>/.output-<name>.lock` while an output ships that archive.
 fn lock(root: &Path, output: &str) -> Result<File, String> {
     let path = root.join(format!(".output-{output}.lock"));
-    let f = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let f = crate::fsmode::create_file(&path, crate::fsmode::PRIVATE_FILE)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     f.try_lock().map_err(|_| {
         format!(
             "another sfevents is shipping {} to output '{output}': wait for it to finish",
@@ -92,7 +93,8 @@ fn shipper(
         o.batch.clone(),
         retry,
         stop,
-    ))
+    )
+    .redacting(o.redaction.clone()))
 }
 
 fn failed(o: &OutputConfig, why: String) -> ShipReport {

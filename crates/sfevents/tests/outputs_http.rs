@@ -646,3 +646,42 @@ async fn bad_output_urls_and_missing_secrets_are_usage_errors_with_the_fix() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn format_ecs_sends_the_ecs_documents_to_http_and_splunk() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(89, dir.path()).await;
+    let want = archived(dir.path());
+    let web = sumo::start(sumo::Config::default()).await.unwrap();
+    let o = ship(dir.path(), &format!("{}/in?format=ecs", web.url()), &[]).await;
+    assert_exit(&o, 0);
+    let hec = splunk::start(splunk::Config::with_tokens(vec![splunk::Token::new(TOKEN)]))
+        .await
+        .unwrap();
+    let to = format!(
+        "splunk+{}?token_env=SFEVENTS_HEC_TOKEN&format=ecs",
+        hec.url()
+    );
+    let o = ship(dir.path(), &to, &[]).await;
+    assert_exit(&o, 0);
+    let docs: Vec<Value> = web.lines().iter().map(|l| l.json().unwrap()).collect();
+    let from_hec: Vec<Value> = hec.events().into_iter().map(|e| e.event).collect();
+    for (what, docs) in [("http", docs), ("splunk", from_hec)] {
+        let ids = docs.iter().map(|d| {
+            let id = d["salesforce"]["event_id"].as_str().unwrap().to_string();
+            let a = &want[&id];
+            let ds = ecs::dataset_for(a["source"].as_str().unwrap(), a["event_type"].as_str());
+            assert_eq!(
+                d["event"]["dataset"],
+                format!("salesforce.{ds}"),
+                "{what} {id}"
+            );
+            assert!(
+                d["@timestamp"].is_string() && d.get("fields").is_none(),
+                "{what}: {d}"
+            );
+            id
+        });
+        assert_eq!(check_ids(&want, ids.collect::<Vec<_>>()), 0, "{what}");
+    }
+}

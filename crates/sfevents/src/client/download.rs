@@ -220,7 +220,8 @@ impl SfClient {
                 dest.display()
             )))
         };
-        let file = std::fs::File::create(dest).map_err(spool_err)?;
+        let file =
+            crate::fsmode::create_file(dest, crate::fsmode::PRIVATE_FILE).map_err(spool_err)?;
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let task = tokio::task::spawn_blocking(move || {
             let mut body = Body {

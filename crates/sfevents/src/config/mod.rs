@@ -11,12 +11,14 @@ use url::Url;
 
 mod auth;
 mod objects;
+mod redaction;
 
 pub(crate) use auth::read_secret_file;
 use auth::resolve_auth;
 pub use auth::{Auth, AuthFile};
 use objects::resolve_object;
 pub use objects::{object_defaults, ObjectConfig, ObjectFile, ObjectKind, EVENT_OBJECTS};
+pub use redaction::{RedactionArgs, RedactionFile, DEFAULT_KEY_ENV};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -45,6 +47,8 @@ pub struct FileConfig {
     /// `[[output]]` tables, shared by all orgs; read by `outputs::config`.
     #[serde(default, rename = "output")]
     pub outputs: Vec<toml::Table>,
+    /// `[redaction]`: fields removed or pseudonymized for every org and output.
+    pub redaction: Option<RedactionFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +74,8 @@ pub struct OrgFile {
     pub archive_keep_days: Option<u32>,
     /// Remove raw CSV files older than this many days (default: archive_keep_days).
     pub csv_keep_days: Option<u32>,
+    /// Raw CSV and NDJSON readable by the archive folder's group (0640, folders 0750).
+    pub archive_group_read: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +218,12 @@ pub struct Overrides {
     /// Remove raw CSV files older than this many days (default: --archive-keep-days).
     #[arg(long, env = "SFEVENTS_CSV_KEEP_DAYS")]
     pub csv_keep_days: Option<u32>,
+    #[command(flatten)]
+    pub redaction: RedactionArgs,
+    /// Make the raw CSV and NDJSON readable by the archive folder's group (files 0640,
+    /// folders 0750); state.db, logs and the spool stay owner-only. Default: owner-only.
+    #[arg(long, env = "SFEVENTS_ARCHIVE_GROUP_READ")]
+    pub archive_group_read: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +277,10 @@ pub struct OrgConfig {
     /// Archive retention: NDJSON days (only once delivered everywhere), raw CSV days.
     pub archive_keep_days: Option<u32>,
     pub csv_keep_days: Option<u32>,
+    /// Raw CSV and NDJSON group-readable (`crate::fsmode::Access::Group`).
+    pub archive_group_read: bool,
+    /// Set when `[redaction] archive = true`: the NDJSON is written redacted.
+    pub archive_redaction: Option<std::sync::Arc<crate::redact::Redactor>>,
     /// Choices worth telling the user once, such as which login flow won over another.
     pub notes: Vec<String>,
 }
@@ -324,8 +340,18 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
         .clone()
         .or(file.output_dir.map(|p| rel(base_dir.as_deref(), p)));
     let several = orgs.len() > 1;
+    // Collection needs the redactor only to write the archive redacted.
+    let table = file.redaction.as_ref();
+    let redactor =
+        redaction::resolve(table, base_dir.as_deref(), &ov.redaction)?.filter(|r| r.archive());
     orgs.into_iter()
         .map(|o| resolve_org(o, ov, top_out.as_deref(), several, base_dir.as_deref()))
+        .map(|o| {
+            o.map(|mut o| {
+                o.archive_redaction = redactor.clone();
+                o
+            })
+        })
         .collect()
 }
 
@@ -343,6 +369,11 @@ pub fn resolve_outputs(ov: &Overrides) -> Result<Vec<crate::outputs::OutputConfi
         out.push(crate::outputs::config::from_url(to).map_err(invalid)?);
     }
     crate::outputs::config::check_unique(&out).map_err(invalid)?;
+    // Every output gets the events redacted, whatever its kind.
+    let redactor = redaction::resolve_overrides(ov)?;
+    for o in &mut out {
+        o.redaction = redactor.clone();
+    }
     Ok(out)
 }
 
@@ -542,6 +573,8 @@ fn resolve_org(
             .csv_keep_days
             .or(o.csv_keep_days)
             .or(ov.archive_keep_days.or(o.archive_keep_days)),
+        archive_group_read: ov.archive_group_read || o.archive_group_read.unwrap_or(false),
+        archive_redaction: None,
         notes: auth_note.into_iter().collect(),
     };
     check_transport(&cfg)?;

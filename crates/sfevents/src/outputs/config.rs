@@ -35,6 +35,9 @@ pub struct OutputConfig {
     pub start: Start,
     pub batch: BatchLimits,
     pub kind: OutputKind,
+    /// `[redaction]`, applied to every event before the sink sees it (set by
+    /// `config::resolve_outputs`).
+    pub redaction: Option<std::sync::Arc<crate::redact::Redactor>>,
 }
 
 #[derive(Debug, Clone)]
@@ -375,6 +378,7 @@ fn resolve(kind: &str, url: &str, s: Settings) -> Result<OutputConfig, String> {
         start,
         batch,
         kind: kind_cfg,
+        redaction: None,
     })
 }
 

@@ -2,11 +2,11 @@
 //! in `DIR/dead-letter/<output>/<YYYY-MM-DD>.ndjson`, so they never block the events behind
 //! them and can be inspected, fixed and replayed.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Event;
+use crate::fsmode;
 
 /// The dead-letter folder of one output in one archive.
 pub struct DeadLetters {
@@ -28,10 +28,12 @@ impl DeadLetters {
         if dead.is_empty() {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir)?;
+        // Owner-only even with archive_group_read: the shipper does not know the setting, and
+        // dead letters carry the destination's answers as well as events.
+        fsmode::create_dir_all(&self.dir, fsmode::PRIVATE_DIR)?;
         let now = chrono::Utc::now();
         let path = self.dir.join(format!("{}.ndjson", now.format("%Y-%m-%d")));
-        let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut f = fsmode::open_append(&path, fsmode::PRIVATE_FILE)?;
         let mut buf = Vec::new();
         for (ev, reason) in dead {
             let line = serde_json::json!({

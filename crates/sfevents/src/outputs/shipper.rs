@@ -15,6 +15,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use super::config::BatchLimits;
 use super::dead_letter::DeadLetters;
 use super::{Event, Sink, SinkError, Verdict};
+use crate::redact::Redactor;
 use crate::state::{Advance, LogEntry, Start, Store};
 
 /// What one shipping pass did.
@@ -110,6 +111,8 @@ struct Reader {
     end: i64,
     /// Replay: a fixed list of entries, no reading from the log.
     fixed: bool,
+    /// `[redaction]`: applied as each line is read, so no sink ever sees a redacted value.
+    redact: Option<Arc<Redactor>>,
 }
 
 impl Reader {
@@ -194,16 +197,21 @@ impl Reader {
             bytes += n;
             let text = line.trim_end_matches(['\n', '\r']);
             match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(value) => match value["id"].as_str().map(str::to_string) {
-                    Some(id) => batch.events.push(Event { id, value }),
-                    None => batch.unreadable.push((
-                        Event {
-                            id: String::new(),
-                            value,
-                        },
-                        "the archived event has no id".into(),
-                    )),
-                },
+                Ok(mut value) => {
+                    if let Some(r) = &self.redact {
+                        r.event(&mut value);
+                    }
+                    match value["id"].as_str().map(str::to_string) {
+                        Some(id) => batch.events.push(Event { id, value }),
+                        None => batch.unreadable.push((
+                            Event {
+                                id: String::new(),
+                                value,
+                            },
+                            "the archived event has no id".into(),
+                        )),
+                    }
+                }
                 Err(e) => batch.unreadable.push((
                     Event {
                         id: String::new(),
@@ -232,6 +240,7 @@ pub struct Shipper {
     retry: RetryLimit,
     dead: DeadLetters,
     stop: Arc<AtomicBool>,
+    redact: Option<Arc<Redactor>>,
 }
 
 impl Shipper {
@@ -256,7 +265,15 @@ impl Shipper {
             limits,
             retry,
             stop,
+            redact: None,
         }
+    }
+
+    /// Redacts every event before the sink sees it (`[redaction]`): one place for every kind
+    /// of output, ahead of ECS mapping, agent mode's `message` and dead letters alike.
+    pub fn redacting(mut self, redactor: Option<Arc<Redactor>>) -> Shipper {
+        self.redact = redactor;
+        self
     }
 
     /// Delivers from the output's position to the end of the log as it is now.
@@ -302,6 +319,7 @@ impl Shipper {
             row: pos.row,
             end,
             fixed: false,
+            redact: self.redact.clone(),
         };
         self.run(reader, true, &mut report).await;
         if let Ok(p) = self.store.position(&self.org, &self.name, start) {
@@ -333,6 +351,7 @@ impl Shipper {
             row: 0,
             end: i64::MAX,
             fixed: true,
+            redact: self.redact.clone(),
         };
         self.run(reader, false, &mut report).await;
         report

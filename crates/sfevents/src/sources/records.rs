@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::archive::{Archive, AtomicFile};
+use crate::archive::Archive;
 use crate::client::{ApiError, SfClient};
 use crate::normalize::{dataset, ids, iso, parse_sf_datetime};
 use crate::state::{Cursor, LogFile, PageCommit, Store};
@@ -30,6 +30,8 @@ pub struct ObjectCtx {
     pub seq: AtomicU64,
     /// Fields per object from the describe call, kept for the runtime's life.
     pub fields: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>,
+    /// `[redaction] archive = true`: records are written redacted.
+    pub redact: Option<Arc<crate::redact::Redactor>>,
 }
 
 /// What one object source did in one run.
@@ -236,8 +238,12 @@ impl ObjectCtx {
         let mut line = Vec::with_capacity(2048);
         let mut id = ids::object_prefix(&self.org_id, source);
         let scope_len = id.len();
+        let mut redacted = Map::new();
         for (path, recs) in planned {
-            let mut f = AtomicFile::create(&self.archive.root.join(&path)).map_err(local)?;
+            let mut f = self
+                .archive
+                .create_file(&self.archive.root.join(&path))
+                .map_err(local)?;
             let mut file = LogFile {
                 source: source.to_string(),
                 dataset: ds.clone(),
@@ -251,12 +257,22 @@ impl ObjectCtx {
                 line.clear();
                 id.truncate(scope_len);
                 id.push_str(key);
+                // The key and time above come from the record as Salesforce gave it; only
+                // what is written is redacted.
+                let fields = match &self.redact {
+                    Some(rd) => {
+                        redacted.clone_from(r);
+                        rd.record(&mut redacted);
+                        &redacted
+                    }
+                    None => *r,
+                };
                 let ev = Line {
                     timestamp: t,
                     id: &id,
                     org_id: &self.org_id,
                     source,
-                    fields: r,
+                    fields,
                 };
                 serde_json::to_writer(&mut line, &ev).map_err(local)?;
                 line.push(b'\n');

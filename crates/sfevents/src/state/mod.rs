@@ -172,6 +172,19 @@ impl Store {
             path: path.display().to_string(),
             source,
         };
+        // Before SQLite creates anything: state.db and its -wal and -shm owner-only.
+        match crate::fsmode::private_sqlite(path) {
+            Ok(t) if !t.is_empty() => tracing::warn!(
+                "{} were readable by other users; they are now 0600",
+                t.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Ok(_) => {}
+            // SQLite says why it cannot open the file, if it cannot.
+            Err(e) => tracing::warn!("cannot make {} owner-only: {e}", path.display()),
+        }
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(open_err)?;

@@ -1,0 +1,384 @@
+//! Field redaction end to end: the real binary collects from sfsim with a `[redaction]` table
+//! (key from a file) and ships to the HTTP receiver and the Elasticsearch receiver. No removed
+//! or pseudonymized value may appear anywhere in what the receivers hold; pseudonyms are the
+//! key's, the same for a user across events and outputs; with `archive = true` the NDJSON
+//! holds none either, while the raw CSV stays byte-identical to what Salesforce served.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use common::*;
+use receivers::elasticsearch as es;
+use receivers::http as web;
+use serde_json::Value;
+use sfevents::redact::Redactor;
+use sfevents::secret::Secret;
+
+const KEY: &str = "redaction-test-key-0123456789abcdef";
+const TYPES: &[&str] = &["Login", "Logout", "ApiTotalUsage"];
+/// EventLogFile columns removed, and the one pseudonymized.
+const REMOVED: &[&str] = &["SESSION_KEY", "LOGIN_KEY"];
+const PSEUDO: &str = "USER_NAME";
+
+fn org(seed: u64) -> sfsim::SimConfig {
+    let mut c = small_config(seed);
+    c.freeze_clock = true;
+    c.org.records_per_hour = (4, 12);
+    c
+}
+
+/// The key file and a config file naming the org and holding `[redaction]` with `table`.
+fn write_config(sim: &sfsim::SimHandle, dir: &Path, objects: bool, table: &str) -> PathBuf {
+    std::fs::write(dir.join("pseudonym.key"), format!("{KEY}\n")).unwrap();
+    let c = &sim.credentials;
+    let types: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+    let mut text = format!(
+        "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [{}]\n",
+        sim.url,
+        c.client_id,
+        c.username,
+        c.private_key_file.display(),
+        types.join(", ")
+    );
+    if objects {
+        text.push_str("[[org.object]]\nname = \"LoginEvent\"\n");
+    }
+    text.push_str(&format!(
+        "[redaction]\npseudonymize_key_file = \"pseudonym.key\"\n{table}"
+    ));
+    let p = dir.join("sfevents.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `collect` with the config, shipping to `to` at the end.
+async fn collect_and_ship(
+    sim: &sfsim::SimHandle,
+    config: &Path,
+    to: &[String],
+) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(["collect", "--quiet", "--config"]).arg(config);
+    for t in to {
+        cmd.args(["--to", t]);
+    }
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SFEVENTS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("SFEVENTS_NOW", sim.now().to_rfc3339());
+    cmd.output().await.unwrap()
+}
+
+/// The pseudonym the key gives a value.
+fn pseudonym(value: &str) -> String {
+    let r = Redactor::new(vec![], vec!["X".into()], Some(&Secret::new(KEY)), false).unwrap();
+    r.pseudonym(value).unwrap()
+}
+
+/// Every value the generator wrote into the redacted columns of the collected files (and of
+/// LoginEvent records): none may leave.
+fn secrets(sim: &sfsim::SimHandle, files: &[sfgen::LogFileMeta]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for f in files {
+        let cols = sfgen::Org::columns(&f.event_type);
+        for row in sim.org.rows(&f.id) {
+            for (c, v) in cols.iter().zip(row) {
+                if (REMOVED.contains(c) || *c == PSEUDO) && v.len() >= 8 {
+                    out.insert(v);
+                }
+            }
+        }
+    }
+    for r in sim.visible_records("LoginEvent") {
+        for f in ["Username", "SessionKey", "LoginKey"] {
+            if let Some(v) = r.get(f).and_then(soql::Value::as_str) {
+                if v.len() >= 8 {
+                    out.insert(v.to_string());
+                }
+            }
+        }
+    }
+    assert!(out.len() > 10, "the org has values to hide: {}", out.len());
+    out
+}
+
+fn assert_hidden(what: &str, text: &str, secrets: &HashSet<String>) {
+    if let Some(s) = secrets.iter().find(|s| text.contains(s.as_str())) {
+        panic!("{what} holds the redacted value {s}: {text}");
+    }
+}
+
+/// The archive line as outputs must receive it: removed columns gone, the user pseudonymized.
+fn redacted(event: &Value) -> Value {
+    let mut v = event.clone();
+    let f = v["fields"].as_object_mut().unwrap();
+    for c in REMOVED {
+        f.shift_remove(*c);
+    }
+    if let Some(Value::String(u)) = f.get_mut(PSEUDO) {
+        if !u.is_empty() {
+            *u = pseudonym(u);
+        }
+    }
+    v
+}
+
+/// Every `p:` pseudonym in a document.
+fn pseudonyms_in(v: &Value, out: &mut HashSet<String>) {
+    match v {
+        Value::String(s) if s.starts_with("p:") && s.len() == 34 => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|x| pseudonyms_in(x, out)),
+        Value::Object(m) => m.values().for_each(|x| pseudonyms_in(x, out)),
+        _ => {}
+    }
+}
+
+fn archived(dir: &Path) -> HashMap<String, Value> {
+    ndjson_lines(dir)
+        .into_iter()
+        .map(|(_, v)| (v["id"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_get_redacted_events_while_the_archive_keeps_everything() {
+    let sim = start(org(91)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &sim,
+        dir.path(),
+        false,
+        "redact = [\"SESSION_KEY\", \"LOGIN_KEY\"]\npseudonymize = [\"USER_NAME\"]\n",
+    );
+    let h = es::start(es::Config::default()).await.unwrap();
+    let w = web::start(web::Config::default()).await.unwrap();
+    let to = [
+        format!(
+            "elasticsearch+{}?name=es&mode=ecs",
+            h.url().trim_end_matches('/')
+        ),
+        format!("{}/in?name=web", w.url().trim_end_matches('/')),
+    ];
+    let o = collect_and_ship(&sim, &config, &to).await;
+    assert_exit(&o, 0);
+    let archive = dir.path().join("archive");
+    let expected = expected_of(&sim, "auto", TYPES);
+    // `archive = false`: the archive holds every value, and the CSV is Salesforce's.
+    check_archive(&sim, &archive, &expected);
+    let want = archived(&archive);
+    let hidden = secrets(&sim, &expected);
+
+    // HTTP (raw): the archive line, redacted, and nothing else.
+    let lines = w.lines();
+    assert_eq!(lines.len(), want.len());
+    let mut by_user: HashMap<String, HashSet<String>> = HashMap::new();
+    for l in &lines {
+        assert_hidden("an HTTP line", &l.line, &hidden);
+        let v = l.json().unwrap();
+        let a = &want[v["id"].as_str().unwrap()];
+        assert_eq!(v, redacted(a));
+        if let (Some(u), Some(p)) = (a["fields"][PSEUDO].as_str(), v["fields"][PSEUDO].as_str()) {
+            by_user
+                .entry(u.to_string())
+                .or_default()
+                .insert(p.to_string());
+        }
+    }
+
+    // Elasticsearch (ecs): the mapping sees only the pseudonym.
+    let docs = h.all_docs();
+    assert_eq!(docs.len(), want.len());
+    for d in &docs {
+        assert_hidden("an Elasticsearch document", &d.source.to_string(), &hidden);
+        let a = &want[&d.id];
+        let mut found = HashSet::new();
+        pseudonyms_in(&d.source, &mut found);
+        match a["fields"][PSEUDO].as_str().filter(|u| !u.is_empty()) {
+            Some(u) => {
+                let p = pseudonym(u);
+                assert_eq!(found, HashSet::from([p.clone()]), "{}", d.source);
+                let user = &d.source["user"];
+                assert!(user["name"] == p || user["email"] == p, "{}", d.source);
+                by_user.entry(u.to_string()).or_default().insert(p);
+            }
+            None => assert!(found.is_empty(), "{}", d.source),
+        }
+    }
+    // One pseudonym per user across events and outputs, and users stay apart.
+    assert!(by_user.len() >= 2, "{by_user:?}");
+    let all: HashSet<&String> = by_user.values().flatten().collect();
+    assert_eq!(all.len(), by_user.len(), "{by_user:?}");
+    assert!(by_user.values().all(|p| p.len() == 1), "{by_user:?}");
+    sim.shutdown();
+}
+
+fn csv_name(f: &sfgen::LogFileMeta) -> String {
+    let when = if f.interval == sfgen::Interval::Hourly {
+        f.log_date.format("%Y%m%d_%H").to_string()
+    } else {
+        f.log_date.format("%Y%m%d").to_string()
+    };
+    format!("{}_{}_{}.csv", f.event_type, when, f.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_true_writes_the_ndjson_redacted_and_keeps_the_raw_csv() {
+    let sim = start(org(92)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &sim,
+        dir.path(),
+        true,
+        "redact = [\"SESSION_KEY\", \"LOGIN_KEY\", \"SessionKey\", \"LoginKey\"]\npseudonymize = [\"USER_NAME\", \"Username\"]\narchive = true\n",
+    );
+    let h = es::start(es::Config::default()).await.unwrap();
+    let w = web::start(web::Config::default()).await.unwrap();
+    let to = [
+        format!(
+            "elasticsearch+{}?name=es&mode=agent",
+            h.url().trim_end_matches('/')
+        ),
+        format!("{}/in?name=web", w.url().trim_end_matches('/')),
+    ];
+    let o = collect_and_ship(&sim, &config, &to).await;
+    assert_exit(&o, 0);
+    let archive = dir.path().join("archive");
+    let expected = expected_of(&sim, "auto", TYPES);
+    let hidden = secrets(&sim, &expected);
+
+    // Every NDJSON byte is free of the hidden values; the delivery log counts the bytes written.
+    for (p, v) in ndjson_lines(&archive) {
+        assert_hidden(&p.display().to_string(), &v.to_string(), &hidden);
+    }
+    check_delivery_log(&archive);
+    let want = archived(&archive);
+    let logins: HashMap<String, soql::Record> = sim
+        .visible_records("LoginEvent")
+        .into_iter()
+        .map(|r| {
+            let id = r
+                .get("EventIdentifier")
+                .and_then(soql::Value::as_str)
+                .unwrap();
+            (id.to_string(), r.clone())
+        })
+        .collect();
+    let mut login_events = 0;
+    for v in want.values() {
+        let f = v["fields"].as_object().unwrap();
+        if v["source"] == "LoginEvent" {
+            let r = &logins[f["EventIdentifier"].as_str().unwrap()];
+            let user = r.get("Username").and_then(soql::Value::as_str).unwrap();
+            assert_eq!(f["Username"].as_str(), Some(pseudonym(user).as_str()));
+            assert!(!f.contains_key("SessionKey") && !f.contains_key("LoginKey"));
+            login_events += 1;
+        }
+    }
+    assert!(login_events > 0);
+
+    // Every EventLogFile row is there with its other values, and the CSV is Salesforce's bytes.
+    let mut rows_checked = 0;
+    for file in &expected {
+        let cols = sfgen::Org::columns(&file.event_type);
+        let mut got: Vec<&Value> = want
+            .values()
+            .filter(|v| v["file_id"] == file.id.as_str())
+            .collect();
+        got.sort_by_key(|v| v["row"].as_u64());
+        let rows: Vec<Vec<String>> = sim.org.rows(&file.id).collect();
+        assert_eq!(got.len(), rows.len(), "file {}", file.id);
+        for (v, row) in got.iter().zip(&rows) {
+            let f = v["fields"].as_object().unwrap();
+            for (c, val) in cols.iter().zip(row) {
+                match *c {
+                    c if REMOVED.contains(&c) => assert!(!f.contains_key(c)),
+                    PSEUDO if !val.is_empty() => {
+                        assert_eq!(f[PSEUDO].as_str(), Some(pseudonym(val).as_str()))
+                    }
+                    c => assert_eq!(f[c].as_str(), Some(val.as_str()), "{c}"),
+                }
+            }
+            rows_checked += 1;
+        }
+        let csv = std::fs::read(archive.join("output").join(csv_name(file))).unwrap();
+        let served: Vec<u8> = sim.org.body(&file.id, 1 << 16).flatten().collect();
+        assert!(csv == served, "{} is not Salesforce's file", csv_name(file));
+    }
+    assert!(rows_checked > 0);
+
+    // Shipping does not hash again: the outputs get the archive's pseudonyms.
+    let lines = w.lines();
+    assert_eq!(lines.len(), want.len());
+    for l in &lines {
+        assert_hidden("an HTTP line", &l.line, &hidden);
+        let v = l.json().unwrap();
+        assert_eq!(v, want[v["id"].as_str().unwrap()]);
+    }
+    // Agent mode: the record in `message` (the integration's streams; the others are mapped
+    // here) holds only pseudonyms, as does everything else.
+    let docs = h.all_docs();
+    assert_eq!(docs.len(), want.len());
+    let mut messages = 0;
+    for d in &docs {
+        assert_hidden("an Elasticsearch document", &d.source.to_string(), &hidden);
+        let Some(m) = d.source["message"].as_str() else {
+            continue;
+        };
+        let msg: Value = serde_json::from_str(m).unwrap();
+        let a = &want[&d.id]["fields"];
+        for k in [PSEUDO, "Username"] {
+            assert_eq!(msg.get(k), a.get(k), "{}: {k}", d.id);
+        }
+        messages += 1;
+    }
+    assert!(messages > 0);
+    sim.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudonymize_without_a_key_is_a_configuration_error() {
+    let sim = start(org(93)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = collect(
+        &sim,
+        dir.path(),
+        &["--event-type", "Login", "--pseudonymize", "USER_NAME"],
+    )
+    .await;
+    assert_exit(&o, 2);
+    let text = describe(&o);
+    assert!(
+        text.contains("--pseudonymize-key-file") && text.contains("USER_NAME"),
+        "{text}"
+    );
+    assert!(!dir.path().join("state.db").exists(), "nothing collected");
+    // A short key file is refused too, without printing it.
+    let key = dir.path().join("short.key");
+    std::fs::write(&key, "shortkey\n").unwrap();
+    let o = collect(
+        &sim,
+        dir.path(),
+        &[
+            "--event-type",
+            "Login",
+            "--pseudonymize",
+            "USER_NAME",
+            "--pseudonymize-key-file",
+            &key.display().to_string(),
+        ],
+    )
+    .await;
+    assert_exit(&o, 2);
+    let text = describe(&o);
+    assert!(
+        text.contains("at least 16") && !text.contains("shortkey"),
+        "{text}"
+    );
+    sim.shutdown();
+}
