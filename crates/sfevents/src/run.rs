@@ -49,6 +49,8 @@ async fn pause(d: Duration, stop: &mut watch::Receiver<bool>) -> bool {
 }
 
 async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>) -> u8 {
+    let live = crate::metrics::live();
+    live.org_starting(&cfg.name, &cfg.archive_dir);
     let rt = loop {
         match OrgRuntime::open(&cfg).await {
             Ok(rt) => break rt,
@@ -61,6 +63,7 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
                 return crate::cli::exit::CONFIG;
             }
             Err(r) => {
+                live.org_cannot_start(&cfg.name, r.stopped.as_deref().unwrap_or_default());
                 tracing::warn!(org = %cfg.name, "cannot start: {}; trying again in {}s", r.stopped.unwrap_or_default(), OPEN_RETRY.as_secs());
                 if pause(OPEN_RETRY, &mut stop).await {
                     return crate::cli::exit::OK;
@@ -68,6 +71,7 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
             }
         }
     };
+    live.org_opened(&cfg.name, rt.client().stats.clone());
     // A row per cycle: keep a month of history.
     let month_ago = (chrono::Utc::now() - chrono::Duration::days(30))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -167,6 +171,13 @@ async fn schedule(
             for (what, e) in &report.failed {
                 tracing::error!(org = %cfg.name, "{what}: {e}");
             }
+            let names: Vec<String> = cfg.objects.iter().map(|o| o.name.clone()).collect();
+            crate::metrics::live().cycle_done(
+                &cfg.name,
+                &report,
+                &names,
+                rt.over_budget().is_some(),
+            );
             let after = Instant::now();
             if due.elf {
                 next_elf = after + Duration::from_secs(cfg.elf.every_seconds);

@@ -38,6 +38,19 @@ pub struct Faults {
     /// A query whose full result holds more than this many records answers 400
     /// QUERY_TIMEOUT ("Your query request was running for too long.").
     pub query_timeout_over_rows: Option<u64>,
+    /// Every token request is refused with this OAuth error, written `error: description`
+    /// (e.g. `invalid_grant: user hasn't approved this consumer`), as an org whose
+    /// connected app or user settings refuse the login.
+    pub oauth_error: Option<String>,
+    /// Queries on these objects (any case) answer 400 INVALID_TYPE "sObject type 'X' is not
+    /// supported": what Salesforce answers a user without the permission or licence.
+    pub deny_objects: Vec<String>,
+    /// Queries on these objects (any case) find no records: a Real-Time Event Monitoring
+    /// object whose storage is not enabled in Event Manager.
+    pub empty_objects: Vec<String>,
+    /// REST answers carry a `Date` header this many seconds off the real time, as if this
+    /// machine's clock (not the org's) were wrong by the opposite amount.
+    pub date_skew_secs: Option<i64>,
 }
 
 /// How to run the simulator.

@@ -123,6 +123,20 @@ struct Serve {
     /// A query with more than N records in its result answers 400 QUERY_TIMEOUT.
     #[arg(long, value_name = "N")]
     query_timeout_over_rows: Option<u64>,
+    /// Refuse every login with this OAuth error, as `error: description` (e.g.
+    /// "invalid_grant: user hasn't approved this consumer").
+    #[arg(long, value_name = "ERROR: DESCRIPTION")]
+    oauth_error: Option<String>,
+    /// Queries on this object answer INVALID_TYPE, as without its permission (repeatable).
+    #[arg(long, value_name = "OBJECT")]
+    deny_object: Vec<String>,
+    /// Queries on this object find no records, as an RTEM object whose storage is off
+    /// (repeatable).
+    #[arg(long, value_name = "OBJECT")]
+    empty_object: Vec<String>,
+    /// REST answers carry a Date header this many seconds off the real time.
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    date_skew_secs: Option<i64>,
 }
 
 fn parse_range(s: &str) -> Result<(u32, u32), String> {
@@ -193,6 +207,10 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             broken_files: a.broken_file,
             fail_query_more: a.fail_query_more,
             query_timeout_over_rows: a.query_timeout_over_rows,
+            oauth_error: a.oauth_error,
+            deny_objects: a.deny_object,
+            empty_objects: a.empty_object,
+            date_skew_secs: a.date_skew_secs,
         },
     };
     let sim = sfsim::start(config).await.context("starting sfsim")?;

@@ -10,15 +10,20 @@ use thiserror::Error;
 use url::Url;
 
 mod auth;
+mod metrics;
 mod objects;
 mod redaction;
+mod urls;
 
 pub(crate) use auth::read_secret_file;
 use auth::resolve_auth;
 pub use auth::{Auth, AuthFile};
+pub use metrics::resolve_metrics_addr;
 use objects::resolve_object;
 pub use objects::{object_defaults, ObjectConfig, ObjectFile, ObjectKind, EVENT_OBJECTS};
 pub use redaction::{RedactionArgs, RedactionFile, DEFAULT_KEY_ENV};
+pub use urls::{check_http, is_loopback};
+use urls::{check_transport, default_audience, parse_url};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -49,6 +54,8 @@ pub struct FileConfig {
     pub outputs: Vec<toml::Table>,
     /// `[redaction]`: fields removed or pseudonymized for every org and output.
     pub redaction: Option<RedactionFile>,
+    /// `sfevents run`'s Prometheus and health endpoint, e.g. "127.0.0.1:9464" (`metrics.rs`).
+    pub metrics_addr: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -579,63 +586,6 @@ fn resolve_org(
     };
     check_transport(&cfg)?;
     Ok(cfg)
-}
-
-fn default_audience(login: &Url, instance: Option<&Url>) -> String {
-    let sandbox = |u: &Url| {
-        u.host_str()
-            .is_some_and(|h| h == "test.salesforce.com" || h.contains(".sandbox."))
-    };
-    if sandbox(login) || instance.is_some_and(sandbox) {
-        "https://test.salesforce.com".into()
-    } else if is_loopback(login) {
-        // A local simulator is its own audience.
-        login.as_str().trim_end_matches('/').to_string()
-    } else {
-        DEFAULT_LOGIN_URL.into()
-    }
-}
-
-fn parse_url(s: &str, what: &str) -> Result<Url, String> {
-    let u = Url::parse(s.trim()).map_err(|e| {
-        format!("{what} '{s}' is not a URL ({e}): write it like https://acme.my.salesforce.com")
-    })?;
-    if u.scheme() != "https" && u.scheme() != "http" {
-        return Err(format!("{what} '{s}' must start with https://"));
-    }
-    if u.host_str().is_none() {
-        return Err(format!("{what} '{s}' has no host"));
-    }
-    Ok(u)
-}
-
-/// True for localhost and loopback addresses.
-pub fn is_loopback(u: &Url) -> bool {
-    match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// Refuses plain http:// except to loopback: tokens would cross the network in clear.
-pub fn check_http(u: &Url, what: &str) -> Result<(), String> {
-    if u.scheme() == "http" && !is_loopback(u) {
-        return Err(format!(
-            "{what} {u} uses plain http://, which would send credentials and tokens unencrypted: use https:// (http:// is only allowed to localhost)"
-        ));
-    }
-    Ok(())
-}
-
-fn check_transport(cfg: &OrgConfig) -> Result<(), ConfigError> {
-    let ctx = |m: String| invalid(format!("org '{}': {m}", cfg.name));
-    check_http(&cfg.login_url, "login URL").map_err(ctx)?;
-    if let Some(u) = &cfg.instance_url {
-        check_http(u, "instance URL").map_err(ctx)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

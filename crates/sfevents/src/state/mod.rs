@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
+mod archived;
 mod delivery;
 mod objects;
 
@@ -26,6 +27,7 @@ fn committed() {
     COMMITS.send_modify(|n| *n = n.wrapping_add(1));
 }
 
+pub use archived::ArchivedTotals;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 pub use objects::PageCommit;
 

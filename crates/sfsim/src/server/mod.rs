@@ -321,6 +321,14 @@ async fn limit_info(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
     if let Ok(v) = HeaderValue::from_str(&s.limit_info()) {
         resp.headers_mut().insert("sforce-limit-info", v);
     }
+    if let Some(skew) = s.faults().date_skew_secs {
+        // Real time, not the simulator's clock: the header is what a client compares its own
+        // clock with.
+        let at = Utc::now() + chrono::Duration::seconds(skew);
+        if let Ok(v) = HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+            resp.headers_mut().insert(axum::http::header::DATE, v);
+        }
+    }
     resp
 }
 

@@ -41,6 +41,15 @@ pub async fn token(
     }
     form.extend(url::form_urlencoded::parse(&body).into_owned());
     let grant = form.get("grant_type").map(String::as_str).unwrap_or("");
+    if let Some(fault) = s.faults().oauth_error {
+        let (error, description) = fault.split_once(": ").unwrap_or(("invalid_grant", &fault));
+        tracing::info!(grant, error, description, "token refused (fault)");
+        let body = json!({ "error": error, "error_description": description });
+        let mut resp = (axum::http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return resp;
+    }
     let result = match grant {
         JWT_GRANT => jwt_grant(&s, &form).map(|u| (u, false)),
         "password" => password_grant(&s, &form).map(|u| (u, true)),

@@ -101,6 +101,18 @@ pub async fn query(
     let schema = s
         .object_schema(&parsed.from)
         .ok_or_else(|| ApiError::invalid_type(&parsed.from))?;
+    let faults = s.faults();
+    if faults
+        .deny_objects
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(&schema.name))
+    {
+        return Err(ApiError::invalid_type(&parsed.from));
+    }
+    let empty = faults
+        .empty_objects
+        .iter()
+        .any(|o| o.eq_ignore_ascii_case(&schema.name));
     s.count_query(&schema.name);
     let object = schema.name.clone();
     if params.get("columns").is_some_and(|c| c == "true") {
@@ -111,7 +123,11 @@ pub async fn query(
     let batch = s.page_size_cap.map_or(batch, |cap| batch.min(cap));
     let st = s.clone();
     let output = tokio::task::spawn_blocking(move || {
-        let records = records_of(&st, &schema, &version);
+        let records = if empty {
+            Vec::new()
+        } else {
+            records_of(&st, &schema, &version)
+        };
         soql::execute(&parsed, &schema, records.iter(), now).map(|o| (o, version))
     })
     .await

@@ -166,6 +166,16 @@ impl SyslogSink {
     }
 }
 
+/// Opens a connection to the receiver as the output would (the TLS handshake included, with
+/// the output's trust and client certificate) and closes it without sending a message: for
+/// `sfevents doctor`. Answers the receiver's address.
+pub async fn probe(c: &SyslogConfig) -> Result<String, SinkError> {
+    let connector = Connector::new(c)?;
+    let conn = connector.connect().await?;
+    drop(conn);
+    Ok(connector.address())
+}
+
 impl Sink for SyslogSink {
     fn send<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<Vec<Verdict>, SinkError>> {
         Box::pin(self.send_batch(events))

@@ -11,6 +11,9 @@ use crate::collect::{collect_org, Options, OrgReport};
 use crate::config::{self, Overrides};
 use crate::logging::{self, LogFormat};
 
+mod outputs;
+use self::outputs::{replay, setup_outputs, ship, ship_to};
+
 /// Exit codes, fixed and documented in the README.
 pub mod exit {
     /// Everything was collected.
@@ -54,6 +57,10 @@ pub enum Command {
     Run {
         #[command(flatten)]
         overrides: Overrides,
+        /// Serve Prometheus metrics on /metrics and health on /health at this address, e.g.
+        /// 127.0.0.1:9464 (config file: metrics_addr).
+        #[arg(long, value_name = "ADDR:PORT", env = "SFEVENTS_METRICS_ADDR")]
+        metrics_addr: Option<String>,
     },
     /// Show cursors, files and rows delivered, quarantined files, last runs and API calls.
     Status {
@@ -106,6 +113,13 @@ pub enum Command {
         /// Only this output (by name).
         #[arg(long)]
         output: Option<String>,
+    },
+    /// Check each org and output (login, permissions, what the org publishes, API headroom,
+    /// clock, outputs, archive) and print one line per check with its fix. Exit 0 when all
+    /// are ok, 1 with warnings or problems.
+    Doctor {
+        #[command(flatten)]
+        overrides: Overrides,
     },
     /// Start a simulated org (sfsim) in-process and collect all of it into a folder.
     Demo {
@@ -168,8 +182,24 @@ pub fn main() -> ExitCode {
                 until,
                 datasets,
             } => replay(&args, &output, since, until, &datasets, cli.quiet).await,
-            Command::Run { overrides } => run(&overrides, cli.quiet, cli.log_format).await,
+            Command::Run {
+                overrides,
+                metrics_addr,
+            } => {
+                run(
+                    &overrides,
+                    metrics_addr.as_deref(),
+                    cli.quiet,
+                    cli.log_format,
+                )
+                .await
+            }
             Command::Status { output_dir, config } => status(output_dir, config),
+            Command::Doctor { overrides } => {
+                // Warnings only, and no log file: doctor creates nothing in the archive.
+                logging::init(cli.log_format, true, None);
+                crate::doctor::run(&overrides).await
+            }
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
                 demo(&dir, seed, days, progress).await
@@ -243,204 +273,18 @@ async fn collect(
     code
 }
 
-/// Ships every archive under `dirs` to `outputs` (or the one named `only`); the exit code.
-async fn ship_to(
-    dirs: &[PathBuf],
-    outputs: &[crate::outputs::OutputConfig],
-    only: Option<&str>,
-    quiet: bool,
-) -> u8 {
-    let chosen: Vec<&crate::outputs::OutputConfig> = outputs
-        .iter()
-        .filter(|o| only.is_none_or(|n| n == o.name))
-        .collect();
-    if chosen.is_empty() {
-        match only {
-            Some(n) => eprintln!(
-                "error: no output named '{n}': the outputs are {}",
-                outputs
-                    .iter()
-                    .map(|o| o.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => eprintln!(
-                "error: no output configured: add --to URL or [[output]] tables to the config"
-            ),
-        }
-        return exit::CONFIG;
-    }
-    let targets = match crate::ship::targets(dirs) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut code = exit::OK;
-    for t in &targets {
-        for o in &chosen {
-            let retry = crate::outputs::shipper::RetryLimit::bounded(6);
-            let r = crate::ship::ship_one(t, o, retry, stop.clone()).await;
-            if !quiet || r.error.is_some() {
-                println!("{}", crate::ship::describe(&r, &t.root));
-            }
-            if let Some(e) = &r.error {
-                eprintln!("error: output '{}': {e}", o.name);
-                code = exit::PARTIAL;
-            }
-            if r.dead > 0 {
-                eprintln!(
-                    "error: output '{}': {} events refused for good, kept in {}",
-                    o.name,
-                    r.dead,
-                    t.root.join("dead-letter").join(&o.name).display()
-                );
-                code = exit::PARTIAL;
-            }
-        }
-    }
-    code
-}
-
-fn ship_setup(args: &ShipArgs) -> Result<(Vec<PathBuf>, Vec<crate::outputs::OutputConfig>), u8> {
-    let ov = Overrides {
-        config: args.config.clone(),
-        to: args.to.clone(),
-        redaction: args.redaction.clone(),
-        ..Overrides::default()
-    };
-    let outputs = config::resolve_outputs(&ov).map_err(|e| {
-        eprintln!("error: {e}");
-        exit::CONFIG
-    })?;
-    let dirs =
-        config::archive_roots(args.output_dir.as_deref(), args.config.as_deref()).map_err(|e| {
-            eprintln!("error: {e}");
-            exit::CONFIG
-        })?;
-    Ok((dirs, outputs))
-}
-
-async fn setup_outputs(
-    config: Option<PathBuf>,
-    to: Vec<String>,
-    only: Option<&str>,
-    quiet: bool,
-) -> u8 {
-    let ov = Overrides {
-        config,
-        to,
-        ..Overrides::default()
-    };
-    let outputs = match config::resolve_outputs(&ov) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    logging::init(LogFormat::Text, quiet, None);
-    let chosen: Vec<_> = outputs
-        .iter()
-        .filter(|o| only.is_none_or(|n| n == o.name))
-        .collect();
-    if chosen.is_empty() {
-        eprintln!("error: no output to set up: add --to URL or [[output]] tables to the config");
-        return exit::CONFIG;
-    }
-    let mut code = exit::OK;
-    for o in chosen {
-        let crate::outputs::OutputKind::Elasticsearch(es) = &o.kind else {
-            println!(
-                "output '{}': a {} output needs no setup",
-                o.name,
-                o.kind.type_name()
-            );
-            continue;
-        };
-        match crate::outputs::elasticsearch::setup(o, es).await {
-            Ok(lines) => {
-                for l in lines {
-                    println!("output '{}': {l}", o.name);
-                }
-            }
-            Err(e) => {
-                eprintln!("error: output '{}': {e}", o.name);
-                code = exit::PARTIAL;
-            }
-        }
-    }
-    code
-}
-
-async fn ship(args: &ShipArgs, only: Option<&str>, quiet: bool) -> u8 {
-    let (dirs, outputs) = match ship_setup(args) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    logging::init(LogFormat::Text, quiet, None);
-    ship_to(&dirs, &outputs, only, quiet).await
-}
-
-async fn replay(
-    args: &ShipArgs,
-    output: &str,
-    since: Option<String>,
-    until: Option<String>,
-    datasets: &[String],
-    quiet: bool,
-) -> u8 {
-    let (dirs, outputs) = match ship_setup(args) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
-    logging::init(LogFormat::Text, quiet, None);
-    let Some(o) = outputs.iter().find(|o| o.name == output) else {
-        eprintln!(
-            "error: no output named '{output}': the outputs are {}",
-            outputs
-                .iter()
-                .map(|o| o.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return exit::CONFIG;
-    };
-    let instant = |v: Option<String>| v.map(|s| crate::ship::parse_instant(&s)).transpose();
-    let (since, until) = match (instant(since), instant(until)) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    let targets = match crate::ship::targets(&dirs) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    let mut code = exit::OK;
-    for t in &targets {
-        let r = crate::ship::replay_one(t, o, since.as_deref(), until.as_deref(), datasets).await;
-        if !quiet || r.error.is_some() {
-            println!("{}", crate::ship::describe(&r, &t.root));
-        }
-        if let Some(e) = &r.error {
-            eprintln!("error: output '{}': {e}", o.name);
-            code = exit::PARTIAL;
-        }
-    }
-    code
-}
-
-async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
+async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: LogFormat) -> u8 {
     let orgs = match setup(ov, quiet, format) {
         Ok(o) => o,
         Err(code) => return code,
+    };
+    // Bound before collection starts: a bad or busy address is a configuration error.
+    let metrics = match crate::metrics::listener(metrics_addr, ov.config.as_deref()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
     };
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -472,6 +316,8 @@ async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
             return exit::CONFIG;
         }
     };
+    crate::metrics::live().set_outputs(outputs.iter().map(|o| o.name.clone()).collect());
+    let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, rx.clone())));
     // One shipper loop per archive; collection never waits for them.
     let mut shippers = tokio::task::JoinSet::new();
     if !outputs.is_empty() {
@@ -493,6 +339,10 @@ async fn run(ov: &Overrides, quiet: bool, format: LogFormat) -> u8 {
             next = shippers.join_next() => if next.is_none() { break },
             _ = &mut grace => { shippers.abort_all(); break }
         }
+    }
+    // The server saw the stop too and closes its listener; it is not waited on longer.
+    if let Some(m) = metrics {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), m).await;
     }
     code
 }
