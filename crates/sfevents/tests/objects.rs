@@ -889,9 +889,11 @@ async fn run_exits_2_on_bad_credentials_keeps_trying_when_unreachable_and_a_seco
     assert_exit(&out, 0);
 
     // Two signals during a cycle: the second exits at once (130), without waiting for the
-    // slow requests still due; the next run redoes what was in flight.
+    // slow requests still due; the next run redoes what was in flight. Each request takes a
+    // second, so the first cycle (login, limits, describe, queries) is surely still running
+    // when the signals come at 1.5 s, however fast the machine.
     sim.set_faults(Faults {
-        delay_ms: Some(300),
+        delay_ms: Some(1000),
         ..Default::default()
     });
     let child = tokio::process::Command::new(BIN)
