@@ -9,8 +9,13 @@ mod columns;
 mod ids;
 mod objects;
 mod rows;
+mod schemas;
+mod users;
 
 pub use objects::{ObjectRecord, BIG_OBJECT_ID, OBJECTS, RTEM_OBJECTS};
+pub use schemas::schema;
+
+use users::make_users;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -157,21 +162,6 @@ const ORGS: &[(&str, &str)] = &[
     ("Contoso Ltd", "contoso"),
 ];
 
-const PEOPLE: &[(&str, &str)] = &[
-    ("Jane", "Doe"),
-    ("John", "Smith"),
-    ("Maria", "Garcia"),
-    ("Wei", "Chen"),
-    ("Priya", "Patel"),
-    ("Ahmed", "Khan"),
-    ("Olivia", "Brown"),
-    ("Lucas", "Martin"),
-    ("Sofia", "Rossi"),
-    ("Kenji", "Tanaka"),
-    ("Emma", "Wilson"),
-    ("Noah", "Johnson"),
-];
-
 /// Number of users generated (the first one is the API integration user).
 const USER_COUNT: usize = 8;
 
@@ -213,61 +203,6 @@ fn daily_created(spec: &OrgSpec, d: i64) -> i64 {
 fn utc(secs: i64) -> DateTime<Utc> {
     // Generated times are within chrono's range for any sane anchor.
     DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default()
-}
-
-fn make_users(rng: &mut Rng, domain: &str) -> (Vec<User>, Vec<UserCtx>) {
-    let mut people: Vec<(&str, &str)> = PEOPLE.to_vec();
-    // Fisher-Yates with the org's generator.
-    for i in (1..people.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        people.swap(i, j);
-    }
-    let mut seen = HashSet::new();
-    let mut users = Vec::new();
-    let mut ctxs = Vec::new();
-    for i in 0..USER_COUNT {
-        let (username, name) = if i == 0 {
-            (
-                format!("integration@{domain}"),
-                "Integration User".to_string(),
-            )
-        } else {
-            let (first, last) = people[(i - 1) % people.len()];
-            (
-                format!(
-                    "{}.{}@{domain}",
-                    first.to_ascii_lowercase(),
-                    last.to_ascii_lowercase()
-                ),
-                format!("{first} {last}"),
-            )
-        };
-        let mut n = rng.below(REC_SPACE);
-        while !seen.insert(n) {
-            n = (n + 1) % REC_SPACE;
-        }
-        let id15 = make_id15("005", n);
-        let id18 = ids::id18(&id15);
-        let b = rng.u64().to_le_bytes();
-        let ip = [
-            [73, 88, 96, 121, 142, 185, 203][(b[0] % 7) as usize],
-            b[1],
-            b[2],
-            b[3].max(1),
-        ];
-        users.push(User {
-            id: id18.clone(),
-            username: username.clone(),
-            name,
-        });
-        ctxs.push(UserCtx {
-            id15,
-            id18,
-            username,
-            ip,
-        });
-    }
-    (users, ctxs)
 }
 
 /// Encoded length (header excluded) of a block's rows.
@@ -743,77 +678,6 @@ impl<'a> RowStream<'a> {
             self.gen = Some(RowGen::new(&self.org.ctx, self.ti, self.org.spec.seed, b));
         }
     }
-}
-
-fn field(name: &str, ftype: FieldType) -> FieldDef {
-    FieldDef::new(name, ftype)
-}
-
-/// Schemas of the objects the generator serves (EventLogFile, Organization, User and the
-/// event objects of [`OBJECTS`]), named in any case.
-pub fn schema(object: &str) -> Option<ObjectSchema> {
-    if let Some(s) = objects::schema(object) {
-        return Some(s);
-    }
-    let (name, prefix, fields) = if object.eq_ignore_ascii_case("EventLogFile") {
-        let mut created_by = field("CreatedById", FieldType::Reference);
-        created_by.relationship = Some(("CreatedBy".to_string(), "User".to_string()));
-        (
-            "EventLogFile",
-            "0AT",
-            vec![
-                field("Id", FieldType::Id),
-                field("EventType", FieldType::Picklist),
-                field("LogDate", FieldType::DateTime),
-                field("Interval", FieldType::Picklist),
-                field("Sequence", FieldType::Int),
-                field("CreatedDate", FieldType::DateTime),
-                field("LogFile", FieldType::Base64),
-                field("LogFileLength", FieldType::Double),
-                field("LogFileContentType", FieldType::String),
-                field("LogFileFieldNames", FieldType::String),
-                field("LogFileFieldTypes", FieldType::String),
-                field("ApiVersion", FieldType::Double),
-                created_by,
-                field("LastModifiedDate", FieldType::DateTime),
-                field("SystemModstamp", FieldType::DateTime),
-                field("IsDeleted", FieldType::Boolean),
-            ],
-        )
-    } else if object.eq_ignore_ascii_case("Organization") {
-        (
-            "Organization",
-            "00D",
-            vec![
-                field("Id", FieldType::Id),
-                field("Name", FieldType::String),
-                field("InstanceName", FieldType::String),
-                field("IsSandbox", FieldType::Boolean),
-                field("TrialExpirationDate", FieldType::DateTime),
-                field("NamespacePrefix", FieldType::String),
-                field("OrganizationType", FieldType::Picklist),
-            ],
-        )
-    } else if object.eq_ignore_ascii_case("User") {
-        (
-            "User",
-            "005",
-            vec![
-                field("Id", FieldType::Id),
-                field("Username", FieldType::String),
-                field("Name", FieldType::String),
-                field("IsActive", FieldType::Boolean),
-            ],
-        )
-    } else {
-        return None;
-    };
-    Some(ObjectSchema {
-        name: name.to_string(),
-        key_prefix: prefix.to_string(),
-        fields,
-        big_object: None,
-    })
 }
 
 /// The 18-character form of a 15-character Salesforce id (the case-safe checksum suffix).
