@@ -8,6 +8,7 @@ pub(crate) mod body;
 pub(crate) mod conn;
 pub(crate) mod faults;
 pub(crate) mod server;
+pub(crate) mod shared;
 pub(crate) mod tls;
 
 use std::sync::{Mutex, MutexGuard};

@@ -25,7 +25,7 @@
 
 mod ingest;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::common::admin::{self, AdminState};
-use crate::common::conn::Kills;
 use crate::common::server::{Listen, Server};
+use crate::common::shared::ReceiverState;
 pub use crate::common::{Error, FaultCounts, Faults};
 
 /// Sumo Logic's HTTP source limit: 1 MB of uncompressed data per request.
@@ -124,32 +124,16 @@ pub(crate) struct State {
     pub stats: Stats,
 }
 
-pub(crate) struct Shared {
-    pub config: Config,
-    pub state: Mutex<State>,
-    pub kills: Kills,
-}
-
-impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        crate::common::lock(&self.state)
-    }
-}
-
-impl AdminState for Shared {
-    fn faults(&self) -> Faults {
-        self.lock().faults.clone()
-    }
-    fn set_faults(&self, faults: Faults) {
-        self.lock().faults = faults;
+impl ReceiverState for State {
+    fn faults_mut(&mut self) -> &mut Faults {
+        &mut self.faults
     }
     fn stats_json(&self) -> Value {
-        serde_json::to_value(&self.lock().stats).unwrap_or_default()
-    }
-    fn reset(&self) {
-        *self.lock() = State::default();
+        serde_json::to_value(&self.stats).unwrap_or_default()
     }
 }
+
+pub(crate) type Shared = crate::common::shared::Shared<Config, State>;
 
 /// A running receiver. Dropping it stops the server, as [`Handle::shutdown`] does.
 pub struct Handle {
@@ -159,14 +143,8 @@ pub struct Handle {
 
 /// Starts serving on the caller's tokio runtime.
 pub async fn start(config: Config) -> Result<Handle, Error> {
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            faults: config.faults.clone(),
-            ..State::default()
-        }),
-        config,
-        kills: Kills::default(),
-    });
+    let faults = config.faults.clone();
+    let shared = Arc::new(Shared::new(config, faults));
     let listen = Listen {
         bind: &shared.config.bind,
         port: shared.config.port,
@@ -199,13 +177,13 @@ impl Handle {
     }
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.lock().faults = faults;
+        AdminState::set_faults(&*self.shared, faults);
     }
     pub fn faults(&self) -> Faults {
-        self.shared.lock().faults.clone()
+        AdminState::faults(&*self.shared)
     }
     /// Forgets lines, counters and faults.
     pub fn reset(&self) {
-        *self.shared.lock() = State::default();
+        AdminState::reset(&*self.shared);
     }
 }
