@@ -40,8 +40,13 @@ async fn doctor_with_key(
             .map(|s| s.to_string()),
     );
     args.extend(extra.iter().map(|s| s.to_string()));
+    doctor_args(sim, &args).await
+}
+
+/// `sfevents <args>` with a clean environment, judged against the simulator's frozen now.
+async fn doctor_args(sim: &sfsim::SimHandle, args: &[String]) -> Output {
     let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(&args);
+    cmd.args(args);
     for (k, _) in std::env::vars() {
         if k.starts_with("SFEVENTS_") || k == "SSL_CERT_FILE" {
             cmd.env_remove(k);
@@ -378,4 +383,314 @@ async fn a_syslog_output_is_checked_with_the_tls_handshake() {
     let out = doctor(&sim, dir.path(), &["--to", &to]).await;
     assert_exit(&out, 1);
     line_with(&out, "problem", &["output 'drain'", "ca_file"]);
+}
+
+/// Writes `text` to `dir/name` with `mode` and returns the path as text.
+fn secret_file(dir: &std::path::Path, name: &str, text: &str, mode: u32) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{text}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    p.display().to_string()
+}
+
+/// Everything doctor printed, stdout and stderr.
+fn printed(o: &Output) -> String {
+    format!(
+        "{}{}",
+        stdout(o),
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    )
+}
+
+#[tokio::test]
+async fn a_splunk_token_is_checked_with_an_empty_request() {
+    use receivers::splunk::{self, Config, Token};
+    const RIGHT: &str = "0e1f2a3b-right-hec-token";
+    const NO_ACK: &str = "5d6c7b8a-token-without-ack";
+    const WRONG: &str = "9f8e7d6c-wrong-hec-token";
+    let sim = start(org()).await;
+    let hec = splunk::start(Config::with_tokens(vec![
+        Token::new(RIGHT).with_ack(),
+        Token::new(NO_ACK),
+    ]))
+    .await
+    .expect("the receiver starts");
+    let dir = tempfile::tempdir().unwrap();
+    let to = |file: &str, ack: bool| {
+        format!(
+            "splunk+{}?name=hec&token_file={file}&ack={ack}",
+            hec.url().trim_end_matches('/')
+        )
+    };
+    // A wrong token: a problem naming where the token goes, the token itself never printed.
+    let wrong = secret_file(dir.path(), "wrong.token", WRONG, 0o600);
+    let out = doctor(
+        &sim,
+        &dir.path().join("archive"),
+        &["--to", &to(&wrong, false)],
+    )
+    .await;
+    assert_exit(&out, 1);
+    line_with(
+        &out,
+        "problem",
+        &[
+            "output 'hec'",
+            "accepts a write",
+            "refused the HEC token",
+            "token_file",
+        ],
+    );
+    assert!(!printed(&out).contains(WRONG), "{}", describe(&out));
+    // The right one: accepted, and the empty request stored nothing.
+    let right = secret_file(dir.path(), "right.token", RIGHT, 0o600);
+    let out = doctor(
+        &sim,
+        &dir.path().join("archive"),
+        &["--to", &to(&right, true)],
+    )
+    .await;
+    assert_exit(&out, 0);
+    line_with(
+        &out,
+        "ok",
+        &["output 'hec'", "token accepted", "no event written"],
+    );
+    line_with(
+        &out,
+        "ok",
+        &["output 'hec'", "indexer acknowledgement", "enabled"],
+    );
+    assert!(!printed(&out).contains(RIGHT));
+    // ack = true with a token that has acknowledgement off: the fix names both ways out.
+    let no_ack = secret_file(dir.path(), "no-ack.token", NO_ACK, 0o600);
+    let out = doctor(
+        &sim,
+        &dir.path().join("archive"),
+        &["--to", &to(&no_ack, true)],
+    )
+    .await;
+    assert_exit(&out, 1);
+    line_with(&out, "ok", &["output 'hec'", "token accepted"]);
+    line_with(
+        &out,
+        "problem",
+        &[
+            "indexer acknowledgement",
+            "Enable indexer acknowledgement",
+            "ack = false",
+        ],
+    );
+    let stats = hec.stats();
+    assert_eq!(stats.events, 0, "{stats:?}");
+    assert!(hec.events().is_empty());
+    assert!(
+        stats.requests >= 3,
+        "the probes reached the receiver: {stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn http_and_logplex_outputs_are_checked_with_an_empty_batch() {
+    use receivers::http as web;
+    use receivers::logplex;
+    const KEY: &str = "k-3c1d-http-intake-key";
+    const DRAIN_PW: &str = "drain-password-77ab";
+    let sim = start(org()).await;
+    let w = web::start(web::Config {
+        required_header: Some(("X-Api-Key".into(), KEY.into())),
+        ..web::Config::default()
+    })
+    .await
+    .expect("the receiver starts");
+    let drain = logplex::start(logplex::Config {
+        basic: Some(("sfevents".into(), DRAIN_PW.into())),
+        ..logplex::Config::default()
+    })
+    .await
+    .expect("the receiver starts");
+    let dir = tempfile::tempdir().unwrap();
+    let web_url = format!("{}/in?name=web", w.url().trim_end_matches('/'));
+    let drain_url = |pw: &str| {
+        format!(
+            "logplex+{}/drain?name=drain&username=sfevents&password_file={pw}",
+            drain.url().trim_end_matches('/')
+        )
+    };
+    // Without the key, and with a wrong drain password: both refused, each fix names the
+    // settings that carry the credential.
+    let bad_pw = secret_file(dir.path(), "bad.pw", "not-the-password", 0o600);
+    let out = doctor(
+        &sim,
+        &dir.path().join("archive"),
+        &["--to", &web_url, "--to", &drain_url(&bad_pw)],
+    )
+    .await;
+    assert_exit(&out, 1);
+    line_with(
+        &out,
+        "problem",
+        &[
+            "output 'web'",
+            "refused the credential",
+            "401",
+            "header_file",
+        ],
+    );
+    line_with(
+        &out,
+        "problem",
+        &["output 'drain'", "refused the credential", "password_file"],
+    );
+    // With them: both accept an empty batch, and store nothing.
+    let key = secret_file(dir.path(), "api.key", KEY, 0o600);
+    let pw = secret_file(dir.path(), "drain.pw", DRAIN_PW, 0o600);
+    let with_key = format!("{web_url}&header_file.X-Api-Key={key}");
+    let out = doctor(
+        &sim,
+        &dir.path().join("archive"),
+        &["--to", &with_key, "--to", &drain_url(&pw)],
+    )
+    .await;
+    assert_exit(&out, 0);
+    line_with(
+        &out,
+        "ok",
+        &["output 'web'", "accepts a write (an empty batch"],
+    );
+    line_with(
+        &out,
+        "ok",
+        &["output 'drain'", "accepts a write (an empty batch"],
+    );
+    line_with(
+        &out,
+        "ok",
+        &["output 'web'", "header X-Api-Key file", "owner-only"],
+    );
+    assert!(!printed(&out).contains(KEY) && !printed(&out).contains(DRAIN_PW));
+    assert!(w.lines().is_empty());
+    assert!(drain.messages().is_empty());
+    assert_eq!(w.stats().requests, 2);
+}
+
+#[tokio::test]
+async fn missing_elasticsearch_templates_are_a_warning_until_setup() {
+    use receivers::elasticsearch as es;
+    let sim = start(org()).await;
+    let h = es::start(es::Config::default())
+        .await
+        .expect("the receiver starts");
+    let dir = tempfile::tempdir().unwrap();
+    let to = format!("elasticsearch+{}?name=es", h.url().trim_end_matches('/'));
+    let out = doctor(&sim, &dir.path().join("archive"), &["--to", &to]).await;
+    assert_exit(&out, 1);
+    line_with(&out, "ok", &["output 'es'", "reachable", "answers"]);
+    line_with(
+        &out,
+        "warning",
+        &[
+            "output 'es'",
+            "index template",
+            "sfevents-salesforce is not installed",
+            "sfevents setup elasticsearch",
+        ],
+    );
+    assert!(
+        h.index_template("sfevents-salesforce").is_none(),
+        "doctor installs nothing"
+    );
+    let setup = run(&[
+        "setup".into(),
+        "elasticsearch".into(),
+        "--to".into(),
+        to.clone(),
+    ])
+    .await;
+    assert_exit(&setup, 0);
+    let out = doctor(&sim, &dir.path().join("archive"), &["--to", &to]).await;
+    assert_exit(&out, 0);
+    line_with(
+        &out,
+        "ok",
+        &["output 'es'", "index template", "is installed"],
+    );
+}
+
+#[tokio::test]
+async fn a_client_secret_file_in_the_config_is_mode_checked() {
+    const SECRET_LINE: &str = "client_secret_file = \"client.secret\"";
+    let sim = start(org()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = &sim.credentials;
+    let secret = secret_file(dir.path(), "client.secret", &c.client_secret, 0o644);
+    let config = dir.path().join("sfevents.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nmethod = \"client-credentials\"\nclient_id = \"{}\"\n{SECRET_LINE}\n[org.event_log_file]\nevent_types = [\"Login\"]\n",
+            sim.url, c.client_id
+        ),
+    )
+    .unwrap();
+    let args: Vec<String> = ["doctor", "--config", &config.display().to_string()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let out = doctor_args(&sim, &args).await;
+    assert_exit(&out, 1);
+    let line = line_with(
+        &out,
+        "warning",
+        &["client secret file", "0644", "chmod 600"],
+    );
+    assert!(line.contains(&secret), "{line}");
+    assert!(!printed(&out).contains(&c.client_secret));
+    // Owner-only: the same file is fine.
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = doctor_args(&sim, &args).await;
+    line_with(&out, "ok", &["client secret file", "owner-only"]);
+}
+
+#[tokio::test]
+async fn an_old_backlog_is_a_warning() {
+    use receivers::http as web;
+    let sim = start(org()).await;
+    let w = web::start(web::Config::default())
+        .await
+        .expect("the receiver starts");
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let c = collect(&sim, &archive, &["--event-type", "Login"]).await;
+    assert_exit(&c, 0);
+    let to = format!("{}/in?name=web", w.url().trim_end_matches('/'));
+    // Committed just now: waiting, but not late.
+    let out = doctor(&sim, &archive, &["--to", &to]).await;
+    line_with(
+        &out,
+        "ok",
+        &["output 'web'", "backlog of org", "waiting since"],
+    );
+    // Committed two days ago and never shipped.
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let db = rusqlite::Connection::open(archive.join("state.db")).unwrap();
+    let n = db
+        .execute("UPDATE delivery_log SET committed_at = ?1", [&two_days_ago])
+        .unwrap();
+    assert!(n > 0, "the collect committed files");
+    drop(db);
+    let out = doctor(&sim, &archive, &["--to", &to]).await;
+    assert_exit(&out, 1);
+    line_with(
+        &out,
+        "warning",
+        &[
+            "output 'web'",
+            "backlog of org",
+            "not delivered yet",
+            "sfevents ship",
+        ],
+    );
+    assert!(w.lines().is_empty());
 }

@@ -31,15 +31,29 @@ fn org(seed: u64) -> sfsim::SimConfig {
 
 /// The key file and a config file naming the org and holding `[redaction]` with `table`.
 fn write_config(sim: &sfsim::SimHandle, dir: &Path, objects: bool, table: &str) -> PathBuf {
-    std::fs::write(dir.join("pseudonym.key"), format!("{KEY}\n")).unwrap();
     let c = &sim.credentials;
-    let types: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
-    let mut text = format!(
-        "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [{}]\n",
-        sim.url,
+    let auth = format!(
+        "client_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n",
         c.client_id,
         c.username,
-        c.private_key_file.display(),
+        c.private_key_file.display()
+    );
+    write_config_with(sim, dir, objects, &auth, table)
+}
+
+/// [`write_config`] with `auth` as the body of `[org.auth]`.
+fn write_config_with(
+    sim: &sfsim::SimHandle,
+    dir: &Path,
+    objects: bool,
+    auth: &str,
+    table: &str,
+) -> PathBuf {
+    std::fs::write(dir.join("pseudonym.key"), format!("{KEY}\n")).unwrap();
+    let types: Vec<String> = TYPES.iter().map(|t| format!("\"{t}\"")).collect();
+    let mut text = format!(
+        "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\n{auth}[org.event_log_file]\nevent_types = [{}]\n",
+        sim.url,
         types.join(", ")
     );
     if objects {
@@ -59,8 +73,19 @@ async fn collect_and_ship(
     config: &Path,
     to: &[String],
 ) -> std::process::Output {
+    let now = sim.now().to_rfc3339();
+    collect_with(config, to, &["--quiet"], &[("SFEVENTS_NOW", &now)]).await
+}
+
+/// `collect --config` with `to`, `extra` flags and `env` (no other SFEVENTS_* variable).
+async fn collect_with(
+    config: &Path,
+    to: &[String],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(["collect", "--quiet", "--config"]).arg(config);
+    cmd.arg("collect").args(extra).arg("--config").arg(config);
     for t in to {
         cmd.args(["--to", t]);
     }
@@ -69,7 +94,7 @@ async fn collect_and_ship(
             cmd.env_remove(k);
         }
     }
-    cmd.env("SFEVENTS_NOW", sim.now().to_rfc3339());
+    cmd.envs(env.iter().copied());
     cmd.output().await.unwrap()
 }
 
@@ -380,5 +405,242 @@ async fn pseudonymize_without_a_key_is_a_configuration_error() {
         text.contains("at least 16") && !text.contains("shortkey"),
         "{text}"
     );
+    sim.shutdown();
+}
+
+/// Every file under `root` and its bytes.
+fn files_under(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn holds(hay: &[u8], needle: &str) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// A token shaped as sfsim issues them (they are not handed to the test): an access token
+/// `<org>!AQ` + 94 letters and digits, a refresh token `5Aep861` + 80.
+fn token_shaped(hay: &[u8]) -> bool {
+    [(&b"!AQ"[..], 94), (&b"5Aep861"[..], 80)]
+        .iter()
+        .any(|(prefix, n)| {
+            hay.windows(prefix.len() + n).any(|w| {
+                w.starts_with(prefix) && w[prefix.len()..].iter().all(u8::is_ascii_alphanumeric)
+            })
+        })
+}
+
+/// What must appear nowhere but the raw CSV: the values of `cols` in the collected files,
+/// less any that is (part of) a value of another column, which stays on purpose. And one value
+/// of a column kept as it is (`REQUEST_ID`), for the control.
+fn originals(
+    sim: &sfsim::SimHandle,
+    files: &[sfgen::LogFileMeta],
+    cols: &[&str],
+) -> (HashSet<String>, Vec<String>) {
+    let (mut hidden, mut kept, mut request_ids) = (HashSet::new(), Vec::new(), Vec::new());
+    for f in files {
+        let names = sfgen::Org::columns(&f.event_type);
+        for row in sim.org.rows(&f.id) {
+            for (c, v) in names.iter().zip(row) {
+                if cols.contains(c) {
+                    if v.len() >= 7 {
+                        hidden.insert(v);
+                    }
+                } else {
+                    if *c == "REQUEST_ID" && v.len() >= 8 {
+                        request_ids.push(v.clone());
+                    }
+                    kept.push(v);
+                }
+            }
+        }
+    }
+    hidden.retain(|h| !kept.iter().any(|k| k.contains(h.as_str())));
+    (hidden, request_ids)
+}
+
+/// A run with redaction on, credentials from files, every log line kept: no secret, token,
+/// key or redacted value is left in any file of the archive (state.db and its journal, logs,
+/// spool, NDJSON), in what the process printed, or in what the output received; the raw CSV
+/// alone holds the originals, byte for byte Salesforce's; and with `csv_keep_days` the
+/// originals are gone from the disk too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_or_redacted_value_is_left_anywhere() {
+    const BEARER: &str = "output-bearer-7f3e9a1c5b2d40e8";
+    let sim = start(org(94)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = &sim.credentials;
+    for (name, value) in [
+        ("client.secret", c.client_secret.as_str()),
+        ("password", c.password.as_str()),
+        ("security.token", c.security_token.as_str()),
+        ("output.token", BEARER),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, format!("{value}\n")).unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
+    let auth = format!(
+        "method = \"password\"\nclient_id = \"{}\"\nusername = \"{}\"\nclient_secret_file = \"client.secret\"\npassword_file = \"password\"\nsecurity_token_file = \"security.token\"\n",
+        c.client_id, c.username
+    );
+    let config = write_config_with(
+        &sim,
+        dir.path(),
+        false,
+        &auth,
+        "redact = [\"SESSION_KEY\", \"LOGIN_KEY\"]\npseudonymize = [\"USER_NAME\", \"CLIENT_IP\"]\narchive = true\n",
+    );
+    let w = web::start(web::Config {
+        required_header: Some(("Authorization".into(), format!("Bearer {BEARER}"))),
+        ..web::Config::default()
+    })
+    .await
+    .unwrap();
+    let to = [format!(
+        "{}/in?name=web&bearer_token_file={}",
+        w.url().trim_end_matches('/'),
+        dir.path().join("output.token").display()
+    )];
+    let now = sim.now().to_rfc3339();
+    let o = collect_with(
+        &config,
+        &to,
+        &[],
+        &[("SFEVENTS_NOW", &now), ("SFEVENTS_LOG", "debug")],
+    )
+    .await;
+    assert_exit(&o, 0);
+    let archive = dir.path().join("archive");
+    let expected = expected_of(&sim, "auto", TYPES);
+    let (hidden, request_ids) = originals(
+        &sim,
+        &expected,
+        &["SESSION_KEY", "LOGIN_KEY", "USER_NAME", "CLIENT_IP"],
+    );
+    assert!(
+        hidden.len() > 20 && !request_ids.is_empty(),
+        "{}",
+        hidden.len()
+    );
+    let credentials = [
+        c.client_secret.as_str(),
+        c.password.as_str(),
+        c.security_token.as_str(),
+        BEARER,
+        KEY,
+    ];
+    // Neither a credential nor an issued token, anywhere; `what` names the place.
+    let no_credential = |what: &str, bytes: &[u8]| {
+        for s in credentials {
+            assert!(!holds(bytes, s), "{what} holds the secret {s}");
+        }
+        assert!(!token_shaped(bytes), "{what} holds an OAuth token");
+    };
+    let no_original = |what: &str, bytes: &[u8]| {
+        if let Some(v) = hidden.iter().find(|v| holds(bytes, v)) {
+            panic!("{what} holds the redacted value {v}");
+        }
+    };
+    let printed = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+    assert!(
+        holds(&printed, "web"),
+        "the run printed its log: {}",
+        describe(&o)
+    );
+    no_credential("the output", &printed);
+    no_original("the output", &printed);
+
+    let csvs: HashMap<String, Vec<u8>> = expected
+        .iter()
+        .map(|f| {
+            (
+                csv_name(f),
+                sim.org.body(&f.id, 1 << 16).flatten().collect(),
+            )
+        })
+        .collect();
+    let files = files_under(&archive);
+    let (mut raw, mut ndjson, mut control) = (0, 0, 0);
+    for (p, bytes) in &files {
+        let what = p.display().to_string();
+        no_credential(&what, bytes);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        match csvs.get(&name) {
+            Some(served) => {
+                // The raw CSV is Salesforce's, originals and all (the scan finds them there).
+                assert!(bytes == served, "{what} is not Salesforce's file");
+                raw += usize::from(hidden.iter().any(|v| holds(bytes, v)));
+            }
+            None => {
+                no_original(&what, bytes);
+                ndjson += usize::from(name.ends_with(".ndjson"));
+                control += usize::from(request_ids.iter().any(|r| holds(bytes, r)));
+            }
+        }
+    }
+    let names: Vec<String> = files
+        .iter()
+        .map(|(p, _)| p.strip_prefix(&archive).unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "state.db"), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("logs/")), "{names:?}");
+    assert!(
+        raw > 0 && ndjson > 0,
+        "{raw} CSV with originals, {ndjson} NDJSON: {names:?}"
+    );
+    // Control: values kept as they are do show up, in the NDJSON and at the output.
+    assert!(control > 0, "no kept value found: the scan reads nothing");
+    let lines = w.lines();
+    assert!(!lines.is_empty());
+    let mut seen = 0;
+    for l in &lines {
+        no_credential("an HTTP line", l.line.as_bytes());
+        no_original("an HTTP line", l.line.as_bytes());
+        seen += usize::from(request_ids.iter().any(|r| l.line.contains(r.as_str())));
+        for (n, v) in &l.headers {
+            if n != "authorization" {
+                no_credential("an HTTP header", v.as_bytes());
+            }
+            no_original("an HTTP header", v.as_bytes());
+        }
+    }
+    assert!(seen > 0);
+
+    // csv_keep_days = 0 drops the raw CSV (delivered_at is this machine's time, so the run
+    // that prunes is told it is tomorrow): then the originals are nowhere at all.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let o = collect_with(
+        &config,
+        &[],
+        &["--quiet", "--no-ship", "--csv-keep-days", "0"],
+        &[("SFEVENTS_NOW", &tomorrow)],
+    )
+    .await;
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", describe(&o));
+    let files = files_under(&archive);
+    assert!(
+        files
+            .iter()
+            .all(|(p, _)| !csvs.contains_key(&*p.file_name().unwrap().to_string_lossy())),
+        "the raw CSV is gone"
+    );
+    assert!(files.len() > 3);
+    for (p, bytes) in &files {
+        no_credential(&p.display().to_string(), bytes);
+        no_original(&p.display().to_string(), bytes);
+    }
     sim.shutdown();
 }

@@ -28,32 +28,134 @@ pub fn config_file(r: &mut Report, path: &Path) {
     }
 }
 
-/// The secret files named by flags and by the orgs' JWT settings (a file named twice is
-/// checked once).
+/// The secret files named by flags, by the config's `[org.auth]` tables (every `*_file`:
+/// key, client secret, password, security token, refresh token), its `[redaction]` key, and
+/// the outputs' `*_file` secrets (`token_file`, `password_file`, `api_key_file`,
+/// `bearer_token_file`, `header_file.*`, a syslog client `key_file`), from `[[output]]` tables
+/// and `--to` URLs. A file named twice is checked once.
 pub fn secret_files(r: &mut Report, ov: &Overrides, orgs: &[OrgConfig]) {
     let mut seen: Vec<PathBuf> = Vec::new();
-    let named = [
-        ("private key", ov.jwt_key_file.as_ref()),
-        ("client secret", ov.client_secret_file.as_ref()),
-        ("password", ov.password_file.as_ref()),
-        ("refresh token", ov.refresh_token_file.as_ref()),
-    ];
-    let from_orgs = orgs.iter().filter_map(|o| match &o.auth {
-        Auth::Jwt { key_file, .. } => Some(("private key", Some(key_file))),
+    let flag = |what: &str, p: Option<&PathBuf>| p.map(|p| (what.to_string(), p.clone()));
+    let mut named: Vec<(String, PathBuf)> = [
+        flag("private key", ov.jwt_key_file.as_ref()),
+        flag("client secret", ov.client_secret_file.as_ref()),
+        flag("password", ov.password_file.as_ref()),
+        flag("refresh token", ov.refresh_token_file.as_ref()),
+        flag(
+            "pseudonymization key",
+            ov.redaction.pseudonymize_key_file.as_ref(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    named.extend(orgs.iter().filter_map(|o| match &o.auth {
+        Auth::Jwt { key_file, .. } => Some(("private key".to_string(), key_file.clone())),
         _ => None,
-    });
-    for (what, path) in named.into_iter().chain(from_orgs) {
-        let Some(path) = path else { continue };
-        if seen.contains(path) {
+    }));
+    if let Some(config) = &ov.config {
+        named.extend(in_config(config));
+    }
+    for to in &ov.to {
+        named.extend(in_url(to));
+    }
+    for (what, path) in named {
+        if seen.contains(&path) {
             continue;
         }
         seen.push(path.clone());
-        secret_file(r, what, path);
+        secret_file(r, &what, &path);
     }
 }
 
+/// What a `*_file` key holds, when it is a secret (`ca_file`, `cert_file` are not).
+fn secret_key(key: &str) -> Option<String> {
+    if let Some(header) = key.strip_prefix("header_file.") {
+        return Some(format!("header {header}"));
+    }
+    let stem = key.strip_suffix("_file")?;
+    match stem {
+        "ca" | "cert" => None,
+        "key" => Some("private key".into()),
+        "pseudonymize_key" => Some("pseudonymization key".into()),
+        s => Some(s.replace('_', " ")),
+    }
+}
+
+/// The secret files the config file names, relative paths taken from its folder (as the
+/// configuration does). A file that cannot be parsed is left to the configuration check.
+fn in_config(config: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(text) = std::fs::read_to_string(config) else {
+        return Vec::new();
+    };
+    let Ok(t) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let base = config.parent().unwrap_or(Path::new(""));
+    let mut out = Vec::new();
+    let mut add = |prefix: &str, table: &toml::Table| {
+        for (k, v) in table {
+            // `header_file = { X = "path" }` is the same as `"header_file.X" = "path"`.
+            let pairs: Vec<(String, &toml::Value)> = match v {
+                toml::Value::Table(sub) => {
+                    sub.iter().map(|(n, v)| (format!("{k}.{n}"), v)).collect()
+                }
+                v => vec![(k.clone(), v)],
+            };
+            for (k, v) in pairs {
+                if let (Some(what), Some(p)) = (secret_key(&k), v.as_str()) {
+                    out.push((format!("{prefix}{what}"), base.join(p)));
+                }
+            }
+        }
+    };
+    let tables = |v: Option<&toml::Value>| -> Vec<toml::Table> {
+        match v {
+            Some(toml::Value::Array(a)) => a.iter().filter_map(|x| x.as_table().cloned()).collect(),
+            Some(toml::Value::Table(x)) => vec![x.clone()],
+            _ => Vec::new(),
+        }
+    };
+    for org in tables(t.get("org")) {
+        if let Some(auth) = org.get("auth").and_then(toml::Value::as_table) {
+            add("", auth);
+        }
+    }
+    if let Some(red) = t.get("redaction").and_then(toml::Value::as_table) {
+        add("", red);
+    }
+    for o in tables(t.get("output")) {
+        let prefix = match o.get("name").and_then(toml::Value::as_str) {
+            Some(n) => format!("output '{n}': "),
+            None => "output: ".to_string(),
+        };
+        add(&prefix, &o);
+    }
+    out
+}
+
+/// The secret files a `--to` URL names in its query.
+fn in_url(to: &str) -> Vec<(String, PathBuf)> {
+    let inner = match to.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", scheme.rsplit('+').next().unwrap_or(scheme)),
+        None => return Vec::new(),
+    };
+    let Ok(u) = url::Url::parse(&inner) else {
+        return Vec::new();
+    };
+    let prefix = match u.query_pairs().find(|(k, _)| k == "name") {
+        Some((_, n)) => format!("output '{n}': "),
+        None => "output: ".to_string(),
+    };
+    u.query_pairs()
+        .filter_map(|(k, v)| {
+            secret_key(&k).map(|what| (format!("{prefix}{what}"), PathBuf::from(&*v)))
+        })
+        .collect()
+}
+
 /// Readable by us, and by nobody else: a key readable by the group lets any member log in
-/// to Salesforce as the integration user.
+/// to Salesforce as the integration user, or write to an output as sfevents.
 fn secret_file(r: &mut Report, what: &str, path: &Path) {
     let label = format!("{what} file");
     if let Err(e) = std::fs::File::open(path) {
@@ -72,7 +174,7 @@ fn secret_file(r: &mut Report, what: &str, path: &Path) {
             SCOPE,
             &label,
             format!(
-                "{} is readable by group or others (mode {:04o}): anyone in them can log in as the integration user. Fix: chmod 600 {}",
+                "{} is readable by group or others (mode {:04o}): anyone in them can use it as sfevents does. Fix: chmod 600 {}",
                 path.display(),
                 m.permissions().mode() & 0o7777,
                 path.display()

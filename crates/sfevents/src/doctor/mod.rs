@@ -2,14 +2,16 @@
 //! secrets, the login, the user's permissions, what the org publishes, API headroom, the
 //! clock, the outputs and the archive — and prints one line per check with the fix in the
 //! words of Salesforce's Setup. It reads and never writes: no archive is created, no cursor
-//! moves, no event is sent.
+//! moves, no event is sent (an HTTP output gets an empty request, which stores nothing).
 //!
 //! One file per group of checks: `local.rs` (files, modes, disk), `org.rs` (login,
-//! permissions, what the org has, limits, clock), `outputs.rs` (destinations, backlog).
+//! permissions, what the org has, limits, clock), `outputs.rs` (destinations, backlog),
+//! `probe.rs` (an empty write to each HTTP output, the Elasticsearch templates).
 
 mod local;
 mod org;
 mod outputs;
+mod probe;
 
 use std::fmt::Write as _;
 

@@ -1,10 +1,10 @@
-//! Checks of the outputs: each destination reachable without writing to it, and, where an
-//! archive exists, how old its backlog is and how many events it refused for good.
+//! Checks of the outputs: each destination reachable and accepting a write without an event
+//! written (`probe`), and, where an archive exists, how old its backlog is and how many events
+//! it refused for good.
 
 use std::path::Path;
-use std::time::Duration;
 
-use super::Report;
+use super::{probe, Report};
 use crate::config::OrgConfig;
 use crate::outputs::{OutputConfig, OutputKind};
 
@@ -28,20 +28,26 @@ async fn reachable(r: &mut Report, scope: &str, o: &OutputConfig) {
                 Ok(c) => c,
                 Err(e) => return r.problem(scope, what, e.to_string()),
             };
-            match client.cluster().await {
-                Ok(c) => r.ok(
-                    scope,
-                    what,
-                    format!("{} answers: {}", client.base(), c.describe()),
-                ),
-                Err(e) => r.problem(
-                    scope,
-                    what,
-                    format!(
+            let flavor = match client.cluster().await {
+                Ok(c) => {
+                    r.ok(
+                        scope,
+                        what,
+                        format!("{} answers: {}", client.base(), c.describe()),
+                    );
+                    c.flavor
+                }
+                Err(e) => {
+                    return r.problem(
+                        scope,
+                        what,
+                        format!(
                         "{e}. Fix: start the cluster or correct the output's URL and credentials"
                     ),
-                ),
-            }
+                    )
+                }
+            };
+            probe::es_templates(r, scope, es, &client, flavor).await;
         }
         OutputKind::Syslog(c) => {
             use crate::outputs::syslog::config::Transport;
@@ -71,37 +77,9 @@ async fn reachable(r: &mut Report, scope: &str, o: &OutputConfig) {
                 ),
             }
         }
-        OutputKind::Splunk(c) => target(r, scope, &c.target.url).await,
-        OutputKind::Logplex(c) => target(r, scope, &c.target.url).await,
-        OutputKind::Http(c) => target(r, scope, &c.target.url).await,
-    }
-}
-
-/// HTTP outputs have no request that does not write: a TCP connect says the host listens.
-async fn target(r: &mut Report, scope: &str, url: &url::Url) {
-    let host = url.host_str().unwrap_or("");
-    let port = url.port_or_known_default().unwrap_or(443);
-    connect(r, scope, host, port, "a TCP connect only: nothing was sent").await;
-}
-
-async fn connect(r: &mut Report, scope: &str, host: &str, port: u16, note: &str) {
-    let attempt = tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio::net::TcpStream::connect((host, port)),
-    )
-    .await;
-    match attempt {
-        Ok(Ok(_)) => r.ok(scope, "reachable", format!("{host}:{port} accepts connections ({note})")),
-        Ok(Err(e)) => r.problem(
-            scope,
-            "reachable",
-            format!("cannot connect to {host}:{port}: {e}. Fix: check the host, the port, that the service is up, and the firewall"),
-        ),
-        Err(_) => r.problem(
-            scope,
-            "reachable",
-            format!("{host}:{port} did not answer within 10 s. Fix: check the firewall and the proxy"),
-        ),
+        OutputKind::Splunk(c) => probe::splunk(r, scope, c).await,
+        OutputKind::Logplex(c) => probe::logplex(r, scope, c).await,
+        OutputKind::Http(c) => probe::http(r, scope, c).await,
     }
 }
 
