@@ -345,6 +345,12 @@ pub(crate) fn kind(event_type: &str, col: &str) -> Kind {
         "LOGIN_KEY" => LoginKey,
         "URI" => Uri,
         "URI_ID_DERIVED" => UriIdDerived,
+        // A few integrations still call versions Salesforce retired (21.0 to 30.0): the
+        // legacy-version report must have something to find.
+        "API_VERSION" if event_type == "ApiTotalUsage" => Pick(&[
+            "64.0", "64.0", "64.0", "64.0", "63.0", "63.0", "62.0", "58.0", "9998.0", "30.0",
+            "26.0",
+        ]),
         "API_VERSION" => ApiVersion,
         "USER_AGENT" => UserAgent,
         "QUERY" => Query,

@@ -12,6 +12,7 @@ use crate::config::{self, Overrides};
 use crate::logging::{self, LogFormat};
 
 mod outputs;
+mod report;
 use self::outputs::{replay, setup_outputs, ship, ship_to};
 
 /// Exit codes, fixed and documented in the README.
@@ -121,6 +122,23 @@ pub enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Audit each org's archive against Salesforce: files and records Salesforce has that the
+    /// archive lacks (and whether the next collect takes them), raw files against their
+    /// sha256, NDJSON rows against the ledger. Exit 0 when nothing is missing or corrupt, 1
+    /// when something is.
+    Verify {
+        #[command(flatten)]
+        overrides: Overrides,
+        #[command(flatten)]
+        args: crate::verify::VerifyArgs,
+    },
+    /// Reports from the archive alone (no Salesforce call): api-usage, logins,
+    /// connected-apps, data-access, setup-changes, apex, health, or all; as a terminal table,
+    /// CSV, JSON or one self-contained HTML page.
+    Report {
+        #[command(flatten)]
+        args: self::report::ReportArgs,
+    },
     /// Start a simulated org (sfsim) in-process and collect all of it into a folder.
     Demo {
         #[arg(long, default_value = "sfevents-demo")]
@@ -200,6 +218,12 @@ pub fn main() -> ExitCode {
                 logging::init(cli.log_format, true, None);
                 crate::doctor::run(&overrides).await
             }
+            Command::Verify { overrides, args } => {
+                // Warnings only, and no log file: verify changes nothing in the archive.
+                logging::init(cli.log_format, true, None);
+                crate::verify::run(&overrides, &args).await
+            }
+            Command::Report { args } => self::report::run(&args),
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
                 demo(&dir, seed, days, progress).await

@@ -1,0 +1,246 @@
+//! Aggregation pieces the reports share: counts and timings by key, distinct sets, first and
+//! last seen, and top-N ordering. Each merges, so every worker thread keeps its own.
+
+use std::collections::{HashMap, HashSet};
+
+/// Combining two workers' partial results.
+pub trait Merge {
+    fn merge(&mut self, other: Self);
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+/// Values by a text key (composite keys join their parts with `SEP`).
+#[derive(Debug)]
+pub struct Tally<V> {
+    map: HashMap<Box<str>, V>,
+}
+
+/// Joins the parts of a composite key; no Salesforce value holds it.
+pub const SEP: char = '\u{1f}';
+
+impl<V> Default for Tally<V> {
+    fn default() -> Self {
+        Tally {
+            map: HashMap::new(),
+        }
+    }
+}
+
+impl<V: Default> Tally<V> {
+    /// The value for `key`, created empty on first sight (no allocation when it exists).
+    pub fn at(&mut self, key: &str) -> &mut V {
+        if !self.map.contains_key(key) {
+            self.map.insert(key.into(), V::default());
+        }
+        self.map.get_mut(key).expect("inserted above")
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    /// Entries ordered by `rank` descending, then key ascending, so ties print the same way
+    /// every time.
+    pub fn ranked<R: PartialOrd>(self, rank: impl Fn(&V) -> R) -> Vec<(String, V)> {
+        let mut v: Vec<(String, V)> = self.map.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        v.sort_by(|a, b| {
+            rank(&b.1)
+                .partial_cmp(&rank(&a.1))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        v
+    }
+
+    /// Entries ordered by key (days, hours).
+    pub fn by_key(self) -> Vec<(String, V)> {
+        let mut v: Vec<(String, V)> = self.map.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.map.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
+impl<V: Merge + Default> Merge for Tally<V> {
+    fn merge(&mut self, other: Self) {
+        if self.map.is_empty() {
+            self.map = other.map;
+            return;
+        }
+        for (k, v) in other.map {
+            match self.map.get_mut(&k) {
+                Some(mine) => mine.merge(v),
+                None => {
+                    self.map.insert(k, v);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the first `n` of a ranked list and says how many were left out.
+pub fn top<T>(mut v: Vec<T>, n: usize) -> (Vec<T>, u64) {
+    let omitted = v.len().saturating_sub(n) as u64;
+    v.truncate(n);
+    (v, omitted)
+}
+
+/// Splits a composite key back into its parts.
+pub fn parts(key: &str) -> Vec<&str> {
+    key.split(SEP).collect()
+}
+
+/// Count, total and maximum of a measure (run time, CPU time, rows).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timing {
+    pub n: u64,
+    pub sum: f64,
+    pub max: f64,
+}
+
+impl Timing {
+    pub fn add(&mut self, v: Option<f64>) {
+        if let Some(v) = v {
+            self.n += 1;
+            self.sum += v;
+            if v > self.max {
+                self.max = v;
+            }
+        }
+    }
+
+    pub fn avg(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum / self.n as f64
+        }
+    }
+}
+
+impl Merge for Timing {
+    fn merge(&mut self, o: Self) {
+        self.n += o.n;
+        self.sum += o.sum;
+        if o.max > self.max {
+            self.max = o.max;
+        }
+    }
+}
+
+/// Distinct values (users of an app, IPs of a user): bounded by how many exist, not by rows.
+#[derive(Debug, Default)]
+pub struct Distinct(HashSet<Box<str>>);
+
+impl Distinct {
+    pub fn add(&mut self, v: &str) {
+        if !v.is_empty() && !self.0.contains(v) {
+            self.0.insert(v.into());
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Merge for Distinct {
+    fn merge(&mut self, o: Self) {
+        if self.0.len() < o.0.len() {
+            let mine = std::mem::replace(&mut self.0, o.0);
+            self.0.extend(mine);
+        } else {
+            self.0.extend(o.0);
+        }
+    }
+}
+
+/// The earliest and latest time something was seen.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    pub first: String,
+    pub last: String,
+}
+
+impl Seen {
+    pub fn add(&mut self, t: &str) {
+        if t.is_empty() {
+            return;
+        }
+        if self.first.is_empty() || t < self.first.as_str() {
+            self.first = t.to_string();
+        }
+        if t > self.last.as_str() {
+            self.last = t.to_string();
+        }
+    }
+}
+
+impl Merge for Seen {
+    fn merge(&mut self, o: Self) {
+        self.add(&o.first.clone());
+        self.add(&o.last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tallies_merge_and_rank_with_stable_ties() {
+        let mut a: Tally<u64> = Tally::default();
+        *a.at("x") += 2;
+        *a.at("y") += 1;
+        let mut b: Tally<u64> = Tally::default();
+        *b.at("y") += 1;
+        *b.at("z") += 2;
+        a.merge(b);
+        let r = a.ranked(|v| *v);
+        assert_eq!(r, vec![("x".into(), 2), ("y".into(), 2), ("z".into(), 2)]);
+        let (t, omitted) = top(r, 2);
+        assert_eq!((t.len(), omitted), (2, 1));
+    }
+
+    #[test]
+    fn seen_and_distinct_merge() {
+        let mut s = Seen::default();
+        s.add("2026-01-02");
+        let mut o = Seen::default();
+        o.add("2026-01-01");
+        o.add("2026-01-03");
+        s.merge(o);
+        assert_eq!(
+            (s.first.as_str(), s.last.as_str()),
+            ("2026-01-01", "2026-01-03")
+        );
+        let mut d = Distinct::default();
+        d.add("a");
+        d.add("");
+        let mut e = Distinct::default();
+        e.add("a");
+        e.add("b");
+        d.merge(e);
+        assert_eq!(d.len(), 2);
+    }
+}

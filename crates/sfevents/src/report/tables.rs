@@ -1,0 +1,44 @@
+//! Small pieces every report uses to turn its tallies into tables and figures.
+
+use super::agg::{top, Tally};
+use super::model::{Cell, ChartKind, Figure, Kind, Table};
+
+pub fn fig(label: &str, value: impl Into<Cell>) -> Figure {
+    Figure {
+        label: label.to_string(),
+        value: value.into(),
+    }
+}
+
+/// An empty value shown as `(none)`, so it groups visibly instead of as a blank row.
+pub fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "(none)"
+    } else {
+        s
+    }
+}
+
+/// `part` as a percentage of `whole` (0 when there is no whole).
+pub fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// A top-N table of one count per key, drawn as bars.
+pub fn counts(id: &str, title: &str, key: &str, what: &str, per: Tally<u64>, n: usize) -> Table {
+    let mut t = Table::new(id, title, &[(key, Kind::Text), (what, Kind::Int)]).chart(
+        ChartKind::Bars,
+        0,
+        &[1],
+    );
+    let (kept, omitted) = top(per.ranked(|c| *c), n);
+    for (k, c) in kept {
+        t.push(vec![k.into(), c.into()]);
+    }
+    t.omitted = omitted;
+    t
+}
