@@ -428,7 +428,14 @@ pub(crate) fn kind(event_type: &str, col: &str) -> Kind {
             _ => Pick(HTTP_METHODS),
         },
         "COUNTS_AGAINST_API_LIMIT" => BoolTf(920),
-        "CONNECTED_APP_ID" => RandId("0H4", 300),
+        // An org has a handful of connected apps, not one per call.
+        "CONNECTED_APP_ID" => Pick(&[
+            "",
+            "0H45j000000Gx1k",
+            "0H45j000000Gx2P",
+            "0H45j000000Gx3b",
+            "0H45j000000Gx4T",
+        ]),
         "CONNECTED_APP_NAME" => Pick(&[
             "",
             "sfevents collector",

@@ -1,7 +1,7 @@
 //! Aggregation pieces the reports share: counts and timings by key, distinct sets, first and
 //! last seen, and top-N ordering. Each merges, so every worker thread keeps its own.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 /// Combining two workers' partial results.
 pub trait Merge {
@@ -32,12 +32,10 @@ impl<V> Default for Tally<V> {
 }
 
 impl<V: Default> Tally<V> {
-    /// The value for `key`, created empty on first sight (no allocation when it exists).
+    /// The value for `key`, created empty on first sight: one hash lookup, and no
+    /// allocation when the key exists.
     pub fn at(&mut self, key: &str) -> &mut V {
-        if !self.map.contains_key(key) {
-            self.map.insert(key.into(), V::default());
-        }
-        self.map.get_mut(key).expect("inserted above")
+        self.map.entry_ref(key).or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -150,8 +148,8 @@ pub struct Distinct(HashSet<Box<str>>);
 
 impl Distinct {
     pub fn add(&mut self, v: &str) {
-        if !v.is_empty() && !self.0.contains(v) {
-            self.0.insert(v.into());
+        if !v.is_empty() {
+            self.0.get_or_insert_with(v, |s| s.into());
         }
     }
 

@@ -5,6 +5,7 @@ use super::archive::ScanStats;
 use super::grouped::{table, Grouped, Rank, Spec, Stat};
 use super::model::Section;
 use super::tables::fig;
+use super::users::Directory;
 use super::{drew_on, empty_section, Ctx, ReportError};
 
 pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
@@ -19,6 +20,8 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         tables: Vec::new(),
     };
     let mut span = ScanStats::default();
+    // Report, API and file events name users by id only.
+    let users = Directory::load(ctx)?;
 
     // Report runs: who ran which reports and how many rows they returned.
     let (g, st) = ctx.elf_with("Report", &["USER_ID", "ROW_COUNT"], &|| Grouped::new(1, 1))?;
@@ -40,12 +43,12 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         })?;
         let spec = Spec {
             id: "data_access_reports",
-            title: "Most run reports",
+            title: "Reports returning the most rows",
             keys: &["report id"],
             count: "runs",
             stats: &[("rows", Stat::Sum(0))],
-            rank: Rank::Count,
-            bars: Some(1),
+            rank: Rank::Sum(0),
+            bars: Some(2),
         };
         s.tables.push(table(&spec, g, n));
         span.merge(&st);
@@ -125,7 +128,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         let spec = Spec {
             id: "data_access_api_rows",
             title: "Rows extracted through the APIs, by user and entity",
-            keys: &["user", "entity"],
+            keys: &["user id", "entity"],
             count: "calls",
             stats: &[
                 ("rows", Stat::Sum(0)),
@@ -173,6 +176,11 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         span.merge(&st);
     }
 
+    for t in &mut s.tables {
+        if t.columns.first().is_some_and(|c| c.name == "user id") {
+            users.relabel(t, 0, "user");
+        }
+    }
     if s.tables.is_empty() {
         let e = empty_section(
             "data-access",

@@ -330,6 +330,13 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         std::mem::take(&mut l.per_user),
         n,
     ));
+    if src.name == "LoginHistory" {
+        // LoginHistory names users by id only.
+        let users = super::users::Directory::load(ctx)?;
+        if let Some(t) = s.tables.last_mut() {
+            users.relabel(t, 0, "user");
+        }
+    }
     s.tables.push(failing(
         "logins_failing_ips",
         "Source IPs with the most failed logins",

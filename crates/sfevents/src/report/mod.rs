@@ -18,6 +18,7 @@ pub mod render;
 pub mod row;
 pub mod setup_changes;
 pub mod tables;
+pub mod users;
 
 use std::path::PathBuf;
 

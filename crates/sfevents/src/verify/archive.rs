@@ -31,9 +31,12 @@ pub struct Inputs {
 }
 
 pub fn check(r: &mut OrgReport, i: &Inputs) {
+    let from = r.rows.len();
     raw_csv(r, i);
     ndjson_rows(r, i);
     strays(r, i);
+    // One check's rows together (the row count finds ledger problems too).
+    r.rows[from..].sort_by_key(|x| [RAW, NDJSON, LEDGER].iter().position(|c| *c == x.check));
 }
 
 fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
@@ -178,7 +181,7 @@ fn ndjson_rows(r: &mut OrgReport, i: &Inputs) {
             }
             Ok(n) => {
                 if k.ledger_rows.is_none() {
-                    bad += 1;
+                    // A ledger finding, not a row count's: the rows are checked below.
                     r.add(
                         LEDGER,
                         Verdict::NotInLedger,

@@ -4,8 +4,9 @@
 //!   disk that no ledger lists). No call to Salesforce.
 //! - `elf.rs`: EventLogFile as Salesforce lists it against the ledger, with what the next
 //!   `collect` would take (the planner's rule).
-//! - `objects.rs`: SObjects' records per day, and with `--deep` the Real-Time Event
-//!   Monitoring objects' EventIdentifiers per day.
+//! - `sobjects.rs`: SObjects' records per day; `deep.rs`: with `--deep`, the Real-Time Event
+//!   Monitoring objects' EventIdentifiers per day; `records.rs`: the per-day comparison
+//!   they share.
 //! - `ledger.rs`: state.db read through a read-only connection.
 //! - `report.rs`: verdicts, the table and the JSON object.
 //!
@@ -14,10 +15,12 @@
 //! accounting see what verify spent.
 
 mod archive;
+mod deep;
 mod elf;
 mod ledger;
-mod objects;
+mod records;
 mod report;
+mod sobjects;
 
 use std::sync::Arc;
 
@@ -228,7 +231,7 @@ async fn against_salesforce(
     for o in &org.objects {
         match o.kind {
             ObjectKind::SObject => {
-                objects::sobject(r, o, ledger, client, org.archive_dir.clone(), since, now).await
+                sobjects::sobject(r, o, ledger, client, org.archive_dir.clone(), since, now).await
             }
             ObjectKind::Event => {
                 let plan = match deep_plan(o, ledger, since, now) {
@@ -256,7 +259,7 @@ async fn against_salesforce(
     if deep.is_empty() {
         return;
     }
-    let cost: u64 = deep.iter().map(objects::DeepPlan::cost).sum();
+    let cost: u64 = deep.iter().map(deep::DeepPlan::cost).sum();
     let names: Vec<&str> = deep.iter().map(|p| p.cfg.name.as_str()).collect();
     // Where the org stands: one call to /limits (it also sets the budget's last usage).
     let left = match client.daily_api_requests().await {
@@ -298,7 +301,7 @@ async fn against_salesforce(
         );
     }
     for plan in &deep {
-        objects::deep(r, plan, ledger, client, org.archive_dir.clone()).await;
+        deep::deep(r, plan, ledger, client, org.archive_dir.clone()).await;
     }
 }
 
@@ -308,7 +311,7 @@ fn deep_plan(
     ledger: &ledger::Ledger,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<objects::DeepPlan, String> {
+) -> Result<deep::DeepPlan, String> {
     let cursor = ledger
         .cursors(&o.name)?
         .get("EventDate")
@@ -319,7 +322,7 @@ fn deep_plan(
             *days.entry(day.to_string()).or_default() += rows;
         }
     }
-    Ok(objects::plan_deep(o, &days, cursor, since, now))
+    Ok(deep::plan_deep(o, &days, cursor, since, now))
 }
 
 /// The run's row in `runs`: status `verify`, the API calls spent, the verdict as message.
