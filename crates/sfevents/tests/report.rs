@@ -21,26 +21,6 @@ fn config(seed: u64) -> SimConfig {
     c
 }
 
-/// Collects every EventLogFile, then SetupAuditTrail two days back, as of the sim's clock
-/// (with --object, collect takes no EventLogFile).
-async fn collected(sim: &SimHandle, dir: &Path) {
-    for extra in [
-        &[][..],
-        &["--object", "SetupAuditTrail", "--backfill-days", "2"][..],
-    ] {
-        let mut args = vec!["collect".to_string(), "--quiet".into()];
-        args.extend(auth_args(sim, dir));
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let o = tokio::process::Command::new(BIN)
-            .args(&args)
-            .env("SFEVENTS_NOW", sim.now().to_rfc3339())
-            .output()
-            .await
-            .unwrap();
-        assert_exit(&o, 0);
-    }
-}
-
 async fn report(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["report".to_string()];
     all.extend(args.iter().map(|s| s.to_string()));
@@ -103,7 +83,7 @@ fn add(m: &mut BTreeMap<String, Vec<i64>>, key: &str, vals: &[i64]) {
 async fn api_usage_equals_the_generated_api_total_usage() {
     let sim = start(config(91)).await;
     let dir = tempfile::tempdir().unwrap();
-    collected(&sim, dir.path()).await;
+    collect_with_audit(&sim, dir.path()).await;
     let rows = generated(&sim, "ApiTotalUsage");
 
     let mut per_user = BTreeMap::new();
@@ -160,7 +140,7 @@ async fn api_usage_equals_the_generated_api_total_usage() {
 async fn logins_equal_the_generated_login_files() {
     let sim = start(config(92)).await;
     let dir = tempfile::tempdir().unwrap();
-    collected(&sim, dir.path()).await;
+    collect_with_audit(&sim, dir.path()).await;
     let rows = generated(&sim, "Login");
     let mut per_day = BTreeMap::new();
     let mut by_status = BTreeMap::new();
@@ -218,7 +198,7 @@ fn text(r: &soql::Record, f: &str) -> String {
 async fn setup_changes_equal_the_generated_audit_trail() {
     let sim = start(config(93)).await;
     let dir = tempfile::tempdir().unwrap();
-    collected(&sim, dir.path()).await;
+    collect_with_audit(&sim, dir.path()).await;
     let from = sim.now() - chrono::Duration::days(2);
     let records: Vec<soql::Record> = sim
         .visible_records("SetupAuditTrail")
@@ -274,7 +254,7 @@ async fn setup_changes_equal_the_generated_audit_trail() {
 async fn health_counts_files_and_rows_per_type_per_day_and_finds_a_gap() {
     let sim = start(config(94)).await;
     let dir = tempfile::tempdir().unwrap();
-    collected(&sim, dir.path()).await;
+    collect_with_audit(&sim, dir.path()).await;
     let mut want = BTreeMap::new();
     let expected = expected_files(&sim, "auto");
     for f in &expected {
@@ -326,7 +306,7 @@ async fn health_counts_files_and_rows_per_type_per_day_and_finds_a_gap() {
 async fn formats_periods_without_data_and_usage_errors() {
     let sim = start(config(95)).await;
     let dir = tempfile::tempdir().unwrap();
-    collected(&sim, dir.path()).await;
+    collect_with_audit(&sim, dir.path()).await;
 
     // The terminal table: figures and aligned tables.
     let o = report(dir.path(), &["api-usage"]).await;

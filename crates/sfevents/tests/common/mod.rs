@@ -67,6 +67,26 @@ pub async fn collect(sim: &SimHandle, dir: &Path, extra: &[&str]) -> Output {
     run(&args).await
 }
 
+/// Collects every EventLogFile, then SetupAuditTrail two days back, as of the sim's clock
+/// (`SFEVENTS_NOW`; with --object, collect takes no EventLogFile): an archive for reports.
+pub async fn collect_with_audit(sim: &SimHandle, dir: &Path) {
+    for extra in [
+        &[][..],
+        &["--object", "SetupAuditTrail", "--backfill-days", "2"][..],
+    ] {
+        let mut args = vec!["collect".to_string(), "--quiet".into()];
+        args.extend(auth_args(sim, dir));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let o = tokio::process::Command::new(BIN)
+            .args(&args)
+            .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+            .output()
+            .await
+            .expect("sfevents runs");
+        assert_exit(&o, 0);
+    }
+}
+
 pub fn describe(o: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",

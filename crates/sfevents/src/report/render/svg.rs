@@ -227,7 +227,7 @@ fn series(table: &Table, kind: ChartKind, label: usize, values: &[usize]) -> Str
     );
 
     if stacked {
-        let w = (band * 0.72).max(0.6);
+        let w = (band * 0.72).clamp(0.6, 56.0);
         for (i, row) in table.rows.iter().enumerate() {
             let l = label_text(&row[label]);
             let mut base = 0.0_f64;

@@ -1,0 +1,155 @@
+// Opens an `sfevents report --format html` page in a real headless Chromium (Debian's
+// /usr/bin/chromium, driven by puppeteer-core, which downloads no browser) and prints one JSON
+// object describing what the browser saw:
+//
+//   { title, h1, requests_blocked: [url], console_errors: [text], toc: [href],
+//     anchors_missing: [href], sections: [id], empty_tables: [id],
+//     charts: [{table, kind, series, rows, bars, points}],
+//     tables: {ID: [[data-value or null, ...], ...]}, table_columns: {ID: [name, ...]},
+//     figures: [{section, label, value, text}], pdf_bytes }
+//
+// Usage: node html_report.mjs PAGE.html [--screenshot OUT.png] [--pdf OUT.pdf]
+// Environment: CHROMIUM (default /usr/bin/chromium).
+//
+// Every request that is not file:// or data: is recorded and aborted, and DNS is mapped to
+// nothing (--host-resolver-rules), so a page that tries to reach the network is caught, never
+// served.
+
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import puppeteer from "puppeteer-core";
+
+const args = process.argv.slice(2);
+const page_path = args[0];
+if (!page_path) {
+  console.error("usage: node html_report.mjs PAGE.html [--screenshot OUT.png] [--pdf OUT.pdf]");
+  process.exit(2);
+}
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i > 0 ? args[i + 1] : undefined;
+};
+const screenshot = opt("--screenshot");
+const pdf_out = opt("--pdf");
+
+// Never hang a test run.
+setTimeout(() => {
+  console.error("html_report.mjs: timed out");
+  process.exit(3);
+}, 90_000).unref();
+
+const launch_args = [
+  "--host-resolver-rules=MAP * ~NOTFOUND",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--no-first-run",
+  "--no-default-browser-check",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--metrics-recording-only",
+  "--font-render-hinting=none",
+];
+if (process.getuid && process.getuid() === 0) {
+  launch_args.push("--no-sandbox");
+}
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: launch_args,
+});
+
+const result = { requests_blocked: [], console_errors: [] };
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 1 });
+  await page.setRequestInterception(true);
+  page.on("request", (req) => {
+    const url = req.url();
+    if (url.startsWith("file:") || url.startsWith("data:")) {
+      req.continue();
+    } else {
+      result.requests_blocked.push(url);
+      req.abort("blockedbyclient");
+    }
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") {
+      result.console_errors.push(msg.text());
+    }
+  });
+  page.on("pageerror", (err) => result.console_errors.push(`pageerror: ${err.message || err}`));
+
+  const url = pathToFileURL(resolve(page_path)).href;
+  const response = await page.goto(url, { waitUntil: "load", timeout: 30_000 });
+  if (!response || !response.ok()) {
+    result.console_errors.push(`load: ${response ? response.status() : "no response"}`);
+  }
+
+  Object.assign(
+    result,
+    await page.evaluate(() => {
+      const text = (el) => (el ? el.textContent.trim() : null);
+      const out = {
+        title: document.title,
+        h1: text(document.querySelector("h1")),
+        sections: [...document.querySelectorAll("section[id]")].map((s) => s.id),
+        toc: [...document.querySelectorAll("nav a[href^='#']")].map((a) => a.getAttribute("href")),
+        charts: [],
+        tables: {},
+        table_columns: {},
+        empty_tables: [],
+        figures: [],
+      };
+      out.anchors_missing = out.toc.filter((h) => !document.getElementById(h.slice(1)));
+      for (const svg of document.querySelectorAll("svg.chart")) {
+        const box = svg.getBoundingClientRect();
+        out.charts.push({
+          table: svg.getAttribute("data-table"),
+          kind: svg.getAttribute("data-kind"),
+          series: Number(svg.getAttribute("data-series")),
+          rows: Number(svg.getAttribute("data-rows")),
+          bars: svg.querySelectorAll("rect.bar").length,
+          points: svg.querySelectorAll("circle.point").length,
+          width: Math.round(box.width),
+          height: Math.round(box.height),
+        });
+      }
+      for (const table of document.querySelectorAll("table[data-table]")) {
+        const id = table.getAttribute("data-table");
+        out.table_columns[id] = [...table.querySelectorAll("thead th")].map((th) => th.textContent);
+        const rows = [...table.querySelectorAll("tbody tr")].map((tr) =>
+          [...tr.querySelectorAll("td")].map((td) => td.getAttribute("data-value")),
+        );
+        out.tables[id] = rows;
+        if (rows.length === 0) out.empty_tables.push(id);
+      }
+      for (const f of document.querySelectorAll(".figure")) {
+        out.figures.push({
+          section: f.closest("section")?.id ?? null,
+          label: f.getAttribute("data-label"),
+          value: f.getAttribute("data-value"),
+          text: text(f.querySelector(".figure-value")),
+        });
+      }
+      return out;
+    }),
+  );
+
+  if (screenshot) {
+    await page.screenshot({ path: screenshot, fullPage: true });
+  }
+  // Print to PDF: the print stylesheet must render without error.
+  const pdf = await page.pdf({ format: "A4", printBackground: true, preferCSSPageSize: true });
+  const head = Buffer.from(pdf.subarray(0, 5)).toString("latin1");
+  result.pdf_bytes = head === "%PDF-" ? pdf.length : 0;
+  if (pdf_out) {
+    await writeFile(pdf_out, pdf);
+  }
+} finally {
+  await browser.close();
+}
+
+process.stdout.write(JSON.stringify(result) + "\n");
