@@ -63,6 +63,29 @@ impl<V: Default> Tally<V> {
         v
     }
 
+    /// The `n` first entries by `rank` (as [`Tally::ranked`] orders them) and how many were
+    /// left out. Only the kept entries are sorted: a tally of millions of keys costs one
+    /// selection pass, not a sort.
+    pub fn top<R: PartialOrd>(self, n: usize, rank: impl Fn(&V) -> R) -> (Vec<(String, V)>, u64) {
+        let mut v: Vec<(Box<str>, V)> = self.map.into_iter().collect();
+        let order = |a: &(Box<str>, V), b: &(Box<str>, V)| {
+            rank(&b.1)
+                .partial_cmp(&rank(&a.1))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(&b.0))
+        };
+        let omitted = v.len().saturating_sub(n) as u64;
+        if n == 0 {
+            return (Vec::new(), omitted);
+        }
+        if v.len() > n {
+            v.select_nth_unstable_by(n - 1, order);
+            v.truncate(n);
+        }
+        v.sort_by(order);
+        (v.into_iter().map(|(k, v)| (k.into(), v)).collect(), omitted)
+    }
+
     /// Entries ordered by key (days, hours).
     pub fn by_key(self) -> Vec<(String, V)> {
         let mut v: Vec<(String, V)> = self.map.into_iter().map(|(k, v)| (k.into(), v)).collect();
@@ -216,8 +239,16 @@ mod tests {
         a.merge(b);
         let r = a.ranked(|v| *v);
         assert_eq!(r, vec![("x".into(), 2), ("y".into(), 2), ("z".into(), 2)]);
-        let (t, omitted) = top(r, 2);
+        let (t, omitted) = top(r.clone(), 2);
         assert_eq!((t.len(), omitted), (2, 1));
+        let mut again: Tally<u64> = Tally::default();
+        for (k, v) in &r {
+            *again.at(k) = *v;
+        }
+        *again.at("w") += 1;
+        let (t, omitted) = again.top(2, |v| *v);
+        assert_eq!(t, vec![("x".into(), 2), ("y".into(), 2)]);
+        assert_eq!(omitted, 2);
     }
 
     #[test]

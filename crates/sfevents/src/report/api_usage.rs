@@ -3,7 +3,7 @@
 //! counts against the limit; calls made with API versions at or below the retirement floor;
 //! and, where RestApi files exist, the slowest resources.
 
-use super::agg::{parts, top, Merge, Tally, Timing, SEP};
+use super::agg::{parts, Merge, Tally, Timing, SEP};
 use super::archive::{Acc, ScanStats};
 use super::model::{ChartKind, Kind, Section, Table};
 use super::row::Row;
@@ -215,7 +215,7 @@ fn calls_table(
         ],
     )
     .chart(ChartKind::Bars, 0, &[1]);
-    let (kept, omitted) = top(rows.ranked(|c| c.calls), n);
+    let (kept, omitted) = rows.top(n, |c| c.calls);
     for (k, c) in kept {
         t.push(vec![
             k.into(),
@@ -320,7 +320,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("errors", Kind::Int),
         ],
     );
-    let (kept, omitted) = top(std::mem::take(&mut u.per_resource).ranked(|c| c.calls), n);
+    let (kept, omitted) = std::mem::take(&mut u.per_resource).top(n, |c| c.calls);
     for (k, c) in kept {
         let p = parts(&k);
         res.push(vec![
@@ -372,7 +372,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("calls", Kind::Int),
         ],
     );
-    let (kept, omitted) = top(std::mem::take(&mut u.legacy).ranked(|c| *c), n.max(50));
+    let (kept, omitted) = std::mem::take(&mut u.legacy).top(n.max(50), |c| *c);
     for (k, c) in kept {
         let p = parts(&k);
         legacy.push(vec![
@@ -411,7 +411,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ],
         )
         .chart(ChartKind::Bars, 1, &[3]);
-        let (kept, omitted) = top(slow.per.ranked(|t| t.avg()), n);
+        let (kept, omitted) = slow.per.top(n, |t| t.avg());
         for (k, tm) in kept {
             let p = parts(&k);
             t.push(vec![

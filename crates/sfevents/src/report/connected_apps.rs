@@ -2,7 +2,7 @@
 //! last seen and calls — from ApiTotalUsage, and logins per application from LoginEvent or
 //! LoginHistory.
 
-use super::agg::{top, Distinct, Merge, Seen, Tally};
+use super::agg::{Distinct, Merge, Seen, Tally};
 use super::api_usage::{app_of, user_of};
 use super::archive::{Acc, ScanStats};
 use super::model::{ChartKind, Kind, Section, Table};
@@ -60,7 +60,7 @@ fn apps_table(id: &str, title: &str, uses: &str, apps: Apps, n: usize) -> Table 
         ],
     )
     .chart(ChartKind::Bars, 0, &[1]);
-    let (kept, omitted) = top(apps.per.ranked(|a| a.uses), n);
+    let (kept, omitted) = apps.per.top(n, |a| a.uses);
     for (k, a) in kept {
         t.push(vec![
             or_none(&k).into(),

@@ -1,7 +1,7 @@
 //! The accumulator most reports need: rows grouped by a few key fields, counting them and
 //! summing the numeric fields that follow, and the table built from it.
 
-use super::agg::{parts, top, Merge, Tally, Timing, SEP};
+use super::agg::{parts, Merge, Tally, Timing, SEP};
 use super::archive::Acc;
 use super::model::{Cell, ChartKind, Kind, Table};
 use super::row::Row;
@@ -114,12 +114,11 @@ pub fn table(spec: &Spec, g: Grouped, n: usize) -> Table {
         t = t.chart(ChartKind::Bars, 0, &[b]);
     }
     let m = |e: &Measures, i: usize| e.m.get(i).copied().unwrap_or_default();
-    let ranked = match spec.rank {
-        Rank::Count => g.per.ranked(|e| e.n as f64),
-        Rank::Avg(i) => g.per.ranked(|e| m(e, i).avg()),
-        Rank::Sum(i) => g.per.ranked(|e| m(e, i).sum),
+    let (kept, omitted) = match spec.rank {
+        Rank::Count => g.per.top(n, |e| e.n as f64),
+        Rank::Avg(i) => g.per.top(n, |e| m(e, i).avg()),
+        Rank::Sum(i) => g.per.top(n, |e| m(e, i).sum),
     };
-    let (kept, omitted) = top(ranked, n);
     for (k, e) in kept {
         let mut row: Vec<Cell> = parts(&k).into_iter().map(Cell::from).collect();
         row.resize(spec.keys.len(), Cell::Empty);

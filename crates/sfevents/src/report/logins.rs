@@ -316,7 +316,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         &[("status", Kind::Text), ("failures", Kind::Int)],
     )
     .chart(ChartKind::Bars, 0, &[1]);
-    let (kept, omitted) = top(std::mem::take(&mut l.failures_by_status).ranked(|c| *c), n);
+    let (kept, omitted) = std::mem::take(&mut l.failures_by_status).top(n, |c| *c);
     for (k, c) in kept {
         by_status.push(vec![k.into(), c.into()]);
     }
@@ -374,10 +374,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ],
         )
         .chart(ChartKind::Bars, 0, &[1]);
-        let (kept, omitted) = top(
-            std::mem::take(&mut l.per_country).ranked(|c| c.outcome.attempts),
-            n,
-        );
+        let (kept, omitted) = std::mem::take(&mut l.per_country).top(n, |c| c.outcome.attempts);
         for (k, c) in kept {
             t.push(vec![
                 k.into(),
@@ -407,7 +404,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("failed", Kind::Int),
         ],
     );
-    let (kept, omitted) = top(std::mem::take(&mut l.per_type).ranked(|o| o.attempts), n);
+    let (kept, omitted) = std::mem::take(&mut l.per_type).top(n, |o| o.attempts);
     for (k, o) in kept {
         let p = parts(&k);
         types.push(vec![

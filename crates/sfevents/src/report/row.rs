@@ -45,7 +45,7 @@ pub struct Row<'a> {
 }
 
 enum Vals<'a> {
-    Csv(&'a csv::ByteRecord, &'a [Option<usize>]),
+    Csv(&'a csv::StringRecord, &'a [Option<usize>]),
     Json(&'a [Option<Cow<'a, str>>]),
 }
 
@@ -58,7 +58,6 @@ impl<'a> Row<'a> {
                 .copied()
                 .flatten()
                 .and_then(|j| rec.get(j))
-                .and_then(|b| std::str::from_utf8(b).ok())
                 .unwrap_or(""),
             Vals::Json(v) => v.get(i).and_then(|c| c.as_deref()).unwrap_or(""),
         }
@@ -100,24 +99,30 @@ pub fn read_csv(
     let idx: Vec<Option<usize>> = fields.names.iter().map(|n| col(n)).collect();
     let derived = col("TIMESTAMP_DERIVED");
     let raw_ts = col("TIMESTAMP");
-    let mut rec = csv::ByteRecord::new();
+    // UTF-8 is checked once per record (StringRecord), not on every field read; a record
+    // that is not UTF-8 is read with replacement characters rather than stopping the report.
+    let mut bytes = csv::ByteRecord::new();
     let mut time = String::with_capacity(32);
     loop {
-        match rdr.read_byte_record(&mut rec) {
+        match rdr.read_byte_record(&mut bytes) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(io_err(path, e)),
         }
+        let rec = match csv::StringRecord::from_byte_record(std::mem::take(&mut bytes)) {
+            Ok(r) => r,
+            Err(e) => {
+                let raw = e.into_byte_record();
+                csv::StringRecord::from_byte_record_lossy(raw)
+            }
+        };
         time.clear();
-        let t = derived
-            .and_then(|j| rec.get(j))
-            .filter(|b| !b.is_empty())
-            .and_then(|b| std::str::from_utf8(b).ok());
+        let t = derived.and_then(|j| rec.get(j)).filter(|t| !t.is_empty());
         match t {
             Some(t) => time.push_str(t),
             None => {
                 if let Some(b) = raw_ts.and_then(|j| rec.get(j)) {
-                    elf_timestamp(b, &mut time);
+                    elf_timestamp(b.as_bytes(), &mut time);
                 }
             }
         }
@@ -125,6 +130,7 @@ pub fn read_csv(
             time: &time,
             vals: Vals::Csv(&rec, &idx),
         });
+        bytes = rec.into_byte_record();
     }
     Ok(())
 }

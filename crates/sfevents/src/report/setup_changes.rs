@@ -2,7 +2,7 @@
 //! lifecycle and permission changes, newest first; and changes made by an admin logged in as
 //! another user (DelegateUser), with LoginAsEvent sessions when the archive has them.
 
-use super::agg::{parts, top, Tally, SEP};
+use super::agg::{parts, Tally, SEP};
 use super::archive::{Acc, ScanStats};
 use super::model::{ChartKind, Kind, Section, Table};
 use super::row::Row;
@@ -201,7 +201,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ],
     )
     .chart(ChartKind::Bars, 0, &[2]);
-    let (kept, omitted) = top(std::mem::take(&mut a.per_action).ranked(|c| *c), n);
+    let (kept, omitted) = std::mem::take(&mut a.per_action).top(n, |c| *c);
     for (k, c) in kept {
         let p = parts(&k);
         actions.push(vec![p[0].into(), p[1].into(), c.into()]);
@@ -251,7 +251,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("changes", Kind::Int),
         ],
     );
-    let (kept, omitted) = top(std::mem::take(&mut a.delegated).ranked(|c| *c), n);
+    let (kept, omitted) = std::mem::take(&mut a.delegated).top(n, |c| *c);
     for (k, c) in kept {
         let p = parts(&k);
         delegated.push(vec![p[0].into(), p[1].into(), c.into()]);
@@ -278,7 +278,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
                 ("sessions", Kind::Int),
             ],
         );
-        let (kept, omitted) = top(la.pairs.ranked(|c| *c), n);
+        let (kept, omitted) = la.pairs.top(n, |c| *c);
         for (k, c) in kept {
             let p = parts(&k);
             t.push(vec![p[0].into(), p[1].into(), c.into()]);

@@ -1,6 +1,6 @@
 //! Small pieces every report uses to turn its tallies into tables and figures.
 
-use super::agg::{top, Tally};
+use super::agg::Tally;
 use super::model::{Cell, ChartKind, Figure, Kind, Table};
 
 pub fn fig(label: &str, value: impl Into<Cell>) -> Figure {
@@ -35,7 +35,7 @@ pub fn counts(id: &str, title: &str, key: &str, what: &str, per: Tally<u64>, n: 
         0,
         &[1],
     );
-    let (kept, omitted) = top(per.ranked(|c| *c), n);
+    let (kept, omitted) = per.top(n, |c| *c);
     for (k, c) in kept {
         t.push(vec![k.into(), c.into()]);
     }
