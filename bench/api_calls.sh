@@ -30,6 +30,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 cd "$ROOT"
 RUN_SECS="${RUN_SECS:-75}"
 OBJECT_EVERY="${OBJECT_EVERY:-5}"
@@ -75,17 +77,7 @@ start_sim() {
   local name="$1"; shift
   SIM_OUT="$BENCH_DIR/$name"
   mkdir -p "$SIM_OUT"
-  "$SFSIM" serve --bind 127.0.0.1 --port 0 --out "$SIM_OUT" --days "${SIM_DAYS:-1}" "$@" \
-    >"$BENCH_DIR/$name.stdout" 2>"$BENCH_DIR/$name.stderr" &
-  SIM_PID=$!
-  SIM_URL=""
-  for _ in $(seq 1 1200); do
-    kill -0 "$SIM_PID" 2>/dev/null || { echo "sfsim exited early:" >&2; cat "$BENCH_DIR/$name.stderr" >&2; exit 1; }
-    SIM_URL=$(sed -n 's#^sfsim serving \(http://127\.0\.0\.1:[0-9]*\).*#\1#p' "$BENCH_DIR/$name.stdout" | head -1)
-    if [[ -n "$SIM_URL" ]] && curl -fsS -o /dev/null "$SIM_URL/services/data/"; then break; fi
-    sleep 0.1
-  done
-  [[ -n "$SIM_URL" ]] || { echo "sfsim did not start in 120 s" >&2; exit 1; }
+  sim_serve "$BENCH_DIR/$name.stdout" "$BENCH_DIR/$name.stderr" --out "$SIM_OUT" --days "${SIM_DAYS:-1}" "$@"
   echo "sfsim pid $SIM_PID: $(head -1 "$BENCH_DIR/$name.stdout")" >&2
 }
 sim_calls() { curl -fsS "$SIM_URL/__sim/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_calls"])'; }

@@ -24,31 +24,17 @@ SFSIM="$ROOT/target/release/sfsim"
 SFEVENTS="$ROOT/target/release/sfevents"
 VERIFY="$ROOT/bench/verify.py"
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if [[ ! -x /usr/bin/time ]]; then
-  echo "installing GNU time (/usr/bin/time)" >&2
-  apt-get install -y time >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_gnu_time
 need python3 || { echo "python3 is needed (sqlite3 module)" >&2; exit 2; }
 need curl || { echo "curl is needed" >&2; exit 2; }
 
-if [[ "${NO_BUILD:-0}" != 1 ]]; then
-  echo "building release binaries (flock /tmp/cargo.lock)..." >&2
-  flock /tmp/cargo.lock cargo build --release -p sfevents -p sfsim >&2
-fi
+build_release
 
 BENCH_DIR="${BENCH_DIR:-$(mktemp -d /tmp/sfevents-bench.XXXXXX)}"
 mkdir -p "$BENCH_DIR"
 SIM_PID=""
-stop_sim() {
-  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill -INT "$SIM_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-  fi
-  SIM_PID=""
-}
 cleanup() {
   stop_sim
   if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$BENCH_DIR"; else echo "kept $BENCH_DIR" >&2; fi
@@ -67,21 +53,7 @@ start_sim() {
   local name="$1"; shift
   local out="$BENCH_DIR/$name/sim"
   mkdir -p "$out"
-  "$SFSIM" serve --bind 127.0.0.1 --port 0 --out "$out" "$@" \
-    >"$BENCH_DIR/$name/sim.stdout" 2>"$BENCH_DIR/$name/sim.stderr" &
-  SIM_PID=$!
-  SIM_URL=""
-  for _ in $(seq 1 1200); do
-    if ! kill -0 "$SIM_PID" 2>/dev/null; then
-      echo "sfsim exited early:" >&2; cat "$BENCH_DIR/$name/sim.stderr" >&2; exit 1
-    fi
-    SIM_URL=$(sed -n 's#^sfsim serving \(http://127\.0\.0\.1:[0-9]*\).*#\1#p' "$BENCH_DIR/$name/sim.stdout" | head -1)
-    if [[ -n "$SIM_URL" ]] && curl -fsS -o /dev/null "$SIM_URL/services/data/"; then
-      break
-    fi
-    sleep 0.1
-  done
-  [[ -n "$SIM_URL" ]] || { echo "sfsim did not start in 120 s" >&2; exit 1; }
+  sim_serve "$BENCH_DIR/$name/sim.stdout" "$BENCH_DIR/$name/sim.stderr" --out "$out" "$@"
   SIM_OUT="$out"
   echo "[$name] sfsim pid $SIM_PID at $SIM_URL: $(head -1 "$BENCH_DIR/$name/sim.stdout")" >&2
 }

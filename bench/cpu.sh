@@ -41,33 +41,19 @@ SFSIM="$ROOT/target/release/sfsim"
 SFEVENTS="$ROOT/target/release/sfevents"
 PYCOL="$ROOT/bench/python_collector.py"
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if [[ ! -x /usr/bin/time ]]; then
-  echo "installing GNU time (/usr/bin/time)" >&2
-  apt-get install -y time >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+ensure_gnu_time
 need "$PYTHON" || { echo "python3 is needed" >&2; exit 2; }
 "$PYTHON" -c 'import requests' 2>/dev/null || {
   echo "the Python collector needs requests: apt-get install python3-requests" >&2; exit 2; }
 need curl || { echo "curl is needed" >&2; exit 2; }
 
-if [[ "${NO_BUILD:-0}" != 1 ]]; then
-  echo "building release binaries (flock /tmp/cargo.lock)..." >&2
-  flock /tmp/cargo.lock cargo build --release -p sfevents -p sfsim >&2
-fi
+build_release
 
 BENCH_DIR="${BENCH_DIR:-$(mktemp -d /tmp/sfevents-cpu.XXXXXX)}"
 mkdir -p "$BENCH_DIR"
 SIM_PID=""
-stop_sim() {
-  if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
-    kill -INT "$SIM_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SIM_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SIM_PID" 2>/dev/null || true
-    wait "$SIM_PID" 2>/dev/null || true
-  fi
-  SIM_PID=""
-}
 cleanup() {
   stop_sim
   if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$BENCH_DIR"; else echo "kept $BENCH_DIR" >&2; fi
@@ -105,22 +91,9 @@ mkdir -p "$SIM_OUT"
 # --days 2, not 1: the big file is the daily file of the OLDEST day, published 02:00-02:30 UTC
 # the next day (see BENCHMARKS.md, note 2). Yesterday's 24-row daily file may come along; the
 # collectors take it too (their byte counts include it), curl copies only the big file.
-"$SFSIM" serve --bind 127.0.0.1 --port 0 --out "$SIM_OUT" \
+sim_serve "$BENCH_DIR/sim.stdout" "$BENCH_DIR/sim.stderr" --out "$SIM_OUT" \
   --seed 1 --days 2 --event-type "$EVENT_TYPE" --no-hourly --no-late-files --rows-per-hour 1-1 \
-  --big-file-bytes "$BIG_FILE_BYTES" >"$BENCH_DIR/sim.stdout" 2>"$BENCH_DIR/sim.stderr" &
-SIM_PID=$!
-SIM_URL=""
-for _ in $(seq 1 1200); do
-  if ! kill -0 "$SIM_PID" 2>/dev/null; then
-    echo "sfsim exited early:" >&2; cat "$BENCH_DIR/sim.stderr" >&2; exit 1
-  fi
-  SIM_URL=$(sed -n 's#^sfsim serving \(http://127\.0\.0\.1:[0-9]*\).*#\1#p' "$BENCH_DIR/sim.stdout" | head -1)
-  if [[ -n "$SIM_URL" ]] && curl -fsS -o /dev/null "$SIM_URL/services/data/"; then
-    break
-  fi
-  sleep 0.1
-done
-[[ -n "$SIM_URL" ]] || { echo "sfsim did not start in 120 s" >&2; exit 1; }
+  --big-file-bytes "$BIG_FILE_BYTES"
 echo "sfsim pid $SIM_PID at $SIM_URL: $(head -1 "$BENCH_DIR/sim.stdout")" >&2
 
 # sim_api token | sim_api bigfile: a password-grant token ("TOKEN INSTANCE_URL"), or the largest
@@ -168,7 +141,6 @@ FAILED=0
 declare -A SHA=()
 declare -A LINES=()
 
-time_field() { sed -n "s/^[[:space:]]*$2: //p" "$1" | head -1; }
 
 # run_one ROUND TOOL CHECK(0|1)
 run_one() {
