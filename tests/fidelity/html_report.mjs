@@ -8,7 +8,8 @@
 //     tables: {ID: [[data-value or null, ...], ...]}, table_columns: {ID: [name, ...]},
 //     figures: [{section, label, value, text}], pdf_bytes }
 //
-// Usage: node html_report.mjs PAGE.html [--screenshot OUT.png] [--pdf OUT.pdf]
+// Usage: node html_report.mjs PAGE.html [--screenshot OUT.png [--clip-height PX]] [--pdf OUT.pdf]
+// (--clip-height keeps the top PX pixels of the page: the README's picture.)
 // Environment: CHROMIUM (default /usr/bin/chromium).
 //
 // Every request that is not file:// or data: is recorded and aborted, and DNS is mapped to
@@ -31,6 +32,7 @@ const opt = (name) => {
   return i > 0 ? args[i + 1] : undefined;
 };
 const screenshot = opt("--screenshot");
+const clip_height = Number(opt("--clip-height") || 0);
 const pdf_out = opt("--pdf");
 
 // Never hang a test run.
@@ -139,7 +141,11 @@ try {
   );
 
   if (screenshot) {
-    await page.screenshot({ path: screenshot, fullPage: true });
+    await page.screenshot(
+      clip_height > 0
+        ? { path: screenshot, clip: { x: 0, y: 0, width: 1280, height: clip_height } }
+        : { path: screenshot, fullPage: true },
+    );
   }
   // Print to PDF: the print stylesheet must render without error.
   const pdf = await page.pdf({ format: "A4", printBackground: true, preferCSSPageSize: true });

@@ -7,7 +7,7 @@ use super::agg::{parts, Merge, Tally, Timing, SEP};
 use super::archive::{Acc, ScanStats};
 use super::model::{ChartKind, Kind, Section, Table};
 use super::row::Row;
-use super::tables::{counts, fig, or_none, pct};
+use super::tables::{counts, fig, fig_pct, or_none, pct};
 use super::{drew_on, empty_section, Ctx, ReportError};
 
 const FIELDS: &[&str] = &[
@@ -251,7 +251,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         figures: vec![
             fig("API calls", total),
             fig("counted against the daily limit", u.total.counted),
-            fig("share counted", pct(u.total.counted, total)),
+            fig_pct("share counted", pct(u.total.counted, total)),
             fig("answered with an error (4xx/5xx)", u.total.errors),
             fig("users", u.per_user.len() as u64),
             fig("connected apps", u.per_app.len() as u64),

@@ -7,7 +7,7 @@ use super::agg::{parts, top, Distinct, Merge, Tally, SEP};
 use super::archive::{Acc, ScanStats};
 use super::model::{ChartKind, Kind, Section, Table};
 use super::row::Row;
-use super::tables::{counts, fig, or_none};
+use super::tables::{counts, fig, fig_pct, or_none};
 use super::{drew_on, empty_section, Ctx, ReportError};
 
 /// Positions of the normalized fields, the same for every source.
@@ -271,7 +271,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             fig("login attempts", l.total.attempts),
             fig("successful", l.total.attempts - l.total.failures),
             fig("failed", l.total.failures),
-            fig("success rate", rate(&l.total)),
+            fig_pct("success rate", rate(&l.total)),
             fig("users", l.users.len()),
             fig("source IPs", l.per_ip.len() as u64),
         ],

@@ -57,6 +57,8 @@ pub struct Section {
 pub struct Figure {
     pub label: String,
     pub value: Cell,
+    /// How to show the value: `Percent` for a share or a rate.
+    pub kind: Kind,
 }
 
 #[derive(Debug, Clone, Serialize)]

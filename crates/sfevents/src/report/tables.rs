@@ -4,9 +4,25 @@ use super::agg::Tally;
 use super::model::{Cell, ChartKind, Figure, Kind, Table};
 
 pub fn fig(label: &str, value: impl Into<Cell>) -> Figure {
+    let value = value.into();
+    let kind = match value {
+        Cell::Int(_) => Kind::Int,
+        Cell::Float(_) => Kind::Float,
+        _ => Kind::Text,
+    };
     Figure {
         label: label.to_string(),
-        value: value.into(),
+        value,
+        kind,
+    }
+}
+
+/// A headline share or rate, from 0 to 100: shown with `%`.
+pub fn fig_pct(label: &str, value: f64) -> Figure {
+    Figure {
+        label: label.to_string(),
+        value: Cell::Float(value),
+        kind: Kind::Percent,
     }
 }
 

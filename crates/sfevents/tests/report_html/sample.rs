@@ -9,9 +9,15 @@ use sfevents::report::model::{
 pub const HOSTILE: &str = "<img src=x onerror=alert(1)> \"Ops\" & 'Sons' </td>\r\n<!--";
 
 fn figure(label: &str, value: Cell) -> Figure {
+    let kind = match value {
+        Cell::Int(_) => Kind::Int,
+        Cell::Float(_) => Kind::Float,
+        _ => Kind::Text,
+    };
     Figure {
         label: label.to_string(),
         value,
+        kind,
     }
 }
 
@@ -42,7 +48,11 @@ fn api_usage() -> Section {
     ];
     s.figures = vec![
         figure("calls", Cell::Int(1_950_231)),
-        figure("success rate", Cell::text("93.1 %")),
+        Figure {
+            label: "success rate".into(),
+            value: Cell::Float(93.14),
+            kind: Kind::Percent,
+        },
         figure("users calling the API", Cell::Int(42)),
         figure("calls on retired versions", Cell::Int(318)),
         figure("average calls a day", Cell::Float(65007.7)),

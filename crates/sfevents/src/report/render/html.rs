@@ -171,10 +171,11 @@ fn section(out: &mut String, s: &Section) {
 }
 
 fn figure(out: &mut String, f: &Figure) {
-    let value = match &f.value {
-        Cell::Float(v) if v.fract() == 0.0 => number(*v, 0),
-        Cell::Float(v) => trim_zeros(number(*v, 2)),
-        c => display(c, Kind::Int),
+    let value = match (&f.value, f.kind) {
+        (c, Kind::Percent) => display(c, Kind::Percent),
+        (Cell::Float(v), _) if v.fract() == 0.0 => number(*v, 0),
+        (Cell::Float(v), _) => trim_zeros(number(*v, 2)),
+        (c, _) => display(c, Kind::Int),
     };
     let data = match raw(&f.value) {
         Some(r) => format!(" data-value=\"{}\"", escape(&r)),
@@ -387,6 +388,7 @@ mod tests {
             figures: vec![Figure {
                 label: "calls".into(),
                 value: Cell::Int(1950),
+                kind: Kind::Int,
             }],
             empty: None,
             notes: vec![HOSTILE.into()],

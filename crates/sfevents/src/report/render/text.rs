@@ -32,13 +32,7 @@ pub fn render(doc: &Document, width: usize) -> String {
             let figs: Vec<String> = s
                 .figures
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {}",
-                        f.label,
-                        cell(&f.value, kind_of(&f.label, &f.value))
-                    )
-                })
+                .map(|f| format!("{}: {}", f.label, cell(&f.value, f.kind)))
                 .collect();
             let _ = writeln!(out, "{}", figs.join(" · "));
         }
@@ -65,15 +59,6 @@ pub fn period(doc: &Document) -> String {
     match (&p.first_event, &p.last_event) {
         (Some(f), Some(l)) => format!("{asked} (events from {f} to {l})"),
         _ => format!("{asked} (no events)"),
-    }
-}
-
-fn kind_of(label: &str, v: &Cell) -> Kind {
-    match v {
-        Cell::Float(_) if label.contains("rate") || label.contains("share") => Kind::Percent,
-        Cell::Float(_) => Kind::Float,
-        Cell::Int(_) => Kind::Int,
-        _ => Kind::Text,
     }
 }
 
