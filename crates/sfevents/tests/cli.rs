@@ -535,6 +535,27 @@ async fn demo_collects_a_simulated_org() {
     }
     assert!(demo.join("state.db").is_file());
     assert!(std::fs::read_dir(demo.join("output")).unwrap().count() > 10);
+    assert!(out.contains("sfevents report all"), "{out}");
+
+    // The reports the demo points to: every one has data in the demo's archive.
+    let o = run(&[
+        "report".into(),
+        "all".into(),
+        "--output-dir".into(),
+        demo.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_exit(&o, 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = v["report"]["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, sfevents::report::NAMES);
 }
 
 /// A minimal HTTP CONNECT proxy on loopback that counts the tunnels it opened.

@@ -459,6 +459,10 @@ async fn demo(dir: &std::path::Path, seed: u64, days: u32, progress: bool) -> u8
                 "Run it again: nothing new is downloaded. See `sfevents status --output-dir {}`.",
                 dir.display()
             );
+            println!(
+                "Reports from it: `sfevents report all --output-dir {0}`, or one page with `sfevents report all --output-dir {0} --format html --out report.html`.",
+                dir.display()
+            );
             if let Some(why) = &r.stopped {
                 eprintln!("error: {why}");
             }
