@@ -9,15 +9,7 @@ use super::{drew_on, empty_section, Ctx, ReportError};
 
 pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     let n = ctx.opts.top;
-    let mut s = Section {
-        id: "apex".into(),
-        title: "Apex and page performance".into(),
-        sources: Vec::new(),
-        figures: Vec::new(),
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
-    };
+    let mut s = Section::new("apex", "Apex and page performance");
     let mut span = ScanStats::default();
 
     let (g, st) = ctx.elf_with(

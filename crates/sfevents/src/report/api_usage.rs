@@ -245,8 +245,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     let total = u.total.calls;
     let legacy_calls: u64 = u.legacy.iter().map(|(_, c)| *c).sum();
     let mut s = Section {
-        id: "api-usage".into(),
-        title: "API usage".into(),
         sources,
         figures: vec![
             fig("API calls", total),
@@ -260,9 +258,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
                 legacy_calls,
             ),
         ],
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
+        ..Section::new("api-usage", "API usage")
     };
 
     let mut days = Table::new(

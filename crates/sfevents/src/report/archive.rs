@@ -138,26 +138,21 @@ impl Archive {
     /// The EventLogFile files of a type whose log date can hold events of the window (a
     /// daily file's LogDate is its day; an hourly file's its hour).
     pub fn elf_files(&self, event_type: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT csv_path, ndjson_path, rows, substr(log_date, 1, 10) FROM files \
+        let rows = self.rows(
+            "SELECT csv_path, ndjson_path, rows, substr(log_date, 1, 10) FROM files \
                  WHERE org = ?1 AND event_type = ?2 ORDER BY log_date, sequence",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([&self.org, event_type], |r| {
+            [&self.org, event_type],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, String>(3)?,
                 ))
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut out = Vec::new();
-        for r in rows {
-            let (csv, ndjson, n, day) = r.map_err(|e| self.err(e))?;
+        for (csv, ndjson, n, day) in rows {
             if !w.contains(&day) {
                 continue;
             }
@@ -173,26 +168,21 @@ impl Archive {
     /// The NDJSON files of an object source (LoginEvent, SetupAuditTrail, ...) whose events
     /// overlap the window, from the delivery log.
     pub fn object_files(&self, source: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT path, rows, coalesce(oldest_event, ''), coalesce(newest_event, '') \
+        let rows = self.rows(
+            "SELECT path, rows, coalesce(oldest_event, ''), coalesce(newest_event, '') \
                  FROM delivery_log WHERE org = ?1 AND source = ?2 ORDER BY seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([&self.org, source], |r| {
+            [&self.org, source],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                 ))
-            })
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         let mut out = Vec::new();
-        for r in rows {
-            let (path, n, oldest, newest) = r.map_err(|e| self.err(e))?;
+        for (path, n, oldest, newest) in rows {
             // A file overlaps unless it ends before the window or starts after it.
             let before = w
                 .since
@@ -212,6 +202,18 @@ impl Archive {
             });
         }
         Ok(out)
+    }
+
+    /// Runs a query on the ledger and maps every row, or says which state.db failed.
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, ReportError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<T>, _>>().map_err(|e| self.err(e))
     }
 
     fn err(&self, e: rusqlite::Error) -> ReportError {

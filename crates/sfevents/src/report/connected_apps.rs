@@ -77,15 +77,7 @@ fn apps_table(id: &str, title: &str, uses: &str, apps: Apps, n: usize) -> Table 
 
 pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     let n = ctx.opts.top.max(25);
-    let mut s = Section {
-        id: "connected-apps".into(),
-        title: "Connected apps".into(),
-        sources: Vec::new(),
-        figures: Vec::new(),
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
-    };
+    let mut s = Section::new("connected-apps", "Connected apps");
     let mut span = ScanStats::default();
     let (api, st) = ctx.elf::<Apps>(
         "ApiTotalUsage",

@@ -10,15 +10,7 @@ use super::{drew_on, empty_section, Ctx, ReportError};
 
 pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     let n = ctx.opts.top;
-    let mut s = Section {
-        id: "data-access".into(),
-        title: "Data access and exports".into(),
-        sources: Vec::new(),
-        figures: Vec::new(),
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
-    };
+    let mut s = Section::new("data-access", "Data access and exports");
     let mut span = ScanStats::default();
     // Report, API and file events name users by id only.
     let users = Directory::load(ctx)?;

@@ -55,19 +55,11 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn sql(a: &Archive, e: rusqlite::Error) -> ReportError {
-    ReportError::State(a.root.join("state.db"), e)
-}
-
 fn read_files(a: &Archive, ctx: &Ctx, l: &mut Ledger) -> Result<(), ReportError> {
-    let mut stmt = a
-        .conn()
-        .prepare(
-            "SELECT event_type, log_date, interval, created_date, rows, bytes FROM files WHERE org = ?1",
-        )
-        .map_err(|e| sql(a, e))?;
-    let rows = stmt
-        .query_map([&a.org], |r| {
+    let rows = a.rows(
+        "SELECT event_type, log_date, interval, created_date, rows, bytes FROM files WHERE org = ?1",
+        [&a.org],
+        |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -76,10 +68,9 @@ fn read_files(a: &Archive, ctx: &Ctx, l: &mut Ledger) -> Result<(), ReportError>
                 r.get::<_, i64>(4)?,
                 r.get::<_, i64>(5)?,
             ))
-        })
-        .map_err(|e| sql(a, e))?;
-    for r in rows {
-        let (ty, log_date, interval, created, n, bytes) = r.map_err(|e| sql(a, e))?;
+        },
+    )?;
+    for (ty, log_date, interval, created, n, bytes) in rows {
         let day = log_date.get(..10).unwrap_or("").to_string();
         if !ctx.opts.window.contains(&day) {
             continue;
@@ -117,15 +108,11 @@ fn read_files(a: &Archive, ctx: &Ctx, l: &mut Ledger) -> Result<(), ReportError>
             l.lateness.entry(ty).or_default().add(Some(late));
         }
     }
-    let mut stmt = a
-        .conn()
-        .prepare(
-            "SELECT source, substr(coalesce(oldest_event, committed_at), 1, 10), count(*), sum(rows), sum(bytes) \
+    let rows = a.rows(
+        "SELECT source, substr(coalesce(oldest_event, committed_at), 1, 10), count(*), sum(rows), sum(bytes) \
              FROM delivery_log WHERE org = ?1 AND source <> 'EventLogFile' GROUP BY 1, 2",
-        )
-        .map_err(|e| sql(a, e))?;
-    let rows = stmt
-        .query_map([&a.org], |r| {
+        [&a.org],
+        |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -133,10 +120,9 @@ fn read_files(a: &Archive, ctx: &Ctx, l: &mut Ledger) -> Result<(), ReportError>
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
             ))
-        })
-        .map_err(|e| sql(a, e))?;
-    for r in rows {
-        let (source, day, files, n, bytes) = r.map_err(|e| sql(a, e))?;
+        },
+    )?;
+    for (source, day, files, n, bytes) in rows {
         if !ctx.opts.window.contains(&day) {
             continue;
         }
@@ -233,8 +219,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     }
     let gaps = gaps(&l);
     let mut s = Section {
-        id: "health".into(),
-        title: "Collector health".into(),
         sources: vec![format!(
             "the archives' ledgers (state.db): {} files of {} types or objects",
             total.files,
@@ -247,9 +231,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             fig("MB archived", (total.bytes as f64 / 1e5).round() / 10.0),
             fig("gaps", gaps.len() as u64),
         ],
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
+        ..Section::new("health", "Collector health")
     };
 
     let mut days = Table::new(
@@ -405,15 +387,11 @@ fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {
         ],
     );
     for a in ctx.archives {
-        let mut stmt = a
-            .conn()
-            .prepare(
-                "SELECT file_id, event_type, attempts, last_error, last_failed_at FROM quarantine \
+        let rows = a.rows(
+            "SELECT file_id, event_type, attempts, last_error, last_failed_at FROM quarantine \
                  WHERE org = ?1 ORDER BY last_failed_at DESC",
-            )
-            .map_err(|e| sql(a, e))?;
-        let rows = stmt
-            .query_map([&a.org], |r| {
+            [&a.org],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -421,10 +399,9 @@ fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {
                     r.get::<_, String>(3)?,
                     r.get::<_, String>(4)?,
                 ))
-            })
-            .map_err(|e| sql(a, e))?;
-        for r in rows {
-            let (id, ty, attempts, err, at) = r.map_err(|e| sql(a, e))?;
+            },
+        )?;
+        for (id, ty, attempts, err, at) in rows {
             t.push(vec![
                 a.org.clone().into(),
                 id.into(),
@@ -441,15 +418,11 @@ fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {
 fn runs(ctx: &Ctx) -> Result<Table, ReportError> {
     let mut per_day: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
     for a in ctx.archives {
-        let mut stmt = a
-            .conn()
-            .prepare(
-                "SELECT substr(started_at, 1, 10), count(*), sum(api_calls), sum(files), sum(rows) \
+        let rows = a.rows(
+            "SELECT substr(started_at, 1, 10), count(*), sum(api_calls), sum(files), sum(rows) \
                  FROM runs WHERE org = ?1 GROUP BY 1",
-            )
-            .map_err(|e| sql(a, e))?;
-        let rows = stmt
-            .query_map([&a.org], |r| {
+            [&a.org],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
@@ -457,10 +430,9 @@ fn runs(ctx: &Ctx) -> Result<Table, ReportError> {
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
                 ))
-            })
-            .map_err(|e| sql(a, e))?;
-        for r in rows {
-            let (day, n, calls, files, rows) = r.map_err(|e| sql(a, e))?;
+            },
+        )?;
+        for (day, n, calls, files, rows) in rows {
             if !ctx.opts.window.contains(&day) {
                 continue;
             }
@@ -510,19 +482,15 @@ fn outputs(ctx: &Ctx) -> Result<Table, ReportError> {
         ],
     );
     for a in ctx.archives {
-        let mut stmt = a
-            .conn()
-            .prepare(
-                "SELECT p.output, p.delivered, p.dead, p.retried, \
+        let rows = a.rows(
+            "SELECT p.output, p.delivered, p.dead, p.retried, \
                    (SELECT coalesce(sum(CASE WHEN d.seq = p.seq THEN max(d.rows - p.row, 0) ELSE d.rows END), 0) \
                       FROM delivery_log d WHERE d.org = p.org AND d.seq >= p.seq AND d.pruned_at IS NULL), \
                    (SELECT min(d.committed_at) FROM delivery_log d WHERE d.org = p.org AND d.seq >= p.seq \
                       AND d.pruned_at IS NULL AND NOT (d.seq = p.seq AND d.rows <= p.row)) \
                  FROM output_positions p WHERE p.org = ?1 ORDER BY p.output",
-            )
-            .map_err(|e| sql(a, e))?;
-        let rows = stmt
-            .query_map([&a.org], |r| {
+            [&a.org],
+            |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
@@ -531,10 +499,9 @@ fn outputs(ctx: &Ctx) -> Result<Table, ReportError> {
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<String>>(5)?,
                 ))
-            })
-            .map_err(|e| sql(a, e))?;
-        for r in rows {
-            let (out, delivered, dead, retried, backlog, since) = r.map_err(|e| sql(a, e))?;
+            },
+        )?;
+        for (out, delivered, dead, retried, backlog, since) in rows {
             t.push(vec![
                 a.org.clone().into(),
                 out.into(),

@@ -264,8 +264,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     };
     let n = ctx.opts.top;
     let mut s = Section {
-        id: "logins".into(),
-        title: "Logins".into(),
         sources,
         figures: vec![
             fig("login attempts", l.total.attempts),
@@ -275,9 +273,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             fig("users", l.users.len()),
             fig("source IPs", l.per_ip.len() as u64),
         ],
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
+        ..Section::new("logins", "Logins")
     };
     if !others.is_empty() {
         s.notes.push(format!(

@@ -208,14 +208,10 @@ pub fn build(name: &str, archives: &[Archive], opts: &Options) -> Result<Documen
 /// A section that found nothing in the period: says so, and what it looked for.
 pub fn empty_section(id: &str, title: &str, looked_for: &str, sources: Vec<String>) -> Section {
     Section {
-        id: id.to_string(),
-        title: title.to_string(),
         sources,
-        figures: Vec::new(),
         empty: Some(format!(
             "No data for this period: the archive holds no {looked_for} events in it."
         )),
-        notes: Vec::new(),
-        tables: Vec::new(),
+        ..Section::new(id, title)
     }
 }

@@ -53,6 +53,21 @@ pub struct Section {
     pub tables: Vec<Table>,
 }
 
+impl Section {
+    /// A section with nothing in it yet.
+    pub fn new(id: &str, title: &str) -> Section {
+        Section {
+            id: id.to_string(),
+            title: title.to_string(),
+            sources: Vec::new(),
+            figures: Vec::new(),
+            empty: None,
+            notes: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
     pub label: String,

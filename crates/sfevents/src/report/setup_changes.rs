@@ -157,8 +157,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     }
     let n = ctx.opts.top;
     let mut s = Section {
-        id: "setup-changes".into(),
-        title: "Setup changes".into(),
         sources,
         figures: vec![
             fig("setup changes", a.total),
@@ -169,9 +167,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
                 a.delegated.iter().map(|(_, c)| *c).sum::<u64>(),
             ),
         ],
-        empty: None,
-        notes: Vec::new(),
-        tables: Vec::new(),
+        ..Section::new("setup-changes", "Setup changes")
     };
     let mut days = Table::new(
         "setup_changes_per_day",
