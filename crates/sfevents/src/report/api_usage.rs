@@ -281,30 +281,29 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ]);
     }
     s.tables.push(days);
-    s.tables.push(calls_table(
-        "api_usage_per_user",
-        "Calls per user",
-        "user",
-        std::mem::take(&mut u.per_user),
-        total,
-        n,
-    ));
-    s.tables.push(calls_table(
-        "api_usage_per_app",
-        "Calls per connected app",
-        "connected app",
-        std::mem::take(&mut u.per_app),
-        total,
-        n,
-    ));
-    s.tables.push(calls_table(
-        "api_usage_per_client",
-        "Calls per client (CLIENT_NAME)",
-        "client",
-        std::mem::take(&mut u.per_client),
-        total,
-        n,
-    ));
+    for (id, title, key, tally) in [
+        (
+            "api_usage_per_user",
+            "Calls per user",
+            "user",
+            &mut u.per_user,
+        ),
+        (
+            "api_usage_per_app",
+            "Calls per connected app",
+            "connected app",
+            &mut u.per_app,
+        ),
+        (
+            "api_usage_per_client",
+            "Calls per client (CLIENT_NAME)",
+            "client",
+            &mut u.per_client,
+        ),
+    ] {
+        let rows = std::mem::take(tally);
+        s.tables.push(calls_table(id, title, key, rows, total, n));
+    }
 
     let mut res = Table::new(
         "api_usage_per_resource",
@@ -329,30 +328,29 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     res.omitted = omitted;
     s.tables.push(res);
 
-    s.tables.push(counts(
-        "api_usage_per_status",
-        "Calls per status code",
-        "status code",
-        "calls",
-        std::mem::take(&mut u.per_status),
-        n,
-    ));
-    s.tables.push(counts(
-        "api_usage_per_entity",
-        "Calls per entity",
-        "entity",
-        "calls",
-        std::mem::take(&mut u.per_entity),
-        n,
-    ));
-    s.tables.push(counts(
-        "api_usage_per_version",
-        "Calls per API version",
-        "api version",
-        "calls",
-        std::mem::take(&mut u.per_version),
-        n,
-    ));
+    for (id, title, key, tally) in [
+        (
+            "api_usage_per_status",
+            "Calls per status code",
+            "status code",
+            &mut u.per_status,
+        ),
+        (
+            "api_usage_per_entity",
+            "Calls per entity",
+            "entity",
+            &mut u.per_entity,
+        ),
+        (
+            "api_usage_per_version",
+            "Calls per API version",
+            "api version",
+            &mut u.per_version,
+        ),
+    ] {
+        s.tables
+            .push(counts(id, title, key, "calls", std::mem::take(tally), n));
+    }
 
     let mut legacy = Table::new(
         "api_usage_legacy_versions",

@@ -234,49 +234,23 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ..Section::new("health", "Collector health")
     };
 
-    let mut days = Table::new(
+    s.tables.push(volume_table(
         "health_per_day",
         "Archived per day",
-        &[
-            ("day", Kind::Time),
-            ("files", Kind::Int),
-            ("rows", Kind::Int),
-            ("bytes", Kind::Int),
-        ],
-    )
-    .chart(ChartKind::Columns, 0, &[2]);
-    for (d, v) in &per_day {
-        days.push(vec![
-            d.clone().into(),
-            v.files.into(),
-            v.rows.into(),
-            v.bytes.into(),
-        ]);
-    }
-    s.tables.push(days);
-
-    let mut types = Table::new(
-        "health_per_type",
-        "Archived per type or object",
-        &[
-            ("type", Kind::Text),
-            ("files", Kind::Int),
-            ("rows", Kind::Int),
-            ("bytes", Kind::Int),
-        ],
-    )
-    .chart(ChartKind::Bars, 0, &[2]);
+        ("day", Kind::Time),
+        ChartKind::Columns,
+        per_day.iter().collect(),
+    ));
+    // Types by rows, the busiest first.
     let mut ranked: Vec<(&String, &Volume)> = per_type.iter().collect();
     ranked.sort_by(|a, b| b.1.rows.cmp(&a.1.rows).then_with(|| a.0.cmp(b.0)));
-    for (t, v) in ranked {
-        types.push(vec![
-            t.clone().into(),
-            v.files.into(),
-            v.rows.into(),
-            v.bytes.into(),
-        ]);
-    }
-    s.tables.push(types);
+    s.tables.push(volume_table(
+        "health_per_type",
+        "Archived per type or object",
+        ("type", Kind::Text),
+        ChartKind::Bars,
+        ranked,
+    ));
 
     let mut detail = Table::new(
         "health_per_type_day",
@@ -371,6 +345,36 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         last: l.last,
     };
     Ok((s, stats))
+}
+
+/// Files, rows and bytes by one key, charted by rows.
+fn volume_table(
+    id: &str,
+    title: &str,
+    key: (&str, Kind),
+    chart: ChartKind,
+    rows: Vec<(&String, &Volume)>,
+) -> Table {
+    let mut t = Table::new(
+        id,
+        title,
+        &[
+            key,
+            ("files", Kind::Int),
+            ("rows", Kind::Int),
+            ("bytes", Kind::Int),
+        ],
+    )
+    .chart(chart, 0, &[2]);
+    for (k, v) in rows {
+        t.push(vec![
+            k.clone().into(),
+            v.files.into(),
+            v.rows.into(),
+            v.bytes.into(),
+        ]);
+    }
+    t
 }
 
 fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {

@@ -22,7 +22,7 @@ pub mod users;
 
 use std::path::PathBuf;
 
-use self::archive::{Acc, Archive, ScanStats, Window};
+use self::archive::{Acc, Archive, FileRef, ScanStats, Window};
 use self::model::{Document, OrgInfo, Period, Section};
 use self::row::Fields;
 
@@ -91,12 +91,7 @@ impl Ctx<'_> {
         fields: &[&str],
         make: &(dyn Fn() -> A + Sync),
     ) -> Result<(A, ScanStats), ReportError> {
-        let f = Fields::new(fields);
-        let mut files = Vec::new();
-        for a in self.archives {
-            files.extend(a.elf_files(event_type, &self.opts.window)?);
-        }
-        archive::scan(&files, &f, &self.opts.window, make)
+        self.scan(|a, w| a.elf_files(event_type, w), fields, make)
     }
 
     /// Scans an object source (LoginEvent, SetupAuditTrail, ...) over every archive.
@@ -115,12 +110,21 @@ impl Ctx<'_> {
         fields: &[&str],
         make: &(dyn Fn() -> A + Sync),
     ) -> Result<(A, ScanStats), ReportError> {
-        let f = Fields::new(fields);
+        self.scan(|a, w| a.object_files(source, w), fields, make)
+    }
+
+    /// The files `files_of` lists in every archive, scanned together.
+    fn scan<A: Acc>(
+        &self,
+        files_of: impl Fn(&Archive, &Window) -> Result<Vec<FileRef>, ReportError>,
+        fields: &[&str],
+        make: &(dyn Fn() -> A + Sync),
+    ) -> Result<(A, ScanStats), ReportError> {
         let mut files = Vec::new();
         for a in self.archives {
-            files.extend(a.object_files(source, &self.opts.window)?);
+            files.extend(files_of(a, &self.opts.window)?);
         }
-        archive::scan(&files, &f, &self.opts.window, make)
+        archive::scan(&files, &Fields::new(fields), &self.opts.window, make)
     }
 }
 
