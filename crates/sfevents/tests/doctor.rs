@@ -55,10 +55,7 @@ async fn an_unapproved_consumer_names_the_policy_to_change() {
         oauth_error: Some("invalid_grant: user hasn't approved this consumer".into()),
         ..Faults::default()
     };
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "problem",
@@ -75,10 +72,7 @@ async fn an_unapproved_consumer_names_the_policy_to_change() {
 async fn no_event_log_file_permission_is_a_problem() {
     let mut c = org();
     c.faults.deny_objects = vec!["EventLogFile".into()];
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "problem",
@@ -92,10 +86,7 @@ async fn no_event_log_file_permission_is_a_problem() {
 async fn no_rtem_permission_is_a_problem() {
     let mut c = org();
     c.faults.deny_objects = vec!["LoginEvent".into()];
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "problem",
@@ -107,10 +98,7 @@ async fn no_rtem_permission_is_a_problem() {
 async fn storage_not_enabled_is_a_warning() {
     let mut c = org();
     c.faults.empty_objects = vec!["LoginEvent".into()];
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "warning",
@@ -128,10 +116,7 @@ async fn no_hourly_files_is_a_warning() {
     let mut c = org();
     c.org.hourly = false;
     c.org.late_files = false;
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "warning",
@@ -168,10 +153,7 @@ async fn usage_errors_exit_2() {
 async fn a_blocked_password_flow_names_the_fix() {
     let mut c = org();
     c.faults.oauth_error = Some("invalid_grant: authentication failure".into());
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "problem",
@@ -202,10 +184,7 @@ async fn an_archive_open_to_others_is_a_warning() {
 async fn a_skewed_clock_is_a_warning() {
     let mut c = org();
     c.faults.date_skew_secs = Some(300);
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     let line = line_with(&out, "warning", &["clock", "NTP"]);
     assert!(line.contains("behind Salesforce"), "{line}");
 }
@@ -215,10 +194,7 @@ async fn a_schedule_over_the_api_budget_is_a_warning() {
     let mut c = org();
     // LoginEvent every minute spends over 1,440 calls a day: past 80% of 1,000.
     c.daily_api_limit = 1000;
-    let sim = start(c).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = doctor(&sim, dir.path(), &[]).await;
-    assert_exit(&out, 1);
+    let out = doctor_refused(c).await;
     line_with(
         &out,
         "warning",

@@ -243,15 +243,6 @@ async fn outputs_get_redacted_events_while_the_archive_keeps_everything() {
     sim.shutdown();
 }
 
-fn csv_name(f: &sfgen::LogFileMeta) -> String {
-    let when = if f.interval == sfgen::Interval::Hourly {
-        f.log_date.format("%Y%m%d_%H").to_string()
-    } else {
-        f.log_date.format("%Y%m%d").to_string()
-    };
-    format!("{}_{}_{}.csv", f.event_type, when, f.id)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archive_true_writes_the_ndjson_redacted_and_keeps_the_raw_csv() {
     let sim = start(org(92)).await;

@@ -385,5 +385,24 @@ async fn formats_periods_without_data_and_usage_errors() {
     let o = report(empty.path(), &["logins"]).await;
     assert_exit(&o, 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("run `sfevents collect` first"));
+
+    // A damaged archive file stops the report with exit 1, naming the file and the audit.
+    let audit = std::fs::read_dir(dir.path().join("events/setup_audit_trail"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "ndjson"))
+        .expect("a SetupAuditTrail file");
+    let mut text = std::fs::read_to_string(&audit).unwrap();
+    text.insert_str(text.len() / 2, "\n{\"broken\n");
+    std::fs::write(&audit, text).unwrap();
+    let o = report(dir.path(), &["setup-changes"]).await;
+    assert_exit(&o, 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let name = audit.file_name().unwrap().to_string_lossy();
+    assert!(
+        err.contains(name.as_ref()) && err.contains("sfevents verify"),
+        "{err}"
+    );
     sim.shutdown();
 }

@@ -158,7 +158,8 @@ pub fn ndjson_lines(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
     out
 }
 
-fn csv_name(f: &sfgen::LogFileMeta) -> String {
+/// The archive's name for a raw EventLogFile CSV: `Type_YYYYMMDD[_HH]_Id.csv`.
+pub fn csv_name(f: &sfgen::LogFileMeta) -> String {
     let when = if f.interval == sfgen::Interval::Hourly {
         f.log_date.format("%Y%m%d_%H").to_string()
     } else {

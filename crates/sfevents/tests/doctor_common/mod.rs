@@ -86,3 +86,12 @@ pub fn printed(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr).into_owned()
     )
 }
+
+/// Doctor against an org started from `c`, in a fresh folder: it must exit 1.
+pub async fn doctor_refused(c: SimConfig) -> Output {
+    let sim = start(c).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = doctor(&sim, dir.path(), &[]).await;
+    assert_exit(&out, 1);
+    out
+}
