@@ -108,6 +108,42 @@ fn interval_key(hourly: bool) -> &'static str {
     }
 }
 
+/// Where a listing starts: the oldest cursor of the selected types less the look-back, or
+/// the backfill window when a selected type has never been collected (`None`: everything
+/// Salesforce keeps). Also returns that oldest cursor. `verify` asks the same question to
+/// tell files the next collect takes from files it never will.
+pub fn lower_bound(
+    cfg: &ElfConfig,
+    cursors: &HashMap<String, Cursor>,
+    now: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let positions = |types: &mut dyn Iterator<Item = &String>| -> Option<Vec<DateTime<Utc>>> {
+        types
+            .map(|t| cursors.get(t).and_then(|c| parse_sf_datetime(&c.position)))
+            .collect()
+    };
+    let known = if cfg.event_types.is_empty() {
+        if cursors.is_empty() {
+            None
+        } else {
+            positions(&mut cursors.keys())
+        }
+    } else {
+        positions(&mut cfg.event_types.iter())
+    };
+    match known.and_then(|v| v.into_iter().min()) {
+        Some(oldest) => (
+            Some(oldest - Duration::hours(i64::from(cfg.lookback_hours))),
+            Some(oldest),
+        ),
+        None => (
+            cfg.backfill_days
+                .map(|d| now - Duration::days(i64::from(d))),
+            None,
+        ),
+    }
+}
+
 /// Lists what is new and builds the plan.
 pub async fn plan(
     client: &SfClient,
@@ -125,26 +161,7 @@ pub async fn plan(
         .map(|(_, k, c)| (k, c))
         .collect();
 
-    // The lower bound: the oldest cursor less the look-back, or the backfill window when a
-    // selected type has never been collected.
-    let positions = |types: &mut dyn Iterator<Item = &String>| -> Option<Vec<DateTime<Utc>>> {
-        types
-            .map(|t| cursors.get(t).and_then(|c| parse_sf_datetime(&c.position)))
-            .collect()
-    };
-    let known: Option<Vec<DateTime<Utc>>> = if cfg.event_types.is_empty() {
-        if cursors.is_empty() {
-            None
-        } else {
-            positions(&mut cursors.keys())
-        }
-    } else {
-        positions(&mut cfg.event_types.iter())
-    };
-    let lower = match known.and_then(|v| v.into_iter().min()) {
-        Some(oldest) => Some(oldest - Duration::hours(cfg.lookback_hours as i64)),
-        None => cfg.backfill_days.map(|d| now - Duration::days(d as i64)),
-    };
+    let (lower, _) = lower_bound(cfg, &cursors, now);
 
     let mut filters = Vec::new();
     if let Some(l) = lower {

@@ -6,16 +6,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::ledger::Ledger;
 use super::report::{OrgReport, Verdict};
 use crate::client::{ApiError, SfClient};
-use crate::config::{ElfConfig, IntervalChoice, OrgConfig};
+use crate::config::{IntervalChoice, OrgConfig};
 use crate::normalize::parse_sf_datetime;
-use crate::sources::event_log_file::SOURCE;
-use crate::state::Cursor;
+use crate::sources::event_log_file::{lower_bound, SOURCE};
 
 pub const CHECK: &str = "EventLogFile";
 
@@ -73,42 +72,6 @@ impl SfFile {
         } else {
             String::new()
         }
-    }
-}
-
-/// Where the next collect lists from, as `sources::event_log_file::plan` computes it: the
-/// oldest cursor of the selected types less the look-back, or the backfill bound when a
-/// selected type has never been collected. `None`: no bound (everything Salesforce keeps).
-pub fn next_lower(
-    cfg: &ElfConfig,
-    cursors: &HashMap<String, Cursor>,
-    now: DateTime<Utc>,
-) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    let positions = |types: &mut dyn Iterator<Item = &String>| -> Option<Vec<DateTime<Utc>>> {
-        types
-            .map(|t| cursors.get(t).and_then(|c| parse_sf_datetime(&c.position)))
-            .collect()
-    };
-    let known = if cfg.event_types.is_empty() {
-        if cursors.is_empty() {
-            None
-        } else {
-            positions(&mut cursors.keys())
-        }
-    } else {
-        positions(&mut cfg.event_types.iter())
-    };
-    let oldest = known.and_then(|v| v.into_iter().min());
-    match oldest {
-        Some(o) => (
-            Some(o - Duration::hours(i64::from(cfg.lookback_hours))),
-            Some(o),
-        ),
-        None => (
-            cfg.backfill_days
-                .map(|d| now - Duration::days(i64::from(d))),
-            None,
-        ),
     }
 }
 
@@ -191,7 +154,7 @@ pub async fn check(
         .iter()
         .map(|q| (q.file_id.as_str(), q))
         .collect();
-    let (lower, oldest_cursor) = next_lower(cfg, &cursors, now);
+    let (lower, oldest_cursor) = lower_bound(cfg, &cursors, now);
     let has_hourly: HashSet<&str> = sf
         .iter()
         .filter(|f| f.hourly)
@@ -395,6 +358,8 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ElfConfig;
+    use crate::state::Cursor;
 
     fn cfg(types: &[&str]) -> ElfConfig {
         ElfConfig {
@@ -417,22 +382,22 @@ mod tests {
     }
 
     #[test]
-    fn lower_bound_is_the_planners() {
+    fn the_planners_lower_bound_per_cursor_and_backfill() {
         let now = Utc::now();
         let mut c = HashMap::new();
-        assert_eq!(next_lower(&cfg(&[]), &c, now).0, None);
+        assert_eq!(lower_bound(&cfg(&[]), &c, now).0, None);
         c.insert("Login".into(), cur("2026-03-10T00:00:00.000Z"));
         c.insert("URI".into(), cur("2026-03-08T00:00:00.000Z"));
-        let (l, o) = next_lower(&cfg(&[]), &c, now);
+        let (l, o) = lower_bound(&cfg(&[]), &c, now);
         assert_eq!(l, parse_sf_datetime("2026-03-07T00:00:00Z"));
         assert_eq!(o, parse_sf_datetime("2026-03-08T00:00:00Z"));
         assert_eq!(
-            next_lower(&cfg(&["Login"]), &c, now).0,
+            lower_bound(&cfg(&["Login"]), &c, now).0,
             parse_sf_datetime("2026-03-09T00:00:00Z")
         );
         // A selected type never collected: the backfill bound (none: everything).
-        assert_eq!(next_lower(&cfg(&["Login", "API"]), &c, now).0, None);
+        assert_eq!(lower_bound(&cfg(&["Login", "API"]), &c, now).0, None);
         c.insert("API".into(), cur(""));
-        assert_eq!(next_lower(&cfg(&[]), &c, now).0, None);
+        assert_eq!(lower_bound(&cfg(&[]), &c, now).0, None);
     }
 }
