@@ -319,20 +319,18 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     by_status.omitted = omitted;
     s.tables.push(by_status);
 
-    s.tables.push(failing(
+    let mut users = failing(
         "logins_failing_users",
         "Users with the most failed logins",
         "user",
         std::mem::take(&mut l.per_user),
         n,
-    ));
+    );
     if src.name == "LoginHistory" {
         // LoginHistory names users by id only.
-        let users = super::users::Directory::load(ctx)?;
-        if let Some(t) = s.tables.last_mut() {
-            users.relabel(t, 0, "user");
-        }
+        super::users::Directory::load(ctx)?.relabel(&mut users, 0, "user");
     }
+    s.tables.push(users);
     s.tables.push(failing(
         "logins_failing_ips",
         "Source IPs with the most failed logins",
