@@ -3,7 +3,7 @@
 //! Generates a realistic EventLogFile CSV with sfgen (one big daily file per event type), then
 //! times, single-threaded:
 //!
-//! * `process`: `sfevents::sources::event_log_file::process()` end to end, exactly as a
+//! * `process`: `salesforce::sources::event_log_file::process()` end to end, exactly as a
 //!   collection run calls it: `normalize::convert_csv` -> NDJSON file (256 KiB buffered,
 //!   fsynced, renamed) and the CSV moved into the archive;
 //! * `encode`: the same `convert_csv` loop with the NDJSON lines thrown away (no
@@ -21,9 +21,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use archive::Archive;
 use chrono::{TimeZone, Utc};
-use sfevents::archive::Archive;
-use sfevents::sources::event_log_file::{convert, process, ElfFile};
+use salesforce::sources::event_log_file::{convert, process, ElfFile};
 use sfgen::{Interval, Org, OrgSpec};
 
 fn env_or<T: std::str::FromStr>(k: &str, d: T) -> T {

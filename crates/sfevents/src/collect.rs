@@ -12,17 +12,19 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 
-use crate::archive::Archive;
-use crate::auth::{AuthError, TokenManager};
-use crate::client::download::{Body, DownloadError};
-use crate::client::{http_client, ApiError, ApiStats, RetryPolicy, SfClient};
-use crate::config::{ObjectKind, OrgConfig};
-use crate::normalize::iso;
 use crate::progress::Progress;
-use crate::sources::event_log_file::{self as elf, CursorTracker, ElfFile, ProcessError, SOURCE};
-use crate::sources::records::{recover_pending, ObjectCtx, ObjectReport};
-use crate::sources::{event_objects, sobjects};
-use crate::state::{FileEntry, RunTotals, Store};
+use archive::normalize::iso;
+use archive::state::{FileEntry, RunTotals, Store};
+use archive::Archive;
+use salesforce::auth::{AuthError, TokenManager};
+use salesforce::client::download::{Body, DownloadError};
+use salesforce::client::{http_client, ApiError, ApiStats, RetryPolicy, SfClient};
+use salesforce::config::{ObjectKind, OrgConfig};
+use salesforce::sources::event_log_file::{
+    self as elf, CursorTracker, ElfFile, ProcessError, SOURCE,
+};
+use salesforce::sources::records::{recover_pending, ObjectCtx, ObjectReport};
+use salesforce::sources::{event_objects, sobjects};
 
 /// How a cycle of one org ended.
 #[derive(Debug, Default)]
@@ -120,7 +122,7 @@ impl OrgRuntime {
             r.config_error = config;
             r
         };
-        let access = crate::fsmode::Access::new(cfg.archive_group_read);
+        let access = base::fsmode::Access::new(cfg.archive_group_read);
         let archive = match Archive::open_with(&cfg.archive_dir, access) {
             Ok(a) => a,
             Err(e) => {
@@ -294,13 +296,13 @@ impl OrgRuntime {
         {
             tracing::error!("cannot record the run in state.db: {e}");
         }
-        if let Err(e) = crate::retention::prune(
+        if let Err(e) = archive::retention::prune(
             &self.store,
             &self.archive.root,
             &self.cfg.name,
             self.cfg.archive_keep_days,
             self.cfg.csv_keep_days,
-            crate::clock::now(),
+            base::clock::now(),
         ) {
             tracing::warn!("archive retention: {e}");
         }
@@ -333,7 +335,7 @@ impl OrgRuntime {
             if stop.load(Ordering::SeqCst) {
                 break;
             }
-            let now = crate::clock::now();
+            let now = base::clock::now();
             let result = match o.kind {
                 ObjectKind::Event => {
                     let cap = if due.capped {
@@ -372,8 +374,8 @@ impl OrgRuntime {
     ) -> Result<(), ApiError> {
         let cfg = &self.cfg;
         let store = &self.store;
-        let now = crate::clock::now();
-        let state_err = |e: crate::state::StateError| ApiError::Local(e.to_string());
+        let now = base::clock::now();
+        let state_err = |e: archive::state::StateError| ApiError::Local(e.to_string());
         let mut plan = elf::plan(client, &cfg.elf, store, &cfg.name, now).await?;
         for (t, c) in plan.tracker.initial() {
             store
@@ -478,7 +480,7 @@ struct UnitCtx {
     progress: Progress,
     rows_total: Arc<AtomicU64>,
     /// `[redaction] archive = true`: the NDJSON is written redacted.
-    redact: Option<Arc<crate::redact::Redactor>>,
+    redact: Option<Arc<archive::redact::Redactor>>,
 }
 
 impl UnitCtx {

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::collect::{collect_org, Options, OrgReport};
-use crate::config::{Auth, ElfConfig, IntervalChoice, OrgConfig};
-use crate::secret::Secret;
+use base::secret::Secret;
+use salesforce::config::{Auth, ElfConfig, IntervalChoice, OrgConfig};
 
 pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Result<OrgReport> {
-    crate::fsmode::create_dir_all(dir, crate::fsmode::PRIVATE_DIR)?;
+    base::fsmode::create_dir_all(dir, base::fsmode::PRIVATE_DIR)?;
     let sim_dir = dir.join("sfsim");
     let mut sim_cfg = sfsim::SimConfig {
         out_dir: Some(sim_dir.clone()),
@@ -26,7 +26,7 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
         instance_url: Some(url.clone()),
         login_url: url.clone(),
         audience: sim.url.trim_end_matches('/').to_string(),
-        api_version: crate::config::DEFAULT_API_VERSION.into(),
+        api_version: salesforce::config::DEFAULT_API_VERSION.into(),
         ca_file: c.ca_file.clone(),
         archive_dir: dir.to_path_buf(),
         auth: Auth::Jwt {
@@ -47,7 +47,8 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
         objects: sfgen::OBJECTS
             .iter()
             .map(|name| {
-                let mut o = crate::config::object_defaults(name).map_err(anyhow::Error::msg)?;
+                let mut o =
+                    salesforce::config::object_defaults(name).map_err(anyhow::Error::msg)?;
                 o.backfill_days = days + 1;
                 Ok(o)
             })

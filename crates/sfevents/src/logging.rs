@@ -29,9 +29,9 @@ pub fn init(format: LogFormat, quiet: bool, log_dir: Option<&Path>) {
     };
     let file_layer = log_dir.and_then(|dir| {
         // Logs name users and hosts: owner-only, like state.db.
-        crate::fsmode::create_dir_all(dir, crate::fsmode::PRIVATE_DIR).ok()?;
+        base::fsmode::create_dir_all(dir, base::fsmode::PRIVATE_DIR).ok()?;
         let name = format!("sfevents_{}.log", chrono::Utc::now().format("%Y%m%d"));
-        let file = crate::fsmode::open_append(&dir.join(name), crate::fsmode::PRIVATE_FILE).ok()?;
+        let file = base::fsmode::open_append(&dir.join(name), base::fsmode::PRIVATE_FILE).ok()?;
         let layer = fmt::layer().with_writer(Mutex::new(file)).with_ansi(false);
         Some(
             match format {

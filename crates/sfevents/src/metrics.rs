@@ -21,9 +21,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
-use crate::client::ApiStats;
 use crate::collect::OrgReport;
-use crate::state::Store;
+use archive::state::Store;
+use salesforce::client::ApiStats;
 
 /// Where an org stands, for `/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +163,7 @@ pub async fn listener(
     config: Option<&Path>,
 ) -> Result<Option<tokio::net::TcpListener>, String> {
     let Some(addr) =
-        crate::config::resolve_metrics_addr(flag, config).map_err(|e| e.to_string())?
+        salesforce::config::resolve_metrics_addr(flag, config).map_err(|e| e.to_string())?
     else {
         return Ok(None);
     };

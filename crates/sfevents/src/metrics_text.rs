@@ -149,7 +149,7 @@ pub fn render(live: &Live, stores: &super::metrics::StoresRef) -> String {
         Err(_) => Vec::new(),
     };
     let outputs: Vec<String> = live.outputs.lock().map(|o| o.clone()).unwrap_or_default();
-    let now = crate::clock::now().timestamp_millis() as f64 / 1000.0;
+    let now = base::clock::now().timestamp_millis() as f64 / 1000.0;
     for (org, archive, api, health, errors, cycles) in orgs {
         let o = org.as_str();
         p.put(

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::collect::{Due, Options, OrgRuntime};
-use crate::config::OrgConfig;
+use salesforce::config::OrgConfig;
 
 /// How long to wait before checking again once the org's API budget is spent.
 const BUDGET_RECHECK: Duration = Duration::from_secs(15 * 60);
@@ -29,9 +29,9 @@ pub async fn run(orgs: Vec<OrgConfig>, opts: Options, stop: watch::Receiver<bool
         };
         tasks.spawn(async move { run_org(cfg, opts, stop).await });
     }
-    let mut code = crate::cli::exit::OK;
+    let mut code = base::exit::OK;
     while let Some(r) = tasks.join_next().await {
-        code = code.max(r.unwrap_or(crate::cli::exit::PARTIAL));
+        code = code.max(r.unwrap_or(base::exit::PARTIAL));
     }
     code
 }
@@ -60,13 +60,13 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
                     cfg.name,
                     r.stopped.unwrap_or_default()
                 );
-                return crate::cli::exit::CONFIG;
+                return base::exit::CONFIG;
             }
             Err(r) => {
                 live.org_cannot_start(&cfg.name, r.stopped.as_deref().unwrap_or_default());
                 tracing::warn!(org = %cfg.name, "cannot start: {}; trying again in {}s", r.stopped.unwrap_or_default(), OPEN_RETRY.as_secs());
                 if pause(OPEN_RETRY, &mut stop).await {
-                    return crate::cli::exit::OK;
+                    return base::exit::OK;
                 }
             }
         }
@@ -104,7 +104,7 @@ async fn schedule(
 ) -> u8 {
     let cfg = &rt.cfg;
     if !elf && objects.is_empty() {
-        return crate::cli::exit::OK;
+        return base::exit::OK;
     }
     let start = Instant::now();
     let mut next_elf = start;
@@ -112,7 +112,7 @@ async fn schedule(
     let stop_flag = std::sync::atomic::AtomicBool::new(false);
     loop {
         if *stop.borrow() {
-            return crate::cli::exit::OK;
+            return base::exit::OK;
         }
         let now = Instant::now();
         let due_objects: Vec<usize> = objects
@@ -130,7 +130,7 @@ async fn schedule(
             if let Some(why) = rt.over_budget() {
                 tracing::warn!(org = %cfg.name, "{why}; checking again in {} minutes", BUDGET_RECHECK.as_secs() / 60);
                 if pause(BUDGET_RECHECK, &mut stop).await {
-                    return crate::cli::exit::OK;
+                    return base::exit::OK;
                 }
                 // One call to /limits refreshes the usage (its answer carries Sforce-Limit-Info).
                 if let Err(e) = rt.client().daily_api_requests().await {
@@ -195,7 +195,7 @@ async fn schedule(
             .min()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         if pause(wake.saturating_duration_since(Instant::now()), &mut stop).await {
-            return crate::cli::exit::OK;
+            return base::exit::OK;
         }
     }
 }

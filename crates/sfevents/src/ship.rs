@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use crate::outputs::shipper::RetryLimit;
-use crate::outputs::{self, OrgContext, OutputConfig, ShipReport, Shipper};
-use crate::state::{LogEntry, Store};
+use archive::state::{LogEntry, Store};
+use outputs::shipper::RetryLimit;
+use outputs::{self, OrgContext, OutputConfig, ShipReport, Shipper};
 
 /// One org's archive, as outputs see it.
 pub struct Target {
@@ -66,7 +66,7 @@ pub fn targets_in(root: &Path) -> Result<Vec<Target>, String> {
 /// Holds `<archive>/.output-<name>.lock` while an output ships that archive.
 fn lock(root: &Path, output: &str) -> Result<File, String> {
     let path = root.join(format!(".output-{output}.lock"));
-    let f = crate::fsmode::create_file(&path, crate::fsmode::PRIVATE_FILE)
+    let f = base::fsmode::create_file(&path, base::fsmode::PRIVATE_FILE)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     f.try_lock().map_err(|_| {
         format!(
@@ -191,10 +191,10 @@ pub async fn keep_shipping(
             halt.store(true, std::sync::atomic::Ordering::SeqCst);
         });
     }
-    let mut commits = crate::state::commits();
+    let mut commits = archive::state::commits();
     // Built once the archive names its org, then kept: each holds its sink (one client, one
     // cluster check) and its output's lock for the life of `run`.
-    let mut shippers: Vec<(Shipper, crate::state::Start, File)> = Vec::new();
+    let mut shippers: Vec<(Shipper, archive::state::Start, File)> = Vec::new();
     let mut built_for: std::collections::HashSet<(String, String)> = Default::default();
     // An archive holds one org: once its shippers are all built, the org list is not read again.
     let mut complete = false;
@@ -273,9 +273,9 @@ pub fn parse_instant(s: &str) -> Result<String, String> {
     let t = if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
         d.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
     } else {
-        crate::normalize::parse_sf_datetime(s.trim())
+        archive::normalize::parse_sf_datetime(s.trim())
     };
-    t.map(|t| crate::normalize::iso(&t))
+    t.map(|t| archive::normalize::iso(&t))
         .ok_or_else(|| format!("'{s}' is not a date: write 2026-03-01 or 2026-03-01T12:00:00Z"))
 }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::state::Store;
+use archive::state::Store;
 
 /// Archives under `dir`: `dir/state.db`, or `dir/<org>/state.db` for several orgs.
 pub fn find_archives(dir: &Path) -> Vec<PathBuf> {
@@ -47,7 +47,7 @@ fn human_bytes(b: i64) -> String {
 }
 
 /// The report for one archive.
-pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
+pub fn report(archive: &Path) -> Result<String, archive::state::StateError> {
     let store = Store::open(&archive.join("state.db"))?;
     let mut s = String::new();
     let org_id = store.meta("org_id")?.unwrap_or_else(|| "?".into());
@@ -105,7 +105,7 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                 let lag = src
                     .newest_event
                     .as_deref()
-                    .and_then(crate::normalize::parse_sf_datetime)
+                    .and_then(archive::normalize::parse_sf_datetime)
                     .map(|t| human_duration(now - t))
                     .unwrap_or_else(|| "-".into());
                 let _ = writeln!(
@@ -143,7 +143,7 @@ pub fn report(archive: &Path) -> Result<String, crate::state::StateError> {
                     .oldest
                     .as_deref()
                     .filter(|_| b.events > 0)
-                    .and_then(crate::normalize::parse_sf_datetime)
+                    .and_then(archive::normalize::parse_sf_datetime)
                     .map(|t| human_duration(now - t))
                     .unwrap_or_else(|| "-".into());
                 let err = match (&p.last_error, &p.last_error_at, &p.last_success) {

@@ -555,7 +555,7 @@ async fn demo_collects_a_simulated_org() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, sfevents::report::NAMES);
+    assert_eq!(ids, reports::NAMES);
 }
 
 /// A minimal HTTP CONNECT proxy on loopback that counts the tunnels it opened.

@@ -23,9 +23,9 @@
 use std::time::Instant;
 
 use ecs::corpus::{self, Case, INSTANCE, NAMESPACE, SIMULATE_ID};
+use outputs::config::{from_url, OutputConfig};
+use outputs::{self, Event, OrgContext, Verdict};
 use receivers::elasticsearch::{self, Config};
-use sfevents::outputs::config::{from_url, OutputConfig};
-use sfevents::outputs::{self, Event, OrgContext, Verdict};
 
 fn event(case: &Case) -> Event {
     Event {

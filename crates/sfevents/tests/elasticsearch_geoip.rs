@@ -11,10 +11,10 @@ mod mmdb;
 use std::path::{Path, PathBuf};
 
 use mmdb::{Place, Writer};
+use outputs::config::{from_url, OutputConfig};
+use outputs::{self, Event, OrgContext, SinkError, Verdict};
 use receivers::elasticsearch::{self, Config, Handle};
 use serde_json::{json, Value};
-use sfevents::outputs::config::{from_url, OutputConfig};
-use sfevents::outputs::{self, Event, OrgContext, SinkError, Verdict};
 
 const ORG: &str = "00D5g000004SxyzEAC";
 const LINKOPING: &str = "89.160.20.112";

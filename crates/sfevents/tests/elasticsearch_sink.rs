@@ -2,12 +2,12 @@
 //! (`receivers::elasticsearch`), through `outputs::sink` as the shipper uses it, with events
 //! shaped as the archive writes them.
 
+use base::secret::Secret;
+use outputs::config::{from_url, EsAuth, EsConfig, OutputConfig, OutputKind};
+use outputs::elasticsearch::setup;
+use outputs::{self, Event, OrgContext, SinkError, Verdict};
 use receivers::elasticsearch::{self, ApiKey, Config, Credentials, Faults, Handle, RejectRule};
 use serde_json::{json, Value};
-use sfevents::outputs::config::{from_url, EsAuth, EsConfig, OutputConfig, OutputKind};
-use sfevents::outputs::elasticsearch::setup;
-use sfevents::outputs::{self, Event, OrgContext, SinkError, Verdict};
-use sfevents::secret::Secret;
 
 const INSTANCE: &str = "https://acme.my.salesforce.com";
 const ORG: &str = "00D5g000004SxyzEAC";

@@ -74,7 +74,7 @@ fn archived(dir: &Path, source: &str) -> HashMap<String, serde_json::Value> {
             continue;
         }
         // The id is the object's scope and the record's key (EventIdentifier, Id, ...).
-        let scope = sfevents::normalize::ids::object_prefix(v["org_id"].as_str().unwrap(), source);
+        let scope = archive::normalize::ids::object_prefix(v["org_id"].as_str().unwrap(), source);
         let id = v["id"].as_str().unwrap();
         let key = id
             .strip_prefix(&scope)
@@ -312,7 +312,7 @@ async fn a_12_window_catch_up_is_capped_at_n_windows_per_run() {
     assert_eq!(reached, limit, "caught up after 4 runs");
     // Delivered ids older than the look-back (and an hour's margin) are forgotten.
     let c = rusqlite::Connection::open(dir.path().join("state.db")).unwrap();
-    let horizon = sfevents::normalize::iso(&(reached - chrono::Duration::minutes(75)));
+    let horizon = archive::normalize::iso(&(reached - chrono::Duration::minutes(75)));
     let (kept, stale): (i64, i64) = c
         .query_row(
             "SELECT COUNT(*), SUM(event_time < ?1) FROM seen WHERE source = 'UriEvent'",

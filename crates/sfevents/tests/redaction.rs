@@ -9,12 +9,12 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use archive::redact::Redactor;
+use base::secret::Secret;
 use common::*;
 use receivers::elasticsearch as es;
 use receivers::http as web;
 use serde_json::Value;
-use sfevents::redact::Redactor;
-use sfevents::secret::Secret;
 
 const KEY: &str = "redaction-test-key-0123456789abcdef";
 const TYPES: &[&str] = &["Login", "Logout", "ApiTotalUsage"];

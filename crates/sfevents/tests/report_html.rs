@@ -13,9 +13,9 @@ mod sample;
 
 use std::path::PathBuf;
 
+use reports::model::{Cell, ChartKind, Document};
+use reports::render::{data, html};
 use serde_json::Value;
-use sfevents::report::model::{Cell, ChartKind, Document};
-use sfevents::report::render::{data, html};
 
 /// The document's own value for a cell, as the page's `data-value` must give it.
 fn matches(page: &Value, cell: &Cell) -> bool {

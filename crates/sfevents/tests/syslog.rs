@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SubsecRound, Utc};
 use common::rsyslog::{check_repeats, counts, Input, Received, Rsyslog};
 use common::*;
+use outputs::{self, Event, OrgContext, SinkError, Verdict};
 use serde_json::{json, Value};
-use sfevents::outputs::{self, Event, OrgContext, SinkError, Verdict};
 
 const SD_ID: &str = "sfevents@32473";
 

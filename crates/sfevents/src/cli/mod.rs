@@ -8,22 +8,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::collect::{collect_org, Options, OrgReport};
-use crate::config::{self, Overrides};
 use crate::logging::{self, LogFormat};
+use salesforce::config::{self, Overrides};
 
-mod outputs;
 mod report;
-use self::outputs::{replay, setup_outputs, ship, ship_to};
+mod shipping;
+use self::shipping::{replay, setup_outputs, ship, ship_to};
 
 /// Exit codes, fixed and documented in the README.
-pub mod exit {
-    /// Everything was collected.
-    pub const OK: u8 = 0;
-    /// Some units failed or the run stopped early (API limit, network); what was collected is kept.
-    pub const PARTIAL: u8 = 1;
-    /// Usage, configuration or credentials error: nothing was collected.
-    pub const CONFIG: u8 = 2;
-}
+pub use base::exit;
 
 #[derive(Parser)]
 #[command(
@@ -140,6 +133,7 @@ pub enum Command {
         args: self::report::ReportArgs,
     },
     /// Start a simulated org (sfsim) in-process and collect all of it into a folder.
+    #[cfg(feature = "demo")]
     Demo {
         #[arg(long, default_value = "sfevents-demo")]
         dir: PathBuf,
@@ -168,7 +162,7 @@ pub struct ShipArgs {
 
 pub fn main() -> ExitCode {
     // Before any thread: what libraries create (SQLite's files above all) is owner-only too.
-    crate::fsmode::restrict_umask();
+    base::fsmode::restrict_umask();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -224,6 +218,7 @@ pub fn main() -> ExitCode {
                 crate::verify::run(&overrides, &args).await
             }
             Command::Report { args } => self::report::run(&args),
+            #[cfg(feature = "demo")]
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
                 demo(&dir, seed, days, progress).await
@@ -242,8 +237,8 @@ fn setup(ov: &Overrides, quiet: bool, format: LogFormat) -> Result<Vec<config::O
     // The archives first, so that logging (creating logs/) does not make them 0700 where
     // archive_group_read wants 0750; a failure is reported when the archive is opened.
     for org in &orgs {
-        let access = crate::fsmode::Access::new(org.archive_group_read);
-        let _ = crate::fsmode::create_dir_all(&org.archive_dir, access.data_dir());
+        let access = base::fsmode::Access::new(org.archive_group_read);
+        let _ = base::fsmode::create_dir_all(&org.archive_dir, access.data_dir());
     }
     logging::init(
         format,
@@ -269,7 +264,7 @@ async fn collect(
         Ok(o) => o,
         Err(code) => return code,
     };
-    let outputs = match config::resolve_outputs(ov) {
+    let outputs = match crate::config::resolve_outputs(ov) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -333,7 +328,7 @@ async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: Lo
             let _ = tx.send(true);
         }
     });
-    let outputs = match config::resolve_outputs(ov) {
+    let outputs = match crate::config::resolve_outputs(ov) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -444,6 +439,7 @@ fn status(output_dir: Option<PathBuf>, config: Option<PathBuf>) -> u8 {
     code
 }
 
+#[cfg(feature = "demo")]
 async fn demo(dir: &std::path::Path, seed: u64, days: u32, progress: bool) -> u8 {
     println!(
         "sfevents demo: collecting a simulated org into {}",

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::exit;
-use crate::report::archive::{Archive, Window};
-use crate::report::{self, render, Options, ReportError};
+use reports::archive::{Archive, Window};
+use reports::{self, render, Options, ReportError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -73,11 +73,11 @@ fn usage(msg: impl ToString) -> (u8, String) {
 }
 
 fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
-    if a.name != "all" && !report::NAMES.contains(&a.name.as_str()) {
+    if a.name != "all" && !reports::NAMES.contains(&a.name.as_str()) {
         return Err(usage(format!(
             "there is no report '{}'. Fix: use one of {}, or all",
             a.name,
-            report::NAMES.join(", ")
+            reports::NAMES.join(", ")
         )));
     }
     let since = day("--since", &a.since).map_err(usage)?;
@@ -92,7 +92,7 @@ fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
     if a.top == 0 {
         return Err(usage("--top must be at least 1"));
     }
-    let dirs = crate::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
+    let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
         .map_err(usage)?;
     let mut roots: Vec<PathBuf> = dirs
         .iter()
@@ -123,7 +123,7 @@ fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
         api_floor: a.api_floor,
         top: a.top,
     };
-    let doc = report::build(&a.name, &archives, &opts).map_err(|e| match e {
+    let doc = reports::build(&a.name, &archives, &opts).map_err(|e| match e {
         ReportError::Usage(m) => usage(m),
         other => (exit::PARTIAL, other.to_string()),
     })?;

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::Report;
-use crate::config::{Auth, OrgConfig, Overrides};
+use salesforce::config::{Auth, OrgConfig, Overrides};
 
 const SCOPE: &str = "config";
 
@@ -295,7 +295,7 @@ fn free_bytes(path: &Path) -> Option<u64> {
 /// never changes state.db).
 fn daily_volume(db: &Path) -> Option<u64> {
     let conn = super::outputs::open_read_only(db)?;
-    let since = (crate::clock::now() - chrono::Duration::days(7))
+    let since = (base::clock::now() - chrono::Duration::days(7))
         .format("%Y-%m-%d")
         .to_string();
     let total: i64 = conn

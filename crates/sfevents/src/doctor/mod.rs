@@ -15,7 +15,7 @@ mod probe;
 
 use std::fmt::Write as _;
 
-use crate::config::{self, Overrides};
+use salesforce::config::{self, Overrides};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,7 +90,7 @@ pub async fn run(ov: &Overrides) -> u8 {
         }
     };
     local::secret_files(&mut r, ov, &orgs);
-    let outputs = match config::resolve_outputs(ov) {
+    let outputs = match crate::config::resolve_outputs(ov) {
         Ok(o) => o,
         Err(e) => {
             r.problem("config", "outputs", e.to_string());
@@ -116,7 +116,7 @@ pub async fn run(ov: &Overrides) -> u8 {
     }
     println!("{summary}");
     match r.worst() {
-        Level::Ok => crate::cli::exit::OK,
-        _ => crate::cli::exit::PARTIAL,
+        Level::Ok => base::exit::OK,
+        _ => base::exit::PARTIAL,
     }
 }

@@ -11,9 +11,9 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::Report;
-use crate::auth::{AuthError, TokenManager};
-use crate::client::{ApiError, ApiStats, RetryPolicy, SfClient};
-use crate::config::{IntervalChoice, ObjectKind, OrgConfig};
+use salesforce::auth::{AuthError, TokenManager};
+use salesforce::client::{ApiError, ApiStats, RetryPolicy, SfClient};
+use salesforce::config::{IntervalChoice, ObjectKind, OrgConfig};
 
 /// Clock skew past which a JWT login is at risk (Salesforce allows about 3 minutes).
 const SKEW_WARN_SECS: i64 = 60;
@@ -21,7 +21,7 @@ const SKEW_WARN_SECS: i64 = 60;
 /// Runs the org's checks and returns the API calls they spent.
 pub async fn check(r: &mut Report, org: &OrgConfig) -> u64 {
     let scope = format!("org '{}'", org.name);
-    let http = match crate::client::http_client(org.ca_file.as_deref()) {
+    let http = match salesforce::client::http_client(org.ca_file.as_deref()) {
         Ok(h) => h,
         Err(e) => {
             r.problem(&scope, "https", e);
@@ -201,7 +201,7 @@ async fn event_log_files(
     let mut types: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut oldest: Option<DateTime<Utc>> = None;
     // The collector's now (SFEVENTS_NOW in tests and replays), as the files are judged by it.
-    let now = crate::clock::now();
+    let now = base::clock::now();
     let mut last_day = 0u64;
     for row in &rows {
         let t = row.get("EventType").and_then(Value::as_str).unwrap_or("?");
@@ -215,7 +215,7 @@ async fn event_log_files(
         let day = row
             .get("LogDate")
             .and_then(Value::as_str)
-            .and_then(crate::normalize::parse_sf_datetime);
+            .and_then(archive::normalize::parse_sf_datetime);
         if let Some(d) = day {
             oldest = Some(oldest.map_or(d, |o| o.min(d)));
             let wanted =

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::{probe, Report};
-use crate::config::OrgConfig;
-use crate::outputs::{OutputConfig, OutputKind};
+use outputs::{OutputConfig, OutputKind};
+use salesforce::config::OrgConfig;
 
 /// A backlog older than this is worth a warning: the output has not kept up for a day.
 const BACKLOG_WARN_HOURS: i64 = 24;
@@ -24,7 +24,7 @@ async fn reachable(r: &mut Report, scope: &str, o: &OutputConfig) {
     match &o.kind {
         OutputKind::Elasticsearch(es) => {
             // `GET /`: the cluster check the sink itself makes before its first batch.
-            let client = match crate::outputs::elasticsearch::client::EsClient::new(es) {
+            let client = match outputs::elasticsearch::client::EsClient::new(es) {
                 Ok(c) => c,
                 Err(e) => return r.problem(scope, what, e.to_string()),
             };
@@ -50,7 +50,7 @@ async fn reachable(r: &mut Report, scope: &str, o: &OutputConfig) {
             probe::es_templates(r, scope, es, &client, flavor).await;
         }
         OutputKind::Syslog(c) => {
-            use crate::outputs::syslog::config::Transport;
+            use outputs::syslog::config::Transport;
             if c.transport == Transport::Udp {
                 return r.ok(
                     scope,
@@ -61,7 +61,7 @@ async fn reachable(r: &mut Report, scope: &str, o: &OutputConfig) {
                     ),
                 );
             }
-            match crate::outputs::syslog::probe(c).await {
+            match outputs::syslog::probe(c).await {
                 Ok(at) => r.ok(
                     scope,
                     what,

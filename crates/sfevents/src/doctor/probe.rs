@@ -15,15 +15,15 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::Report;
-use crate::outputs::config::{EsConfig, EsMode};
-use crate::outputs::elasticsearch::client::EsClient;
-use crate::outputs::elasticsearch::cluster::Flavor;
-use crate::outputs::elasticsearch::templates::{self, NAME};
-use crate::outputs::http::config::HttpConfig;
-use crate::outputs::http_client::{self, Answer};
-use crate::outputs::logplex::config::LogplexConfig;
-use crate::outputs::splunk::config::SplunkConfig;
-use crate::secret::{scrub, Secret};
+use base::secret::{scrub, Secret};
+use outputs::config::{EsConfig, EsMode};
+use outputs::elasticsearch::client::EsClient;
+use outputs::elasticsearch::cluster::Flavor;
+use outputs::elasticsearch::templates::{self, NAME};
+use outputs::http::config::HttpConfig;
+use outputs::http_client::{self, Answer};
+use outputs::logplex::config::LogplexConfig;
+use outputs::splunk::config::SplunkConfig;
 
 const WRITE: &str = "accepts a write";
 

@@ -12,10 +12,10 @@ use serde_json::Value;
 use super::ledger::Ledger;
 use super::records::{compare, day_start, read_archived, Compare, Rec, PAGE};
 use super::report::{OrgReport, Verdict};
-use crate::client::SfClient;
-use crate::config::ObjectConfig;
-use crate::normalize::{iso, parse_sf_datetime};
-use crate::sources::records::soql_time;
+use archive::normalize::{iso, parse_sf_datetime};
+use salesforce::client::SfClient;
+use salesforce::config::ObjectConfig;
+use salesforce::sources::records::soql_time;
 
 /// A `--deep` re-read of one Real-Time Event Monitoring object, planned from the ledger's
 /// counts before any call is made (and before any archive file is read).
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn deep_windows_hold_whole_days_under_the_row_bound() {
-        let mut cfg = crate::config::object_defaults("LoginEvent").unwrap();
+        let mut cfg = salesforce::config::object_defaults("LoginEvent").unwrap();
         cfg.max_rows_per_window = 5000;
         cfg.settle_secs = 0;
         let now = parse_sf_datetime("2026-03-10T12:00:00Z").unwrap();

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 
 use super::ledger::Ledger;
 use super::report::{OrgReport, Verdict};
-use crate::client::{ApiError, SfClient};
-use crate::config::{IntervalChoice, OrgConfig};
-use crate::normalize::parse_sf_datetime;
-use crate::sources::event_log_file::{lower_bound, SOURCE};
+use archive::normalize::parse_sf_datetime;
+use salesforce::client::{ApiError, SfClient};
+use salesforce::config::{IntervalChoice, OrgConfig};
+use salesforce::sources::event_log_file::{lower_bound, SOURCE};
 
 pub const CHECK: &str = "EventLogFile";
 
@@ -137,7 +137,7 @@ pub async fn check(
         }
     };
     let local = |e: String| e;
-    let since_iso = since.map(|s| crate::normalize::iso(&s));
+    let since_iso = since.map(|s| archive::normalize::iso(&s));
     let (archived, quarantined, cursors) = match (
         ledger.files(since_iso.as_deref()).map_err(local),
         ledger.quarantined().map_err(local),
@@ -358,8 +358,8 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ElfConfig;
-    use crate::state::Cursor;
+    use archive::state::Cursor;
+    use salesforce::config::ElfConfig;
 
     fn cfg(types: &[&str]) -> ElfConfig {
         ElfConfig {

@@ -1,13 +1,13 @@
 //! What the archive's `state.db` says it holds, read through a read-only connection: verify
 //! never changes the ledger, cursors or the delivery log (the one row it writes, in `runs`,
-//! goes through [`crate::state::Store`] once every check is done).
+//! goes through [`archive::state::Store`] once every check is done).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::state::Cursor;
+use archive::state::Cursor;
 
 /// One `files` row: a delivered EventLogFile.
 #[derive(Debug, Clone)]
@@ -170,7 +170,7 @@ impl Ledger {
         for row in rows {
             let (path, n) = row.map_err(sql)?;
             let e = out.entry(path).or_default();
-            e.source = crate::sources::event_log_file::SOURCE.to_string();
+            e.source = salesforce::sources::event_log_file::SOURCE.to_string();
             e.ledger_rows = Some(n.max(0) as u64);
         }
         let mut st = self

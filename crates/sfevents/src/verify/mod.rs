@@ -14,7 +14,7 @@
 //! the run's row in `runs` (status `verify`, its API calls), so `status` and the API
 //! accounting see what verify spent.
 
-mod archive;
+mod archive_files;
 mod deep;
 mod elf;
 mod ledger;
@@ -26,12 +26,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::{AuthError, TokenManager};
-use crate::cli::exit;
-use crate::client::{ApiError, ApiStats, RetryPolicy, SfClient};
-use crate::config::{self, ObjectKind, OrgConfig, Overrides};
-use crate::normalize::parse_sf_datetime;
+use archive::normalize::parse_sf_datetime;
+use base::exit;
 pub use report::{OrgReport, Row, Verdict};
+use salesforce::auth::{AuthError, TokenManager};
+use salesforce::client::{ApiError, ApiStats, RetryPolicy, SfClient};
+use salesforce::config::{self, ObjectKind, OrgConfig, Overrides};
 
 /// `sfevents verify`'s own flags (the org flags are `collect`'s).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -113,7 +113,7 @@ fn config_error(mut r: OrgReport, check: &str, why: String) -> OrgReport {
 }
 
 async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<Utc>>) -> OrgReport {
-    let now = crate::clock::now();
+    let now = base::clock::now();
     let mut r = OrgReport {
         org: org.name.clone(),
         archive: org.archive_dir.display().to_string(),
@@ -131,7 +131,7 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
         }
         Err(e) => return config_error(r, "archive", e),
     };
-    let http = match crate::client::http_client(org.ca_file.as_deref()) {
+    let http = match salesforce::client::http_client(org.ca_file.as_deref()) {
         Ok(h) => h,
         Err(e) => return config_error(r, "login", e),
     };
@@ -165,9 +165,9 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
 
     // The archive against its ledger: read the ledger first, then the disk on a blocking
     // thread (a file a running collection commits meanwhile is then in the ledger already).
-    let since_iso = since.map(|s| crate::normalize::iso(&s));
-    let inputs = (|| -> Result<archive::Inputs, String> {
-        Ok(archive::Inputs {
+    let since_iso = since.map(|s| archive::normalize::iso(&s));
+    let inputs = (|| -> Result<archive_files::Inputs, String> {
+        Ok(archive_files::Inputs {
             root: org.archive_dir.clone(),
             files: ledger.files(since_iso.as_deref())?,
             ndjson: ledger.ndjson_files()?,
@@ -182,7 +182,7 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
         Ok(i) => {
             let rows = tokio::task::spawn_blocking(move || {
                 let mut part = OrgReport::default();
-                archive::check(&mut part, &i);
+                archive_files::check(&mut part, &i);
                 part.rows
             })
             .await;
@@ -318,7 +318,7 @@ fn deep_plan(
         .and_then(|c| parse_sf_datetime(&c.position));
     let mut days = std::collections::BTreeMap::new();
     for (path, rows) in ledger.object_files(&o.name)? {
-        if let Some(day) = archive::day_of(&path) {
+        if let Some(day) = archive_files::day_of(&path) {
             *days.entry(day.to_string()).or_default() += rows;
         }
     }
@@ -327,11 +327,11 @@ fn deep_plan(
 
 /// The run's row in `runs`: status `verify`, the API calls spent, the verdict as message.
 fn record_run(org: &OrgConfig, r: &OrgReport, usage: Option<(u64, u64)>) {
-    let store = match crate::state::Store::open(&org.archive_dir.join("state.db")) {
+    let store = match archive::state::Store::open(&org.archive_dir.join("state.db")) {
         Ok(s) => s,
         Err(e) => return tracing::warn!("cannot record the verify run: {e}"),
     };
-    let totals = crate::state::RunTotals {
+    let totals = archive::state::RunTotals {
         api_calls: r.api_calls,
         api_usage: usage.map(|(u, m)| format!("{u}/{m}")),
         ..Default::default()

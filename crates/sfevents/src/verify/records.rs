@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::ledger::Ledger;
 use super::report::{OrgReport, Verdict};
-use crate::normalize::{iso, parse_sf_datetime};
+use archive::normalize::{iso, parse_sf_datetime};
 
 /// A record: its time in the archive's form (`iso`) and its de-duplication key.
 pub type Rec = (String, String);

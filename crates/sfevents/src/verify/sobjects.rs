@@ -15,10 +15,10 @@ use serde_json::Value;
 use super::ledger::Ledger;
 use super::records::{compare, day_start, per_day, read_archived, Compare, Rec, PAGE};
 use super::report::{OrgReport, Verdict};
-use crate::client::SfClient;
-use crate::config::ObjectConfig;
-use crate::normalize::{iso, parse_sf_datetime};
-use crate::sources::records::soql_time;
+use archive::normalize::{iso, parse_sf_datetime};
+use salesforce::client::SfClient;
+use salesforce::config::ObjectConfig;
+use salesforce::sources::records::soql_time;
 
 /// An SObject (SetupAuditTrail, LoginHistory, ...): Salesforce's records per day against the
 /// archive's.
@@ -119,7 +119,7 @@ impl Reader<'_> {
         &self,
         from: Option<DateTime<Utc>>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<Rec>, crate::client::ApiError> {
+    ) -> Result<Vec<Rec>, salesforce::client::ApiError> {
         let (object, cf) = (self.object, self.cf);
         let mut filter = format!("{cf} < {}", soql_time(&to));
         if let Some(s) = from {
@@ -154,7 +154,7 @@ impl Reader<'_> {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<u64, crate::client::ApiError> {
+    ) -> Result<u64, salesforce::client::ApiError> {
         let (object, cf) = (self.object, self.cf);
         let soql = format!(
             "SELECT COUNT() FROM {object} WHERE {cf} >= {} AND {cf} < {}",
@@ -245,7 +245,7 @@ async fn date_field(
         || cfg.name.eq_ignore_ascii_case("LoginHistory")
         || cfg.name.eq_ignore_ascii_case("SetupAuditTrail")
     {
-        return Ok(crate::sources::sobjects::cursor_field(cfg, &[]));
+        return Ok(salesforce::sources::sobjects::cursor_field(cfg, &[]));
     }
     // The collector's cached describe, else one describe call.
     let cached = ledger
@@ -270,5 +270,5 @@ async fn date_field(
                 .collect()
         }
     };
-    Ok(crate::sources::sobjects::cursor_field(cfg, &fields))
+    Ok(salesforce::sources::sobjects::cursor_field(cfg, &fields))
 }

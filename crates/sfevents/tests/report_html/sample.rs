@@ -2,9 +2,7 @@
 //! ampersands, a CR LF) in the places Salesforce data reaches: org name, users, app names,
 //! setup actions.
 
-use sfevents::report::model::{
-    Cell, ChartKind, Document, Figure, Kind, OrgInfo, Period, Section, Table,
-};
+use reports::model::{Cell, ChartKind, Document, Figure, Kind, OrgInfo, Period, Section, Table};
 
 pub const HOSTILE: &str = "<img src=x onerror=alert(1)> \"Ops\" & 'Sons' </td>\r\n<!--";
 

@@ -1,0 +1,75 @@
+//! The log drain output's settings: `--to logplex+https://drain.example/path`, the
+//! `application/logplex-1` format of Heroku's HTTPS drains.
+
+use crate::config::{BatchLimits, Settings};
+use crate::encode::Format;
+use crate::http_client::Target;
+use base::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct LogplexConfig {
+    pub target: Target,
+    pub format: Format,
+    /// Basic authentication (Heroku writes it into the drain URL; sfevents reads the password
+    /// from a file or the environment).
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `Logplex-Drain-Token` (`d.<uuid>` on Heroku), which receivers use to tell drains apart.
+    pub drain_token: Option<String>,
+    /// APP-NAME of every message (default `sfevents`).
+    pub app_name: String,
+    /// HOSTNAME; `None`: the org's instance host.
+    pub hostname: Option<String>,
+}
+
+pub const KEYS: &[&str] = &[
+    "ca_file",
+    "tls_verify",
+    "format",
+    "username",
+    "password_env",
+    "password_file",
+    "drain_token",
+    "app_name",
+    "hostname",
+];
+
+pub const BATCH: BatchLimits = BatchLimits {
+    max_events: 500,
+    max_bytes: 1024 * 1024,
+    in_flight: 2,
+};
+
+pub fn parse(url: &url::Url, s: &Settings) -> Result<LogplexConfig, String> {
+    let password = s.secret("password", "drain password")?;
+    let username = s.get("username").map(str::to_string);
+    if password.is_some() && username.is_none() {
+        return Err("password_env/password_file needs a username".into());
+    }
+    if username.is_some() && password.is_none() {
+        return Err(
+            "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\""
+                .into(),
+        );
+    }
+    let field = |k: &str, default: Option<&str>, len: usize| -> Result<Option<String>, String> {
+        match s.get(k).or(default) {
+            None => Ok(None),
+            Some(v) if !v.is_empty() && v.len() <= len && v.bytes().all(|b| (33..=126).contains(&b)) => {
+                Ok(Some(v.to_string()))
+            }
+            Some(v) => Err(format!(
+                "{k} = '{v}' must be 1 to {len} printable ASCII characters without spaces (RFC 5424)"
+            )),
+        }
+    };
+    Ok(LogplexConfig {
+        target: Target::parse(url, s)?,
+        format: Format::from_settings(s)?,
+        username,
+        password,
+        drain_token: field("drain_token", None, 200)?,
+        app_name: field("app_name", Some("sfevents"), 48)?.unwrap_or_default(),
+        hostname: field("hostname", None, 255)?,
+    })
+}

@@ -1,0 +1,317 @@
+//! Reading an archive for reports: which files hold a dataset over a period (from the ledger
+//! in state.db, opened read-only), and a parallel streaming scan of their rows.
+//!
+//! EventLogFile rows are read from the raw CSV when the archive still keeps it (smaller and
+//! faster to parse than the NDJSON, and byte for byte what Salesforce served), else from the
+//! NDJSON; object records from the NDJSON. Memory stays bounded: each worker holds one row at
+//! a time plus its own accumulator, whose size depends on how many distinct keys a report
+//! groups by, not on how many rows there are.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::row::{self, Fields, Row};
+use crate::ReportError;
+
+/// The days a report covers, both ends included (YYYY-MM-DD), either open.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl Window {
+    /// Whether an event time (RFC 3339, UTC) falls in the window: its day is compared, so
+    /// both `...Z` and `...+0000` forms work.
+    pub fn contains(&self, time: &str) -> bool {
+        let day = time.get(..10).unwrap_or(time);
+        self.since.as_deref().is_none_or(|s| day >= s)
+            && self.until.as_deref().is_none_or(|u| day <= u)
+    }
+}
+
+/// One archive (one org's folder with its state.db).
+pub struct Archive {
+    pub org: String,
+    pub org_id: Option<String>,
+    pub root: PathBuf,
+    conn: rusqlite::Connection,
+}
+
+/// A file to scan: the raw CSV if kept, and the NDJSON.
+#[derive(Debug, Clone)]
+pub struct FileRef {
+    pub csv: Option<PathBuf>,
+    pub ndjson: Option<PathBuf>,
+    pub rows: u64,
+}
+
+/// What one dataset's scan read, for the report's "drew on" lines and its period.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub files: u64,
+    /// Rows in the window.
+    pub rows: u64,
+    /// Files the ledger lists whose data is no longer on disk (retention removed it).
+    pub missing: u64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+impl ScanStats {
+    fn see(&mut self, time: &str) {
+        if self.first.as_deref().is_none_or(|f| time < f) {
+            self.first = Some(time.to_string());
+        }
+        if self.last.as_deref().is_none_or(|l| time > l) {
+            self.last = Some(time.to_string());
+        }
+    }
+
+    pub fn merge(&mut self, o: &ScanStats) {
+        self.files += o.files;
+        self.rows += o.rows;
+        self.missing += o.missing;
+        if let Some(f) = &o.first {
+            self.see(f);
+        }
+        if let Some(l) = &o.last {
+            self.see(l);
+        }
+    }
+}
+
+/// What a report accumulates from rows; one per worker thread (made by the scan's `make`),
+/// merged at the end.
+pub trait Acc: Send {
+    fn add(&mut self, row: &Row);
+    fn merge(&mut self, other: Self);
+}
+
+impl Archive {
+    /// Opens `root/state.db` read-only: reports never create, migrate or lock an archive, so
+    /// they run beside a `sfevents run`.
+    pub fn open(root: &Path) -> Result<Archive, ReportError> {
+        let db = root.join("state.db");
+        let conn = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| ReportError::State(db.clone(), e))?;
+        let meta = |key: &str| -> Option<String> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .ok()
+        };
+        let org_id = meta("org_id");
+        let org: String = conn
+            .query_row("SELECT org FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .ok()
+            .or_else(|| meta("org"))
+            .unwrap_or_else(|| {
+                root.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        Ok(Archive {
+            org,
+            org_id,
+            root: root.to_path_buf(),
+            conn,
+        })
+    }
+
+    pub fn conn(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
+
+    fn path(&self, rel: &str) -> Option<PathBuf> {
+        if rel.is_empty() {
+            return None;
+        }
+        let p = self.root.join(rel);
+        p.is_file().then_some(p)
+    }
+
+    /// The EventLogFile files of a type whose log date can hold events of the window (a
+    /// daily file's LogDate is its day; an hourly file's its hour).
+    pub fn elf_files(&self, event_type: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
+        let rows = self.rows(
+            "SELECT csv_path, ndjson_path, rows, substr(log_date, 1, 10) FROM files \
+                 WHERE org = ?1 AND event_type = ?2 ORDER BY log_date, sequence",
+            [&self.org, event_type],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for (csv, ndjson, n, day) in rows {
+            if !w.contains(&day) {
+                continue;
+            }
+            out.push(FileRef {
+                csv: self.path(&csv),
+                ndjson: self.path(&ndjson),
+                rows: n.max(0) as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The NDJSON files of an object source (LoginEvent, SetupAuditTrail, ...) whose events
+    /// overlap the window, from the delivery log.
+    pub fn object_files(&self, source: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
+        let rows = self.rows(
+            "SELECT path, rows, coalesce(oldest_event, ''), coalesce(newest_event, '') \
+                 FROM delivery_log WHERE org = ?1 AND source = ?2 ORDER BY seq",
+            [&self.org, source],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for (path, n, oldest, newest) in rows {
+            // A file overlaps unless it ends before the window or starts after it.
+            let before = w
+                .since
+                .as_deref()
+                .is_some_and(|s| !newest.is_empty() && newest.get(..10).unwrap_or("") < s);
+            let after = w
+                .until
+                .as_deref()
+                .is_some_and(|u| !oldest.is_empty() && oldest.get(..10).unwrap_or("") > u);
+            if before || after {
+                continue;
+            }
+            out.push(FileRef {
+                csv: None,
+                ndjson: self.path(&path),
+                rows: n.max(0) as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs a query on the ledger and maps every row, or says which state.db failed.
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, ReportError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<T>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> ReportError {
+        ReportError::State(self.root.join("state.db"), e)
+    }
+}
+
+/// Scans files on all cores into one accumulator. A file that cannot be read stops the scan
+/// with an error naming it: a report silently missing a file would be wrong.
+pub fn scan<A: Acc>(
+    files: &[FileRef],
+    fields: &Fields,
+    w: &Window,
+    make: &(dyn Fn() -> A + Sync),
+) -> Result<(A, ScanStats), ReportError> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<ReportError>> = Mutex::new(None);
+    let results: Vec<(A, ScanStats)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut acc = make();
+                    let mut stats = ScanStats::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        if failure.lock().map(|g| g.is_some()).unwrap_or(true) {
+                            break;
+                        }
+                        if let Err(e) = scan_file(f, fields, w, &mut acc, &mut stats) {
+                            if let Ok(mut g) = failure.lock() {
+                                g.get_or_insert(e);
+                            }
+                            break;
+                        }
+                    }
+                    (acc, stats)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut acc = make();
+    let mut stats = ScanStats::default();
+    for (a, s) in results {
+        acc.merge(a);
+        stats.merge(&s);
+    }
+    Ok((acc, stats))
+}
+
+fn scan_file<A: Acc>(
+    f: &FileRef,
+    fields: &Fields,
+    w: &Window,
+    acc: &mut A,
+    stats: &mut ScanStats,
+) -> Result<(), ReportError> {
+    if f.csv.is_none() && f.ndjson.is_none() {
+        stats.missing += 1;
+        return Ok(());
+    }
+    stats.files += 1;
+    let mut each = |r: &Row| {
+        if w.contains(r.time) {
+            stats.rows += 1;
+            stats.see(r.time);
+            acc.add(r);
+        }
+    };
+    match (&f.csv, &f.ndjson) {
+        (Some(csv), _) => row::read_csv(csv, fields, &mut each),
+        (None, Some(nd)) => row::read_ndjson(nd, fields, &mut each),
+        (None, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_compare_days() {
+        let w = Window {
+            since: Some("2026-11-28".into()),
+            until: Some("2026-11-29".into()),
+        };
+        assert!(w.contains("2026-11-28T00:00:00.000Z"));
+        assert!(w.contains("2026-11-29T23:59:59.999+0000"));
+        assert!(!w.contains("2026-11-27T23:59:59.999Z"));
+        assert!(!w.contains("2026-11-30T00:00:00.000Z"));
+        assert!(Window::default().contains("1999-01-01T00:00:00Z"));
+    }
+}

@@ -1,0 +1,221 @@
+//! `sfevents report`: questions answered from the local archive alone (no Salesforce call).
+//!
+//! Each report is one file (`api_usage.rs`, `logins.rs`, ...) that scans the datasets it
+//! needs through [`archive`] and returns a [`model::Section`]; the renderers in `render/`
+//! turn the sections into a terminal table, CSV, JSON or one HTML page.
+
+pub mod agg;
+pub mod apex;
+pub mod api_usage;
+pub mod archive;
+pub mod connected_apps;
+pub mod data_access;
+pub mod grouped;
+pub mod health;
+pub mod logins;
+pub mod model;
+pub mod render;
+pub mod row;
+pub mod setup_changes;
+pub mod tables;
+pub mod users;
+
+use std::path::PathBuf;
+
+use self::archive::{Acc, Archive, FileRef, ScanStats, Window};
+use self::model::{Document, OrgInfo, Period, Section};
+use self::row::Fields;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read the archive's state {0}: {1}. Fix: point --output-dir or --config at an archive that `sfevents collect` made")]
+    State(PathBuf, rusqlite::Error),
+    #[error("cannot read {0}: {1}. Fix: the archive file is damaged; `sfevents verify` lists what differs from the ledger")]
+    File(PathBuf, String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// The reports, in the order `all` prints them.
+pub const NAMES: &[&str] = &[
+    "api-usage",
+    "logins",
+    "connected-apps",
+    "data-access",
+    "setup-changes",
+    "apex",
+    "health",
+];
+
+/// What every report is given.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub window: Window,
+    /// Calls at or below this API version count as legacy (`--api-floor`, default 30.0: the
+    /// versions Salesforce retired in Summer '25).
+    pub api_floor: f64,
+    /// Rows kept in top-N tables.
+    pub top: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            window: Window::default(),
+            api_floor: 30.0,
+            top: 15,
+        }
+    }
+}
+
+/// The archives a report reads and its options; scans merge over all archives.
+pub struct Ctx<'a> {
+    pub archives: &'a [Archive],
+    pub opts: &'a Options,
+}
+
+impl Ctx<'_> {
+    /// Scans an EventLogFile type over every archive.
+    pub fn elf<A: Acc + Default>(
+        &self,
+        event_type: &str,
+        fields: &[&str],
+    ) -> Result<(A, ScanStats), ReportError> {
+        self.elf_with(event_type, fields, &A::default)
+    }
+
+    /// Scans an EventLogFile type, each worker's accumulator made by `make`.
+    pub fn elf_with<A: Acc>(
+        &self,
+        event_type: &str,
+        fields: &[&str],
+        make: &(dyn Fn() -> A + Sync),
+    ) -> Result<(A, ScanStats), ReportError> {
+        self.scan(|a, w| a.elf_files(event_type, w), fields, make)
+    }
+
+    /// Scans an object source (LoginEvent, SetupAuditTrail, ...) over every archive.
+    pub fn object<A: Acc + Default>(
+        &self,
+        source: &str,
+        fields: &[&str],
+    ) -> Result<(A, ScanStats), ReportError> {
+        self.object_with(source, fields, &A::default)
+    }
+
+    /// Scans an object source, each worker's accumulator made by `make`.
+    pub fn object_with<A: Acc>(
+        &self,
+        source: &str,
+        fields: &[&str],
+        make: &(dyn Fn() -> A + Sync),
+    ) -> Result<(A, ScanStats), ReportError> {
+        self.scan(|a, w| a.object_files(source, w), fields, make)
+    }
+
+    /// The files `files_of` lists in every archive, scanned together.
+    fn scan<A: Acc>(
+        &self,
+        files_of: impl Fn(&Archive, &Window) -> Result<Vec<FileRef>, ReportError>,
+        fields: &[&str],
+        make: &(dyn Fn() -> A + Sync),
+    ) -> Result<(A, ScanStats), ReportError> {
+        let mut files = Vec::new();
+        for a in self.archives {
+            files.extend(files_of(a, &self.opts.window)?);
+        }
+        archive::scan(&files, &Fields::new(fields), &self.opts.window, make)
+    }
+}
+
+/// "ApiTotalUsage (EventLogFile): 90 files, 1,950 rows" — what a section drew on.
+pub fn drew_on(what: &str, s: &ScanStats) -> String {
+    let mut line = format!(
+        "{what}: {} files, {} rows",
+        model::grouped(s.files as i64),
+        model::grouped(s.rows as i64)
+    );
+    if s.missing > 0 {
+        line.push_str(&format!(
+            " ({} files no longer on disk: removed by retention)",
+            s.missing
+        ));
+    }
+    line
+}
+
+/// Builds the named report (or every report with data, for `all`) into a document.
+pub fn build(name: &str, archives: &[Archive], opts: &Options) -> Result<Document, ReportError> {
+    let ctx = Ctx { archives, opts };
+    let names: Vec<&str> = if name == "all" {
+        NAMES.to_vec()
+    } else if NAMES.contains(&name) {
+        vec![name]
+    } else {
+        return Err(ReportError::Usage(format!(
+            "there is no report '{name}'. Fix: use one of {}, or all",
+            NAMES.join(", ")
+        )));
+    };
+    let mut sections = Vec::new();
+    let mut spans = Vec::new();
+    for n in &names {
+        let (section, span) = match *n {
+            "api-usage" => api_usage::build(&ctx)?,
+            "logins" => logins::build(&ctx)?,
+            "connected-apps" => connected_apps::build(&ctx)?,
+            "data-access" => data_access::build(&ctx)?,
+            "setup-changes" => setup_changes::build(&ctx)?,
+            "apex" => apex::build(&ctx)?,
+            _ => health::build(&ctx)?,
+        };
+        spans.push(span);
+        // `all` leaves out what has no data, but says which were left out.
+        if name == "all" && section.empty.is_some() && *n != "health" {
+            continue;
+        }
+        sections.push(section);
+    }
+    let mut span = ScanStats::default();
+    for s in &spans {
+        span.merge(s);
+    }
+    let title = if name == "all" {
+        "Salesforce event monitoring report".to_string()
+    } else {
+        sections
+            .first()
+            .map(|s| s.title.clone())
+            .unwrap_or_default()
+    };
+    Ok(Document {
+        title,
+        orgs: archives
+            .iter()
+            .map(|a| OrgInfo {
+                name: a.org.clone(),
+                org_id: a.org_id.clone(),
+                archive: a.root.display().to_string(),
+            })
+            .collect(),
+        period: Period {
+            since: opts.window.since.clone(),
+            until: opts.window.until.clone(),
+            first_event: span.first,
+            last_event: span.last,
+        },
+        generated_at: base::clock::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        sections,
+    })
+}
+
+/// A section that found nothing in the period: says so, and what it looked for.
+pub fn empty_section(id: &str, title: &str, looked_for: &str, sources: Vec<String>) -> Section {
+    Section {
+        sources,
+        empty: Some(format!(
+            "No data for this period: the archive holds no {looked_for} events in it."
+        )),
+        ..Section::new(id, title)
+    }
+}

@@ -1,0 +1,568 @@
+//! Configuration: a TOML file naming one or more orgs, overridden by flags and environment
+//! variables; or, with no file, flags alone for one org.
+//!
+//! Secrets are read from files or environment variables only, never from the command line.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+use url::Url;
+
+mod auth;
+mod metrics;
+mod objects;
+pub mod redaction;
+mod urls;
+
+use auth::resolve_auth;
+pub use auth::{Auth, AuthFile};
+pub use metrics::resolve_metrics_addr;
+use objects::resolve_object;
+pub use objects::{object_defaults, ObjectConfig, ObjectFile, ObjectKind, EVENT_OBJECTS};
+pub use redaction::{RedactionArgs, RedactionFile, DEFAULT_KEY_ENV};
+use urls::{check_transport, default_audience, parse_url};
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("cannot read config file {path}: {source}. Check the path given with --config or SFEVENTS_CONFIG")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+fn invalid(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+/// The TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub output_dir: Option<PathBuf>,
+    #[serde(default, rename = "org")]
+    pub orgs: Vec<OrgFile>,
+    /// `[[output]]` tables, shared by all orgs; read by `outputs::config`.
+    #[serde(default, rename = "output")]
+    pub outputs: Vec<toml::Table>,
+    /// `[redaction]`: fields removed or pseudonymized for every org and output.
+    pub redaction: Option<RedactionFile>,
+    /// `sfevents run`'s Prometheus and health endpoint, e.g. "127.0.0.1:9464" (`metrics.rs`).
+    pub metrics_addr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgFile {
+    pub name: String,
+    pub instance_url: Option<String>,
+    pub login_url: Option<String>,
+    pub audience: Option<String>,
+    pub api_version: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub auth: AuthFile,
+    #[serde(default)]
+    pub event_log_file: ElfFile,
+    pub max_attempts: Option<u32>,
+    #[serde(default, rename = "object")]
+    pub objects: Vec<ObjectFile>,
+    /// Stop for the day once the org's DailyApiRequests usage passes this percentage.
+    pub api_budget_percent: Option<u8>,
+    /// Remove NDJSON files older than this many days once every output has delivered them.
+    pub archive_keep_days: Option<u32>,
+    /// Remove raw CSV files older than this many days (default: archive_keep_days).
+    pub csv_keep_days: Option<u32>,
+    /// Raw CSV and NDJSON readable by the archive folder's group (0640, folders 0750).
+    pub archive_group_read: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElfFile {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub event_types: Vec<String>,
+    pub interval: Option<String>,
+    pub backfill_days: Option<u32>,
+    pub lookback_hours: Option<u32>,
+    pub concurrency: Option<usize>,
+}
+
+impl Default for ElfFile {
+    fn default() -> Self {
+        ElfFile {
+            enabled: true,
+            event_types: Vec::new(),
+            interval: None,
+            backfill_days: None,
+            lookback_hours: None,
+            concurrency: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Flags and environment variables that override the file (or replace it).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Config file (TOML) naming one or more orgs.
+    #[arg(long, env = "SFEVENTS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// An output to ship to (repeatable), with its settings as query parameters, e.g.
+    /// elasticsearch+https://es.example:9200?mode=agent&namespace=prod&api_key_env=ES_API_KEY.
+    /// Adds to the config file's [[output]] tables.
+    #[arg(long = "to", value_name = "URL")]
+    pub to: Vec<String>,
+    /// Only these orgs of the config file (repeatable).
+    #[arg(long = "org")]
+    pub only_orgs: Vec<String>,
+    /// Where the archive and state live.
+    #[arg(long, env = "SFEVENTS_OUTPUT_DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// The org's instance URL, e.g. https://acme.my.salesforce.com.
+    #[arg(long, env = "SFEVENTS_INSTANCE_URL")]
+    pub instance_url: Option<String>,
+    /// Where to ask for tokens: https://login.salesforce.com (default), https://test.salesforce.com
+    /// for sandboxes, or the org's My Domain URL.
+    #[arg(long, env = "SFEVENTS_LOGIN_URL")]
+    pub login_url: Option<String>,
+    /// JWT audience; defaults to https://login.salesforce.com, or https://test.salesforce.com for sandboxes.
+    #[arg(long, env = "SFEVENTS_AUDIENCE")]
+    pub audience: Option<String>,
+    /// Auth method: jwt, password, client-credentials, refresh-token, sf-cli.
+    #[arg(long, env = "SFEVENTS_AUTH")]
+    pub auth: Option<String>,
+    /// Connected app consumer key.
+    #[arg(long, env = "SFEVENTS_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Salesforce username to act as.
+    #[arg(long, env = "SFEVENTS_USERNAME")]
+    pub username: Option<String>,
+    /// PEM private key (PKCS#1 or PKCS#8) for the JWT bearer flow.
+    #[arg(long, env = "SFEVENTS_JWT_KEY_FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+    /// File holding the connected app's consumer secret (or set SFEVENTS_CLIENT_SECRET).
+    #[arg(long, env = "SFEVENTS_CLIENT_SECRET_FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// File holding the password (or set SFEVENTS_PASSWORD).
+    #[arg(long, env = "SFEVENTS_PASSWORD_FILE")]
+    pub password_file: Option<PathBuf>,
+    /// File holding the refresh token (or set SFEVENTS_REFRESH_TOKEN).
+    #[arg(long, env = "SFEVENTS_REFRESH_TOKEN_FILE")]
+    pub refresh_token_file: Option<PathBuf>,
+    /// Take the session from an existing `sf` CLI login (alias or username).
+    #[arg(long, env = "SFEVENTS_ORG_ALIAS")]
+    pub org_alias: Option<String>,
+    /// Extra CA certificates (PEM) to trust, for private CAs and TLS-inspecting proxies.
+    #[arg(long, env = "SFEVENTS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// API version, e.g. 64.0.
+    #[arg(long, env = "SFEVENTS_API_VERSION")]
+    pub api_version: Option<String>,
+    /// EventLogFile types to collect (repeatable); default: every type the org has.
+    #[arg(long = "event-type")]
+    pub event_types: Vec<String>,
+    /// daily, hourly or auto (hourly where the org has hourly files).
+    #[arg(long, env = "SFEVENTS_INTERVAL")]
+    pub interval: Option<String>,
+    /// First run: how many days back to collect (default: all that Salesforce still keeps).
+    #[arg(long, env = "SFEVENTS_BACKFILL_DAYS")]
+    pub backfill_days: Option<u32>,
+    /// Parallel downloads (default 4).
+    #[arg(long, env = "SFEVENTS_CONCURRENCY")]
+    pub concurrency: Option<usize>,
+    /// Attempts per request and per file before giving up (default 5).
+    #[arg(long, env = "SFEVENTS_MAX_ATTEMPTS")]
+    pub max_attempts: Option<u32>,
+    /// Objects to collect (repeatable): LoginEvent, LogoutEvent, ApiEvent, ..., SetupAuditTrail,
+    /// LoginHistory or any SObject. With --object and no --event-type, no EventLogFile is taken.
+    #[arg(long = "object", value_name = "NAME")]
+    pub objects: Vec<String>,
+    /// Objects: the first window on EventDate in minutes (default 60); sparse windows then grow.
+    #[arg(long, env = "SFEVENTS_WINDOW_MINUTES")]
+    pub window_minutes: Option<u32>,
+    /// Objects: the largest window on EventDate in minutes (default: the whole range left).
+    #[arg(long, env = "SFEVENTS_MAX_WINDOW_MINUTES")]
+    pub max_window_minutes: Option<u32>,
+    /// Objects: seconds to wait before an event counts as stored (default 60).
+    #[arg(long, env = "SFEVENTS_SETTLE_SECONDS")]
+    pub settle_seconds: Option<u32>,
+    /// Objects: minutes re-read on every run to catch late events (default 15).
+    #[arg(long, env = "SFEVENTS_LOOKBACK_MINUTES")]
+    pub lookback_minutes: Option<u32>,
+    /// Objects: most windows per run (default: unlimited for collect, 12 for run).
+    #[arg(long, env = "SFEVENTS_MAX_WINDOWS_PER_RUN")]
+    pub max_windows_per_run: Option<u32>,
+    /// Objects: a window with more rows than this is split (default 50000).
+    #[arg(long, env = "SFEVENTS_MAX_ROWS_PER_WINDOW")]
+    pub max_rows_per_window: Option<u64>,
+    /// Run mode: seconds between object collections (default 60).
+    #[arg(long, env = "SFEVENTS_OBJECT_EVERY")]
+    pub object_every: Option<u64>,
+    /// Run mode: seconds between EventLogFile collections (default 3600).
+    #[arg(long, env = "SFEVENTS_ELF_EVERY")]
+    pub elf_every: Option<u64>,
+    /// Stop for the day once this percentage of DailyApiRequests is used (default 80).
+    #[arg(long, env = "SFEVENTS_API_BUDGET_PERCENT")]
+    pub api_budget_percent: Option<u8>,
+    /// Remove NDJSON files older than this many days once every output has delivered them
+    /// (default: keep everything).
+    #[arg(long, env = "SFEVENTS_ARCHIVE_KEEP_DAYS")]
+    pub archive_keep_days: Option<u32>,
+    /// Remove raw CSV files older than this many days (default: --archive-keep-days).
+    #[arg(long, env = "SFEVENTS_CSV_KEEP_DAYS")]
+    pub csv_keep_days: Option<u32>,
+    #[command(flatten)]
+    pub redaction: RedactionArgs,
+    /// Make the raw CSV and NDJSON readable by the archive folder's group (files 0640,
+    /// folders 0750); state.db, logs and the spool stay owner-only. Default: owner-only.
+    #[arg(long, env = "SFEVENTS_ARCHIVE_GROUP_READ")]
+    pub archive_group_read: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntervalChoice {
+    Daily,
+    Hourly,
+    Auto,
+}
+
+impl IntervalChoice {
+    fn parse(s: &str) -> Result<Self, ConfigError> {
+        match s.to_ascii_lowercase().as_str() {
+            "daily" => Ok(IntervalChoice::Daily),
+            "hourly" => Ok(IntervalChoice::Hourly),
+            "auto" => Ok(IntervalChoice::Auto),
+            other => Err(invalid(format!(
+                "interval '{other}' is not known: use daily, hourly or auto"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ElfConfig {
+    pub enabled: bool,
+    pub event_types: Vec<String>,
+    pub interval: IntervalChoice,
+    pub backfill_days: Option<u32>,
+    pub lookback_hours: u32,
+    pub concurrency: usize,
+    /// `sfevents run`: seconds between collections.
+    pub every_seconds: u64,
+}
+
+/// One org, fully resolved.
+#[derive(Debug, Clone)]
+pub struct OrgConfig {
+    pub name: String,
+    pub instance_url: Option<Url>,
+    pub login_url: Url,
+    pub audience: String,
+    pub api_version: String,
+    pub ca_file: Option<PathBuf>,
+    /// The archive root: output/, events/, logs/, state.db.
+    pub archive_dir: PathBuf,
+    pub auth: Auth,
+    pub elf: ElfConfig,
+    pub objects: Vec<ObjectConfig>,
+    pub max_attempts: u32,
+    pub api_budget_percent: u8,
+    /// Archive retention: NDJSON days (only once delivered everywhere), raw CSV days.
+    pub archive_keep_days: Option<u32>,
+    pub csv_keep_days: Option<u32>,
+    /// Raw CSV and NDJSON group-readable (`base::fsmode::Access::Group`).
+    pub archive_group_read: bool,
+    /// Set when `[redaction] archive = true`: the NDJSON is written redacted.
+    pub archive_redaction: Option<std::sync::Arc<archive::redact::Redactor>>,
+    /// Choices worth telling the user once, such as which login flow won over another.
+    pub notes: Vec<String>,
+}
+
+pub const DEFAULT_API_VERSION: &str = "64.0";
+pub const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
+
+/// Reads the file (if any), applies overrides, reads secrets, and checks everything.
+pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
+    let file = match &ov.config {
+        Some(path) => load_file(path)?,
+        None => FileConfig::default(),
+    };
+    let base_dir = ov
+        .config
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    let mut orgs = file.orgs;
+    if orgs.is_empty() {
+        if ov.config.is_some() {
+            return Err(invalid(format!(
+                "config file {} names no org: add an [[org]] table",
+                ov.config.as_deref().unwrap_or(Path::new("")).display()
+            )));
+        }
+        orgs.push(OrgFile {
+            name: "default".into(),
+            ..Default::default()
+        });
+    }
+    if !ov.only_orgs.is_empty() {
+        for want in &ov.only_orgs {
+            if !orgs.iter().any(|o| &o.name == want) {
+                return Err(invalid(format!(
+                    "--org {want}: no such org in the config; it names {}",
+                    orgs.iter()
+                        .map(|o| o.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        orgs.retain(|o| ov.only_orgs.contains(&o.name));
+    }
+    let mut names = std::collections::HashSet::new();
+    for o in &orgs {
+        if o.name.is_empty() || !names.insert(o.name.clone()) {
+            return Err(invalid(format!(
+                "every [[org]] needs a unique, non-empty name (found '{}' twice or empty)",
+                o.name
+            )));
+        }
+    }
+    let top_out = ov
+        .output_dir
+        .clone()
+        .or(file.output_dir.map(|p| rel(base_dir.as_deref(), p)));
+    let several = orgs.len() > 1;
+    // Collection needs the redactor only to write the archive redacted.
+    let table = file.redaction.as_ref();
+    let redactor =
+        redaction::resolve(table, base_dir.as_deref(), &ov.redaction)?.filter(|r| r.archive());
+    orgs.into_iter()
+        .map(|o| resolve_org(o, ov, top_out.as_deref(), several, base_dir.as_deref()))
+        .map(|o| {
+            o.map(|mut o| {
+                o.archive_redaction = redactor.clone();
+                o
+            })
+        })
+        .collect()
+}
+
+/// The archive folders named by `--output-dir` or the config file, without resolving
+/// credentials: for the commands that read archives only (`status`, `ship`, `replay`).
+pub fn archive_roots(
+    output_dir: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<Vec<PathBuf>, ConfigError> {
+    let mut dirs = Vec::new();
+    if let Some(d) = output_dir {
+        dirs.push(d.to_path_buf());
+    }
+    if let Some(c) = config {
+        let f = load_file(c)?;
+        let base = c.parent().map(PathBuf::from).unwrap_or_default();
+        dirs.extend(f.output_dir.map(|d| base.join(d)));
+        dirs.extend(
+            f.orgs
+                .into_iter()
+                .filter_map(|o| o.output_dir.map(|d| base.join(d))),
+        );
+    }
+    if dirs.is_empty() {
+        return Err(invalid(
+            "give --output-dir DIR (the archive) or --config FILE".to_string(),
+        ));
+    }
+    Ok(dirs)
+}
+
+pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+fn rel(base: Option<&Path>, p: PathBuf) -> PathBuf {
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+fn resolve_org(
+    o: OrgFile,
+    ov: &Overrides,
+    top_out: Option<&Path>,
+    several: bool,
+    base: Option<&Path>,
+) -> Result<OrgConfig, ConfigError> {
+    let name = o.name.clone();
+    let ctx = |msg: String| invalid(format!("org '{name}': {msg}"));
+
+    let instance_url = ov
+        .instance_url
+        .clone()
+        .or(o.instance_url)
+        .map(|u| parse_url(&u, "instance URL"))
+        .transpose()
+        .map_err(ctx)?;
+    let (auth, auth_note) = resolve_auth(o.auth, ov, base).map_err(ctx)?;
+    let login_url = match ov.login_url.clone().or(o.login_url) {
+        Some(u) => parse_url(&u, "login URL").map_err(ctx)?,
+        // My Domain orgs take tokens at their own host; that also suits sandboxes.
+        None => match &instance_url {
+            Some(u) if !matches!(auth, Auth::SfCli { .. }) => u.clone(),
+            _ => Url::parse(DEFAULT_LOGIN_URL).map_err(|e| ctx(e.to_string()))?,
+        },
+    };
+    let audience = ov
+        .audience
+        .clone()
+        .or(o.audience)
+        .unwrap_or_else(|| default_audience(&login_url, instance_url.as_ref()));
+    let api_version = ov
+        .api_version
+        .clone()
+        .or(o.api_version)
+        .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
+    let v = api_version.trim_start_matches('v');
+    if v.parse::<f64>().map(|x| x < 31.0).unwrap_or(true) {
+        return Err(ctx(format!(
+            "API version '{api_version}' is not valid: use a version like 64.0 (31.0 or newer)"
+        )));
+    }
+    let api_version = if v.contains('.') {
+        v.to_string()
+    } else {
+        format!("{v}.0")
+    };
+
+    let ca_file = ov.ca_file.clone().or(o.ca_file.map(|p| rel(base, p)));
+    if let Some(ca) = &ca_file {
+        if !ca.is_file() {
+            return Err(ctx(format!(
+                "CA file {} does not exist: give a PEM file of CA certificates with --ca-file or ca_file",
+                ca.display()
+            )));
+        }
+    }
+    let archive_dir = match (ov.output_dir.clone(), o.output_dir) {
+        (Some(d), _) if !several => d,
+        (_, Some(d)) => rel(base, d),
+        _ => match top_out {
+            Some(d) if several => d.join(&name),
+            Some(d) => d.to_path_buf(),
+            None => {
+                return Err(ctx(
+                    "no output folder: give --output-dir DIR (or output_dir in the config)".into(),
+                ))
+            }
+        },
+    };
+
+    let elf = &o.event_log_file;
+    let interval = match ov.interval.as_deref().or(elf.interval.as_deref()) {
+        Some(s) => IntervalChoice::parse(s)?,
+        None => IntervalChoice::Auto,
+    };
+    let event_types = if ov.event_types.is_empty() {
+        elf.event_types.clone()
+    } else {
+        ov.event_types.clone()
+    };
+    for t in &event_types {
+        if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ctx(format!(
+                "event type '{t}' is not valid: use names like ApiTotalUsage, Login, URI"
+            )));
+        }
+    }
+    let concurrency = ov.concurrency.or(elf.concurrency).unwrap_or(4);
+    if concurrency == 0 || concurrency > 64 {
+        return Err(ctx("concurrency must be between 1 and 64".into()));
+    }
+    let max_attempts = ov.max_attempts.or(o.max_attempts).unwrap_or(5);
+    if max_attempts == 0 {
+        return Err(ctx("max_attempts must be at least 1".into()));
+    }
+    // `--object` alone selects objects only; with `--event-type` too, both.
+    let elf_enabled = elf.enabled && (ov.objects.is_empty() || !ov.event_types.is_empty());
+    let elf = ElfConfig {
+        enabled: elf_enabled,
+        event_types,
+        interval,
+        backfill_days: ov.backfill_days.or(elf.backfill_days),
+        lookback_hours: elf.lookback_hours.unwrap_or(24),
+        concurrency,
+        every_seconds: ov.elf_every.unwrap_or(3600).max(1),
+    };
+    let mut object_files = o.objects;
+    for name in &ov.objects {
+        if !object_files
+            .iter()
+            .any(|f| f.name.eq_ignore_ascii_case(name))
+        {
+            object_files.push(ObjectFile {
+                name: name.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    if !ov.objects.is_empty() {
+        object_files.retain(|f| ov.objects.iter().any(|n| n.eq_ignore_ascii_case(&f.name)));
+    }
+    let objects = object_files
+        .into_iter()
+        .map(|f| resolve_object(f, ov))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ctx)?;
+    let api_budget_percent = ov.api_budget_percent.or(o.api_budget_percent).unwrap_or(80);
+    if api_budget_percent == 0 || api_budget_percent > 100 {
+        return Err(ctx("api_budget_percent must be between 1 and 100".into()));
+    }
+
+    let cfg = OrgConfig {
+        name,
+        instance_url,
+        login_url,
+        audience,
+        api_version,
+        ca_file,
+        archive_dir,
+        auth,
+        elf,
+        objects,
+        max_attempts,
+        api_budget_percent,
+        archive_keep_days: ov.archive_keep_days.or(o.archive_keep_days),
+        csv_keep_days: ov
+            .csv_keep_days
+            .or(o.csv_keep_days)
+            .or(ov.archive_keep_days.or(o.archive_keep_days)),
+        archive_group_read: ov.archive_group_read || o.archive_group_read.unwrap_or(false),
+        archive_redaction: None,
+        notes: auth_note.into_iter().collect(),
+    };
+    check_transport(&cfg)?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,8 @@
+//! The Salesforce side of sfevents: an org's [`config`], [`auth`] (every login flow), the REST
+//! [`client`] (the only way requests reach the org), and the [`sources`] that plan units of
+//! work (one EventLogFile, one query window) and fetch them into the archive.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod sources;
