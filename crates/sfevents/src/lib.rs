@@ -13,7 +13,6 @@ pub mod demo;
 pub mod doctor;
 pub mod logging;
 pub mod metrics;
-mod metrics_text;
 pub mod progress;
 pub mod run;
 pub mod ship;

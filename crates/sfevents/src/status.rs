@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use archive::state::Store;
+use archive::state::{StateError, Store};
+use base::time::parse_sf_datetime;
 
 /// Archives under `dir`: `dir/state.db`, or `dir/<org>/state.db` for several orgs.
 pub fn find_archives(dir: &Path) -> Vec<PathBuf> {
@@ -47,170 +48,196 @@ fn human_bytes(b: i64) -> String {
 }
 
 /// The report for one archive.
-pub fn report(archive: &Path) -> Result<String, archive::state::StateError> {
+pub fn report(archive: &Path) -> Result<String, StateError> {
     let store = Store::open(&archive.join("state.db"))?;
     let mut s = String::new();
     let org_id = store.meta("org_id")?.unwrap_or_else(|| "?".into());
     for org in store.orgs()? {
         let _ = writeln!(s, "org {org} ({org_id}) — archive {}", archive.display());
-        let totals = store.totals_by_type(&org)?;
-        let cursors = store.cursors(&org)?;
-        if totals.is_empty() && cursors.is_empty() {
-            let _ = writeln!(s, "  nothing collected yet");
-        } else {
-            let _ = writeln!(
-                s,
-                "  {:<24} {:>7} {:>10} {:>10}  {:<8} {:<30} newest log date",
-                "event type", "files", "rows", "bytes", "interval", "cursor (CreatedDate, Id)"
-            );
-        }
-        let mut types: Vec<String> = totals.iter().map(|t| t.event_type.clone()).collect();
-        types.extend(
-            cursors
-                .iter()
-                .filter(|c| c.0 == "EventLogFile")
-                .map(|c| c.1.clone()),
-        );
-        types.sort();
-        types.dedup();
-        for t in types {
-            let tot = totals.iter().find(|x| x.event_type == t);
-            let cur = cursors.iter().find(|c| c.0 == "EventLogFile" && c.1 == t);
-            let cursor = cur
-                .filter(|c| !c.2.position.is_empty())
-                .map(|c| format!("{} {}", c.2.position, c.2.last_id))
-                .unwrap_or_else(|| "-".into());
-            let interval = cur
-                .and_then(|c| c.2.extra.clone())
-                .unwrap_or_else(|| "-".into());
-            let (files, rows, bytes, newest) = tot
-                .map(|x| (x.files, x.rows, x.bytes, x.newest_log_date.clone()))
-                .unwrap_or((0, 0, 0, "-".into()));
-            let _ = writeln!(
-                s,
-                "  {t:<24} {files:>7} {rows:>10} {:>10}  {interval:<8} {cursor:<30} {newest}",
-                human_bytes(bytes)
-            );
-        }
-        let sources = store.source_stats(&org)?;
-        if !sources.is_empty() {
-            let now = chrono::Utc::now();
-            let _ = writeln!(
-                s,
-                "  {:<24} {:>10}  {:<26} lag",
-                "source", "events", "newest event"
-            );
-            for src in sources {
-                let newest = src.newest_event.clone().unwrap_or_else(|| "-".into());
-                let lag = src
-                    .newest_event
-                    .as_deref()
-                    .and_then(archive::normalize::parse_sf_datetime)
-                    .map(|t| human_duration(now - t))
-                    .unwrap_or_else(|| "-".into());
-                let _ = writeln!(
-                    s,
-                    "  {:<24} {:>10}  {newest:<26} {lag}",
-                    src.source, src.events
-                );
-            }
-        }
-        let outputs = store.outputs(&org)?;
-        if !outputs.is_empty() {
-            let now = chrono::Utc::now();
-            // Default names carry the host and port: make room for them.
-            let w = outputs
-                .iter()
-                .map(|(n, _)| n.len())
-                .max()
-                .unwrap_or(0)
-                .max(24);
-            let _ = writeln!(
-                s,
-                "  {:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {:<12} last error",
-                "output",
-                "position",
-                "delivered",
-                "dead",
-                "repeats",
-                "backlog",
-                "bytes",
-                "oldest wait"
-            );
-            for (name, p) in outputs {
-                let b = store.backlog(&org, &p)?;
-                let age = b
-                    .oldest
-                    .as_deref()
-                    .filter(|_| b.events > 0)
-                    .and_then(archive::normalize::parse_sf_datetime)
-                    .map(|t| human_duration(now - t))
-                    .unwrap_or_else(|| "-".into());
-                let err = match (&p.last_error, &p.last_error_at, &p.last_success) {
-                    // An error older than the last success is history, not the state.
-                    (Some(e), Some(at), Some(ok)) if at > ok => format!("{e} ({at})"),
-                    (Some(e), Some(at), None) => format!("{e} ({at})"),
-                    _ => "-".into(),
-                };
-                let _ = writeln!(
-                    s,
-                    "  {name:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {age:<12} {err}",
-                    format!("{}:{}", p.seq, p.row),
-                    p.delivered,
-                    p.dead,
-                    p.repeats,
-                    b.events,
-                    human_bytes(b.bytes as i64)
-                );
-                if p.dead > 0 {
-                    let _ = writeln!(
-                        s,
-                        "    dead letters: {}",
-                        archive.join("dead-letter").join(&name).display()
-                    );
-                }
-            }
-        }
-        let q = store.quarantined(&org)?;
-        if !q.is_empty() {
-            let _ = writeln!(
-                s,
-                "  quarantined files ({}), retried on every run:",
-                q.len()
-            );
-            for f in q {
-                let _ = writeln!(
-                    s,
-                    "    {} {} ({} attempts): {}",
-                    f.file_id, f.event_type, f.attempts, f.last_error
-                );
-            }
-        }
-        let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        event_types(&mut s, &store, &org)?;
+        sources(&mut s, &store, &org)?;
+        outputs(&mut s, &store, &org, archive)?;
+        quarantine(&mut s, &store, &org)?;
+        runs(&mut s, &store, &org)?;
+    }
+    Ok(s)
+}
+
+/// EventLogFile: files, rows and bytes per type, with its cursor and interval.
+fn event_types(s: &mut String, store: &Store, org: &str) -> Result<(), StateError> {
+    let totals = store.totals_by_type(org)?;
+    let cursors = store.cursors(org)?;
+    if totals.is_empty() && cursors.is_empty() {
+        let _ = writeln!(s, "  nothing collected yet");
+    } else {
         let _ = writeln!(
             s,
-            "  API calls in the last 24 h: {}",
-            store.api_calls_since(&org, &day_ago)?
+            "  {:<24} {:>7} {:>10} {:>10}  {:<8} {:<30} newest log date",
+            "event type", "files", "rows", "bytes", "interval", "cursor (CreatedDate, Id)"
         );
-        let _ = writeln!(s, "  last runs:");
-        for r in store.runs(&org, 5)? {
+    }
+    let mut types: Vec<String> = totals.iter().map(|t| t.event_type.clone()).collect();
+    types.extend(
+        cursors
+            .iter()
+            .filter(|c| c.0 == "EventLogFile")
+            .map(|c| c.1.clone()),
+    );
+    types.sort();
+    types.dedup();
+    for t in types {
+        let tot = totals.iter().find(|x| x.event_type == t);
+        let cur = cursors.iter().find(|c| c.0 == "EventLogFile" && c.1 == t);
+        let cursor = cur
+            .filter(|c| !c.2.position.is_empty())
+            .map(|c| format!("{} {}", c.2.position, c.2.last_id))
+            .unwrap_or_else(|| "-".into());
+        let interval = cur
+            .and_then(|c| c.2.extra.clone())
+            .unwrap_or_else(|| "-".into());
+        let (files, rows, bytes, newest) = tot
+            .map(|x| (x.files, x.rows, x.bytes, x.newest_log_date.clone()))
+            .unwrap_or((0, 0, 0, "-".into()));
+        let _ = writeln!(
+            s,
+            "  {t:<24} {files:>7} {rows:>10} {:>10}  {interval:<8} {cursor:<30} {newest}",
+            human_bytes(bytes)
+        );
+    }
+    Ok(())
+}
+
+/// Objects: events archived per source, the newest and how far behind it is.
+fn sources(s: &mut String, store: &Store, org: &str) -> Result<(), StateError> {
+    let sources = store.source_stats(org)?;
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let _ = writeln!(
+        s,
+        "  {:<24} {:>10}  {:<26} lag",
+        "source", "events", "newest event"
+    );
+    for src in sources {
+        let newest = src.newest_event.clone().unwrap_or_else(|| "-".into());
+        let lag = src
+            .newest_event
+            .as_deref()
+            .and_then(parse_sf_datetime)
+            .map(|t| human_duration(now - t))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {:<24} {:>10}  {newest:<26} {lag}",
+            src.source, src.events
+        );
+    }
+    Ok(())
+}
+
+/// Each output's position, counters, backlog and last error.
+fn outputs(s: &mut String, store: &Store, org: &str, archive: &Path) -> Result<(), StateError> {
+    let outputs = store.outputs(org)?;
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    // Default names carry the host and port: make room for them.
+    let w = outputs
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(24);
+    let _ = writeln!(
+        s,
+        "  {:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {:<12} last error",
+        "output", "position", "delivered", "dead", "repeats", "backlog", "bytes", "oldest wait"
+    );
+    for (name, p) in outputs {
+        let b = store.backlog(org, &p)?;
+        let age = b
+            .oldest
+            .as_deref()
+            .filter(|_| b.events > 0)
+            .and_then(parse_sf_datetime)
+            .map(|t| human_duration(now - t))
+            .unwrap_or_else(|| "-".into());
+        let err = match (&p.last_error, &p.last_error_at, &p.last_success) {
+            // An error older than the last success is history, not the state.
+            (Some(e), Some(at), Some(ok)) if at > ok => format!("{e} ({at})"),
+            (Some(e), Some(at), None) => format!("{e} ({at})"),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            s,
+            "  {name:<w$} {:>12} {:>10} {:>8} {:>8} {:>10} {:>10}  {age:<12} {err}",
+            format!("{}:{}", p.seq, p.row),
+            p.delivered,
+            p.dead,
+            p.repeats,
+            b.events,
+            human_bytes(b.bytes as i64)
+        );
+        if p.dead > 0 {
             let _ = writeln!(
                 s,
-                "    #{} {} {:<8} files {} rows {} {} api calls {}{}{}",
-                r.id,
-                r.started_at,
-                r.status,
-                r.files,
-                r.rows,
-                human_bytes(r.bytes),
-                r.api_calls,
-                r.api_usage
-                    .map(|u| format!(" (org usage {u})"))
-                    .unwrap_or_default(),
-                r.message.map(|m| format!(" — {m}")).unwrap_or_default()
+                "    dead letters: {}",
+                archive.join("dead-letter").join(&name).display()
             );
         }
     }
-    Ok(s)
+    Ok(())
+}
+
+/// Files that keep failing, retried on every run.
+fn quarantine(s: &mut String, store: &Store, org: &str) -> Result<(), StateError> {
+    let q = store.quarantined(org)?;
+    if q.is_empty() {
+        return Ok(());
+    }
+    let _ = writeln!(
+        s,
+        "  quarantined files ({}), retried on every run:",
+        q.len()
+    );
+    for f in q {
+        let _ = writeln!(
+            s,
+            "    {} {} ({} attempts): {}",
+            f.file_id, f.event_type, f.attempts, f.last_error
+        );
+    }
+    Ok(())
+}
+
+/// API calls in the last day, and the last five runs.
+fn runs(s: &mut String, store: &Store, org: &str) -> Result<(), StateError> {
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let _ = writeln!(
+        s,
+        "  API calls in the last 24 h: {}",
+        store.api_calls_since(org, &day_ago)?
+    );
+    let _ = writeln!(s, "  last runs:");
+    for r in store.runs(org, 5)? {
+        let _ = writeln!(
+            s,
+            "    #{} {} {:<8} files {} rows {} {} api calls {}{}{}",
+            r.id,
+            r.started_at,
+            r.status,
+            r.files,
+            r.rows,
+            human_bytes(r.bytes),
+            r.api_calls,
+            r.api_usage
+                .map(|u| format!(" (org usage {u})"))
+                .unwrap_or_default(),
+            r.message.map(|m| format!(" — {m}")).unwrap_or_default()
+        );
+    }
+    Ok(())
 }

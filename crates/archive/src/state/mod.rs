@@ -12,6 +12,7 @@ use thiserror::Error;
 mod archived;
 mod delivery;
 mod objects;
+mod reader;
 
 /// Bumped after every unit commits; `run`'s shippers wait on it (`commits()`), so they wake as
 /// units commit rather than polling.
@@ -30,6 +31,7 @@ fn committed() {
 pub use archived::ArchivedTotals;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 pub use objects::PageCommit;
+pub use reader::{LedgerFile, LedgerNdjson, LoggedNdjson, Reader};
 
 #[derive(Debug, Error)]
 pub enum StateError {

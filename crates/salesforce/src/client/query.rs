@@ -53,6 +53,21 @@ impl SfClient {
         }
     }
 
+    /// Logs in (or reuses the session) and returns the org's id: from the token answer when
+    /// Salesforce gives it, else from the Organization record (one query).
+    pub async fn org_id(&self) -> Result<String, ApiError> {
+        let session = self.tokens.session().await?;
+        if let Some(id) = session.org_id() {
+            return Ok(id);
+        }
+        let r = self.query_all("SELECT Id FROM Organization").await?;
+        r.first()
+            .and_then(|r| r.get("Id"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::Protocol("no Organization record".into()))
+    }
+
     /// Runs a query and returns every record.
     pub async fn query_all(&self, soql: &str) -> Result<Vec<Map<String, Value>>, ApiError> {
         let mut out = Vec::new();

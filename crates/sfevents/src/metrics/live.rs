@@ -1,25 +1,9 @@
-//! `sfevents run --metrics-addr`: Prometheus metrics on `/metrics` and health on `/health`.
-//!
-//! Most numbers already live in `state.db` (what each source archived, each output's
-//! position and counters, its backlog) or in the org's `ApiStats` (calls spent, the usage
-//! Salesforce reports), so a scrape reads them there rather than keeping copies that could
-//! drift. Only what exists nowhere else is kept here, in `Live`: each org's last cycle
-//! (health), its failed units and its cycle outcomes.
-//!
-//! `Live` is a process-wide registry, like `state::commits()`: `run`'s org loops record into
-//! it whether or not a server is started, which costs a lock per cycle.
-//!
-//! The text format is written by hand (`metrics_text.rs`): it is a few lines of `# HELP`,
-//! `# TYPE` and samples, and a client library would add a dependency and still need the
-//! numbers copied into it at every scrape.
+//! What `run` records as it goes (`Live`, a process-wide registry), and the state databases a
+//! scrape reads (`StoresRef`): the data the `/metrics` and `/health` pages are made from.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
-
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
 
 use crate::collect::OrgReport;
 use archive::state::Store;
@@ -156,85 +140,12 @@ impl Live {
     }
 }
 
-/// `--metrics-addr` (or `metrics_addr`) bound, if given: a bad or busy address is found
-/// before collection starts.
-pub async fn listener(
-    flag: Option<&str>,
-    config: Option<&Path>,
-) -> Result<Option<tokio::net::TcpListener>, String> {
-    let Some(addr) =
-        salesforce::config::resolve_metrics_addr(flag, config).map_err(|e| e.to_string())?
-    else {
-        return Ok(None);
-    };
-    bind(addr).await.map(Some)
-}
-
-async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("--metrics-addr {addr}: cannot listen: {e}"))
-}
-
-/// The Prometheus text format's content type (exposition format 0.0.4).
-const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
 /// State databases opened for scrapes, one connection per archive, kept between scrapes.
 /// Their own connections: a scrape never waits on the collector's.
-pub(crate) type StoresRef = Arc<Mutex<HashMap<PathBuf, Arc<Store>>>>;
-
-/// Serves `/metrics` and `/health` until `stop` turns true.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let stores: StoresRef = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/metrics",
-            axum::routing::get(move || {
-                let stores = stores.clone();
-                async move { metrics(stores).await }
-            }),
-        )
-        .route("/health", axum::routing::get(health));
-    let shutdown = async move {
-        while !*stop.borrow() {
-            if stop.changed().await.is_err() {
-                break;
-            }
-        }
-    };
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!("metrics server: {e}");
-    }
-}
-
-async fn metrics(stores: StoresRef) -> axum::response::Response {
-    // SQLite reads block: off the async threads.
-    let text =
-        tokio::task::spawn_blocking(move || crate::metrics_text::render(live(), &stores)).await;
-    match text {
-        Ok(t) => ([(header::CONTENT_TYPE, TEXT_FORMAT)], t).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
-async fn health() -> axum::response::Response {
-    let (ok, body) = live().health();
-    let code = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, axum::Json(body)).into_response()
-}
+pub(super) type StoresRef = Arc<Mutex<HashMap<PathBuf, Arc<Store>>>>;
 
 /// The org's store for a scrape, opened the first time its `state.db` exists.
-pub(crate) fn store_for(stores: &StoresRef, archive: &Path) -> Option<Arc<Store>> {
+pub(super) fn store_for(stores: &StoresRef, archive: &Path) -> Option<Arc<Store>> {
     let db = archive.join("state.db");
     let mut m = stores.lock().ok()?;
     if let Some(s) = m.get(archive) {
