@@ -223,24 +223,29 @@ fn object(cx: &Ctx, b: &mut Body) {
             ("CipherSuite", "tls.cipher"),
         ],
     );
-    // grok `^TLS %{NUMBER:tls.version}$` or `^%{WORD:tls.version}$`; ECS wants the protocol in
-    // lower case, and `Unknown` is no protocol.
-    if let Some(tls) = r.str("TlsProtocol") {
-        let version = tls
-            .strip_prefix("TLS ")
-            .filter(|v| is_grok_number(v))
-            .or_else(|| {
-                (!tls.is_empty() && tls.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
-                    .then_some(tls)
-            });
-        if let Some(v) = version {
-            b.set("tls.version", v);
-            if v != "Unknown" {
-                b.set("tls.version_protocol", "tls");
-            }
+    object_tls(r, b);
+    b.set("salesforce.login.document_id", cx.ev.id);
+}
+
+/// grok `^TLS %{NUMBER:tls.version}$` or `^%{WORD:tls.version}$`; ECS wants the protocol in
+/// lower case, and `Unknown` is no protocol.
+fn object_tls(r: crate::event::Record, b: &mut Body) {
+    let Some(tls) = r.str("TlsProtocol") else {
+        return;
+    };
+    let version = tls
+        .strip_prefix("TLS ")
+        .filter(|v| is_grok_number(v))
+        .or_else(|| {
+            (!tls.is_empty() && tls.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'))
+                .then_some(tls)
+        });
+    if let Some(v) = version {
+        b.set("tls.version", v);
+        if v != "Unknown" {
+            b.set("tls.version_protocol", "tls");
         }
     }
-    b.set("salesforce.login.document_id", cx.ev.id);
 }
 
 /// grok's NUMBER: an optional sign, digits with an optional fraction, or a bare fraction.

@@ -115,69 +115,24 @@ async fn schedule(
             return base::exit::OK;
         }
         let now = Instant::now();
-        let due_objects: Vec<usize> = objects
-            .iter()
-            .zip(&next_obj)
-            .filter(|(_, t)| **t <= now)
-            .map(|(i, _)| *i)
-            .collect();
         let due = Due {
             elf: elf && next_elf <= now,
-            objects: due_objects,
+            objects: objects
+                .iter()
+                .zip(&next_obj)
+                .filter(|(_, t)| **t <= now)
+                .map(|(i, _)| *i)
+                .collect(),
             capped: true,
         };
         if due.elf || !due.objects.is_empty() {
             if let Some(why) = rt.over_budget() {
-                tracing::warn!(org = %cfg.name, "{why}; checking again in {} minutes", BUDGET_RECHECK.as_secs() / 60);
-                if pause(BUDGET_RECHECK, &mut stop).await {
+                if wait_for_budget(rt, &why, &mut stop).await {
                     return base::exit::OK;
-                }
-                // One call to /limits refreshes the usage (its answer carries Sforce-Limit-Info).
-                if let Err(e) = rt.client().daily_api_requests().await {
-                    tracing::warn!(org = %cfg.name, "cannot read /limits: {e}");
                 }
                 continue;
             }
-            // The cycle sees the stop request through this flag.
-            let watcher = {
-                let mut stop = stop.clone();
-                let flag = &stop_flag;
-                async move {
-                    while !*stop.borrow() {
-                        if stop.changed().await.is_err() {
-                            return;
-                        }
-                    }
-                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
-            };
-            let report = tokio::select! {
-                r = rt.cycle(&due, opts, &stop_flag) => r,
-                _ = async { watcher.await; std::future::pending::<()>().await } => unreachable!(),
-            };
-            let events: u64 = report.objects.values().map(|o| o.events).sum();
-            tracing::info!(
-                org = %cfg.name,
-                files = report.files,
-                rows = report.rows,
-                events,
-                api_calls = report.api_calls,
-                usage = ?report.api_usage,
-                "cycle done"
-            );
-            if let Some(why) = &report.stopped {
-                tracing::warn!(org = %cfg.name, "cycle stopped: {why}");
-            }
-            for (what, e) in &report.failed {
-                tracing::error!(org = %cfg.name, "{what}: {e}");
-            }
-            let names: Vec<String> = cfg.objects.iter().map(|o| o.name.clone()).collect();
-            crate::metrics::live().cycle_done(
-                &cfg.name,
-                &report,
-                &names,
-                rt.over_budget().is_some(),
-            );
+            cycle(rt, &due, opts, &stop, &stop_flag).await;
             let after = Instant::now();
             if due.elf {
                 next_elf = after + Duration::from_secs(cfg.elf.every_seconds);
@@ -198,4 +153,63 @@ async fn schedule(
             return base::exit::OK;
         }
     }
+}
+
+/// The org is past its API budget: waits, then refreshes the usage with one call to
+/// /limits (its answer carries Sforce-Limit-Info). True when a stop was asked meanwhile.
+async fn wait_for_budget(rt: &OrgRuntime, why: &str, stop: &mut watch::Receiver<bool>) -> bool {
+    let cfg = &rt.cfg;
+    tracing::warn!(org = %cfg.name, "{why}; checking again in {} minutes", BUDGET_RECHECK.as_secs() / 60);
+    if pause(BUDGET_RECHECK, stop).await {
+        return true;
+    }
+    if let Err(e) = rt.client().daily_api_requests().await {
+        tracing::warn!(org = %cfg.name, "cannot read /limits: {e}");
+    }
+    false
+}
+
+/// Runs one cycle of the due sources, logs how it went and records it for `/metrics`.
+async fn cycle(
+    rt: &OrgRuntime,
+    due: &Due,
+    opts: &Options,
+    stop: &watch::Receiver<bool>,
+    stop_flag: &std::sync::atomic::AtomicBool,
+) {
+    let cfg = &rt.cfg;
+    // The cycle sees the stop request through this flag.
+    let watcher = {
+        let mut stop = stop.clone();
+        async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    return;
+                }
+            }
+            stop_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    let report = tokio::select! {
+        r = rt.cycle(due, opts, stop_flag) => r,
+        _ = async { watcher.await; std::future::pending::<()>().await } => unreachable!(),
+    };
+    let events: u64 = report.objects.values().map(|o| o.events).sum();
+    tracing::info!(
+        org = %cfg.name,
+        files = report.files,
+        rows = report.rows,
+        events,
+        api_calls = report.api_calls,
+        usage = ?report.api_usage,
+        "cycle done"
+    );
+    if let Some(why) = &report.stopped {
+        tracing::warn!(org = %cfg.name, "cycle stopped: {why}");
+    }
+    for (what, e) in &report.failed {
+        tracing::error!(org = %cfg.name, "{what}: {e}");
+    }
+    let names: Vec<String> = cfg.objects.iter().map(|o| o.name.clone()).collect();
+    crate::metrics::live().cycle_done(&cfg.name, &report, &names, rt.over_budget().is_some());
 }

@@ -2,6 +2,7 @@
 //! `collect`, `run`'s shippers, and `replay`. Each (archive, output) pair ships under its own
 //! lock file, so two processes never move one position.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -178,57 +179,18 @@ pub async fn keep_shipping(
     outputs: Vec<OutputConfig>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let halt = Arc::new(AtomicBool::new(false));
-    {
-        let halt = halt.clone();
-        let mut stop = stop.clone();
-        tokio::spawn(async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
-            halt.store(true, std::sync::atomic::Ordering::SeqCst);
-        });
-    }
+    let halt = halt_on(&stop);
     let mut commits = archive::state::commits();
     // Built once the archive names its org, then kept: each holds its sink (one client, one
     // cluster check) and its output's lock for the life of `run`.
-    let mut shippers: Vec<(Shipper, archive::state::Start, File)> = Vec::new();
-    let mut built_for: std::collections::HashSet<(String, String)> = Default::default();
+    let mut shippers: Shippers = Vec::new();
+    let mut built_for: HashSet<(String, String)> = HashSet::new();
     // An archive holds one org: once its shippers are all built, the org list is not read again.
     let mut complete = false;
     loop {
         commits.mark_unchanged();
         if !complete && root.join("state.db").is_file() {
-            match targets_in(&root) {
-                Ok(ts) => {
-                    complete = !ts.is_empty();
-                    for t in &ts {
-                        for o in &outputs {
-                            let key = (t.ctx.org.clone(), o.name.clone());
-                            if built_for.contains(&key) {
-                                continue;
-                            }
-                            let built = lock(&t.root, &o.name).and_then(|l| {
-                                shipper(t, o, RetryLimit::forever(), halt.clone())
-                                    .map(|s| (s, o.start, l))
-                            });
-                            match built {
-                                Ok(s) => {
-                                    built_for.insert(key);
-                                    shippers.push(s);
-                                }
-                                Err(e) => {
-                                    complete = false;
-                                    tracing::error!(output = %o.name, "cannot ship: {e}");
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!("outputs cannot read {}: {e}", root.display()),
-            }
+            complete = build(&root, &outputs, &halt, &mut shippers, &mut built_for);
         }
         for (s, start, _lock) in &shippers {
             let r = s.ship(*start).await;
@@ -259,6 +221,66 @@ pub async fn keep_shipping(
             return;
         }
     }
+}
+
+/// Each org's shippers of one archive, with where each starts and its output's lock.
+type Shippers = Vec<(Shipper, archive::state::Start, File)>;
+
+/// A flag that turns true with `stop`: shippers check it between batches.
+fn halt_on(stop: &tokio::sync::watch::Receiver<bool>) -> Arc<AtomicBool> {
+    let halt = Arc::new(AtomicBool::new(false));
+    let flag = halt.clone();
+    let mut stop = stop.clone();
+    tokio::spawn(async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    halt
+}
+
+/// Builds the shippers not built yet for the orgs the archive names; true once every one
+/// is built (an output that cannot be built yet is tried again on the next wake).
+fn build(
+    root: &Path,
+    outputs: &[OutputConfig],
+    halt: &Arc<AtomicBool>,
+    shippers: &mut Shippers,
+    built_for: &mut HashSet<(String, String)>,
+) -> bool {
+    let ts = match targets_in(root) {
+        Ok(ts) => ts,
+        Err(e) => {
+            tracing::warn!("outputs cannot read {}: {e}", root.display());
+            return false;
+        }
+    };
+    let mut complete = !ts.is_empty();
+    for t in &ts {
+        for o in outputs {
+            let key = (t.ctx.org.clone(), o.name.clone());
+            if built_for.contains(&key) {
+                continue;
+            }
+            let built = lock(&t.root, &o.name).and_then(|l| {
+                shipper(t, o, RetryLimit::forever(), halt.clone()).map(|s| (s, o.start, l))
+            });
+            match built {
+                Ok(s) => {
+                    built_for.insert(key);
+                    shippers.push(s);
+                }
+                Err(e) => {
+                    complete = false;
+                    tracing::error!(output = %o.name, "cannot ship: {e}");
+                }
+            }
+        }
+    }
+    complete
 }
 
 /// How long a woken shipper lets a burst of commits finish.

@@ -125,107 +125,133 @@ fn find<const COMMA: bool>(s: &[u8], mut i: usize) -> usize {
 /// Scans one record from the start of `s`. `eof` says no more input follows `s`. On
 /// `Incomplete`, whatever was given to `sink` must be discarded.
 pub fn record<S: Sink>(s: &[u8], eof: bool, sink: &mut S) -> Step {
-    match s.first() {
-        None => return if eof { Step::End } else { Step::Incomplete },
-        Some(b'\n') => return Step::Blank { consumed: 1 },
-        Some(b'\r') => {
-            return match s.get(1) {
-                Some(b'\n') => Step::Blank { consumed: 2 },
-                Some(_) => Step::Blank { consumed: 1 },
-                None if eof => Step::Blank { consumed: 1 },
-                None => Step::Incomplete,
-            }
-        }
-        Some(_) => {}
+    if let Some(step) = blank(s, eof) {
+        return step;
     }
     let mut i = 0;
     let mut field = 0;
     loop {
         sink.start_field(field);
         if s.get(i) == Some(&b'"') {
-            i += 1;
-            loop {
-                let j = find_in_quotes(s, i);
-                if j == s.len() {
-                    if !eof {
-                        return Step::Incomplete;
-                    }
-                    // An unclosed quote runs to the end of the input.
-                    sink.plain(&s[i..j]);
-                    sink.end_field(field);
-                    return Step::Record {
-                        consumed: j,
-                        fields: field + 1,
-                    };
-                }
-                sink.plain(&s[i..j]);
-                if s[j] == b'"' {
-                    match s.get(j + 1) {
-                        Some(b'"') => {
-                            sink.special(b'"');
-                            i = j + 2;
-                        }
-                        Some(_) => {
-                            i = j + 1;
-                            break;
-                        }
-                        None if eof => {
-                            i = j + 1;
-                            break;
-                        }
-                        None => return Step::Incomplete,
-                    }
-                } else {
-                    sink.special(s[j]);
-                    i = j + 1;
-                }
+            match quoted(s, i + 1, eof, sink, field) {
+                Ok(after) => i = after,
+                Err(step) => return step,
             }
         }
-        // Outside quotes: an unquoted field, or what follows a closing quote.
-        loop {
-            let j = find_unquoted(s, i);
-            sink.plain(&s[i..j]);
-            if j == s.len() {
-                if !eof {
-                    return Step::Incomplete;
-                }
-                sink.end_field(field);
-                return Step::Record {
-                    consumed: j,
-                    fields: field + 1,
-                };
+        match unquoted(s, i, eof, sink, field) {
+            Ok(next) => {
+                field += 1;
+                i = next;
             }
-            match s[j] {
-                b',' => {
-                    sink.end_field(field);
-                    field += 1;
-                    i = j + 1;
-                    break;
-                }
-                b'\n' => {
-                    sink.end_field(field);
-                    return Step::Record {
-                        consumed: j + 1,
-                        fields: field + 1,
-                    };
-                }
-                b'\r' => {
-                    let consumed = match s.get(j + 1) {
-                        Some(b'\n') => j + 2,
-                        Some(_) => j + 1,
-                        None if eof => j + 1,
-                        None => return Step::Incomplete,
-                    };
-                    sink.end_field(field);
-                    return Step::Record {
-                        consumed,
-                        fields: field + 1,
-                    };
-                }
-                b => {
-                    sink.special(b);
-                    i = j + 1;
-                }
+            Err(step) => return step,
+        }
+    }
+}
+
+/// An empty line (or no input), which is not a record.
+#[inline(always)]
+fn blank(s: &[u8], eof: bool) -> Option<Step> {
+    match s.first() {
+        None => Some(if eof { Step::End } else { Step::Incomplete }),
+        Some(b'\n') => Some(Step::Blank { consumed: 1 }),
+        Some(b'\r') => Some(match s.get(1) {
+            Some(b'\n') => Step::Blank { consumed: 2 },
+            Some(_) => Step::Blank { consumed: 1 },
+            None if eof => Step::Blank { consumed: 1 },
+            None => Step::Incomplete,
+        }),
+        Some(_) => None,
+    }
+}
+
+/// The quoted part of a field, from just after its opening quote: `Ok` with where the scan
+/// goes on after the closing quote, or `Err` with the record's end (an unclosed quote runs
+/// to the end of the input) or `Incomplete`.
+#[inline(always)]
+fn quoted<S: Sink>(
+    s: &[u8],
+    mut i: usize,
+    eof: bool,
+    sink: &mut S,
+    field: usize,
+) -> Result<usize, Step> {
+    loop {
+        let j = find_in_quotes(s, i);
+        if j == s.len() {
+            if !eof {
+                return Err(Step::Incomplete);
+            }
+            sink.plain(&s[i..j]);
+            sink.end_field(field);
+            return Err(Step::Record {
+                consumed: j,
+                fields: field + 1,
+            });
+        }
+        sink.plain(&s[i..j]);
+        if s[j] != b'"' {
+            sink.special(s[j]);
+            i = j + 1;
+            continue;
+        }
+        match s.get(j + 1) {
+            Some(b'"') => {
+                sink.special(b'"');
+                i = j + 2;
+            }
+            Some(_) => return Ok(j + 1),
+            None if eof => return Ok(j + 1),
+            None => return Err(Step::Incomplete),
+        }
+    }
+}
+
+/// Outside quotes (an unquoted field, or what follows a closing quote): `Ok` with the next
+/// field's start after a comma, or `Err` with the record's end or `Incomplete`.
+#[inline(always)]
+fn unquoted<S: Sink>(
+    s: &[u8],
+    mut i: usize,
+    eof: bool,
+    sink: &mut S,
+    field: usize,
+) -> Result<usize, Step> {
+    let done = |consumed| Step::Record {
+        consumed,
+        fields: field + 1,
+    };
+    loop {
+        let j = find_unquoted(s, i);
+        sink.plain(&s[i..j]);
+        if j == s.len() {
+            if !eof {
+                return Err(Step::Incomplete);
+            }
+            sink.end_field(field);
+            return Err(done(j));
+        }
+        match s[j] {
+            b',' => {
+                sink.end_field(field);
+                return Ok(j + 1);
+            }
+            b'\n' => {
+                sink.end_field(field);
+                return Err(done(j + 1));
+            }
+            b'\r' => {
+                let consumed = match s.get(j + 1) {
+                    Some(b'\n') => j + 2,
+                    Some(_) => j + 1,
+                    None if eof => j + 1,
+                    None => return Err(Step::Incomplete),
+                };
+                sink.end_field(field);
+                return Err(done(consumed));
+            }
+            b => {
+                sink.special(b);
+                i = j + 1;
             }
         }
     }

@@ -72,7 +72,24 @@ fn usage(msg: impl ToString) -> (u8, String) {
     (exit::CONFIG, msg.to_string())
 }
 
+/// Runs one report: arguments checked, archives opened, the document built and written.
 fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
+    let window = window(a)?;
+    let archives = open_archives(a)?;
+    let opts = Options {
+        window,
+        api_floor: a.api_floor,
+        top: a.top,
+    };
+    let doc = reports::build(&a.name, &archives, &opts).map_err(|e| match e {
+        ReportError::Usage(m) => usage(m),
+        other => (exit::PARTIAL, other.to_string()),
+    })?;
+    emit(a, &doc)
+}
+
+/// The report's name, `--since`/`--until` and `--top`, checked.
+fn window(a: &ReportArgs) -> Result<Window, (u8, String)> {
     if a.name != "all" && !reports::NAMES.contains(&a.name.as_str()) {
         return Err(usage(format!(
             "there is no report '{}'. Fix: use one of {}, or all",
@@ -92,6 +109,11 @@ fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
     if a.top == 0 {
         return Err(usage("--top must be at least 1"));
     }
+    Ok(Window { since, until })
+}
+
+/// The archives under `--output-dir`/`--config`, only the asked org's with `--org`.
+fn open_archives(a: &ReportArgs) -> Result<Vec<Archive>, (u8, String)> {
     let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
         .map_err(usage)?;
     let mut roots: Vec<PathBuf> = dirs
@@ -118,28 +140,26 @@ fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
             a.org.as_deref().unwrap_or("")
         )));
     }
-    let opts = Options {
-        window: Window { since, until },
-        api_floor: a.api_floor,
-        top: a.top,
-    };
-    let doc = reports::build(&a.name, &archives, &opts).map_err(|e| match e {
-        ReportError::Usage(m) => usage(m),
-        other => (exit::PARTIAL, other.to_string()),
-    })?;
-    let write = |bytes: &[u8]| -> Result<(), (u8, String)> {
-        match &a.out {
-            Some(p) => std::fs::write(p, bytes)
-                .map_err(|e| (exit::PARTIAL, format!("cannot write {}: {e}", p.display()))),
-            None => {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes)
-                    .and_then(|_| out.flush())
-                    .map_err(|e| (exit::PARTIAL, format!("cannot write the report: {e}")))
-            }
+    Ok(archives)
+}
+
+/// Writes to `--out`, else to standard output.
+fn write(a: &ReportArgs, bytes: &[u8]) -> Result<(), (u8, String)> {
+    match &a.out {
+        Some(p) => std::fs::write(p, bytes)
+            .map_err(|e| (exit::PARTIAL, format!("cannot write {}: {e}", p.display()))),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)
+                .and_then(|_| out.flush())
+                .map_err(|e| (exit::PARTIAL, format!("cannot write the report: {e}")))
         }
-    };
+    }
+}
+
+/// Writes the document in the asked format.
+fn emit(a: &ReportArgs, doc: &reports::model::Document) -> Result<(), (u8, String)> {
     match a.format {
         Format::Table => {
             let width = if std::io::stdout().is_terminal() && a.out.is_none() {
@@ -150,27 +170,27 @@ fn go(a: &ReportArgs) -> Result<(), (u8, String)> {
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(120)
             };
-            write(render::text::render(&doc, width).as_bytes())
+            write(a, render::text::render(doc, width).as_bytes())
         }
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&render::data::json(&doc))
+            let mut s = serde_json::to_string_pretty(&render::data::json(doc))
                 .map_err(|e| (exit::PARTIAL, e.to_string()))?;
             s.push('\n');
-            write(s.as_bytes())
+            write(a, s.as_bytes())
         }
-        Format::Html => write(render::html::render(&doc).as_bytes()),
+        Format::Html => write(a, render::html::render(doc).as_bytes()),
         Format::Csv => {
             let tables: Vec<_> = doc.sections.iter().flat_map(|s| &s.tables).collect();
             match (&a.out, tables.as_slice()) {
                 (Some(dir), _) => {
-                    let files = render::data::csv_files(&doc, dir)
+                    let files = render::data::csv_files(doc, dir)
                         .map_err(|e| (exit::PARTIAL, format!("cannot write to {}: {e}", dir.display())))?;
                     eprintln!("wrote {} CSV files to {}", files.len(), dir.display());
                     Ok(())
                 }
                 (None, [only]) => {
                     let bytes = render::data::csv(only).map_err(|e| (exit::PARTIAL, e.to_string()))?;
-                    write(&bytes)
+                    write(a, &bytes)
                 }
                 (None, _) => Err(usage(format!(
                     "this report has {} tables and CSV holds one. Fix: add --out DIR for one file per table",
