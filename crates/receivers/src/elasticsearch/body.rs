@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use crate::common::body::{self as common, BodyError, Encoding};
 
 use super::errors::EsError;
-use super::http::{check_content_type, parse_json};
 use super::LimitOn;
 
 /// A JSON request body: the Content-Type must say JSON, then the body must parse.
@@ -143,5 +142,62 @@ fn refusal(e: BodyError) -> Refusal {
             "parse_exception",
             format!("failed to decompress the request body: {e}"),
         )),
+    }
+}
+/// A JSON object body, or Elasticsearch's parse errors.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, EsError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(EsError::new(
+            400,
+            "parse_exception",
+            "request body is required",
+        ));
+    }
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
+        EsError::new(
+            400,
+            "x_content_parse_exception",
+            format!("[{}:{}] {e}", e.line(), e.column()),
+        )
+    })?;
+    if !v.is_object() {
+        return Err(EsError::new(
+            400,
+            "parse_exception",
+            "request body must be a JSON object",
+        ));
+    }
+    Ok(v)
+}
+
+/// Elasticsearch reads JSON (and NDJSON for `_bulk`) bodies only with a Content-Type saying so;
+/// otherwise 406 with a string `error`. OpenSearch, forked before REST API compatibility,
+/// does not know the `vnd.elasticsearch` types.
+pub fn check_content_type(headers: &HeaderMap, opensearch: bool) -> Result<(), Refusal> {
+    let Some(raw) = headers.get(CONTENT_TYPE) else {
+        return Err(Refusal::NotAcceptable(
+            "Content-Type header is missing".into(),
+        ));
+    };
+    let value = raw.to_str().unwrap_or_default();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let ok = match essence.as_str() {
+        "application/json" | "application/x-ndjson" => true,
+        "application/vnd.elasticsearch+json" | "application/vnd.elasticsearch+x-ndjson" => {
+            !opensearch
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::NotAcceptable(format!(
+            "Content-Type header [{value}] is not supported"
+        )))
     }
 }

@@ -20,10 +20,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::body::{read_body, Refusal};
+use super::body::{check_content_type, read_body, Refusal};
 use super::errors::EsError;
 use super::faults::{ItemFault, RequestFault};
-use super::http::{check_content_type, json_response, Params};
+use super::http::{json_response, Params};
 use super::ndjson::{self, Action, OpType};
 use super::store::{random_id, Doc, State as Store, Target};
 use super::{conn, documents, Flavor, Shared};

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-pub use super::body::Refusal;
 use super::errors::EsError;
 use super::filter_path;
 
@@ -84,32 +83,6 @@ pub fn acknowledged(params: &Params) -> Response {
     ok(json!({ "acknowledged": true }), params)
 }
 
-/// A JSON object body, or Elasticsearch's parse errors.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, EsError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(EsError::new(
-            400,
-            "parse_exception",
-            "request body is required",
-        ));
-    }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| {
-        EsError::new(
-            400,
-            "x_content_parse_exception",
-            format!("[{}:{}] {e}", e.line(), e.column()),
-        )
-    })?;
-    if !v.is_object() {
-        return Err(EsError::new(
-            400,
-            "parse_exception",
-            "request body must be a JSON object",
-        ));
-    }
-    Ok(v)
-}
-
 /// The `compatible-with=N` of a media type (list), if any.
 fn compat_of(value: &str) -> Option<u64> {
     value.split([',', ';']).find_map(|part| {
@@ -163,38 +136,6 @@ pub fn check_compat(
         )));
     }
     Ok(a)
-}
-
-/// Elasticsearch reads JSON (and NDJSON for `_bulk`) bodies only with a Content-Type saying so;
-/// otherwise 406 with a string `error`. OpenSearch, forked before REST API compatibility,
-/// does not know the `vnd.elasticsearch` types.
-pub fn check_content_type(headers: &HeaderMap, opensearch: bool) -> Result<(), Refusal> {
-    let Some(raw) = headers.get(CONTENT_TYPE) else {
-        return Err(Refusal::NotAcceptable(
-            "Content-Type header is missing".into(),
-        ));
-    };
-    let value = raw.to_str().unwrap_or_default();
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let ok = match essence.as_str() {
-        "application/json" | "application/x-ndjson" => true,
-        "application/vnd.elasticsearch+json" | "application/vnd.elasticsearch+x-ndjson" => {
-            !opensearch
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Refusal::NotAcceptable(format!(
-            "Content-Type header [{value}] is not supported"
-        )))
-    }
 }
 
 #[cfg(test)]

@@ -10,11 +10,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{lock, versions, ApiError, Faults, Shared};
-
-/// The API version of a request, e.g. "64.0".
-#[derive(Debug, Clone)]
-pub struct ApiVersion(pub String);
+use super::versions::{self, ApiVersion};
+use super::{lock, ApiError, Faults, Shared};
 
 /// The token of an `Authorization: Bearer <token>` (or `OAuth <token>`) header.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -9,8 +9,8 @@ use axum::Extension;
 use serde_json::{json, Value};
 use soql::{FieldType, ObjectSchema};
 
-use super::auth::ApiVersion;
 use super::query::{objects, schema_of};
+use super::versions::ApiVersion;
 use super::{ok_json, ApiError, Shared};
 
 fn type_name(t: FieldType) -> &'static str {

@@ -11,7 +11,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 use soql::{FieldType, ObjectSchema, Record};
 
-use super::auth::ApiVersion;
+use super::versions::ApiVersion;
 use super::{lock, ok_json, ApiError, Cursor, Shared, Visibility, MAX_CURSORS};
 use crate::credentials::random_alnum;
 

@@ -7,7 +7,6 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::{json, Value};
 
-use super::auth::ApiVersion;
 use super::{ok_json, Shared};
 
 /// The oldest version listed.
@@ -21,6 +20,10 @@ pub fn major(v: &str) -> Option<u32> {
     }
     major.parse().ok()
 }
+
+/// The API version of a request, e.g. "64.0".
+#[derive(Debug, Clone)]
+pub struct ApiVersion(pub String);
 
 /// `vNN.0` or `latest` → "NN.0" when served.
 pub fn resolve(segment: &str, newest: &str) -> Option<String> {
