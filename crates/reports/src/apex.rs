@@ -1,8 +1,8 @@
 //! `apex` (R12): Apex entry points by count, run and CPU time and SOQL queries; triggers by
 //! name, type and entity; the slowest Visualforce and Lightning pages.
 
-use crate::archive::ScanStats;
 use crate::grouped::{table, Grouped, Rank, Spec, Stat};
+use crate::ledger::ScanStats;
 use crate::model::Section;
 use crate::tables::fig;
 use crate::{drew_on, empty_section, Ctx, ReportError};

@@ -4,7 +4,7 @@
 //! and, where RestApi files exist, the slowest resources.
 
 use crate::agg::{parts, Merge, Tally, Timing, SEP};
-use crate::archive::{Acc, ScanStats};
+use crate::ledger::{Acc, ScanStats};
 use crate::model::{ChartKind, Kind, Section, Table};
 use crate::row::Row;
 use crate::tables::{counts, fig, fig_pct, or_none, pct};

@@ -4,7 +4,7 @@
 
 use crate::agg::{Distinct, Merge, Seen, Tally};
 use crate::api_usage::{app_of, user_of};
-use crate::archive::{Acc, ScanStats};
+use crate::ledger::{Acc, ScanStats};
 use crate::model::{ChartKind, Kind, Section, Table};
 use crate::row::Row;
 use crate::tables::{fig, or_none};

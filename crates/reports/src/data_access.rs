@@ -1,8 +1,8 @@
 //! `data-access` (R7, R8, R9): report runs and exports, rows extracted through the APIs per
 //! user and entity, and file downloads — whichever of these the archive holds.
 
-use crate::archive::ScanStats;
 use crate::grouped::{table, Grouped, Rank, Spec, Stat};
+use crate::ledger::ScanStats;
 use crate::model::Section;
 use crate::tables::fig;
 use crate::users::Directory;
@@ -92,7 +92,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         })?;
         if st.rows > 0 {
             api_sources.push(drew_on(&format!("{ty} (EventLogFile)"), &st));
-            use crate::archive::Acc;
+            use crate::ledger::Acc;
             api_rows.merge(g);
             span.merge(&st);
         }
@@ -104,7 +104,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     )?;
     if st.rows > 0 {
         api_sources.push(drew_on("ApiEvent", &st));
-        use crate::archive::Acc;
+        use crate::ledger::Acc;
         api_rows.merge(g);
         span.merge(&st);
     }

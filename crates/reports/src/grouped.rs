@@ -2,7 +2,7 @@
 //! summing the numeric fields that follow, and the table built from it.
 
 use crate::agg::{parts, Merge, Tally, Timing, SEP};
-use crate::archive::Acc;
+use crate::ledger::Acc;
 use crate::model::{Cell, ChartKind, Kind, Table};
 use crate::row::Row;
 use crate::tables::or_none;

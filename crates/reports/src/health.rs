@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use archive::state::Reader;
+
 use crate::agg::Timing;
-use crate::archive::{Archive, ScanStats};
-use crate::model::{ChartKind, Kind, Section, Table};
+use crate::ledger::{Ledger, ScanStats, Window};
+use crate::model::{Cell, ChartKind, Kind, Section, Table};
 use crate::tables::fig;
 use crate::{Ctx, ReportError};
 
@@ -36,9 +38,16 @@ impl Volume {
     }
 }
 
-/// What the ledger says, over every archive.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the ledgers say, over every archive.
 #[derive(Default)]
-struct Ledger {
+struct Survey {
     /// (type, day) -> volume; objects count their NDJSON files.
     per_type_day: BTreeMap<(String, String), Volume>,
     /// Per EventLogFile type: what it has files for.
@@ -48,96 +57,90 @@ struct Ledger {
     last: Option<String>,
 }
 
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
+impl Survey {
+    /// Reads every archive's ledger for the window.
+    fn of(ctx: &Ctx) -> Result<Survey, ReportError> {
+        let mut sv = Survey::default();
+        for l in ctx.ledgers {
+            sv.read_elf(l, &ctx.opts.window)?;
+            sv.read_objects(l, &ctx.opts.window)?;
+        }
+        Ok(sv)
+    }
 
-fn read_files(a: &Archive, ctx: &Ctx, l: &mut Ledger) -> Result<(), ReportError> {
-    let rows = a.rows(
-        "SELECT event_type, log_date, interval, created_date, rows, bytes FROM files WHERE org = ?1",
-        [&a.org],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-            ))
-        },
-    )?;
-    for (ty, log_date, interval, created, n, bytes) in rows {
-        let day = log_date.get(..10).unwrap_or("").to_string();
-        if !ctx.opts.window.contains(&day) {
-            continue;
+    fn see(&mut self, log_date: &str) {
+        if self.first.as_deref().is_none_or(|f| log_date < f) {
+            self.first = Some(log_date.to_string());
         }
-        if l.first.as_deref().is_none_or(|f| log_date.as_str() < f) {
-            l.first = Some(log_date.clone());
-        }
-        if l.last.as_deref().is_none_or(|f| log_date.as_str() > f) {
-            l.last = Some(log_date.clone());
-        }
-        l.per_type_day
-            .entry((ty.clone(), day.clone()))
-            .or_default()
-            .add(1, n.max(0) as u64, bytes.max(0) as u64);
-        let hourly = interval == "Hourly";
-        let entry = l.hours.entry(ty.clone()).or_default();
-        entry.days.insert(day.clone());
-        if hourly {
-            let hour = log_date
-                .get(11..13)
-                .and_then(|h| h.parse().ok())
-                .unwrap_or(0);
-            entry.hours.insert((day.clone(), hour));
-            entry.hourly += 1;
-        }
-        // Lateness: how long after its period ended Salesforce published the file.
-        if let (Some(start), Some(made)) = (parse_time(&log_date), parse_time(&created)) {
-            let end = start
-                + if hourly {
-                    Duration::hours(1)
-                } else {
-                    Duration::days(1)
-                };
-            let late = (made - end).num_seconds() as f64 / 3600.0;
-            l.lateness.entry(ty).or_default().add(Some(late));
+        if self.last.as_deref().is_none_or(|f| log_date > f) {
+            self.last = Some(log_date.to_string());
         }
     }
-    let rows = a.rows(
-        "SELECT source, substr(coalesce(oldest_event, committed_at), 1, 10), count(*), sum(rows), sum(bytes) \
-             FROM delivery_log WHERE org = ?1 AND source <> 'EventLogFile' GROUP BY 1, 2",
-        [&a.org],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        },
-    )?;
-    for (source, day, files, n, bytes) in rows {
-        if !ctx.opts.window.contains(&day) {
-            continue;
+
+    /// EventLogFiles: volume, coverage by day and hour, and lateness.
+    fn read_elf(&mut self, l: &Ledger, w: &Window) -> Result<(), ReportError> {
+        for f in l.ask(Reader::elf_volumes)? {
+            let day = f.log_date.get(..10).unwrap_or("").to_string();
+            if !w.contains(&day) {
+                continue;
+            }
+            self.see(&f.log_date);
+            self.per_type_day
+                .entry((f.event_type.clone(), day.clone()))
+                .or_default()
+                .add(1, f.rows.max(0) as u64, f.bytes.max(0) as u64);
+            let hourly = f.interval == "Hourly";
+            let entry = self.hours.entry(f.event_type.clone()).or_default();
+            entry.days.insert(day.clone());
+            if hourly {
+                let hour = f
+                    .log_date
+                    .get(11..13)
+                    .and_then(|h| h.parse().ok())
+                    .unwrap_or(0);
+                entry.hours.insert((day, hour));
+                entry.hourly += 1;
+            }
+            // Lateness: how long after its period ended Salesforce published the file.
+            if let (Some(start), Some(made)) =
+                (parse_time(&f.log_date), parse_time(&f.created_date))
+            {
+                let end = start
+                    + if hourly {
+                        Duration::hours(1)
+                    } else {
+                        Duration::days(1)
+                    };
+                let late = (made - end).num_seconds() as f64 / 3600.0;
+                self.lateness
+                    .entry(f.event_type)
+                    .or_default()
+                    .add(Some(late));
+            }
         }
-        l.per_type_day
-            .entry((source, day))
-            .or_default()
-            .add(files as u64, n as u64, bytes as u64);
+        Ok(())
     }
-    Ok(())
+
+    /// Object sources: their NDJSON files' volume per day, from the delivery log.
+    fn read_objects(&mut self, l: &Ledger, w: &Window) -> Result<(), ReportError> {
+        for o in l.ask(Reader::object_volumes)? {
+            if !w.contains(&o.day) {
+                continue;
+            }
+            self.per_type_day.entry((o.source, o.day)).or_default().add(
+                o.files as u64,
+                o.rows as u64,
+                o.bytes as u64,
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Days (and hours of hourly types) with no file where the type usually has one: a day
 /// between the type's first and last day with no file at all, or an hour missing on a day
 /// when the type has that hour on most of its days.
-fn gaps(l: &Ledger) -> Vec<(String, String, String)> {
+fn gaps(l: &Survey) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for (
         ty,
@@ -198,51 +201,88 @@ fn gaps(l: &Ledger) -> Vec<(String, String, String)> {
     out
 }
 
+/// Files, rows and bytes over the window: in all, per day and per type or object.
+#[derive(Default)]
+struct Totals {
+    all: Volume,
+    per_day: BTreeMap<String, Volume>,
+    per_type: BTreeMap<String, Volume>,
+}
+
+impl Totals {
+    fn of(sv: &Survey) -> Totals {
+        let mut t = Totals::default();
+        for ((ty, day), v) in &sv.per_type_day {
+            t.all.add(v.files, v.rows, v.bytes);
+            t.per_day
+                .entry(day.clone())
+                .or_default()
+                .add(v.files, v.rows, v.bytes);
+            t.per_type
+                .entry(ty.clone())
+                .or_default()
+                .add(v.files, v.rows, v.bytes);
+        }
+        t
+    }
+}
+
 pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
-    let mut l = Ledger::default();
-    for a in ctx.archives {
-        read_files(a, ctx, &mut l)?;
-    }
-    let mut total = Volume::default();
-    let mut per_day: BTreeMap<String, Volume> = BTreeMap::new();
-    let mut per_type: BTreeMap<String, Volume> = BTreeMap::new();
-    for ((ty, day), v) in &l.per_type_day {
-        total.add(v.files, v.rows, v.bytes);
-        per_day
-            .entry(day.clone())
-            .or_default()
-            .add(v.files, v.rows, v.bytes);
-        per_type
-            .entry(ty.clone())
-            .or_default()
-            .add(v.files, v.rows, v.bytes);
-    }
-    let gaps = gaps(&l);
+    let sv = Survey::of(ctx)?;
+    let totals = Totals::of(&sv);
+    let gaps = gaps(&sv);
     let mut s = Section {
         sources: vec![format!(
             "the archives' ledgers (state.db): {} files of {} types or objects",
-            total.files,
-            per_type.len()
+            totals.all.files,
+            totals.per_type.len()
         )],
         figures: vec![
-            fig("files archived", total.files),
-            fig("rows archived", total.rows),
+            fig("files archived", totals.all.files),
+            fig("rows archived", totals.all.rows),
             // Bytes in full are in the tables; the headline is read at a glance.
-            fig("MB archived", (total.bytes as f64 / 1e5).round() / 10.0),
+            fig(
+                "MB archived",
+                (totals.all.bytes as f64 / 1e5).round() / 10.0,
+            ),
             fig("gaps", gaps.len() as u64),
         ],
         ..Section::new("health", "Collector health")
     };
+    volume_tables(&mut s, &totals, &sv);
+    let g = gaps_table(&gaps);
+    if g.rows.is_empty() {
+        s.notes.push(
+            "No gaps: every type has a file for every day (and usual hour) of its span.".into(),
+        );
+    } else {
+        s.tables.push(g);
+    }
+    let late = lateness_table(&sv);
+    if !late.rows.is_empty() {
+        s.tables.push(late);
+    }
+    collector_tables(ctx, &mut s)?;
+    let stats = ScanStats {
+        files: totals.all.files,
+        rows: totals.all.rows,
+        missing: 0,
+        first: sv.first,
+        last: sv.last,
+    };
+    Ok((s, stats))
+}
 
+/// Archived per day, per type (the busiest first), and per type per day.
+fn volume_tables(s: &mut Section, totals: &Totals, sv: &Survey) {
     s.tables.push(volume_table(
         "health_per_day",
         "Archived per day",
         ("day", Kind::Time),
         ChartKind::Columns,
-        per_day.iter().collect(),
+        totals.per_day.iter().collect(),
     ));
-    // Types by rows, the busiest first.
-    let mut ranked: Vec<(&String, &Volume)> = per_type.iter().collect();
+    let mut ranked: Vec<(&String, &Volume)> = totals.per_type.iter().collect();
     ranked.sort_by(|a, b| b.1.rows.cmp(&a.1.rows).then_with(|| a.0.cmp(b.0)));
     s.tables.push(volume_table(
         "health_per_type",
@@ -251,7 +291,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ChartKind::Bars,
         ranked,
     ));
-
     let mut detail = Table::new(
         "health_per_type_day",
         "Files, rows and bytes per type per day",
@@ -263,7 +302,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("bytes", Kind::Int),
         ],
     );
-    for ((t, d), v) in &l.per_type_day {
+    for ((t, d), v) in &sv.per_type_day {
         detail.push(vec![
             t.clone().into(),
             d.clone().into(),
@@ -273,7 +312,9 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ]);
     }
     s.tables.push(detail);
+}
 
+fn gaps_table(gaps: &[(String, String, String)]) -> Table {
     let mut g = Table::new(
         "health_gaps",
         "Gaps: no file where the type usually has one",
@@ -283,21 +324,17 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("gap", Kind::Text),
         ],
     );
-    for (t, d, what) in &gaps {
+    for (t, d, what) in gaps {
         g.push(vec![
             t.clone().into(),
             d.clone().into(),
             what.clone().into(),
         ]);
     }
-    if g.rows.is_empty() {
-        s.notes.push(
-            "No gaps: every type has a file for every day (and usual hour) of its span.".into(),
-        );
-    } else {
-        s.tables.push(g);
-    }
+    g
+}
 
+fn lateness_table(sv: &Survey) -> Table {
     let mut late = Table::new(
         "health_lateness",
         "Lateness of EventLogFiles (CreatedDate minus the end of the period covered)",
@@ -309,7 +346,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ],
     )
     .chart(ChartKind::Bars, 0, &[2]);
-    for (t, tm) in &l.lateness {
+    for (t, tm) in &sv.lateness {
         late.push(vec![
             t.clone().into(),
             tm.n.into(),
@@ -317,10 +354,11 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             tm.max.into(),
         ]);
     }
-    if !late.rows.is_empty() {
-        s.tables.push(late);
-    }
+    late
+}
 
+/// What the collector itself keeps: quarantined files, its runs and API calls, the outputs.
+fn collector_tables(ctx: &Ctx, s: &mut Section) -> Result<(), ReportError> {
     let quarantine = quarantine(ctx)?;
     s.figures
         .push(fig("quarantined files", quarantine.rows.len() as u64));
@@ -337,14 +375,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     if !outputs.rows.is_empty() {
         s.tables.push(outputs);
     }
-    let stats = ScanStats {
-        files: total.files,
-        rows: total.rows,
-        missing: 0,
-        first: l.first,
-        last: l.last,
-    };
-    Ok((s, stats))
+    Ok(())
 }
 
 /// Files, rows and bytes by one key, charted by rows.
@@ -390,29 +421,15 @@ fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {
             ("last failed", Kind::Time),
         ],
     );
-    for a in ctx.archives {
-        let rows = a.rows(
-            "SELECT file_id, event_type, attempts, last_error, last_failed_at FROM quarantine \
-                 WHERE org = ?1 ORDER BY last_failed_at DESC",
-            [&a.org],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            },
-        )?;
-        for (id, ty, attempts, err, at) in rows {
+    for l in ctx.ledgers {
+        for q in l.ask(Reader::quarantine_entries)? {
             t.push(vec![
-                a.org.clone().into(),
-                id.into(),
-                ty.into(),
-                attempts.into(),
-                err.into(),
-                at.into(),
+                l.org.clone().into(),
+                q.file_id.into(),
+                q.event_type.into(),
+                q.attempts.into(),
+                q.last_error.into(),
+                q.last_failed_at.into(),
             ]);
         }
     }
@@ -421,30 +438,16 @@ fn quarantine(ctx: &Ctx) -> Result<Table, ReportError> {
 
 fn runs(ctx: &Ctx) -> Result<Table, ReportError> {
     let mut per_day: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
-    for a in ctx.archives {
-        let rows = a.rows(
-            "SELECT substr(started_at, 1, 10), count(*), sum(api_calls), sum(files), sum(rows) \
-                 FROM runs WHERE org = ?1 GROUP BY 1",
-            [&a.org],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            },
-        )?;
-        for (day, n, calls, files, rows) in rows {
-            if !ctx.opts.window.contains(&day) {
+    for l in ctx.ledgers {
+        for r in l.ask(Reader::runs_per_day)? {
+            if !ctx.opts.window.contains(&r.day) {
                 continue;
             }
-            let e = per_day.entry(day).or_default();
-            e.0 += n;
-            e.1 += calls;
-            e.2 += files;
-            e.3 += rows;
+            let e = per_day.entry(r.day).or_default();
+            e.0 += r.runs;
+            e.1 += r.api_calls;
+            e.2 += r.files;
+            e.3 += r.rows;
         }
     }
     let mut t = Table::new(
@@ -485,35 +488,16 @@ fn outputs(ctx: &Ctx) -> Result<Table, ReportError> {
             ("waiting since", Kind::Time),
         ],
     );
-    for a in ctx.archives {
-        let rows = a.rows(
-            "SELECT p.output, p.delivered, p.dead, p.retried, \
-                   (SELECT coalesce(sum(CASE WHEN d.seq = p.seq THEN max(d.rows - p.row, 0) ELSE d.rows END), 0) \
-                      FROM delivery_log d WHERE d.org = p.org AND d.seq >= p.seq AND d.pruned_at IS NULL), \
-                   (SELECT min(d.committed_at) FROM delivery_log d WHERE d.org = p.org AND d.seq >= p.seq \
-                      AND d.pruned_at IS NULL AND NOT (d.seq = p.seq AND d.rows <= p.row)) \
-                 FROM output_positions p WHERE p.org = ?1 ORDER BY p.output",
-            [&a.org],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ))
-            },
-        )?;
-        for (out, delivered, dead, retried, backlog, since) in rows {
+    for l in ctx.ledgers {
+        for o in l.ask(Reader::output_backlogs)? {
             t.push(vec![
-                a.org.clone().into(),
-                out.into(),
-                delivered.into(),
-                dead.into(),
-                retried.into(),
-                backlog.max(0).into(),
-                since.map(Into::into).unwrap_or(crate::model::Cell::Empty),
+                l.org.clone().into(),
+                o.output.into(),
+                o.delivered.into(),
+                o.dead.into(),
+                o.retried.into(),
+                o.backlog.max(0).into(),
+                o.waiting_since.map(Into::into).unwrap_or(Cell::Empty),
             ]);
         }
     }

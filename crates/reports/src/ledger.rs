@@ -1,5 +1,6 @@
-//! Reading an archive for reports: which files hold a dataset over a period (from the ledger
-//! in state.db, opened read-only), and a parallel streaming scan of their rows.
+//! What reports read: one org's archive through its ledger ([`Ledger`]: which files hold a
+//! dataset over a period, from state.db opened read-only through [`archive::state::Reader`]),
+//! and a parallel streaming scan of their rows ([`scan`]).
 //!
 //! EventLogFile rows are read from the raw CSV when the archive still keeps it (smaller and
 //! faster to parse than the NDJSON, and byte for byte what Salesforce served), else from the
@@ -10,6 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+use archive::state::{Reader, StateError};
 
 use crate::row::{self, Fields, Row};
 use crate::ReportError;
@@ -31,12 +34,12 @@ impl Window {
     }
 }
 
-/// One archive (one org's folder with its state.db).
-pub struct Archive {
+/// One archive (one org's folder with its state.db), read through its ledger.
+pub struct Ledger {
     pub org: String,
     pub org_id: Option<String>,
     pub root: PathBuf,
-    conn: rusqlite::Connection,
+    reader: Reader,
 }
 
 /// A file to scan: the raw CSV if kept, and the NDJSON.
@@ -89,42 +92,42 @@ pub trait Acc: Send {
     fn merge(&mut self, other: Self);
 }
 
-impl Archive {
+impl Ledger {
     /// Opens `root/state.db` read-only: reports never create, migrate or lock an archive, so
     /// they run beside a `sfevents run`.
-    pub fn open(root: &Path) -> Result<Archive, ReportError> {
+    pub fn open(root: &Path) -> Result<Ledger, ReportError> {
         let db = root.join("state.db");
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| ReportError::State(db.clone(), e))?;
-        let meta = |key: &str| -> Option<String> {
-            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .ok()
-        };
+        let reader = Reader::open(&db).map_err(|e| ReportError::State(db, e))?;
+        // The names are labels only: a ledger that cannot tell them is still read (its
+        // queries then say what is wrong), named after its folder.
+        let meta = |key: &str| reader.meta(key).ok().flatten();
         let org_id = meta("org_id");
-        let org: String = conn
-            .query_row("SELECT org FROM runs ORDER BY id DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
+        let org = reader
+            .last_run_org()
             .ok()
+            .flatten()
             .or_else(|| meta("org"))
             .unwrap_or_else(|| {
                 root.file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default()
             });
-        Ok(Archive {
+        Ok(Ledger {
             org,
             org_id,
             root: root.to_path_buf(),
-            conn,
+            reader,
         })
     }
 
-    pub fn conn(&self) -> &rusqlite::Connection {
-        &self.conn
+    /// Asks this archive's state.db one of the reports' questions (a [`Reader`] query) about
+    /// its org; a failure names the state.db.
+    pub fn ask<T>(
+        &self,
+        query: impl FnOnce(&Reader, &str) -> Result<T, StateError>,
+    ) -> Result<T, ReportError> {
+        query(&self.reader, &self.org)
+            .map_err(|e| ReportError::State(self.reader.path().to_path_buf(), e))
     }
 
     fn path(&self, rel: &str) -> Option<PathBuf> {
@@ -138,86 +141,45 @@ impl Archive {
     /// The EventLogFile files of a type whose log date can hold events of the window (a
     /// daily file's LogDate is its day; an hourly file's its hour).
     pub fn elf_files(&self, event_type: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
-        let rows = self.rows(
-            "SELECT csv_path, ndjson_path, rows, substr(log_date, 1, 10) FROM files \
-                 WHERE org = ?1 AND event_type = ?2 ORDER BY log_date, sequence",
-            [&self.org, event_type],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
-        )?;
-        let mut out = Vec::new();
-        for (csv, ndjson, n, day) in rows {
-            if !w.contains(&day) {
-                continue;
-            }
-            out.push(FileRef {
-                csv: self.path(&csv),
-                ndjson: self.path(&ndjson),
-                rows: n.max(0) as u64,
-            });
-        }
-        Ok(out)
+        let listed = self.ask(|r, org| r.elf_listing(org, event_type))?;
+        Ok(listed
+            .into_iter()
+            .filter(|f| w.contains(&f.day))
+            .map(|f| FileRef {
+                csv: self.path(&f.csv_path),
+                ndjson: self.path(&f.ndjson_path),
+                rows: f.rows.max(0) as u64,
+            })
+            .collect())
     }
 
     /// The NDJSON files of an object source (LoginEvent, SetupAuditTrail, ...) whose events
     /// overlap the window, from the delivery log.
     pub fn object_files(&self, source: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
-        let rows = self.rows(
-            "SELECT path, rows, coalesce(oldest_event, ''), coalesce(newest_event, '') \
-                 FROM delivery_log WHERE org = ?1 AND source = ?2 ORDER BY seq",
-            [&self.org, source],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
-        )?;
-        let mut out = Vec::new();
-        for (path, n, oldest, newest) in rows {
-            // A file overlaps unless it ends before the window or starts after it.
-            let before = w
-                .since
-                .as_deref()
-                .is_some_and(|s| !newest.is_empty() && newest.get(..10).unwrap_or("") < s);
-            let after = w
-                .until
-                .as_deref()
-                .is_some_and(|u| !oldest.is_empty() && oldest.get(..10).unwrap_or("") > u);
-            if before || after {
-                continue;
-            }
-            out.push(FileRef {
-                csv: None,
-                ndjson: self.path(&path),
-                rows: n.max(0) as u64,
-            });
+        let listed = self.ask(|r, org| r.object_listing(org, source))?;
+        fn day(t: &str) -> &str {
+            t.get(..10).unwrap_or("")
         }
-        Ok(out)
-    }
-
-    /// Runs a query on the ledger and maps every row, or says which state.db failed.
-    pub fn rows<T>(
-        &self,
-        sql: &str,
-        params: impl rusqlite::Params,
-        f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, ReportError> {
-        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<T>, _>>().map_err(|e| self.err(e))
-    }
-
-    fn err(&self, e: rusqlite::Error) -> ReportError {
-        ReportError::State(self.root.join("state.db"), e)
+        Ok(listed
+            .into_iter()
+            .filter(|f| {
+                // A file overlaps unless it ends before the window or starts after it.
+                let before = w
+                    .since
+                    .as_deref()
+                    .is_some_and(|s| !f.newest.is_empty() && day(&f.newest) < s);
+                let after = w
+                    .until
+                    .as_deref()
+                    .is_some_and(|u| !f.oldest.is_empty() && day(&f.oldest) > u);
+                !(before || after)
+            })
+            .map(|f| FileRef {
+                csv: None,
+                ndjson: self.path(&f.path),
+                rows: f.rows.max(0) as u64,
+            })
+            .collect())
     }
 }
 

@@ -1,17 +1,18 @@
 //! `sfevents report`: questions answered from the local archive alone (no Salesforce call).
 //!
 //! Each report is one file (`api_usage.rs`, `logins.rs`, ...) that scans the datasets it
-//! needs through [`archive`] and returns a [`model::Section`]; the renderers in `render/`
+//! needs through [`ledger`] (never SQL of its own: state.db is read through
+//! [`::archive::state::Reader`]) and returns a [`model::Section`]; the renderers in `render/`
 //! turn the sections into a terminal table, CSV, JSON or one HTML page.
 
 pub mod agg;
 pub mod apex;
 pub mod api_usage;
-pub mod archive;
 pub mod connected_apps;
 pub mod data_access;
 pub mod grouped;
 pub mod health;
+pub mod ledger;
 pub mod logins;
 pub mod model;
 pub mod render;
@@ -20,20 +21,54 @@ pub mod setup_changes;
 pub mod tables;
 pub mod users;
 
+/// The CLI's former path to [`Ledger`] and [`Window`], kept only so `sfevents` builds until
+/// crates/sfevents/src/cli/report.rs imports `reports::ledger::{Ledger, Window}`; delete this
+/// module then (its name clashes with the archive crate's).
+#[doc(hidden)]
+pub mod archive {
+    pub use crate::ledger::{Ledger as Archive, Window};
+}
+
 use std::path::PathBuf;
 
-use self::archive::{Acc, Archive, FileRef, ScanStats, Window};
+// `::archive` is the archive crate; `archive` below is only the CLI's old path (see there).
+use ::archive::state::StateError;
+
+use self::ledger::{Acc, FileRef, Ledger, ScanStats, Window};
 use self::model::{Document, OrgInfo, Period, Section};
 use self::row::Fields;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot read the archive's state {0}: {1}. Fix: point --output-dir or --config at an archive that `sfevents collect` made")]
-    State(PathBuf, rusqlite::Error),
+    #[error("cannot read the archive's state {0}: {cause}. Fix: point --output-dir or --config at an archive that `sfevents collect` made", cause = sqlite_cause(.1))]
+    State(PathBuf, StateError),
     #[error("cannot read {0}: {1}. Fix: the archive file is damaged; `sfevents verify` lists what differs from the ledger")]
-    File(PathBuf, String),
+    File(PathBuf, FileError),
     #[error("{0}")]
     Usage(String),
+}
+
+/// Why an archive file could not be read, shown after its path.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error("line {line}: {source}")]
+    Json {
+        line: u64,
+        source: serde_json::Error,
+    },
+}
+
+/// What SQLite said, without `StateError`'s own "state database" prefix: the message already
+/// names the archive's state.
+fn sqlite_cause(e: &StateError) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => cause.to_string(),
+        None => e.to_string(),
+    }
 }
 
 /// The reports, in the order `all` prints them.
@@ -68,9 +103,10 @@ impl Default for Options {
     }
 }
 
-/// The archives a report reads and its options; scans merge over all archives.
+/// The archives a report reads (one ledger each) and its options; scans merge over all
+/// archives.
 pub struct Ctx<'a> {
-    pub archives: &'a [Archive],
+    pub ledgers: &'a [Ledger],
     pub opts: &'a Options,
 }
 
@@ -116,15 +152,15 @@ impl Ctx<'_> {
     /// The files `files_of` lists in every archive, scanned together.
     fn scan<A: Acc>(
         &self,
-        files_of: impl Fn(&Archive, &Window) -> Result<Vec<FileRef>, ReportError>,
+        files_of: impl Fn(&Ledger, &Window) -> Result<Vec<FileRef>, ReportError>,
         fields: &[&str],
         make: &(dyn Fn() -> A + Sync),
     ) -> Result<(A, ScanStats), ReportError> {
         let mut files = Vec::new();
-        for a in self.archives {
-            files.extend(files_of(a, &self.opts.window)?);
+        for l in self.ledgers {
+            files.extend(files_of(l, &self.opts.window)?);
         }
-        archive::scan(&files, &Fields::new(fields), &self.opts.window, make)
+        ledger::scan(&files, &Fields::new(fields), &self.opts.window, make)
     }
 }
 
@@ -145,8 +181,8 @@ pub fn drew_on(what: &str, s: &ScanStats) -> String {
 }
 
 /// Builds the named report (or every report with data, for `all`) into a document.
-pub fn build(name: &str, archives: &[Archive], opts: &Options) -> Result<Document, ReportError> {
-    let ctx = Ctx { archives, opts };
+pub fn build(name: &str, ledgers: &[Ledger], opts: &Options) -> Result<Document, ReportError> {
+    let ctx = Ctx { ledgers, opts };
     let names: Vec<&str> = if name == "all" {
         NAMES.to_vec()
     } else if NAMES.contains(&name) {
@@ -190,12 +226,12 @@ pub fn build(name: &str, archives: &[Archive], opts: &Options) -> Result<Documen
     };
     Ok(Document {
         title,
-        orgs: archives
+        orgs: ledgers
             .iter()
-            .map(|a| OrgInfo {
-                name: a.org.clone(),
-                org_id: a.org_id.clone(),
-                archive: a.root.display().to_string(),
+            .map(|l| OrgInfo {
+                name: l.org.clone(),
+                org_id: l.org_id.clone(),
+                archive: l.root.display().to_string(),
             })
             .collect(),
         period: Period {

@@ -4,7 +4,7 @@
 //! holds for the period, in that order of preference, saying which.
 
 use crate::agg::{parts, top, Distinct, Merge, Tally, SEP};
-use crate::archive::{Acc, ScanStats};
+use crate::ledger::{Acc, ScanStats};
 use crate::model::{ChartKind, Kind, Section, Table};
 use crate::row::Row;
 use crate::tables::{counts, fig, fig_pct, or_none};
@@ -226,7 +226,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         if chosen.is_some() {
             // Only count what else exists, so the reader knows the alternatives.
             let n: u64 = if src.elf {
-                ctx.archives
+                ctx.ledgers
                     .iter()
                     .map(|a| {
                         a.elf_files(src.name, &ctx.opts.window)
@@ -234,7 +234,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
                     })
                     .sum::<Result<u64, _>>()?
             } else {
-                ctx.archives
+                ctx.ledgers
                     .iter()
                     .map(|a| {
                         a.object_files(src.name, &ctx.opts.window)

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use crate::ReportError;
+use crate::{FileError, ReportError};
 
 /// The fields a report reads, by name: an EventLogFile column (`USER_NAME`) or an object
 /// field, with dots into related records (`CreatedBy.Username`).
@@ -78,8 +78,8 @@ impl<'a> Row<'a> {
     }
 }
 
-fn io_err(path: &Path, e: impl fmt::Display) -> ReportError {
-    ReportError::File(path.to_path_buf(), e.to_string())
+fn io_err(path: &Path, e: impl Into<FileError>) -> ReportError {
+    ReportError::File(path.to_path_buf(), e.into())
 }
 
 /// Reads a raw EventLogFile CSV by header name. The time is TIMESTAMP_DERIVED, or TIMESTAMP
@@ -188,7 +188,7 @@ pub fn read_ndjson(
             vals: &mut vals,
         }
         .deserialize(&mut de)
-        .map_err(|e| io_err(path, format!("line {n}: {e}")))?;
+        .map_err(|source| io_err(path, FileError::Json { line: n, source }))?;
         each(&Row {
             time: time.as_deref().unwrap_or(""),
             vals: Vals::Json(&vals),

@@ -3,7 +3,7 @@
 //! another user (DelegateUser), with LoginAsEvent sessions when the archive has them.
 
 use crate::agg::{parts, Tally, SEP};
-use crate::archive::{Acc, ScanStats};
+use crate::ledger::{Acc, ScanStats};
 use crate::model::{ChartKind, Kind, Section, Table};
 use crate::row::Row;
 use crate::tables::{counts, fig, or_none};

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::archive::Acc;
+use crate::ledger::Acc;
 use crate::model::{Cell, Table};
 use crate::row::Row;
 use crate::{Ctx, ReportError};
