@@ -2,6 +2,7 @@
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde::Serialize;
+use thiserror::Error;
 
 use base::secret::Secret;
 
@@ -16,6 +17,15 @@ struct Claims<'a> {
 /// Salesforce wants `exp` within 3 minutes; seconds since the epoch, UTC.
 const LIFETIME_SECS: i64 = 180;
 
+/// Why no assertion could be made: the login is refused before anything is sent.
+#[derive(Debug, Error)]
+pub enum JwtError {
+    #[error("the JWT key is not a usable RSA private key ({0}): give the unencrypted PEM key whose certificate is uploaded to the connected app")]
+    Key(jsonwebtoken::errors::Error),
+    #[error("cannot sign the JWT assertion: {0}")]
+    Sign(jsonwebtoken::errors::Error),
+}
+
 /// Signs an assertion for `username` on behalf of the connected app `client_id`.
 /// The key is PEM, PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE KEY`).
 pub fn assertion(
@@ -23,16 +33,13 @@ pub fn assertion(
     username: &str,
     audience: &str,
     key_pem: &Secret,
-) -> Result<String, String> {
-    let key = EncodingKey::from_rsa_pem(key_pem.expose().as_bytes()).map_err(|e| {
-        format!("the JWT key is not a usable RSA private key ({e}): give the unencrypted PEM key whose certificate is uploaded to the connected app")
-    })?;
+) -> Result<String, JwtError> {
+    let key = EncodingKey::from_rsa_pem(key_pem.expose().as_bytes()).map_err(JwtError::Key)?;
     let claims = Claims {
         iss: client_id,
         sub: username,
         aud: audience,
         exp: chrono::Utc::now().timestamp() + LIFETIME_SECS,
     };
-    encode(&Header::new(Algorithm::RS256), &claims, &key)
-        .map_err(|e| format!("cannot sign the JWT assertion: {e}"))
+    encode(&Header::new(Algorithm::RS256), &claims, &key).map_err(JwtError::Sign)
 }

@@ -61,9 +61,22 @@ struct OAuthError {
     error_description: String,
 }
 
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// Holds the org's session; logs in when there is none and again when it is found stale.
 pub struct TokenManager {
     cfg: OrgConfig,
+    /// The client of [`crate::client::http_client`], the one the org's [`SfClient`] holds
+    /// (every caller builds one and gives both a clone), so token requests leave with the
+    /// same TLS roots, `--ca-file` and `HTTPS_PROXY` as the API requests.
+    ///
+    /// They do not go through [`SfClient::send`], and that is deliberate: `send` needs the
+    /// session this request is to obtain, answers a 401 by logging in again (here that would
+    /// loop), retries cut connections and 5xx answers, which a login reports at once, and
+    /// counts API calls, which a token request is not.
+    ///
+    /// [`SfClient`]: crate::client::SfClient
+    /// [`SfClient::send`]: crate::client::SfClient::send
     http: reqwest::Client,
     current: RwLock<Option<Arc<Session>>>,
     login: Mutex<()>,
@@ -121,14 +134,8 @@ impl TokenManager {
                 ..
             } => {
                 let assertion = jwt::assertion(client_id, username, &cfg.audience, key_pem)
-                    .map_err(AuthError::Rejected)?;
-                vec![
-                    (
-                        "grant_type",
-                        "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
-                    ),
-                    ("assertion", assertion),
-                ]
+                    .map_err(|e| AuthError::Rejected(e.to_string()))?;
+                vec![("grant_type", JWT_BEARER.into()), ("assertion", assertion)]
             }
             Auth::Password {
                 client_id,
@@ -170,6 +177,13 @@ impl TokenManager {
                 f
             }
         };
+        let token = self.request_token(&form).await?;
+        self.session_from(token)
+    }
+
+    /// Posts the form to the login URL's token endpoint and reads the token from the answer.
+    async fn request_token(&self, form: &[(&str, String)]) -> Result<TokenAnswer, AuthError> {
+        let cfg = &self.cfg;
         let token_url = cfg
             .login_url
             .join("/services/oauth2/token")
@@ -177,7 +191,7 @@ impl TokenManager {
         let resp = self
             .http
             .post(token_url.clone())
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| {
@@ -201,12 +215,16 @@ impl TokenManager {
                 )),
             });
         }
-        let t: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
+        serde_json::from_str(&body).map_err(|_| {
             AuthError::Protocol(format!(
                 "{token_url} answered HTTP {status} but not with a token: is {} a Salesforce login URL?",
                 cfg.login_url
             ))
-        })?;
+        })
+    }
+
+    fn session_from(&self, t: TokenAnswer) -> Result<Session, AuthError> {
+        let cfg = &self.cfg;
         // Salesforce's answer names the org's own host; it wins over the configured one.
         let instance = match (&t.instance_url, &cfg.instance_url) {
             (Some(u), _) => Url::parse(u)
@@ -215,7 +233,7 @@ impl TokenManager {
             (None, None) => cfg.login_url.clone(),
         };
         check_http(&instance, "the instance URL Salesforce returned")
-            .map_err(AuthError::Rejected)?;
+            .map_err(|e| AuthError::Rejected(e.to_string()))?;
         Ok(Session {
             access_token: Secret::new(t.access_token),
             instance_url: instance,

@@ -62,6 +62,18 @@ pub struct Body {
 }
 
 impl Body {
+    fn new(rx: mpsc::Receiver<Msg>, spool: std::fs::File) -> Body {
+        Body {
+            rx,
+            batch: Vec::new(),
+            cur: Bytes::new(),
+            spool,
+            hasher: Sha256::new(),
+            bytes: 0,
+            ended: false,
+        }
+    }
+
     /// Takes the next chunk; false at the end of a whole body.
     fn next_chunk(&mut self) -> std::io::Result<bool> {
         if let Some(b) = self.batch.pop() {
@@ -198,6 +210,7 @@ impl SfClient {
         }
     }
 
+    /// One attempt: the body streams to `consume` on a blocking thread.
     async fn download_once<T, E, F>(
         &self,
         path: &str,
@@ -223,62 +236,8 @@ impl SfClient {
         let file =
             base::fsmode::create_file(dest, base::fsmode::PRIVATE_FILE).map_err(spool_err)?;
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut body = Body {
-                rx,
-                batch: Vec::new(),
-                cur: Bytes::new(),
-                spool: file,
-                hasher: Sha256::new(),
-                bytes: 0,
-                ended: false,
-            };
-            match consume(&mut body) {
-                Ok(t) => match body.finish() {
-                    Ok(d) => Outcome::Done(d, t),
-                    Err(e) => Outcome::Io(e),
-                },
-                Err(e) => Outcome::Consume(e),
-            }
-        });
-        let mut stream = resp.bytes_stream();
-        let mut cut = None;
-        let mut batch = Vec::new();
-        let mut batched = 0;
-        // A consumer that stopped reading has failed: its error tells why.
-        let mut consumer_gone = false;
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(c) => {
-                    progress(c.len() as u64);
-                    batched += c.len();
-                    batch.push(c);
-                    if batched >= BATCH_BYTES {
-                        batched = 0;
-                        if tx
-                            .send(Msg::Data(std::mem::take(&mut batch)))
-                            .await
-                            .is_err()
-                        {
-                            consumer_gone = true;
-                            break;
-                        }
-                    }
-                }
-                Err(e) => {
-                    let msg = error_chain(&e);
-                    let _ = tx.send(Msg::Cut(msg.clone())).await;
-                    cut = Some(msg);
-                    break;
-                }
-            }
-        }
-        if cut.is_none() && !consumer_gone {
-            if !batch.is_empty() {
-                let _ = tx.send(Msg::Data(batch)).await;
-            }
-            let _ = tx.send(Msg::End).await;
-        }
+        let task = tokio::task::spawn_blocking(move || consume_body(Body::new(rx, file), consume));
+        let cut = pump(resp, &tx, progress).await;
         drop(tx);
         let outcome = task.await.map_err(|e| {
             Failure::Api(ApiError::Local(format!(
@@ -294,6 +253,63 @@ impl SfClient {
             Outcome::Io(e) => Err(spool_err(e)),
         }
     }
+}
+
+/// The blocking side of one attempt: the consumer reads the body, then what it left is
+/// read to the end (spooled and hashed like the rest).
+fn consume_body<T, E>(
+    mut body: Body,
+    consume: impl FnOnce(&mut Body) -> Result<T, E>,
+) -> Outcome<T, E> {
+    match consume(&mut body) {
+        Ok(t) => match body.finish() {
+            Ok(d) => Outcome::Done(d, t),
+            Err(e) => Outcome::Io(e),
+        },
+        Err(e) => Outcome::Consume(e),
+    }
+}
+
+/// Hands the response's chunks to the consumer in batches, and tells it how the body ended.
+/// Returns why the connection was cut, if it was.
+async fn pump(
+    resp: reqwest::Response,
+    tx: &mpsc::Sender<Msg>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Option<String> {
+    let mut stream = resp.bytes_stream();
+    let mut batch = Vec::new();
+    let mut batched = 0;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) => {
+                progress(c.len() as u64);
+                batched += c.len();
+                batch.push(c);
+                if batched >= BATCH_BYTES {
+                    batched = 0;
+                    // A consumer that stopped reading has failed: its error tells why.
+                    if tx
+                        .send(Msg::Data(std::mem::take(&mut batch)))
+                        .await
+                        .is_err()
+                    {
+                        return None;
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = error_chain(&e);
+                let _ = tx.send(Msg::Cut(msg.clone())).await;
+                return Some(msg);
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Msg::Data(batch)).await;
+    }
+    let _ = tx.send(Msg::End).await;
+    None
 }
 
 enum Failure<E> {

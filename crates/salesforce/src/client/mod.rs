@@ -147,9 +147,30 @@ struct RestError {
 
 pub use base::error_chain;
 
+/// Why the HTTP client cannot be built: a CA file that does not serve, or TLS that cannot be
+/// set up.
+#[derive(Debug, Error)]
+pub enum HttpSetupError {
+    #[error("cannot read CA file {}: {error}", path.display())]
+    ReadCa {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("CA file {} holds no PEM certificates: {error}", path.display())]
+    BadPem {
+        path: std::path::PathBuf,
+        error: reqwest::Error,
+    },
+    #[error("CA file {} holds no PEM certificates", .0.display())]
+    NoCertificates(std::path::PathBuf),
+    #[error("cannot set up HTTPS: {}", error_chain(.0))]
+    Tls(reqwest::Error),
+}
+
 /// Builds the HTTP client: rustls, the system roots plus `ca_file` and `SSL_CERT_FILE`,
-/// `HTTPS_PROXY` from the environment, gzip.
-pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
+/// `HTTPS_PROXY` from the environment, gzip. The org's [`SfClient`] and its
+/// [`TokenManager`] share it, so API and token requests leave alike.
+pub fn build_http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, HttpSetupError> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("sfevents/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(20))
@@ -157,22 +178,26 @@ pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
         .gzip(true);
     let env_ca = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
     for path in ca_file.map(Path::to_path_buf).into_iter().chain(env_ca) {
-        let pem = std::fs::read(&path)
-            .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("CA file {} holds no PEM certificates: {e}", path.display()))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "CA file {} holds no PEM certificates",
-                path.display()
-            ));
-        }
+        let pem = match std::fs::read(&path) {
+            Ok(pem) => pem,
+            Err(error) => return Err(HttpSetupError::ReadCa { path, error }),
+        };
+        let certs = match reqwest::Certificate::from_pem_bundle(&pem) {
+            Ok(certs) if certs.is_empty() => return Err(HttpSetupError::NoCertificates(path)),
+            Ok(certs) => certs,
+            Err(error) => return Err(HttpSetupError::BadPem { path, error }),
+        };
         for c in certs {
             b = b.add_root_certificate(c);
         }
     }
-    b.build()
-        .map_err(|e| format!("cannot set up HTTPS: {}", error_chain(&e)))
+    b.build().map_err(HttpSetupError::Tls)
+}
+
+/// [`build_http_client`] with the error as its message: the form the binary's commands
+/// (collect, doctor, verify) take today.
+pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
+    build_http_client(ca_file).map_err(|e| e.to_string())
 }
 
 fn parse_limit_info(h: &str) -> Option<(u64, u64)> {
@@ -223,17 +248,7 @@ impl SfClient {
                 return Err(ApiError::Budget(why));
             }
             attempt += 1;
-            let url = session
-                .instance_url
-                .join(path)
-                .map_err(|e| ApiError::Protocol(format!("bad path {path}: {e}")))?;
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .bearer_auth(session.access_token.expose());
-            for (k, v) in headers {
-                req = req.header(*k, *v);
-            }
+            let req = self.request(&session, &method, path, headers)?;
             let wait = match req.send().await {
                 Err(e) => {
                     let msg = format!("cannot reach {}: {}", session.instance_url, error_chain(&e));
@@ -255,60 +270,65 @@ impl SfClient {
                     {
                         self.stats.set_usage(u);
                     }
-                    let status = resp.status();
-                    if status.is_success() {
+                    if resp.status().is_success() {
                         return Ok(resp);
                     }
-                    let after = retry_after(&resp);
-                    let body = resp.text().await.unwrap_or_default();
-                    let (code, message) = match serde_json::from_str::<Vec<RestError>>(&body) {
-                        Ok(v) if !v.is_empty() => (v[0].error_code.clone(), v[0].message.clone()),
-                        _ => (String::new(), body.chars().take(300).collect()),
-                    };
-                    // The same code covers the daily allowance (403, "TotalRequests Limit
-                    // exceeded.") and the concurrent-request limit, which passes: only the
-                    // daily one stops the run.
-                    if code == "REQUEST_LIMIT_EXCEEDED" && is_daily_limit(status, &message) {
-                        return Err(ApiError::LimitExceeded(message));
-                    }
-                    if status == StatusCode::UNAUTHORIZED {
+                    let refusal = Refusal::read(resp).await;
+                    if refusal.status == StatusCode::UNAUTHORIZED && !refusal.is_daily_limit() {
                         reauths += 1;
-                        if reauths > 3 {
-                            return Err(ApiError::Status {
-                                status: 401,
-                                code,
-                                message: format!(
-                                    "{message} (still refused after logging in again {} times)",
-                                    reauths - 1
-                                ),
-                            });
-                        }
-                        tracing::info!("session expired ({code}); logging in again");
-                        session = self.tokens.renew(Some(&session)).await?;
+                        session = self.log_in_again(refusal, reauths, &session).await?;
                         attempt -= 1;
                         continue;
                     }
-                    let transient =
-                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-                    if !transient {
-                        return Err(ApiError::Status {
-                            status: status.as_u16(),
-                            code,
-                            message,
-                        });
-                    }
-                    if attempt >= self.retry.max_attempts {
-                        return Err(ApiError::Transient(format!(
-                            "HTTP {status} {code} {message} (after {attempt} attempts)"
-                        )));
-                    }
-                    tracing::warn!(attempt, %status, %code, "Salesforce answered an error; retrying");
-                    after
+                    refusal.retry_after(attempt, self.retry.max_attempts)?
                 }
             };
             let d = wait.unwrap_or_else(|| delays.next().unwrap_or(self.retry.max_delay));
             tokio::time::sleep(d).await;
         }
+    }
+
+    fn request(
+        &self,
+        session: &Session,
+        method: &Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<reqwest::RequestBuilder, ApiError> {
+        let url = session
+            .instance_url
+            .join(path)
+            .map_err(|e| ApiError::Protocol(format!("bad path {path}: {e}")))?;
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .bearer_auth(session.access_token.expose());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Ok(req)
+    }
+
+    /// After a 401: a new session, unless logging in again has not helped three times.
+    async fn log_in_again(
+        &self,
+        refusal: Refusal,
+        reauths: u32,
+        stale: &Arc<Session>,
+    ) -> Result<Arc<Session>, ApiError> {
+        if reauths > 3 {
+            return Err(ApiError::Status {
+                status: 401,
+                code: refusal.code,
+                message: format!(
+                    "{} (still refused after logging in again {} times)",
+                    refusal.message,
+                    reauths - 1
+                ),
+            });
+        }
+        tracing::info!("session expired ({}); logging in again", refusal.code);
+        Ok(self.tokens.renew(Some(stale)).await?)
     }
 
     /// `GET` returning parsed JSON.
@@ -356,6 +376,70 @@ impl SfClient {
             (Some(m), Some(r)) => Ok((m, r)),
             _ => Err(ApiError::Protocol("limits: no DailyApiRequests".into())),
         }
+    }
+}
+
+/// A non-2xx answer, its body read.
+struct Refusal {
+    status: StatusCode,
+    /// `Retry-After`, capped.
+    after: Option<Duration>,
+    /// Salesforce's `errorCode` (empty when the body is not Salesforce's error list).
+    code: String,
+    message: String,
+}
+
+impl Refusal {
+    async fn read(resp: reqwest::Response) -> Refusal {
+        let status = resp.status();
+        let after = retry_after(&resp);
+        let body = resp.text().await.unwrap_or_default();
+        let (code, message) = match serde_json::from_str::<Vec<RestError>>(&body) {
+            Ok(v) if !v.is_empty() => (v[0].error_code.clone(), v[0].message.clone()),
+            _ => (String::new(), body.chars().take(300).collect()),
+        };
+        Refusal {
+            status,
+            after,
+            code,
+            message,
+        }
+    }
+
+    /// The same code covers the daily allowance (403, "TotalRequests Limit exceeded.") and
+    /// the concurrent-request limit, which passes: only the daily one stops the run.
+    fn is_daily_limit(&self) -> bool {
+        self.code == "REQUEST_LIMIT_EXCEEDED" && is_daily_limit(self.status, &self.message)
+    }
+
+    /// The wait before trying again (`None`: the next backoff delay), or the error to stop
+    /// with: the daily limit, a refusal that retrying will not change, or retries spent.
+    /// A 401 is the caller's (it logs in again).
+    fn retry_after(self, attempt: u32, max_attempts: u32) -> Result<Option<Duration>, ApiError> {
+        if self.is_daily_limit() {
+            return Err(ApiError::LimitExceeded(self.message));
+        }
+        let Refusal {
+            status,
+            after,
+            code,
+            message,
+        } = self;
+        let transient = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+        if !transient {
+            return Err(ApiError::Status {
+                status: status.as_u16(),
+                code,
+                message,
+            });
+        }
+        if attempt >= max_attempts {
+            return Err(ApiError::Transient(format!(
+                "HTTP {status} {code} {message} (after {attempt} attempts)"
+            )));
+        }
+        tracing::warn!(attempt, %status, %code, "Salesforce answered an error; retrying");
+        Ok(after)
     }
 }
 

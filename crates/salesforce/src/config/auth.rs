@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use thiserror::Error;
 
 use super::{rel, Overrides};
 use base::secret::{read_secret_file, Secret};
@@ -73,29 +74,219 @@ impl Auth {
     }
 }
 
-/// A secret from, in order: a file named in the config or flags, an env var named in the
-/// config, or the default env var.
-fn secret(
+/// Why an org's login flow cannot be set up. Each message names the flag or setting to fix.
+#[derive(Debug, Error)]
+pub enum AuthConfigError {
+    #[error("secrets are not written into the config: replace {0} with {0}_file = \"PATH\" or {0}_env = \"VARIABLE\"")]
+    InlineSecret(&'static str),
+    #[error("the {what} is to come from environment variable {name}, which is not set")]
+    EnvNotSet { what: &'static str, name: String },
+    /// A secret file that cannot be read or is empty (`base::secret`'s message).
+    #[error("{0}")]
+    SecretFile(String),
+    #[error("no authentication configured: give --client-id, --username and --jwt-key-file (JWT bearer), or --org-alias to reuse an sf CLI login, or set [org.auth] method in the config")]
+    NoMethod,
+    #[error("{method} auth needs {flag}")]
+    Needs { method: String, flag: &'static str },
+    #[error("jwt auth needs --jwt-key-file (the PEM private key whose certificate is uploaded to the connected app)")]
+    NoJwtKey,
+    #[error("the JWT key file {} is not a PEM private key: give the RSA key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) whose certificate is uploaded to the connected app", .0.display())]
+    NotPem(PathBuf),
+    #[error("the JWT key file {} is encrypted: decrypt it first (openssl pkey -in KEY -out server.key)", .0.display())]
+    Encrypted(PathBuf),
+    #[error("{method} auth needs the {what}: set {env} or {flag}")]
+    NoSecret {
+        method: &'static str,
+        what: &'static str,
+        env: &'static str,
+        flag: &'static str,
+    },
+    #[error("sf-cli auth needs --org-alias ALIAS (or alias in the config)")]
+    NoAlias,
+    #[error("auth method '{0}' is not known: use jwt, password, client-credentials, refresh-token or sf-cli")]
+    UnknownMethod(String),
+}
+
+type Result<T> = std::result::Result<T, AuthConfigError>;
+
+fn secret_file(path: &Path, what: &str) -> Result<Secret> {
+    read_secret_file(path, what).map_err(|e| AuthConfigError::SecretFile(e.to_string()))
+}
+
+/// Where one secret may come from.
+struct SecretSource<'a> {
+    /// A file named in the config or the flags.
     file: Option<PathBuf>,
-    env_name: Option<&str>,
-    default_env: &str,
-    what: &str,
-) -> Result<Option<Secret>, String> {
-    if let Some(f) = file {
-        return read_secret_file(&f, what).map(Some);
+    /// An environment variable named in the config.
+    env_name: Option<&'a str>,
+    /// The variable read when neither is named.
+    default_env: &'static str,
+    what: &'static str,
+}
+
+impl SecretSource<'_> {
+    /// The secret from, in order: the file, the named variable, or the default variable.
+    fn read(self) -> Result<Option<Secret>> {
+        if let Some(f) = self.file {
+            return secret_file(&f, self.what).map(Some);
+        }
+        if let Some(name) = self.env_name {
+            return match std::env::var(name) {
+                Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
+                _ => Err(AuthConfigError::EnvNotSet {
+                    what: self.what,
+                    name: name.to_string(),
+                }),
+            };
+        }
+        Ok(std::env::var(self.default_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new))
     }
-    if let Some(name) = env_name {
-        return match std::env::var(name) {
-            Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-            _ => Err(format!(
-                "the {what} is to come from environment variable {name}, which is not set"
-            )),
-        };
+
+    /// The secret, which `method` cannot do without.
+    fn require(
+        self,
+        method: &'static str,
+        what: &'static str,
+        flag: &'static str,
+    ) -> Result<Secret> {
+        let env = self.default_env;
+        self.read()?.ok_or(AuthConfigError::NoSecret {
+            method,
+            what,
+            env,
+            flag,
+        })
     }
-    Ok(std::env::var(default_env)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(Secret::new))
+}
+
+/// What the file and the flags say, once they are merged: the flags win.
+struct Given<'a> {
+    file: AuthFile,
+    ov: &'a Overrides,
+    base: Option<&'a Path>,
+    client_id: Option<String>,
+    username: Option<String>,
+    key_file: Option<PathBuf>,
+}
+
+impl Given<'_> {
+    /// A setting the method cannot do without, named by its flag.
+    fn need(v: Option<String>, method: &str, flag: &'static str) -> Result<String> {
+        v.filter(|s| !s.is_empty())
+            .ok_or_else(|| AuthConfigError::Needs {
+                method: method.to_string(),
+                flag,
+            })
+    }
+
+    fn client_secret(&self) -> SecretSource<'_> {
+        SecretSource {
+            file: self.ov.client_secret_file.clone().or(self
+                .file
+                .client_secret_file
+                .clone()
+                .map(|p| rel(self.base, p))),
+            env_name: self.file.client_secret_env.as_deref(),
+            default_env: "SFEVENTS_CLIENT_SECRET",
+            what: "client secret",
+        }
+    }
+
+    fn jwt(self) -> Result<Auth> {
+        let client_id = Self::need(
+            self.client_id,
+            "jwt",
+            "--client-id (the connected app's consumer key)",
+        )?;
+        let username = Self::need(self.username, "jwt", "--username (the user to act as)")?;
+        let key_file = self.key_file.ok_or(AuthConfigError::NoJwtKey)?;
+        let key_pem = secret_file(&key_file, "JWT private key")?;
+        let pem = key_pem.expose();
+        if !pem.contains("-----BEGIN") || !pem.contains("PRIVATE KEY") {
+            return Err(AuthConfigError::NotPem(key_file));
+        }
+        if pem.contains("ENCRYPTED") {
+            return Err(AuthConfigError::Encrypted(key_file));
+        }
+        Ok(Auth::Jwt {
+            client_id,
+            username,
+            key_pem,
+            key_file,
+        })
+    }
+
+    fn password(self) -> Result<Auth> {
+        let (m, base) = ("password", self.base);
+        let client_id = Self::need(self.client_id.clone(), m, "--client-id")?;
+        let username = Self::need(self.username.clone(), m, "--username")?;
+        let client_secret =
+            self.client_secret()
+                .require(m, "consumer secret", "--client-secret-file")?;
+        let password = SecretSource {
+            file: self.ov.password_file.clone().or(self
+                .file
+                .password_file
+                .clone()
+                .map(|p| rel(base, p))),
+            env_name: self.file.password_env.as_deref(),
+            default_env: "SFEVENTS_PASSWORD",
+            what: "password",
+        }
+        .require(m, "password", "--password-file")?;
+        let security_token = SecretSource {
+            file: self.file.security_token_file.clone().map(|p| rel(base, p)),
+            env_name: self.file.security_token_env.as_deref(),
+            default_env: "SFEVENTS_SECURITY_TOKEN",
+            what: "security token",
+        }
+        .read()?
+        .unwrap_or_default();
+        Ok(Auth::Password {
+            client_id,
+            client_secret,
+            username,
+            password,
+            security_token,
+        })
+    }
+
+    fn client_credentials(self) -> Result<Auth> {
+        let m = "client-credentials";
+        let client_id = Self::need(self.client_id.clone(), m, "--client-id")?;
+        let client_secret =
+            self.client_secret()
+                .require(m, "consumer secret", "--client-secret-file")?;
+        Ok(Auth::ClientCredentials {
+            client_id,
+            client_secret,
+        })
+    }
+
+    fn refresh_token(self) -> Result<Auth> {
+        let m = "refresh-token";
+        let client_id = Self::need(self.client_id.clone(), m, "--client-id")?;
+        let client_secret = self.client_secret().read()?;
+        let refresh_token = SecretSource {
+            file: self.ov.refresh_token_file.clone().or(self
+                .file
+                .refresh_token_file
+                .clone()
+                .map(|p| rel(self.base, p))),
+            env_name: self.file.refresh_token_env.as_deref(),
+            default_env: "SFEVENTS_REFRESH_TOKEN",
+            what: "refresh token",
+        }
+        .require(m, "token", "--refresh-token-file")?;
+        Ok(Auth::RefreshToken {
+            client_id,
+            client_secret,
+            refresh_token,
+        })
+    }
 }
 
 /// The login flow, and a note when flags for two flows were given.
@@ -107,7 +298,7 @@ pub(super) fn resolve_auth(
     a: AuthFile,
     ov: &Overrides,
     base: Option<&Path>,
-) -> Result<(Auth, Option<String>), String> {
+) -> Result<(Auth, Option<String>)> {
     for (field, v) in [
         ("client_secret", &a.client_secret),
         ("password", &a.password),
@@ -115,24 +306,28 @@ pub(super) fn resolve_auth(
         ("refresh_token", &a.refresh_token),
     ] {
         if v.is_some() {
-            return Err(format!(
-                "secrets are not written into the config: replace {field} with {field}_file = \"PATH\" or {field}_env = \"VARIABLE\""
-            ));
+            return Err(AuthConfigError::InlineSecret(field));
         }
     }
-    let client_id = ov.client_id.clone().or(a.client_id.clone());
-    let username = ov.username.clone().or(a.username.clone());
-    let key_file = ov
-        .jwt_key_file
-        .clone()
-        .or(a.key_file.clone().map(|p| rel(base, p)));
     let explicit = ov
         .auth
         .clone()
         .or(a.method.clone())
         .map(|m| m.replace('_', "-").to_ascii_lowercase());
-    let jwt_complete = client_id.is_some() && username.is_some() && key_file.is_some();
     let alias = ov.org_alias.clone().or(a.alias.clone());
+    let given = Given {
+        client_id: ov.client_id.clone().or(a.client_id.clone()),
+        username: ov.username.clone().or(a.username.clone()),
+        key_file: ov
+            .jwt_key_file
+            .clone()
+            .or(a.key_file.clone().map(|p| rel(base, p))),
+        file: a,
+        ov,
+        base,
+    };
+    let jwt_complete =
+        given.client_id.is_some() && given.username.is_some() && given.key_file.is_some();
     let mut note = None;
     if let Some(alias) = alias {
         match explicit.as_deref() {
@@ -142,124 +337,23 @@ pub(super) fn resolve_auth(
                 note = Some(format!(
                     "logging in with {} as {}; org alias '{alias}' is only a label (add --auth sf-cli to use the sf CLI's login instead)",
                     explicit.as_deref().unwrap_or("JWT bearer"),
-                    username.as_deref().unwrap_or("the connected app"),
+                    given.username.as_deref().unwrap_or("the connected app"),
                 ));
             }
         }
     }
     let method = match explicit {
         Some(m) => m,
-        None if key_file.is_some() => "jwt".into(),
-        None => {
-            return Err("no authentication configured: give --client-id, --username and --jwt-key-file (JWT bearer), or --org-alias to reuse an sf CLI login, or set [org.auth] method in the config".into())
-        }
+        None if given.key_file.is_some() => "jwt".into(),
+        None => return Err(AuthConfigError::NoMethod),
     };
-    let need = |v: Option<String>, flag: &str| {
-        v.filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("{method} auth needs {flag}"))
-    };
-    let client_secret_file = ov
-        .client_secret_file
-        .clone()
-        .or(a.client_secret_file.map(|p| rel(base, p)));
     let auth = match method.as_str() {
-        "jwt" => {
-            let client_id = need(client_id, "--client-id (the connected app's consumer key)")?;
-            let username = need(username, "--username (the user to act as)")?;
-            let key_file = key_file.ok_or_else(|| {
-                "jwt auth needs --jwt-key-file (the PEM private key whose certificate is uploaded to the connected app)".to_string()
-            })?;
-            let key_pem = read_secret_file(&key_file, "JWT private key")?;
-            if !key_pem.expose().contains("-----BEGIN") || !key_pem.expose().contains("PRIVATE KEY") {
-                return Err(format!(
-                    "the JWT key file {} is not a PEM private key: give the RSA key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) whose certificate is uploaded to the connected app",
-                    key_file.display()
-                ));
-            }
-            if key_pem.expose().contains("ENCRYPTED") {
-                return Err(format!(
-                    "the JWT key file {} is encrypted: decrypt it first (openssl pkey -in KEY -out server.key)",
-                    key_file.display()
-                ));
-            }
-            Ok(Auth::Jwt {
-                client_id,
-                username,
-                key_pem,
-                key_file,
-            })
-        }
-        "password" => {
-            let client_id = need(client_id, "--client-id")?;
-            let username = need(username, "--username")?;
-            let client_secret = secret(
-                client_secret_file,
-                a.client_secret_env.as_deref(),
-                "SFEVENTS_CLIENT_SECRET",
-                "client secret",
-            )?
-            .ok_or("password auth needs the consumer secret: set SFEVENTS_CLIENT_SECRET or --client-secret-file")?;
-            let password = secret(
-                ov.password_file.clone().or(a.password_file.map(|p| rel(base, p))),
-                a.password_env.as_deref(),
-                "SFEVENTS_PASSWORD",
-                "password",
-            )?
-            .ok_or("password auth needs the password: set SFEVENTS_PASSWORD or --password-file")?;
-            let security_token = secret(
-                a.security_token_file.map(|p| rel(base, p)),
-                a.security_token_env.as_deref(),
-                "SFEVENTS_SECURITY_TOKEN",
-                "security token",
-            )?
-            .unwrap_or_default();
-            Ok(Auth::Password {
-                client_id,
-                client_secret,
-                username,
-                password,
-                security_token,
-            })
-        }
-        "client-credentials" => {
-            let client_id = need(client_id, "--client-id")?;
-            let client_secret = secret(
-                client_secret_file,
-                a.client_secret_env.as_deref(),
-                "SFEVENTS_CLIENT_SECRET",
-                "client secret",
-            )?
-            .ok_or("client-credentials auth needs the consumer secret: set SFEVENTS_CLIENT_SECRET or --client-secret-file")?;
-            Ok(Auth::ClientCredentials {
-                client_id,
-                client_secret,
-            })
-        }
-        "refresh-token" => {
-            let client_id = need(client_id, "--client-id")?;
-            let client_secret = secret(
-                client_secret_file,
-                a.client_secret_env.as_deref(),
-                "SFEVENTS_CLIENT_SECRET",
-                "client secret",
-            )?;
-            let refresh_token = secret(
-                ov.refresh_token_file.clone().or(a.refresh_token_file.map(|p| rel(base, p))),
-                a.refresh_token_env.as_deref(),
-                "SFEVENTS_REFRESH_TOKEN",
-                "refresh token",
-            )?
-            .ok_or("refresh-token auth needs the token: set SFEVENTS_REFRESH_TOKEN or --refresh-token-file")?;
-            Ok(Auth::RefreshToken {
-                client_id,
-                client_secret,
-                refresh_token,
-            })
-        }
-        "sf-cli" => Err("sf-cli auth needs --org-alias ALIAS (or alias in the config)".into()),
-        other => Err(format!(
-            "auth method '{other}' is not known: use jwt, password, client-credentials, refresh-token or sf-cli"
-        )),
+        "jwt" => given.jwt(),
+        "password" => given.password(),
+        "client-credentials" => given.client_credentials(),
+        "refresh-token" => given.refresh_token(),
+        "sf-cli" => Err(AuthConfigError::NoAlias),
+        _ => Err(AuthConfigError::UnknownMethod(method)),
     }?;
     Ok((auth, note))
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use super::{invalid, load_file, ConfigError};
+use super::{load_file, ConfigError};
 
 pub fn resolve_metrics_addr(
     flag: Option<&str>,
@@ -20,11 +20,13 @@ pub fn resolve_metrics_addr(
     let Some(text) = text else {
         return Ok(None);
     };
-    text.trim().parse().map(Some).map_err(|_| {
-        invalid(format!(
-            "{from} '{text}' is not an address and port like 127.0.0.1:9464 or [::1]:9464"
-        ))
-    })
+    text.trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| ConfigError::MetricsAddr {
+            flag: from,
+            given: text,
+        })
 }
 
 #[cfg(test)]

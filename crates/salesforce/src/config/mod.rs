@@ -12,19 +12,25 @@ use url::Url;
 mod auth;
 mod metrics;
 mod objects;
+mod org;
 pub mod redaction;
 mod urls;
 
-use auth::resolve_auth;
-pub use auth::{Auth, AuthFile};
+pub use auth::{Auth, AuthConfigError, AuthFile};
 pub use metrics::resolve_metrics_addr;
-use objects::resolve_object;
-pub use objects::{object_defaults, ObjectConfig, ObjectFile, ObjectKind, EVENT_OBJECTS};
-pub use redaction::{RedactionArgs, RedactionFile, DEFAULT_KEY_ENV};
-use urls::{check_transport, default_audience, parse_url};
+pub use objects::{
+    object_defaults, ObjectConfig, ObjectError, ObjectFile, ObjectKind, EVENT_OBJECTS,
+};
+use org::resolve_org;
+pub use org::OrgError;
+pub use redaction::{RedactionArgs, RedactionError, RedactionFile, DEFAULT_KEY_ENV};
+pub use urls::UrlError;
 
+// The variants that wrap another error print its message in their own and do not give it as
+// their `source`: a caller printing the chain of causes would show it twice.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// A message made elsewhere (the binary's `[[output]]` tables).
     #[error("{0}")]
     Invalid(String),
     #[error("cannot read config file {path}: {source}. Check the path given with --config or SFEVENTS_CONFIG")]
@@ -34,10 +40,23 @@ pub enum ConfigError {
     },
     #[error("config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
-}
-
-fn invalid(msg: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid(msg.into())
+    #[error("config file {} names no org: add an [[org]] table", .0.display())]
+    NoOrg(PathBuf),
+    #[error("--org {wanted}: no such org in the config; it names {named}")]
+    NoSuchOrg { wanted: String, named: String },
+    #[error("every [[org]] needs a unique, non-empty name (found '{0}' twice or empty)")]
+    OrgName(String),
+    /// A setting of one org.
+    #[error("org '{org}': {error}")]
+    Org { org: String, error: OrgError },
+    #[error("interval '{0}' is not known: use daily, hourly or auto")]
+    Interval(String),
+    #[error("[redaction]: {0}")]
+    Redaction(RedactionError),
+    #[error("give --output-dir DIR (the archive) or --config FILE")]
+    NoArchive,
+    #[error("{flag} '{given}' is not an address and port like 127.0.0.1:9464 or [::1]:9464")]
+    MetricsAddr { flag: &'static str, given: String },
 }
 
 /// The TOML file.
@@ -244,9 +263,7 @@ impl IntervalChoice {
             "daily" => Ok(IntervalChoice::Daily),
             "hourly" => Ok(IntervalChoice::Hourly),
             "auto" => Ok(IntervalChoice::Auto),
-            other => Err(invalid(format!(
-                "interval '{other}' is not known: use daily, hourly or auto"
-            ))),
+            other => Err(ConfigError::Interval(other.to_string())),
         }
     }
 }
@@ -307,10 +324,7 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
     let mut orgs = file.orgs;
     if orgs.is_empty() {
         if ov.config.is_some() {
-            return Err(invalid(format!(
-                "config file {} names no org: add an [[org]] table",
-                ov.config.as_deref().unwrap_or(Path::new("")).display()
-            )));
+            return Err(ConfigError::NoOrg(ov.config.clone().unwrap_or_default()));
         }
         orgs.push(OrgFile {
             name: "default".into(),
@@ -320,13 +334,14 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
     if !ov.only_orgs.is_empty() {
         for want in &ov.only_orgs {
             if !orgs.iter().any(|o| &o.name == want) {
-                return Err(invalid(format!(
-                    "--org {want}: no such org in the config; it names {}",
-                    orgs.iter()
+                return Err(ConfigError::NoSuchOrg {
+                    wanted: want.clone(),
+                    named: orgs
+                        .iter()
                         .map(|o| o.name.as_str())
                         .collect::<Vec<_>>()
-                        .join(", ")
-                )));
+                        .join(", "),
+                });
             }
         }
         orgs.retain(|o| ov.only_orgs.contains(&o.name));
@@ -334,23 +349,24 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
     let mut names = std::collections::HashSet::new();
     for o in &orgs {
         if o.name.is_empty() || !names.insert(o.name.clone()) {
-            return Err(invalid(format!(
-                "every [[org]] needs a unique, non-empty name (found '{}' twice or empty)",
-                o.name
-            )));
+            return Err(ConfigError::OrgName(o.name.clone()));
         }
     }
     let top_out = ov
         .output_dir
         .clone()
         .or(file.output_dir.map(|p| rel(base_dir.as_deref(), p)));
-    let several = orgs.len() > 1;
+    let at = org::Placement {
+        top_out: top_out.as_deref(),
+        several: orgs.len() > 1,
+        base: base_dir.as_deref(),
+    };
     // Collection needs the redactor only to write the archive redacted.
     let table = file.redaction.as_ref();
     let redactor =
         redaction::resolve(table, base_dir.as_deref(), &ov.redaction)?.filter(|r| r.archive());
     orgs.into_iter()
-        .map(|o| resolve_org(o, ov, top_out.as_deref(), several, base_dir.as_deref()))
+        .map(|o| resolve_org(o, ov, &at))
         .map(|o| {
             o.map(|mut o| {
                 o.archive_redaction = redactor.clone();
@@ -381,9 +397,7 @@ pub fn archive_roots(
         );
     }
     if dirs.is_empty() {
-        return Err(invalid(
-            "give --output-dir DIR (the archive) or --config FILE".to_string(),
-        ));
+        return Err(ConfigError::NoArchive);
     }
     Ok(dirs)
 }
@@ -404,164 +418,6 @@ fn rel(base: Option<&Path>, p: PathBuf) -> PathBuf {
         Some(b) if p.is_relative() => b.join(p),
         _ => p,
     }
-}
-
-fn resolve_org(
-    o: OrgFile,
-    ov: &Overrides,
-    top_out: Option<&Path>,
-    several: bool,
-    base: Option<&Path>,
-) -> Result<OrgConfig, ConfigError> {
-    let name = o.name.clone();
-    let ctx = |msg: String| invalid(format!("org '{name}': {msg}"));
-
-    let instance_url = ov
-        .instance_url
-        .clone()
-        .or(o.instance_url)
-        .map(|u| parse_url(&u, "instance URL"))
-        .transpose()
-        .map_err(ctx)?;
-    let (auth, auth_note) = resolve_auth(o.auth, ov, base).map_err(ctx)?;
-    let login_url = match ov.login_url.clone().or(o.login_url) {
-        Some(u) => parse_url(&u, "login URL").map_err(ctx)?,
-        // My Domain orgs take tokens at their own host; that also suits sandboxes.
-        None => match &instance_url {
-            Some(u) if !matches!(auth, Auth::SfCli { .. }) => u.clone(),
-            _ => Url::parse(DEFAULT_LOGIN_URL).map_err(|e| ctx(e.to_string()))?,
-        },
-    };
-    let audience = ov
-        .audience
-        .clone()
-        .or(o.audience)
-        .unwrap_or_else(|| default_audience(&login_url, instance_url.as_ref()));
-    let api_version = ov
-        .api_version
-        .clone()
-        .or(o.api_version)
-        .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
-    let v = api_version.trim_start_matches('v');
-    if v.parse::<f64>().map(|x| x < 31.0).unwrap_or(true) {
-        return Err(ctx(format!(
-            "API version '{api_version}' is not valid: use a version like 64.0 (31.0 or newer)"
-        )));
-    }
-    let api_version = if v.contains('.') {
-        v.to_string()
-    } else {
-        format!("{v}.0")
-    };
-
-    let ca_file = ov.ca_file.clone().or(o.ca_file.map(|p| rel(base, p)));
-    if let Some(ca) = &ca_file {
-        if !ca.is_file() {
-            return Err(ctx(format!(
-                "CA file {} does not exist: give a PEM file of CA certificates with --ca-file or ca_file",
-                ca.display()
-            )));
-        }
-    }
-    let archive_dir = match (ov.output_dir.clone(), o.output_dir) {
-        (Some(d), _) if !several => d,
-        (_, Some(d)) => rel(base, d),
-        _ => match top_out {
-            Some(d) if several => d.join(&name),
-            Some(d) => d.to_path_buf(),
-            None => {
-                return Err(ctx(
-                    "no output folder: give --output-dir DIR (or output_dir in the config)".into(),
-                ))
-            }
-        },
-    };
-
-    let elf = &o.event_log_file;
-    let interval = match ov.interval.as_deref().or(elf.interval.as_deref()) {
-        Some(s) => IntervalChoice::parse(s)?,
-        None => IntervalChoice::Auto,
-    };
-    let event_types = if ov.event_types.is_empty() {
-        elf.event_types.clone()
-    } else {
-        ov.event_types.clone()
-    };
-    for t in &event_types {
-        if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ctx(format!(
-                "event type '{t}' is not valid: use names like ApiTotalUsage, Login, URI"
-            )));
-        }
-    }
-    let concurrency = ov.concurrency.or(elf.concurrency).unwrap_or(4);
-    if concurrency == 0 || concurrency > 64 {
-        return Err(ctx("concurrency must be between 1 and 64".into()));
-    }
-    let max_attempts = ov.max_attempts.or(o.max_attempts).unwrap_or(5);
-    if max_attempts == 0 {
-        return Err(ctx("max_attempts must be at least 1".into()));
-    }
-    // `--object` alone selects objects only; with `--event-type` too, both.
-    let elf_enabled = elf.enabled && (ov.objects.is_empty() || !ov.event_types.is_empty());
-    let elf = ElfConfig {
-        enabled: elf_enabled,
-        event_types,
-        interval,
-        backfill_days: ov.backfill_days.or(elf.backfill_days),
-        lookback_hours: elf.lookback_hours.unwrap_or(24),
-        concurrency,
-        every_seconds: ov.elf_every.unwrap_or(3600).max(1),
-    };
-    let mut object_files = o.objects;
-    for name in &ov.objects {
-        if !object_files
-            .iter()
-            .any(|f| f.name.eq_ignore_ascii_case(name))
-        {
-            object_files.push(ObjectFile {
-                name: name.clone(),
-                ..Default::default()
-            });
-        }
-    }
-    if !ov.objects.is_empty() {
-        object_files.retain(|f| ov.objects.iter().any(|n| n.eq_ignore_ascii_case(&f.name)));
-    }
-    let objects = object_files
-        .into_iter()
-        .map(|f| resolve_object(f, ov))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ctx)?;
-    let api_budget_percent = ov.api_budget_percent.or(o.api_budget_percent).unwrap_or(80);
-    if api_budget_percent == 0 || api_budget_percent > 100 {
-        return Err(ctx("api_budget_percent must be between 1 and 100".into()));
-    }
-
-    let cfg = OrgConfig {
-        name,
-        instance_url,
-        login_url,
-        audience,
-        api_version,
-        ca_file,
-        archive_dir,
-        auth,
-        elf,
-        objects,
-        max_attempts,
-        api_budget_percent,
-        archive_keep_days: ov.archive_keep_days.or(o.archive_keep_days),
-        csv_keep_days: ov
-            .csv_keep_days
-            .or(o.csv_keep_days)
-            .or(ov.archive_keep_days.or(o.archive_keep_days)),
-        archive_group_read: ov.archive_group_read || o.archive_group_read.unwrap_or(false),
-        archive_redaction: None,
-        notes: auth_note.into_iter().collect(),
-    };
-    check_transport(&cfg)?;
-    Ok(cfg)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! [`ObjectConfig`]s.
 
 use serde::Deserialize;
+use thiserror::Error;
 
 use super::Overrides;
 
@@ -75,8 +76,23 @@ pub struct ObjectConfig {
     pub every_seconds: u64,
 }
 
+/// Why an object source's settings are refused.
+#[derive(Debug, Error)]
+pub enum ObjectError {
+    #[error(
+        "object '{0}' is not a valid object name: use API names like LoginEvent or SetupAuditTrail"
+    )]
+    BadName(String),
+    #[error("object {name}: kind '{kind}' is not known: use event or sobject")]
+    UnknownKind { name: String, kind: String },
+    #[error("object {0}: window_minutes must be at least 1")]
+    NoWindow(String),
+    #[error("object {0}: max_window_minutes is smaller than window_minutes: raise it, or leave it out to let windows grow over sparse data")]
+    MaxBelowWindow(String),
+}
+
 /// An object source with every setting at its default.
-pub fn object_defaults(name: &str) -> Result<ObjectConfig, String> {
+pub fn object_defaults(name: &str) -> Result<ObjectConfig, ObjectError> {
     resolve_object(
         ObjectFile {
             name: name.to_string(),
@@ -86,20 +102,19 @@ pub fn object_defaults(name: &str) -> Result<ObjectConfig, String> {
     )
 }
 
-pub(super) fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, String> {
+pub(super) fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConfig, ObjectError> {
     let name = f.name.trim().to_string();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(format!(
-            "object '{name}' is not a valid object name: use API names like LoginEvent or SetupAuditTrail"
-        ));
+        return Err(ObjectError::BadName(name));
     }
     let kind = match f.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("event") => ObjectKind::Event,
         Some("sobject") => ObjectKind::SObject,
         Some(other) => {
-            return Err(format!(
-                "object {name}: kind '{other}' is not known: use event or sobject"
-            ))
+            return Err(ObjectError::UnknownKind {
+                name,
+                kind: other.to_string(),
+            })
         }
         None if EVENT_OBJECTS.iter().any(|e| e.eq_ignore_ascii_case(&name)) => ObjectKind::Event,
         None => ObjectKind::SObject,
@@ -109,16 +124,14 @@ pub(super) fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConf
     };
     let window_secs = minutes(ov.window_minutes, f.window_minutes, 60);
     if window_secs <= 0 {
-        return Err(format!("object {name}: window_minutes must be at least 1"));
+        return Err(ObjectError::NoWindow(name));
     }
     let max_window_secs = ov
         .max_window_minutes
         .or(f.max_window_minutes)
         .map(|m| i64::from(m) * 60);
     if max_window_secs.is_some_and(|m| m < window_secs) {
-        return Err(format!(
-            "object {name}: max_window_minutes is smaller than window_minutes: raise it, or leave it out to let windows grow over sparse data"
-        ));
+        return Err(ObjectError::MaxBelowWindow(name));
     }
     // Real-Time Event Monitoring objects, SetupAuditTrail and LoginHistory keep about 180 days.
     let retained = 180;

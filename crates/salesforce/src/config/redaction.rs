@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
+use thiserror::Error;
 
-use super::{invalid, rel, ConfigError, Overrides};
+use super::{rel, ConfigError, Overrides};
 use archive::redact::Redactor;
 use base::secret::read_secret_file;
 use base::secret::Secret;
@@ -49,19 +50,37 @@ pub struct RedactionArgs {
     pub pseudonymize_key_file: Option<PathBuf>,
 }
 
+/// Why the `[redaction]` settings are refused; [`ConfigError::Redaction`] names the table.
+#[derive(Debug, Error)]
+pub enum RedactionError {
+    #[error("the key is not written into the config: replace pseudonymize_key with pseudonymize_key_file = \"PATH\" or pseudonymize_key_env = \"VARIABLE\"")]
+    InlineKey,
+    #[error("set pseudonymize_key_file or pseudonymize_key_env, not both")]
+    TwoKeys,
+    #[error("pseudonymize_key_env names environment variable {0}, which is not set")]
+    KeyEnvNotSet(String),
+    /// The key file cannot be read or is empty (`base::secret`'s message).
+    #[error("{0}")]
+    KeyFile(String),
+    /// The fields named.
+    #[error("pseudonymize names {0} but no key is given: set pseudonymize_key_file or pseudonymize_key_env in [redaction], give --pseudonymize-key-file, or set {DEFAULT_KEY_ENV}", DEFAULT_KEY_ENV = DEFAULT_KEY_ENV)]
+    NoKey(String),
+    /// The redactor refused the fields or the key (`archive::redact`'s message).
+    #[error("{0}")]
+    Redactor(String),
+}
+
 /// The redactor of the file's table and the flags; `None` when no field is named.
 pub fn resolve(
     file: Option<&RedactionFile>,
     base: Option<&Path>,
     flags: &RedactionArgs,
 ) -> Result<Option<Arc<Redactor>>, ConfigError> {
-    let fail = |m: String| invalid(format!("[redaction]: {m}"));
+    let fail = ConfigError::Redaction;
     let empty = RedactionFile::default();
     let t = file.unwrap_or(&empty);
     if t.pseudonymize_key.is_some() {
-        return Err(fail(
-            "the key is not written into the config: replace pseudonymize_key with pseudonymize_key_file = \"PATH\" or pseudonymize_key_env = \"VARIABLE\"".into(),
-        ));
+        return Err(fail(RedactionError::InlineKey));
     }
     let mut remove = t.redact.clone();
     let mut pseudonymize = t.pseudonymize.clone();
@@ -84,14 +103,11 @@ pub fn resolve(
         key(t, base, flags).map_err(fail)?
     };
     if !pseudonymize.is_empty() && key.is_none() {
-        return Err(fail(format!(
-            "pseudonymize names {} but no key is given: set pseudonymize_key_file or pseudonymize_key_env in [redaction], give --pseudonymize-key-file, or set {DEFAULT_KEY_ENV}",
-            pseudonymize.join(", ")
-        )));
+        return Err(fail(RedactionError::NoKey(pseudonymize.join(", "))));
     }
     Redactor::new(remove, pseudonymize, key.as_ref(), t.archive)
         .map(|r| Some(Arc::new(r)))
-        .map_err(fail)
+        .map_err(|e| fail(RedactionError::Redactor(e.to_string())))
 }
 
 /// The key from, in order: `--pseudonymize-key-file`, the table's file or variable, or
@@ -100,20 +116,21 @@ fn key(
     t: &RedactionFile,
     base: Option<&Path>,
     flags: &RedactionArgs,
-) -> Result<Option<Secret>, String> {
+) -> Result<Option<Secret>, RedactionError> {
+    let file = |p: &Path| {
+        read_secret_file(p, "pseudonymize key")
+            .map(Some)
+            .map_err(|e| RedactionError::KeyFile(e.to_string()))
+    };
     if let Some(p) = &flags.pseudonymize_key_file {
-        return read_secret_file(p, "pseudonymize key").map(Some);
+        return file(p);
     }
     match (&t.pseudonymize_key_file, &t.pseudonymize_key_env) {
-        (Some(_), Some(_)) => {
-            Err("set pseudonymize_key_file or pseudonymize_key_env, not both".into())
-        }
-        (Some(p), None) => read_secret_file(&rel(base, p.clone()), "pseudonymize key").map(Some),
+        (Some(_), Some(_)) => Err(RedactionError::TwoKeys),
+        (Some(p), None) => file(&rel(base, p.clone())),
         (None, Some(name)) => match std::env::var(name) {
             Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-            _ => Err(format!(
-                "pseudonymize_key_env names environment variable {name}, which is not set"
-            )),
+            _ => Err(RedactionError::KeyEnvNotSet(name.clone())),
         },
         (None, None) => Ok(std::env::var(DEFAULT_KEY_ENV)
             .ok()

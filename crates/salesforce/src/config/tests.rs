@@ -131,3 +131,92 @@ fn unknown_keys_are_errors() {
     .to_string();
     assert!(e.contains("instanse_url"), "{e}");
 }
+
+/// The typed errors print what the `String` errors they replaced printed, word for word.
+#[test]
+fn typed_errors_keep_their_messages() {
+    let d = tempfile::tempdir().unwrap();
+    let base = Overrides {
+        instance_url: Some("https://acme.my.salesforce.com".into()),
+        output_dir: Some(d.path().join("out")),
+        ..Default::default()
+    };
+    let error = |ov: &Overrides| resolve(ov).unwrap_err().to_string();
+
+    let ov = Overrides {
+        auth: Some("password".into()),
+        client_id: Some("cid".into()),
+        ..base.clone()
+    };
+    assert_eq!(error(&ov), "org 'default': password auth needs --username");
+    std::env::remove_var("SFEVENTS_CLIENT_SECRET");
+    let ov = Overrides {
+        auth: Some("client_credentials".into()),
+        client_id: Some("cid".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        "org 'default': client-credentials auth needs the consumer secret: set SFEVENTS_CLIENT_SECRET or --client-secret-file"
+    );
+    let not_pem = d.path().join("not.pem");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    let ov = Overrides {
+        client_id: Some("cid".into()),
+        username: Some("u".into()),
+        jwt_key_file: Some(not_pem.clone()),
+        ..base.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        format!("org 'default': the JWT key file {} is not a PEM private key: give the RSA key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) whose certificate is uploaded to the connected app", not_pem.display())
+    );
+    let jwt = Overrides {
+        jwt_key_file: Some(key_file(d.path())),
+        ..ov
+    };
+    let ov = Overrides {
+        instance_url: Some("acme".into()),
+        ..jwt.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        "org 'default': instance URL 'acme' is not a URL (relative URL without a base): write it like https://acme.my.salesforce.com"
+    );
+    let ov = Overrides {
+        interval: Some("Weekly".into()),
+        ..jwt.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        "interval 'weekly' is not known: use daily, hourly or auto"
+    );
+    let ov = Overrides {
+        api_version: Some("v20".into()),
+        ..jwt.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        "org 'default': API version 'v20' is not valid: use a version like 64.0 (31.0 or newer)"
+    );
+    let ov = Overrides {
+        objects: vec!["Login Event".into()],
+        ..jwt.clone()
+    };
+    assert_eq!(
+        error(&ov),
+        "org 'default': object 'Login Event' is not a valid object name: use API names like LoginEvent or SetupAuditTrail"
+    );
+    let ov = Overrides {
+        redaction: RedactionArgs {
+            pseudonymize: vec!["USER_NAME".into()],
+            ..Default::default()
+        },
+        ..jwt
+    };
+    std::env::remove_var(DEFAULT_KEY_ENV);
+    assert_eq!(
+        error(&ov),
+        "[redaction]: pseudonymize names USER_NAME but no key is given: set pseudonymize_key_file or pseudonymize_key_env in [redaction], give --pseudonymize-key-file, or set SFEVENTS_PSEUDONYMIZE_KEY"
+    );
+}

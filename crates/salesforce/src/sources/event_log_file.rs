@@ -144,6 +144,10 @@ pub fn lower_bound(
     }
 }
 
+fn state_err(e: archive::state::StateError) -> ApiError {
+    ApiError::Protocol(e.to_string())
+}
+
 /// Lists what is new and builds the plan.
 pub async fn plan(
     client: &SfClient,
@@ -152,7 +156,6 @@ pub async fn plan(
     org: &str,
     now: DateTime<Utc>,
 ) -> Result<Plan, ApiError> {
-    let state_err = |e: archive::state::StateError| ApiError::Protocol(e.to_string());
     let mut cursors: HashMap<String, Cursor> = store
         .cursors(org)
         .map_err(state_err)?
@@ -160,95 +163,10 @@ pub async fn plan(
         .filter(|(s, _, _)| s == SOURCE)
         .map(|(_, k, c)| (k, c))
         .collect();
-
     let (lower, _) = lower_bound(cfg, &cursors, now);
-
-    let mut filters = Vec::new();
-    if let Some(l) = lower {
-        filters.push(format!("CreatedDate >= {}", soql_datetime(&l)));
-    }
-    if !cfg.event_types.is_empty() {
-        let list: Vec<String> = cfg.event_types.iter().map(|t| quote(t)).collect();
-        filters.push(format!("EventType IN ({})", list.join(", ")));
-    }
-    let listing = |with_interval: bool| {
-        let mut filters = filters.clone();
-        // Sequence 0 is a daily file, 1 and up hourly; it is the fallback where the org has
-        // no Interval field.
-        match (cfg.interval, with_interval) {
-            (IntervalChoice::Daily, true) => filters.push("Interval = 'Daily'".into()),
-            (IntervalChoice::Hourly, true) => filters.push("Interval = 'Hourly'".into()),
-            (IntervalChoice::Daily, false) => filters.push("Sequence = 0".into()),
-            (IntervalChoice::Hourly, false) => filters.push("Sequence > 0".into()),
-            (IntervalChoice::Auto, _) => {}
-        }
-        let where_ = if filters.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", filters.join(" AND "))
-        };
-        let fields = if with_interval {
-            FIELDS
-        } else {
-            FIELDS_NO_INTERVAL
-        };
-        format!("SELECT {fields} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC")
-    };
-    let api_path = client.data_path();
-    let records = match client.query_all(&listing(true)).await {
-        Err(ApiError::Status { code, message, .. })
-            if code == "INVALID_FIELD" && message.contains("Interval") =>
-        {
-            tracing::warn!("this org's EventLogFile has no Interval field; telling daily from hourly files by Sequence");
-            client.query_all(&listing(false)).await?
-        }
-        other => other?,
-    };
-    let listed = records.len();
-    let mut files = records
-        .iter()
-        .map(|r| ElfFile::from_record(r, &api_path))
-        .collect::<Result<Vec<_>, _>>()?;
-
-    // Daily or hourly per type, chosen once and kept.
-    let mut has_hourly: HashSet<String> = HashSet::new();
-    for f in &files {
-        if f.hourly {
-            has_hourly.insert(f.event_type.clone());
-        }
-    }
-    let mut chosen: HashMap<String, bool> = HashMap::new();
-    let types: Vec<String> = {
-        let mut t: Vec<String> = files.iter().map(|f| f.event_type.clone()).collect();
-        t.extend(cfg.event_types.iter().cloned());
-        t.sort();
-        t.dedup();
-        t
-    };
-    for t in &types {
-        let hourly = match cfg.interval {
-            IntervalChoice::Daily => false,
-            IntervalChoice::Hourly => true,
-            IntervalChoice::Auto => match cursors.get(t).and_then(|c| c.extra.clone()) {
-                Some(x) => x == "Hourly",
-                None => has_hourly.contains(t),
-            },
-        };
-        chosen.insert(t.clone(), hourly);
-        let want = interval_key(hourly);
-        let entry = cursors.entry(t.clone()).or_insert_with(|| Cursor {
-            position: String::new(),
-            last_id: String::new(),
-            extra: None,
-        });
-        if entry.extra.as_deref() != Some(want) {
-            if entry.extra.is_some() {
-                tracing::warn!(event_type = %t, "interval changed to {want}; files of the other interval are no longer collected");
-            }
-            entry.extra = Some(want.to_string());
-            store.set_cursor(org, SOURCE, t, entry).map_err(state_err)?;
-        }
-    }
+    let mut files = list(client, cfg, lower).await?;
+    let listed = files.len();
+    let chosen = choose_intervals(cfg, &files, &mut cursors, store, org)?;
     files.retain(|f| chosen.get(&f.event_type) == Some(&f.hourly));
 
     let delivered = store.delivered_ids(org).map_err(state_err)?;
@@ -263,8 +181,125 @@ pub async fn plan(
         .into_iter()
         .filter(|f| !delivered.contains(&f.id))
         .collect();
+    let gone = add_quarantined(client, store, org, &delivered, &mut units).await?;
+    Ok(Plan {
+        units,
+        tracker,
+        gone,
+        listed,
+    })
+}
 
-    // Quarantined files outside this listing are asked for by id and tried again.
+/// The listing query, from `lower` on. `with_interval: false` is for orgs whose EventLogFile
+/// has no Interval field: Sequence 0 is a daily file there, 1 and up hourly.
+fn listing_soql(cfg: &ElfConfig, lower: Option<DateTime<Utc>>, with_interval: bool) -> String {
+    let mut filters = Vec::new();
+    if let Some(l) = lower {
+        filters.push(format!("CreatedDate >= {}", soql_datetime(&l)));
+    }
+    if !cfg.event_types.is_empty() {
+        let list: Vec<String> = cfg.event_types.iter().map(|t| quote(t)).collect();
+        filters.push(format!("EventType IN ({})", list.join(", ")));
+    }
+    match (cfg.interval, with_interval) {
+        (IntervalChoice::Daily, true) => filters.push("Interval = 'Daily'".into()),
+        (IntervalChoice::Hourly, true) => filters.push("Interval = 'Hourly'".into()),
+        (IntervalChoice::Daily, false) => filters.push("Sequence = 0".into()),
+        (IntervalChoice::Hourly, false) => filters.push("Sequence > 0".into()),
+        (IntervalChoice::Auto, _) => {}
+    }
+    let where_ = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+    let fields = if with_interval {
+        FIELDS
+    } else {
+        FIELDS_NO_INTERVAL
+    };
+    format!("SELECT {fields} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC")
+}
+
+/// The files created since `lower` (all intervals), in (CreatedDate, Id) order.
+async fn list(
+    client: &SfClient,
+    cfg: &ElfConfig,
+    lower: Option<DateTime<Utc>>,
+) -> Result<Vec<ElfFile>, ApiError> {
+    let records = match client.query_all(&listing_soql(cfg, lower, true)).await {
+        Err(ApiError::Status { code, message, .. })
+            if code == "INVALID_FIELD" && message.contains("Interval") =>
+        {
+            tracing::warn!("this org's EventLogFile has no Interval field; telling daily from hourly files by Sequence");
+            client.query_all(&listing_soql(cfg, lower, false)).await?
+        }
+        other => other?,
+    };
+    let api_path = client.data_path();
+    records
+        .iter()
+        .map(|r| ElfFile::from_record(r, &api_path))
+        .collect()
+}
+
+/// Daily or hourly per type, chosen once and kept in the type's cursor: `auto` takes hourly
+/// where the listing has hourly files. Returns, per type, whether it is hourly.
+fn choose_intervals(
+    cfg: &ElfConfig,
+    files: &[ElfFile],
+    cursors: &mut HashMap<String, Cursor>,
+    store: &Store,
+    org: &str,
+) -> Result<HashMap<String, bool>, ApiError> {
+    let has_hourly: HashSet<&str> = files
+        .iter()
+        .filter(|f| f.hourly)
+        .map(|f| f.event_type.as_str())
+        .collect();
+    let mut types: Vec<String> = files.iter().map(|f| f.event_type.clone()).collect();
+    types.extend(cfg.event_types.iter().cloned());
+    types.sort();
+    types.dedup();
+    let mut chosen: HashMap<String, bool> = HashMap::new();
+    for t in types {
+        let hourly = match cfg.interval {
+            IntervalChoice::Daily => false,
+            IntervalChoice::Hourly => true,
+            IntervalChoice::Auto => match cursors.get(&t).and_then(|c| c.extra.clone()) {
+                Some(x) => x == "Hourly",
+                None => has_hourly.contains(t.as_str()),
+            },
+        };
+        let want = interval_key(hourly);
+        let entry = cursors.entry(t.clone()).or_insert_with(|| Cursor {
+            position: String::new(),
+            last_id: String::new(),
+            extra: None,
+        });
+        if entry.extra.as_deref() != Some(want) {
+            if entry.extra.is_some() {
+                tracing::warn!(event_type = %t, "interval changed to {want}; files of the other interval are no longer collected");
+            }
+            entry.extra = Some(want.to_string());
+            store
+                .set_cursor(org, SOURCE, &t, entry)
+                .map_err(state_err)?;
+        }
+        chosen.insert(t, hourly);
+    }
+    Ok(chosen)
+}
+
+/// Quarantined files outside this listing are asked for by id and added to `units`, to be
+/// tried again. Returns those Salesforce no longer has.
+async fn add_quarantined(
+    client: &SfClient,
+    store: &Store,
+    org: &str,
+    delivered: &HashSet<String>,
+    units: &mut Vec<ElfFile>,
+) -> Result<Vec<String>, ApiError> {
     let listed_ids: HashSet<&str> = units.iter().map(|u| u.id.as_str()).collect();
     let retry: Vec<String> = store
         .quarantined(org)
@@ -273,6 +308,7 @@ pub async fn plan(
         .filter(|q| !listed_ids.contains(q.file_id.as_str()) && !delivered.contains(&q.file_id))
         .map(|q| q.file_id)
         .collect();
+    let api_path = client.data_path();
     let mut gone = Vec::new();
     for chunk in retry.chunks(200) {
         let ids: Vec<String> = chunk.iter().map(|i| quote(i)).collect();
@@ -294,12 +330,7 @@ pub async fn plan(
         );
         units.extend(found);
     }
-    Ok(Plan {
-        units,
-        tracker,
-        gone,
-        listed,
-    })
+    Ok(gone)
 }
 
 /// Tracks, per event type, the files of this listing in cursor order, and moves the cursor
@@ -463,8 +494,14 @@ pub fn install(
     })
 }
 
-/// Converts a spooled CSV into NDJSON, then moves both into the archive, without redaction
-/// (collection itself converts as it downloads, with [`convert_body`]). Blocking.
+/// Converts a spooled CSV into NDJSON, then moves both into the archive, without redaction.
+/// Blocking.
+///
+/// Collection does not call this. It runs [`convert_body`] on the download's
+/// [`Body`](crate::client::download::Body) while the file arrives (the body is spooled and
+/// hashed as it is read), then [`install`] once the download is whole and of the right
+/// length. This is those two steps over a file already spooled; only the normalize bench
+/// calls it.
 pub fn process(
     archive: &Archive,
     f: &ElfFile,

@@ -69,61 +69,35 @@ pub async fn collect(
     stop: &AtomicBool,
 ) -> Result<ObjectReport, ApiError> {
     let source = cfg.name.as_str();
-    let mut fields = ctx.fields(source, &cfg.fields).await?;
-    for must in ["EventDate", "EventIdentifier"] {
-        if !fields.iter().any(|f| f.eq_ignore_ascii_case(must)) {
-            fields.push(must.to_string());
-        }
-    }
-    let select = fields.join(", ");
+    let select = select_list(ctx, cfg).await?;
     let limit = now - Duration::seconds(cfg.settle_secs);
     let stored = ctx
         .store
         .cursor(&ctx.org, source, CURSOR_KEY)
         .map_err(local)?
         .and_then(|c| parse_sf_datetime(&c.position));
-    let mut progress = stored;
-    // The look-back never reaches past the backfill bound.
-    let backfill_start = now - Duration::days(i64::from(cfg.backfill_days));
-    let mut start = match stored {
-        Some(p) => (p - Duration::seconds(cfg.lookback_secs)).max(backfill_start),
-        None => backfill_start,
-    };
-    let mut window = cfg.window_secs;
-    // The look-back is read in the run's first window, widened to hold it: an hourly run with
-    // 60-minute windows then spends one query, not two.
-    let mut first_extra = stored.map_or(0, |p| (p - start).num_seconds().max(0));
+    let mut walk = Walk::new(cfg, stored, now);
     let mut report = ObjectReport::default();
-    while start < limit {
+    while walk.start < limit {
         if stop.load(Ordering::SeqCst)
             || max_windows.is_some_and(|m| report.windows >= u64::from(m))
         {
             return Ok(report);
         }
-        let mut end = start + Duration::seconds(window + first_extra);
-        // Cycles come a little more than `every` apart: a sliver left after this window would
-        // cost a query of its own, so the window stretches over it.
-        if limit - end < Duration::seconds(window / 4) {
-            end = limit;
-        }
-        let end = end.min(limit);
+        let end = walk.end(limit);
         let soql = format!(
             "SELECT {select} FROM {source} WHERE EventDate > {} AND EventDate <= {} ORDER BY EventDate DESC",
-            soql_time(&start),
+            soql_time(&walk.start),
             soql_time(&end)
         );
-        let can_shrink = window > MIN_WINDOW_SECS;
-        let result = run_window(ctx, cfg, &soql, can_shrink, &mut report).await;
-        let rows = match result {
+        let can_shrink = walk.window > MIN_WINDOW_SECS;
+        let rows = match run_window(ctx, cfg, &soql, can_shrink, &mut report).await {
             Ok(WindowEnd::Done(rows)) => rows,
             Ok(WindowEnd::TooLarge(total)) => {
-                // The window actually asked for, look-back and sliver included.
-                let asked = (end - start).num_seconds();
-                first_extra = 0;
-                window = shrunk(asked, total, cfg.max_rows_per_window);
+                walk.too_large(end, total, cfg.max_rows_per_window);
                 tracing::info!(
                     source,
-                    window_secs = window,
+                    window_secs = walk.window,
                     "a window holds {total} rows, more than {}; shrinking the window",
                     cfg.max_rows_per_window
                 );
@@ -134,11 +108,10 @@ pub async fn collect(
             Err(ApiError::Status { code: m, .. } | ApiError::Transient(m))
                 if m.contains("QUERY_TIMEOUT") && can_shrink =>
             {
-                first_extra = 0;
-                window = ((end - start).num_seconds() / 2).max(MIN_WINDOW_SECS);
+                walk.timed_out(end);
                 tracing::info!(
                     source,
-                    window_secs = window,
+                    window_secs = walk.window,
                     "query timed out; halving the window"
                 );
                 continue;
@@ -146,12 +119,9 @@ pub async fn collect(
             Err(e) => return Err(e),
         };
         report.windows += 1;
-        first_extra = 0;
-        // The look-back windows lie behind the cursor: it only ever moves forward.
-        if progress.is_none_or(|p| end > p) {
-            progress = Some(end);
+        if let Some(cursor) = walk.read(end, rows, cfg) {
             let cur = Cursor {
-                position: iso(&end),
+                position: iso(&cursor),
                 last_id: String::new(),
                 extra: None,
             };
@@ -159,24 +129,103 @@ pub async fn collect(
                 .set_cursor(&ctx.org, source, CURSOR_KEY, &cur)
                 .map_err(local)?;
         }
-        // Sparse windows grow without bound but the range left (`end.min(limit)` above).
-        window = grown(
-            (end - start).num_seconds().max(window),
-            rows,
-            cfg.max_rows_per_window,
-            cfg.max_window_secs,
-        );
-        start = end;
     }
     report.caught_up = true;
     // Ids older than the look-back can never be read again.
-    if let Some(p) = progress {
+    if let Some(p) = walk.progress {
         let horizon = p - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
         ctx.store
             .purge_seen(&ctx.org, source, &iso(&horizon))
             .map_err(local)?;
     }
     Ok(report)
+}
+
+/// The fields to select: the configured or described ones, with the two the walk needs.
+async fn select_list(ctx: &ObjectCtx, cfg: &ObjectConfig) -> Result<String, ApiError> {
+    let mut fields = ctx.fields(&cfg.name, &cfg.fields).await?;
+    for must in ["EventDate", "EventIdentifier"] {
+        if !fields.iter().any(|f| f.eq_ignore_ascii_case(must)) {
+            fields.push(must.to_string());
+        }
+    }
+    Ok(fields.join(", "))
+}
+
+/// Where one run's walk over EventDate stands.
+struct Walk {
+    /// The next window starts after this.
+    start: DateTime<Utc>,
+    /// The next window's size in seconds.
+    window: i64,
+    /// Seconds the next window is widened by to hold the look-back (the first window only).
+    first_extra: i64,
+    /// The cursor: the end of the last window read whole, never behind the stored one.
+    progress: Option<DateTime<Utc>>,
+}
+
+impl Walk {
+    fn new(cfg: &ObjectConfig, stored: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Walk {
+        // The look-back never reaches past the backfill bound.
+        let backfill_start = now - Duration::days(i64::from(cfg.backfill_days));
+        let start = match stored {
+            Some(p) => (p - Duration::seconds(cfg.lookback_secs)).max(backfill_start),
+            None => backfill_start,
+        };
+        Walk {
+            start,
+            window: cfg.window_secs,
+            // The look-back is read in the run's first window, widened to hold it: an hourly
+            // run with 60-minute windows then spends one query, not two.
+            first_extra: stored.map_or(0, |p| (p - start).num_seconds().max(0)),
+            progress: stored,
+        }
+    }
+
+    /// The end of the next window.
+    fn end(&self, limit: DateTime<Utc>) -> DateTime<Utc> {
+        let end = self.start + Duration::seconds(self.window + self.first_extra);
+        // Cycles come a little more than `every` apart: a sliver left after this window would
+        // cost a query of its own, so the window stretches over it.
+        if limit - end < Duration::seconds(self.window / 4) {
+            return limit;
+        }
+        end.min(limit)
+    }
+
+    /// The window up to `end` held `total` rows, more than `max_rows`: the next try is
+    /// smaller, sized on the window actually asked for (look-back and sliver included).
+    fn too_large(&mut self, end: DateTime<Utc>, total: u64, max_rows: u64) {
+        let asked = (end - self.start).num_seconds();
+        self.first_extra = 0;
+        self.window = shrunk(asked, total, max_rows);
+    }
+
+    /// The window up to `end` timed out: the next try is half of it.
+    fn timed_out(&mut self, end: DateTime<Utc>) {
+        self.first_extra = 0;
+        self.window = ((end - self.start).num_seconds() / 2).max(MIN_WINDOW_SECS);
+    }
+
+    /// The window up to `end` was read whole and held `rows`: the next one starts there.
+    /// Returns the cursor to store when it moved; the look-back windows lie behind it, and it
+    /// only ever moves forward.
+    fn read(&mut self, end: DateTime<Utc>, rows: u64, cfg: &ObjectConfig) -> Option<DateTime<Utc>> {
+        self.first_extra = 0;
+        let moved = self.progress.is_none_or(|p| end > p);
+        if moved {
+            self.progress = Some(end);
+        }
+        // Sparse windows grow without bound but the range left (`end` stops at the limit).
+        self.window = grown(
+            (end - self.start).num_seconds().max(self.window),
+            rows,
+            cfg.max_rows_per_window,
+            cfg.max_window_secs,
+        );
+        self.start = end;
+        moved.then_some(end)
+    }
 }
 
 async fn run_window(

@@ -161,6 +161,16 @@ pub struct NewRecords {
     pub newest: Option<String>,
 }
 
+/// The buffers one page's lines are made in, reused from line to line.
+struct LineBuf {
+    line: Vec<u8>,
+    /// The event id: the object's scope, then the record's key.
+    id: String,
+    scope_len: usize,
+    /// The record as written, when the archive is redacted.
+    redacted: Map<String, Value>,
+}
+
 impl ObjectCtx {
     /// Writes the new records of one page. The values of `key_fields`, joined by `@`, are the
     /// de-duplication key (EventIdentifier; Id; or Id@SystemModstamp for records that change)
@@ -173,6 +183,67 @@ impl ObjectCtx {
         key_fields: &[&str],
         time_field: &str,
     ) -> Result<NewRecords, ApiError> {
+        let by_day = self.new_by_day(source, records, key_fields, time_field)?;
+        let mut out = NewRecords {
+            seen: Vec::new(),
+            files: Vec::new(),
+            newest: None,
+        };
+        if by_day.is_empty() {
+            return Ok(out);
+        }
+        let ds = dataset(source);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let planned: Vec<(String, &Vec<_>)> = by_day
+            .iter()
+            .map(|(day, recs)| {
+                (
+                    format!(
+                        "events/{ds}/{day}/{source}_r{}_{seq:05}.ndjson",
+                        self.run_id
+                    ),
+                    recs,
+                )
+            })
+            .collect();
+        // Pending before anything is written: see the module's documentation.
+        let paths: Vec<String> = planned.iter().map(|(p, _)| p.clone()).collect();
+        self.store.add_pending(&paths).map_err(local)?;
+        let id = ids::object_prefix(&self.org_id, source);
+        let mut buf = LineBuf {
+            line: Vec::with_capacity(2048),
+            scope_len: id.len(),
+            id,
+            redacted: Map::new(),
+        };
+        for (path, recs) in planned {
+            let mut file = LogFile {
+                source: source.to_string(),
+                dataset: ds.clone(),
+                path,
+                rows: recs.len() as u64,
+                bytes: 0,
+                oldest: None,
+                newest: None,
+            };
+            self.write_file(source, recs, &mut file, &mut buf, &mut out.seen)?;
+            if out.newest < file.newest {
+                out.newest = file.newest.clone();
+            }
+            out.files.push(file);
+        }
+        Ok(out)
+    }
+
+    /// The records of a page not yet archived (by the store) nor repeated within the page,
+    /// by day of their `@timestamp`.
+    fn new_by_day<'r>(
+        &self,
+        source: &str,
+        records: &'r [Map<String, Value>],
+        key_fields: &[&str],
+        time_field: &str,
+    ) -> Result<BTreeMap<String, Vec<Entry<'r>>>, ApiError> {
         let key = |r: &Map<String, Value>| -> Option<String> {
             let parts: Option<Vec<&str>> = key_fields
                 .iter()
@@ -211,88 +282,58 @@ impl ObjectCtx {
                 .or_default()
                 .push((id.to_string(), t, r));
         }
-        let mut out = NewRecords {
-            seen: Vec::new(),
-            files: Vec::new(),
-            newest: None,
-        };
-        if by_day.is_empty() {
-            return Ok(out);
-        }
-        let ds = dataset(source);
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let planned: Vec<(String, &Vec<_>)> = by_day
-            .iter()
-            .map(|(day, recs)| {
-                (
-                    format!(
-                        "events/{ds}/{day}/{source}_r{}_{seq:05}.ndjson",
-                        self.run_id
-                    ),
-                    recs,
-                )
-            })
-            .collect();
-        let paths: Vec<String> = planned.iter().map(|(p, _)| p.clone()).collect();
-        self.store.add_pending(&paths).map_err(local)?;
-        let mut line = Vec::with_capacity(2048);
-        let mut id = ids::object_prefix(&self.org_id, source);
-        let scope_len = id.len();
-        let mut redacted = Map::new();
-        for (path, recs) in planned {
-            let mut f = self
-                .archive
-                .create_file(&self.archive.root.join(&path))
-                .map_err(local)?;
-            let mut file = LogFile {
-                source: source.to_string(),
-                dataset: ds.clone(),
-                path,
-                rows: recs.len() as u64,
-                bytes: 0,
-                oldest: None,
-                newest: None,
+        Ok(by_day)
+    }
+
+    /// Writes one day's records to `file.path`, adds their bytes and time range to `file`,
+    /// and their keys and times to `seen`.
+    fn write_file(
+        &self,
+        source: &str,
+        recs: &[Entry],
+        file: &mut LogFile,
+        buf: &mut LineBuf,
+        seen: &mut Vec<(String, String)>,
+    ) -> Result<(), ApiError> {
+        let mut f = self
+            .archive
+            .create_file(&self.archive.root.join(&file.path))
+            .map_err(local)?;
+        for (key, t, r) in recs {
+            buf.line.clear();
+            buf.id.truncate(buf.scope_len);
+            buf.id.push_str(key);
+            // The key and time above come from the record as Salesforce gave it; only
+            // what is written is redacted.
+            let fields = match &self.redact {
+                Some(rd) => {
+                    buf.redacted.clone_from(r);
+                    rd.record(&mut buf.redacted);
+                    &buf.redacted
+                }
+                None => *r,
             };
-            for (key, t, r) in recs {
-                line.clear();
-                id.truncate(scope_len);
-                id.push_str(key);
-                // The key and time above come from the record as Salesforce gave it; only
-                // what is written is redacted.
-                let fields = match &self.redact {
-                    Some(rd) => {
-                        redacted.clone_from(r);
-                        rd.record(&mut redacted);
-                        &redacted
-                    }
-                    None => *r,
-                };
-                let ev = Line {
-                    timestamp: t,
-                    id: &id,
-                    org_id: &self.org_id,
-                    source,
-                    fields,
-                };
-                serde_json::to_writer(&mut line, &ev).map_err(local)?;
-                line.push(b'\n');
-                f.writer().write_all(&line).map_err(local)?;
-                file.bytes += line.len() as u64;
-                if file.newest.as_deref().is_none_or(|n| t.as_str() > n) {
-                    file.newest = Some(t.clone());
-                }
-                if file.oldest.as_deref().is_none_or(|o| t.as_str() < o) {
-                    file.oldest = Some(t.clone());
-                }
-                out.seen.push((key.clone(), t.clone()));
+            let ev = Line {
+                timestamp: t,
+                id: &buf.id,
+                org_id: &self.org_id,
+                source,
+                fields,
+            };
+            serde_json::to_writer(&mut buf.line, &ev).map_err(local)?;
+            buf.line.push(b'\n');
+            f.writer().write_all(&buf.line).map_err(local)?;
+            file.bytes += buf.line.len() as u64;
+            if file.newest.as_deref().is_none_or(|n| t.as_str() > n) {
+                file.newest = Some(t.clone());
             }
-            f.finish().map_err(local)?;
-            if out.newest < file.newest {
-                out.newest = file.newest.clone();
+            if file.oldest.as_deref().is_none_or(|o| t.as_str() < o) {
+                file.oldest = Some(t.clone());
             }
-            out.files.push(file);
+            seen.push((key.clone(), t.clone()));
         }
-        Ok(out)
+        f.finish().map_err(local)?;
+        Ok(())
     }
 
     /// Commits a written page, with the cursor it moves.

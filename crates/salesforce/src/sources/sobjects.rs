@@ -31,12 +31,16 @@ pub fn cursor_field(cfg: &ObjectConfig, fields: &[String]) -> String {
     }
 }
 
-pub async fn collect(
-    ctx: &ObjectCtx,
-    cfg: &ObjectConfig,
-    now: DateTime<Utc>,
-    stop: &AtomicBool,
-) -> Result<ObjectReport, ApiError> {
+/// What a run selects and how it names records.
+struct Query {
+    /// The cursor's date field.
+    cursor_field: String,
+    fields: Vec<String>,
+    /// The de-duplication key: Id, or Id and the cursor field for records that change.
+    key_fields: Vec<String>,
+}
+
+async fn query(ctx: &ObjectCtx, cfg: &ObjectConfig) -> Result<Query, ApiError> {
     let source = cfg.name.as_str();
     let mut fields = ctx.fields(source, &cfg.fields).await?;
     let cf = cursor_field(cfg, &fields);
@@ -49,18 +53,38 @@ pub async fn collect(
     if cfg.fields.is_none() && source.eq_ignore_ascii_case("SetupAuditTrail") {
         fields.push("CreatedBy.Username".into());
     }
-    let key = cf.clone();
     // CreatedDate and LoginTime never change: Id names the event. A record followed by its
     // modification stamp is a new event at every change.
     let versioned = ["SystemModstamp", "LastModifiedDate"]
         .iter()
         .any(|f| f.eq_ignore_ascii_case(&cf));
-    let key_fields: Vec<&str> = if versioned {
-        vec!["Id", cf.as_str()]
+    let key_fields = if versioned {
+        vec!["Id".to_string(), cf.clone()]
     } else {
-        vec!["Id"]
+        vec!["Id".to_string()]
     };
-    let stored = ctx.store.cursor(&ctx.org, source, &key).map_err(local)?;
+    Ok(Query {
+        cursor_field: cf,
+        fields,
+        key_fields,
+    })
+}
+
+/// Why the page callback stopped the query: `stop` was set.
+const STOPPING: &str = "stopping";
+
+pub async fn collect(
+    ctx: &ObjectCtx,
+    cfg: &ObjectConfig,
+    now: DateTime<Utc>,
+    stop: &AtomicBool,
+) -> Result<ObjectReport, ApiError> {
+    let source = cfg.name.as_str();
+    let q = query(ctx, cfg).await?;
+    let cf = q.cursor_field.as_str();
+    let key_fields: Vec<&str> = q.key_fields.iter().map(String::as_str).collect();
+    // The cursor is stored under the name of the field it follows.
+    let stored = ctx.store.cursor(&ctx.org, source, cf).map_err(local)?;
     let lower = match stored.as_ref().and_then(|c| parse_sf_datetime(&c.position)) {
         // The look-back never reaches past the backfill bound.
         Some(p) => (p - Duration::seconds(cfg.lookback_secs))
@@ -69,7 +93,7 @@ pub async fn collect(
     };
     let soql = format!(
         "SELECT {} FROM {source} WHERE {cf} >= {} ORDER BY {cf} ASC, Id ASC",
-        fields.join(", "),
+        q.fields.join(", "),
         soql_time(&lower)
     );
     let mut cursor = stored.and_then(|c| Some((parse_sf_datetime(&c.position)?, c.last_id)));
@@ -78,28 +102,18 @@ pub async fn collect(
         .client
         .query_pages(&soql, |records, _| {
             if stop.load(Ordering::SeqCst) {
-                return Err(ApiError::Local("stopping".into()));
+                return Err(ApiError::Local(STOPPING.into()));
             }
-            let new = ctx.write_page(source, &records, &key_fields, &cf)?;
-            // The page's last record, in query order, is where the next run may start.
-            let last = records.iter().rev().find_map(|r| {
-                let t = parse_sf_datetime(r.get(&cf)?.as_str()?)?;
-                let id = r.get("Id")?.as_str()?.to_string();
-                Some((t, id))
-            });
-            let moved = match (&last, &cursor) {
-                (Some(l), Some(c)) => l > c,
-                (Some(_), None) => true,
-                _ => false,
-            };
-            let cur = last.as_ref().filter(|_| moved).map(|(t, id)| Cursor {
+            let new = ctx.write_page(source, &records, &key_fields, cf)?;
+            let moved = page_end(&records, cf).filter(|l| cursor.as_ref().is_none_or(|c| l > c));
+            let cur = moved.as_ref().map(|(t, id)| Cursor {
                 position: iso(t),
                 last_id: id.clone(),
                 extra: None,
             });
-            ctx.commit(source, &new, cur.as_ref().map(|c| (key.as_str(), c)))?;
-            if moved {
-                cursor = last;
+            ctx.commit(source, &new, cur.as_ref().map(|c| (cf, c)))?;
+            if moved.is_some() {
+                cursor = moved;
             }
             report.events += new.seen.len() as u64;
             report.pages += 1;
@@ -108,7 +122,7 @@ pub async fn collect(
         .await;
     match r {
         Ok(_) => {}
-        Err(ApiError::Local(m)) if m == "stopping" => return Ok(report),
+        Err(ApiError::Local(m)) if m == STOPPING => return Ok(report),
         Err(e) => return Err(e),
     }
     report.windows = 1;
@@ -120,4 +134,16 @@ pub async fn collect(
             .map_err(local)?;
     }
     Ok(report)
+}
+
+/// The page's last record, in query order: where the next run may start.
+fn page_end(
+    records: &[serde_json::Map<String, serde_json::Value>],
+    cf: &str,
+) -> Option<(DateTime<Utc>, String)> {
+    records.iter().rev().find_map(|r| {
+        let t = parse_sf_datetime(r.get(cf)?.as_str()?)?;
+        let id = r.get("Id")?.as_str()?.to_string();
+        Some((t, id))
+    })
 }
