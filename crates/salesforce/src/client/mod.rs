@@ -1,6 +1,9 @@
-//! The Salesforce REST client: every request goes through [`SfClient::send`], which adds the
-//! session, renews it on 401, retries 5xx/429/connection faults with jittered exponential
+//! The Salesforce REST client: every API request goes through [`SfClient::send`], which adds
+//! the session, renews it on 401, retries 5xx/429/connection faults with jittered exponential
 //! backoff, stops at once on REQUEST_LIMIT_EXCEEDED, and counts API calls.
+//!
+//! Token requests are the one exception: [`TokenManager`] sends them itself, on the client
+//! [`build_http_client`] made for this one (its documentation says why).
 
 pub mod download;
 pub mod query;
