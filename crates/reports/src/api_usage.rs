@@ -5,7 +5,7 @@
 
 use crate::agg::{parts, Merge, Tally, Timing, SEP};
 use crate::ledger::{Acc, ScanStats};
-use crate::model::{ChartKind, Kind, Section, Table};
+use crate::model::{ChartKind, Figure, Kind, Section, Table};
 use crate::row::Row;
 use crate::tables::{counts, fig, fig_pct, or_none, pct};
 use crate::{drew_on, empty_section, Ctx, ReportError};
@@ -243,44 +243,12 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     }
     let n = ctx.opts.top;
     let total = u.total.calls;
-    let legacy_calls: u64 = u.legacy.iter().map(|(_, c)| *c).sum();
     let mut s = Section {
         sources,
-        figures: vec![
-            fig("API calls", total),
-            fig("counted against the daily limit", u.total.counted),
-            fig_pct("share counted", pct(u.total.counted, total)),
-            fig("answered with an error (4xx/5xx)", u.total.errors),
-            fig("users", u.per_user.len() as u64),
-            fig("connected apps", u.per_app.len() as u64),
-            fig(
-                &format!("calls with API version ≤ {:.1}", ctx.opts.api_floor),
-                legacy_calls,
-            ),
-        ],
+        figures: figures(&u, floor),
         ..Section::new("api-usage", "API usage")
     };
-
-    let mut days = Table::new(
-        "api_usage_per_day",
-        "Calls per day",
-        &[
-            ("day", Kind::Time),
-            ("calls", Kind::Int),
-            ("counted against limit", Kind::Int),
-            ("errors", Kind::Int),
-        ],
-    )
-    .chart(ChartKind::Columns, 0, &[1]);
-    for (d, c) in std::mem::take(&mut u.per_day).by_key() {
-        days.push(vec![
-            d.into(),
-            c.calls.into(),
-            c.counted.into(),
-            c.errors.into(),
-        ]);
-    }
-    s.tables.push(days);
+    s.tables.push(days_table(std::mem::take(&mut u.per_day)));
     for (id, title, key, tally) in [
         (
             "api_usage_per_user",
@@ -304,30 +272,8 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         let rows = std::mem::take(tally);
         s.tables.push(calls_table(id, title, key, rows, total, n));
     }
-
-    let mut res = Table::new(
-        "api_usage_per_resource",
-        "Most frequent calls, per API family and resource",
-        &[
-            ("api family", Kind::Text),
-            ("resource", Kind::Text),
-            ("calls", Kind::Int),
-            ("errors", Kind::Int),
-        ],
-    );
-    let (kept, omitted) = std::mem::take(&mut u.per_resource).top(n, |c| c.calls);
-    for (k, c) in kept {
-        let p = parts(&k);
-        res.push(vec![
-            p[0].into(),
-            p.get(1).copied().unwrap_or("").into(),
-            c.calls.into(),
-            c.errors.into(),
-        ]);
-    }
-    res.omitted = omitted;
-    s.tables.push(res);
-
+    s.tables
+        .push(resource_table(std::mem::take(&mut u.per_resource), n));
     for (id, title, key, tally) in [
         (
             "api_usage_per_status",
@@ -351,12 +297,83 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         s.tables
             .push(counts(id, title, key, "calls", std::mem::take(tally), n));
     }
+    legacy(&mut s, std::mem::take(&mut u.legacy), floor, n);
+    slowest(ctx, &mut s)?;
+    Ok((s, stats))
+}
 
+/// The headline numbers.
+fn figures(u: &Usage, floor: f64) -> Vec<Figure> {
+    let total = u.total.calls;
+    let legacy_calls: u64 = u.legacy.iter().map(|(_, c)| *c).sum();
+    vec![
+        fig("API calls", total),
+        fig("counted against the daily limit", u.total.counted),
+        fig_pct("share counted", pct(u.total.counted, total)),
+        fig("answered with an error (4xx/5xx)", u.total.errors),
+        fig("users", u.per_user.len() as u64),
+        fig("connected apps", u.per_app.len() as u64),
+        fig(
+            &format!("calls with API version ≤ {floor:.1}"),
+            legacy_calls,
+        ),
+    ]
+}
+
+fn days_table(per_day: Tally<Calls>) -> Table {
+    let mut days = Table::new(
+        "api_usage_per_day",
+        "Calls per day",
+        &[
+            ("day", Kind::Time),
+            ("calls", Kind::Int),
+            ("counted against limit", Kind::Int),
+            ("errors", Kind::Int),
+        ],
+    )
+    .chart(ChartKind::Columns, 0, &[1]);
+    for (d, c) in per_day.by_key() {
+        days.push(vec![
+            d.into(),
+            c.calls.into(),
+            c.counted.into(),
+            c.errors.into(),
+        ]);
+    }
+    days
+}
+
+fn resource_table(per_resource: Tally<Calls>, n: usize) -> Table {
+    let mut res = Table::new(
+        "api_usage_per_resource",
+        "Most frequent calls, per API family and resource",
+        &[
+            ("api family", Kind::Text),
+            ("resource", Kind::Text),
+            ("calls", Kind::Int),
+            ("errors", Kind::Int),
+        ],
+    );
+    let (kept, omitted) = per_resource.top(n, |c| c.calls);
+    for (k, c) in kept {
+        let p = parts(&k);
+        res.push(vec![
+            p[0].into(),
+            p.get(1).copied().unwrap_or("").into(),
+            c.calls.into(),
+            c.errors.into(),
+        ]);
+    }
+    res.omitted = omitted;
+    res
+}
+
+/// Calls made with API versions at or below the floor, or a note that there were none.
+fn legacy(s: &mut Section, per: Tally<u64>, floor: f64, n: usize) {
     let mut legacy = Table::new(
         "api_usage_legacy_versions",
         &format!(
-            "Calls with API version ≤ {:.1} (retired versions fail: REST 410, SOAP 500, Bulk 400)",
-            ctx.opts.api_floor
+            "Calls with API version ≤ {floor:.1} (retired versions fail: REST 410, SOAP 500, Bulk 400)"
         ),
         &[
             ("api version", Kind::Text),
@@ -366,7 +383,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             ("calls", Kind::Int),
         ],
     );
-    let (kept, omitted) = std::mem::take(&mut u.legacy).top(n.max(50), |c| *c);
+    let (kept, omitted) = per.top(n.max(50), |c| *c);
     for (k, c) in kept {
         let p = parts(&k);
         legacy.push(vec![
@@ -380,48 +397,50 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     legacy.omitted = omitted;
     if legacy.rows.is_empty() {
         s.notes.push(format!(
-            "No call used an API version at or below {:.1}.",
-            ctx.opts.api_floor
+            "No call used an API version at or below {floor:.1}."
         ));
     } else {
         s.tables.push(legacy);
     }
+}
 
+/// The slowest REST resources, from RestApi files when the archive holds them.
+fn slowest(ctx: &Ctx, s: &mut Section) -> Result<(), ReportError> {
     let (slow, slow_stats) = ctx.elf::<Slow>("RestApi", &["URI", "METHOD", "RUN_TIME"])?;
-    if slow_stats.rows > 0 {
-        s.sources.push(drew_on(
-            "RestApi (EventLogFile), for run times",
-            &slow_stats,
-        ));
-        let mut t = Table::new(
-            "api_usage_slowest",
-            "Slowest REST resources (average RUN_TIME)",
-            &[
-                ("method", Kind::Text),
-                ("resource", Kind::Text),
-                ("calls", Kind::Int),
-                ("avg run time ms", Kind::Float),
-                ("max run time ms", Kind::Int),
-            ],
-        )
-        .chart(ChartKind::Bars, 1, &[3]);
-        let (kept, omitted) = slow.per.top(n, |t| t.avg());
-        for (k, tm) in kept {
-            let p = parts(&k);
-            t.push(vec![
-                p[0].into(),
-                p[1].into(),
-                tm.n.into(),
-                tm.avg().into(),
-                (tm.max as i64).into(),
-            ]);
-        }
-        t.omitted = omitted;
-        s.tables.push(t);
-    } else {
+    if slow_stats.rows == 0 {
         s.notes.push(
             "Run times come from RestApi files, which this archive does not hold for the period: ApiTotalUsage has no timing columns.".into(),
         );
+        return Ok(());
     }
-    Ok((s, stats))
+    s.sources.push(drew_on(
+        "RestApi (EventLogFile), for run times",
+        &slow_stats,
+    ));
+    let mut t = Table::new(
+        "api_usage_slowest",
+        "Slowest REST resources (average RUN_TIME)",
+        &[
+            ("method", Kind::Text),
+            ("resource", Kind::Text),
+            ("calls", Kind::Int),
+            ("avg run time ms", Kind::Float),
+            ("max run time ms", Kind::Int),
+        ],
+    )
+    .chart(ChartKind::Bars, 1, &[3]);
+    let (kept, omitted) = slow.per.top(ctx.opts.top, |t| t.avg());
+    for (k, tm) in kept {
+        let p = parts(&k);
+        t.push(vec![
+            p[0].into(),
+            p[1].into(),
+            tm.n.into(),
+            tm.avg().into(),
+            (tm.max as i64).into(),
+        ]);
+    }
+    t.omitted = omitted;
+    s.tables.push(t);
+    Ok(())
 }

@@ -218,42 +218,63 @@ fn scan(ctx: &Ctx, s: &Source) -> Result<(Logins, ScanStats), ReportError> {
     }
 }
 
-pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
-    let mut chosen = None;
-    let mut sources = Vec::new();
-    let mut others = Vec::new();
+/// The source a report draws on: the first of [`SOURCES`] with rows in the period; `others`
+/// are the later ones that also have files then (the same logins seen another way).
+struct Chosen {
+    src: &'static Source,
+    logins: Logins,
+    stats: ScanStats,
+    others: Vec<&'static str>,
+}
+
+fn choose(ctx: &Ctx) -> Result<Option<Chosen>, ReportError> {
+    let mut chosen: Option<Chosen> = None;
     for src in SOURCES {
-        if chosen.is_some() {
+        match &mut chosen {
             // Only count what else exists, so the reader knows the alternatives.
-            let n: u64 = if src.elf {
-                ctx.ledgers
-                    .iter()
-                    .map(|a| {
-                        a.elf_files(src.name, &ctx.opts.window)
-                            .map(|f| f.len() as u64)
-                    })
-                    .sum::<Result<u64, _>>()?
-            } else {
-                ctx.ledgers
-                    .iter()
-                    .map(|a| {
-                        a.object_files(src.name, &ctx.opts.window)
-                            .map(|f| f.len() as u64)
-                    })
-                    .sum::<Result<u64, _>>()?
-            };
-            if n > 0 {
-                others.push(src.label);
+            Some(c) => {
+                if files_of(ctx, src)? > 0 {
+                    c.others.push(src.label);
+                }
             }
-            continue;
-        }
-        let (acc, stats) = scan(ctx, src)?;
-        if stats.rows > 0 {
-            sources.push(drew_on(src.label, &stats));
-            chosen = Some((src, acc, stats));
+            None => {
+                let (logins, stats) = scan(ctx, src)?;
+                if stats.rows > 0 {
+                    chosen = Some(Chosen {
+                        src,
+                        logins,
+                        stats,
+                        others: Vec::new(),
+                    });
+                }
+            }
         }
     }
-    let Some((src, mut l, stats)) = chosen else {
+    Ok(chosen)
+}
+
+/// How many files of a source the archives list for the period.
+fn files_of(ctx: &Ctx, src: &Source) -> Result<u64, ReportError> {
+    let w = &ctx.opts.window;
+    let mut n = 0;
+    for l in ctx.ledgers {
+        n += if src.elf {
+            l.elf_files(src.name, w)?.len()
+        } else {
+            l.object_files(src.name, w)?.len()
+        } as u64;
+    }
+    Ok(n)
+}
+
+pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
+    let Some(Chosen {
+        src,
+        logins: mut l,
+        stats,
+        others,
+    }) = choose(ctx)?
+    else {
         let s = empty_section(
             "logins",
             "Logins",
@@ -264,7 +285,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
     };
     let n = ctx.opts.top;
     let mut s = Section {
-        sources,
+        sources: vec![drew_on(src.label, &stats)],
         figures: vec![
             fig("login attempts", l.total.attempts),
             fig("successful", l.total.attempts - l.total.failures),
@@ -282,7 +303,24 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             others.join(" and ")
         ));
     }
+    s.tables.push(days_table(std::mem::take(&mut l.per_day)));
+    s.tables.push(counts(
+        "logins_failures_by_status",
+        "Failed logins by status",
+        "status",
+        "failures",
+        std::mem::take(&mut l.failures_by_status),
+        n,
+    ));
+    failing_tables(ctx, &mut s, src, &mut l)?;
+    countries(ctx, &mut s, src, std::mem::take(&mut l.per_country))?;
+    s.tables
+        .push(types_table(src, std::mem::take(&mut l.per_type), n));
+    client_tables(&mut s, &mut l, n);
+    Ok((s, stats))
+}
 
+fn days_table(per_day: Tally<Outcome>) -> Table {
     let mut days = Table::new(
         "logins_per_day",
         "Logins per day",
@@ -295,7 +333,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ],
     )
     .chart(ChartKind::Line, 0, &[2, 3]);
-    for (d, o) in std::mem::take(&mut l.per_day).by_key() {
+    for (d, o) in per_day.by_key() {
         days.push(vec![
             d.into(),
             o.attempts.into(),
@@ -304,21 +342,17 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             rate(&o).into(),
         ]);
     }
-    s.tables.push(days);
+    days
+}
 
-    let mut by_status = Table::new(
-        "logins_failures_by_status",
-        "Failed logins by status",
-        &[("status", Kind::Text), ("failures", Kind::Int)],
-    )
-    .chart(ChartKind::Bars, 0, &[1]);
-    let (kept, omitted) = std::mem::take(&mut l.failures_by_status).top(n, |c| *c);
-    for (k, c) in kept {
-        by_status.push(vec![k.into(), c.into()]);
-    }
-    by_status.omitted = omitted;
-    s.tables.push(by_status);
-
+/// The users, then the source IPs, with the most failed logins.
+fn failing_tables(
+    ctx: &Ctx,
+    s: &mut Section,
+    src: &Source,
+    l: &mut Logins,
+) -> Result<(), ReportError> {
+    let n = ctx.opts.top;
     let mut users = failing(
         "logins_failing_users",
         "Users with the most failed logins",
@@ -338,67 +372,77 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         std::mem::take(&mut l.per_ip),
         n,
     ));
+    Ok(())
+}
 
-    if l.per_country.is_empty() {
-        // Login files have no geolocation; the objects do, for the same logins.
+/// Logins by country: the chosen source's, else the first object source's that has them
+/// (Login files have no geolocation; the objects do, for the same logins), else a note.
+fn countries(
+    ctx: &Ctx,
+    s: &mut Section,
+    src: &Source,
+    mut per_country: Tally<CountryStats>,
+) -> Result<(), ReportError> {
+    if per_country.is_empty() {
         for geo in SOURCES.iter().filter(|x| !x.elf) {
             let (g, st) = scan(ctx, geo)?;
             if st.rows > 0 && !g.per_country.is_empty() {
                 s.sources
                     .push(drew_on(&format!("{}, for countries", geo.label), &st));
-                l.per_country = g.per_country;
+                per_country = g.per_country;
                 break;
             }
         }
     }
-    if l.per_country.is_empty() {
+    if per_country.is_empty() {
         s.notes.push(format!(
             "{} has no country: logins by country need LoginEvent or LoginHistory in the archive.",
             src.label
         ));
-    } else {
-        let mut t = Table::new(
-            "logins_by_country",
-            "Logins by country",
-            &[
-                ("country", Kind::Text),
-                ("logins", Kind::Int),
-                ("failed", Kind::Int),
-                ("users", Kind::Int),
-            ],
-        )
-        .chart(ChartKind::Bars, 0, &[1]);
-        let (kept, omitted) = std::mem::take(&mut l.per_country).top(n, |c| c.outcome.attempts);
-        for (k, c) in kept {
-            t.push(vec![
-                k.into(),
-                c.outcome.attempts.into(),
-                c.outcome.failures.into(),
-                c.users.len().into(),
-            ]);
-        }
-        t.omitted = omitted;
-        s.tables.push(t);
+        return Ok(());
     }
+    let mut t = Table::new(
+        "logins_by_country",
+        "Logins by country",
+        &[
+            ("country", Kind::Text),
+            ("logins", Kind::Int),
+            ("failed", Kind::Int),
+            ("users", Kind::Int),
+        ],
+    )
+    .chart(ChartKind::Bars, 0, &[1]);
+    let (kept, omitted) = per_country.top(ctx.opts.top, |c| c.outcome.attempts);
+    for (k, c) in kept {
+        t.push(vec![
+            k.into(),
+            c.outcome.attempts.into(),
+            c.outcome.failures.into(),
+            c.users.len().into(),
+        ]);
+    }
+    t.omitted = omitted;
+    s.tables.push(t);
+    Ok(())
+}
 
+fn types_table(src: &Source, per_type: Tally<Outcome>, n: usize) -> Table {
+    let second = if src.elf {
+        "login sub-type"
+    } else {
+        "application"
+    };
     let mut types = Table::new(
         "logins_by_type",
         "Logins by login type and application",
         &[
             ("login type", Kind::Text),
-            (
-                if src.elf {
-                    "login sub-type"
-                } else {
-                    "application"
-                },
-                Kind::Text,
-            ),
+            (second, Kind::Text),
             ("logins", Kind::Int),
             ("failed", Kind::Int),
         ],
     );
-    let (kept, omitted) = std::mem::take(&mut l.per_type).top(n, |o| o.attempts);
+    let (kept, omitted) = per_type.top(n, |o| o.attempts);
     for (k, o) in kept {
         let p = parts(&k);
         types.push(vec![
@@ -409,8 +453,11 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ]);
     }
     types.omitted = omitted;
-    s.tables.push(types);
+    types
+}
 
+/// What clients logged in with: TLS protocol, browser and, where the source has it, platform.
+fn client_tables(s: &mut Section, l: &mut Logins, n: usize) {
     s.tables.push(counts(
         "logins_tls",
         "Logins by TLS protocol",
@@ -437,7 +484,6 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
             n,
         ));
     }
-    Ok((s, stats))
 }
 
 fn failing(id: &str, title: &str, key: &str, per: Tally<Outcome>, n: usize) -> Table {

@@ -169,16 +169,7 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ],
         ..Section::new("setup-changes", "Setup changes")
     };
-    let mut days = Table::new(
-        "setup_changes_per_day",
-        "Setup changes per day",
-        &[("day", Kind::Time), ("changes", Kind::Int)],
-    )
-    .chart(ChartKind::Columns, 0, &[1]);
-    for (d, c) in std::mem::take(&mut a.per_day).by_key() {
-        days.push(vec![d.into(), c.into()]);
-    }
-    s.tables.push(days);
+    s.tables.push(days_table(std::mem::take(&mut a.per_day)));
     s.tables.push(counts(
         "setup_changes_by_section",
         "Changes by section",
@@ -187,23 +178,16 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         std::mem::take(&mut a.per_section),
         n,
     ));
-    let mut actions = Table::new(
-        "setup_changes_by_action",
-        "Changes by action",
-        &[
-            ("action", Kind::Text),
-            ("section", Kind::Text),
-            ("changes", Kind::Int),
-        ],
-    )
-    .chart(ChartKind::Bars, 0, &[2]);
-    let (kept, omitted) = std::mem::take(&mut a.per_action).top(n, |c| *c);
-    for (k, c) in kept {
-        let p = parts(&k);
-        actions.push(vec![p[0].into(), p[1].into(), c.into()]);
-    }
-    actions.omitted = omitted;
-    s.tables.push(actions);
+    s.tables.push(
+        pairs(
+            "setup_changes_by_action",
+            "Changes by action",
+            ["action", "section", "changes"],
+            std::mem::take(&mut a.per_action),
+            n,
+        )
+        .chart(ChartKind::Bars, 0, &[2]),
+    );
     s.tables.push(counts(
         "setup_changes_by_admin",
         "Changes by admin",
@@ -212,7 +196,50 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         std::mem::take(&mut a.per_admin),
         n,
     ));
+    let users = user_changes_table(&mut a, n);
+    if !users.rows.is_empty() {
+        s.tables.push(users);
+    }
+    delegated(&mut s, std::mem::take(&mut a.delegated), n);
+    login_as(ctx, &mut s)?;
+    Ok((s, stats))
+}
 
+fn days_table(per_day: Tally<u64>) -> Table {
+    let mut days = Table::new(
+        "setup_changes_per_day",
+        "Setup changes per day",
+        &[("day", Kind::Time), ("changes", Kind::Int)],
+    )
+    .chart(ChartKind::Columns, 0, &[1]);
+    for (d, c) in per_day.by_key() {
+        days.push(vec![d.into(), c.into()]);
+    }
+    days
+}
+
+/// A top-N table of counts by a two-part key: the parts' columns, then the count's.
+fn pairs(id: &str, title: &str, columns: [&str; 3], per: Tally<u64>, n: usize) -> Table {
+    let mut t = Table::new(
+        id,
+        title,
+        &[
+            (columns[0], Kind::Text),
+            (columns[1], Kind::Text),
+            (columns[2], Kind::Int),
+        ],
+    );
+    let (kept, omitted) = per.top(n, |c| *c);
+    for (k, c) in kept {
+        let p = parts(&k);
+        t.push(vec![p[0].into(), p[1].into(), c.into()]);
+    }
+    t.omitted = omitted;
+    t
+}
+
+/// The newest user lifecycle and permission changes.
+fn user_changes_table(a: &mut Audit, n: usize) -> Table {
     a.trim();
     let mut users = Table::new(
         "setup_changes_user_changes",
@@ -234,53 +261,40 @@ pub fn build(ctx: &Ctx) -> Result<(Section, ScanStats), ReportError> {
         ]);
     }
     users.omitted = a.user_changes - shown as u64;
-    if !users.rows.is_empty() {
-        s.tables.push(users);
-    }
+    users
+}
 
-    let mut delegated = Table::new(
+/// Changes made through Login-As, or a note that there were none.
+fn delegated(s: &mut Section, per: Tally<u64>, n: usize) {
+    let t = pairs(
         "setup_changes_login_as",
         "Changes made by an admin logged in as another user (DelegateUser)",
-        &[
-            ("admin", Kind::Text),
-            ("logged in as", Kind::Text),
-            ("changes", Kind::Int),
-        ],
+        ["admin", "logged in as", "changes"],
+        per,
+        n,
     );
-    let (kept, omitted) = std::mem::take(&mut a.delegated).top(n, |c| *c);
-    for (k, c) in kept {
-        let p = parts(&k);
-        delegated.push(vec![p[0].into(), p[1].into(), c.into()]);
-    }
-    delegated.omitted = omitted;
-    if delegated.rows.is_empty() {
+    if t.rows.is_empty() {
         s.notes.push(
             "No change was made through Login-As (DelegateUser is empty on every row).".into(),
         );
     } else {
-        s.tables.push(delegated);
+        s.tables.push(t);
     }
+}
 
+/// Login-As sessions, when the archive holds LoginAsEvent.
+fn login_as(ctx: &Ctx, s: &mut Section) -> Result<(), ReportError> {
     let (la, la_stats) =
         ctx.object::<LoginAs>("LoginAsEvent", &["DelegatedUsername", "Username"])?;
     if la_stats.rows > 0 {
         s.sources.push(drew_on("LoginAsEvent", &la_stats));
-        let mut t = Table::new(
+        s.tables.push(pairs(
             "setup_changes_login_as_sessions",
             "Login-As sessions (LoginAsEvent)",
-            &[
-                ("admin", Kind::Text),
-                ("logged in as", Kind::Text),
-                ("sessions", Kind::Int),
-            ],
-        );
-        let (kept, omitted) = la.pairs.top(n, |c| *c);
-        for (k, c) in kept {
-            let p = parts(&k);
-            t.push(vec![p[0].into(), p[1].into(), c.into()]);
-        }
-        t.omitted = omitted;
-        s.tables.push(t);
+            ["admin", "logged in as", "sessions"],
+            la.pairs,
+            ctx.opts.top,
+        ));
     }
-    Ok((s, stats))
+    Ok(())
 }

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::html::{escape, number, raw};
+use super::format::{display, escape, number, raw};
 use crate::model::{Cell, Chart, ChartKind, Kind, Table};
 
 /// The drawing's width in user units; the SVG scales to its container.
@@ -82,7 +82,7 @@ fn bars(table: &Table, label: usize, value: usize) -> String {
     for (i, (v, l)) in vals.iter().zip(&labels).enumerate() {
         let y = top + row_h * i as f64;
         let cell = &table.rows[i][value];
-        let shown = shown(cell, kind);
+        let shown = display(cell, kind);
         let tip = escape(&format!("{l}: {shown}"));
         let _ = write!(
             out,
@@ -122,11 +122,60 @@ fn bars(table: &Table, label: usize, value: usize) -> String {
 /// stacked when there are several value columns (`Columns`). Legend on top, y ticks on the left,
 /// a few x labels below.
 fn series(table: &Table, kind: ChartKind, label: usize, values: &[usize]) -> String {
-    let n = table.rows.len();
     let vkind = table.columns[values[0]].kind;
     let stacked = kind == ChartKind::Columns;
-    // The extent the y axis must show: each value for lines, each row's stack for columns.
-    let extent: Vec<Option<f64>> = if stacked {
+    let ticks = Scale::ticks(&extent(table, values, stacked), 4, vkind);
+    let tick_w = ticks
+        .iter()
+        .map(|&t| tick_label(t, &ticks, vkind).chars().count())
+        .max()
+        .unwrap_or(1) as f64
+        * CHAR_W;
+    let (x0, x1) = (tick_w + 14.0, W - 14.0);
+    let (y0, y1) = (196.0, 30.0);
+    let h = 226.0;
+    let plot = Plot {
+        x0,
+        x1,
+        y0,
+        band: (x1 - x0) / table.rows.len() as f64,
+        sy: Scale::new(&ticks, y0, y1),
+    };
+    let names: Vec<&str> = values
+        .iter()
+        .map(|&c| table.columns[c].name.as_str())
+        .collect();
+    let mut out = String::new();
+    let kind_name = if stacked { "columns" } else { "line" };
+    open(
+        &mut out,
+        table,
+        kind_name,
+        values.len(),
+        h,
+        &names.join(", "),
+    );
+    legend(&mut out, &names, x0);
+    y_axis(&mut out, &ticks, vkind, &plot);
+    x_axis(&mut out, table, label, &plot);
+    let marks = Marks {
+        table,
+        label,
+        values,
+        names: &names,
+    };
+    if stacked {
+        marks.columns(&mut out, &plot);
+    } else {
+        marks.lines(&mut out, &plot);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The extent the y axis must show: each value for lines, each row's stack for columns.
+fn extent(table: &Table, values: &[usize], stacked: bool) -> Vec<Option<f64>> {
+    if stacked {
         table
             .rows
             .iter()
@@ -146,32 +195,28 @@ fn series(table: &Table, kind: ChartKind, label: usize, values: &[usize]) -> Str
             .iter()
             .flat_map(|r| values.iter().map(|&c| r[c].as_f64()))
             .collect()
-    };
-    let ticks = Scale::ticks(&extent, 4, vkind);
-    let tick_w = ticks
-        .iter()
-        .map(|&t| tick_label(t, &ticks, vkind).chars().count())
-        .max()
-        .unwrap_or(1) as f64
-        * CHAR_W;
-    let (x0, x1) = (tick_w + 14.0, W - 14.0);
-    let (y0, y1) = (196.0, 30.0);
-    let h = 226.0;
-    let sy = Scale::new(&ticks, y0, y1);
-    let band = (x1 - x0) / n as f64;
-    // x of row i: the band's middle, so columns and points line up the same way.
-    let xi = |i: usize| x0 + band * (i as f64 + 0.5);
+    }
+}
 
-    let mut out = String::new();
-    let names: Vec<&str> = values
-        .iter()
-        .map(|&c| table.columns[c].name.as_str())
-        .collect();
-    let what = names.join(", ");
-    let kind_name = if stacked { "columns" } else { "line" };
-    open(&mut out, table, kind_name, values.len(), h, &what);
+/// Where a series chart draws: the plot's left and right, its baseline and y scale, and one
+/// band of width `band` per row.
+struct Plot {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    band: f64,
+    sy: Scale,
+}
 
-    // Legend.
+impl Plot {
+    /// x of row i: the band's middle, so columns and points line up the same way.
+    fn x(&self, i: usize) -> f64 {
+        self.x0 + self.band * (i as f64 + 0.5)
+    }
+}
+
+/// One swatch and name per series, in a row from `x0`.
+fn legend(out: &mut String, names: &[&str], x0: f64) {
     let mut lx = x0;
     for (k, name) in names.iter().enumerate() {
         let _ = write!(
@@ -184,23 +229,30 @@ fn series(table: &Table, kind: ChartKind, label: usize, values: &[usize]) -> Str
         );
         lx += 15.0 + name.chars().count() as f64 * CHAR_W + 18.0;
     }
+}
 
-    // Grid and y ticks.
+/// Grid lines and y ticks.
+fn y_axis(out: &mut String, ticks: &[f64], vkind: Kind, p: &Plot) {
+    let (x0, x1) = (p.x0, p.x1);
     out.push_str("<g class=\"grid\">");
-    for &t in &ticks {
-        let y = sy.at(t);
+    for &t in ticks {
+        let y = p.sy.at(t);
         let _ = write!(
             out,
             "<line x1=\"{x0:.1}\" x2=\"{x1:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
              <text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             x0 - 6.0,
             y + 4.0,
-            escape(&tick_label(t, &ticks, vkind))
+            escape(&tick_label(t, ticks, vkind))
         );
     }
     out.push_str("</g>");
+}
 
-    // A few x labels, evenly spaced, as many as fit side by side.
+/// A few x labels, evenly spaced, as many as fit side by side, and the baseline.
+fn x_axis(out: &mut String, table: &Table, label: usize, p: &Plot) {
+    let (x0, x1, y0) = (p.x0, p.x1, p.y0);
+    let n = table.rows.len();
     let xlabels: Vec<String> = table
         .rows
         .iter()
@@ -218,87 +270,104 @@ fn series(table: &Table, kind: ChartKind, label: usize, values: &[usize]) -> Str
             y0 + 4.0,
             y0 + 17.0,
             escape(&xlabels[i]),
-            x = xi(i)
+            x = p.x(i)
         );
     }
     let _ = write!(
         out,
         "<line class=\"axis\" x1=\"{x0:.1}\" x2=\"{x1:.1}\" y1=\"{y0}\" y2=\"{y0}\"/></g>"
     );
+}
 
-    if stacked {
-        let w = (band * 0.72).clamp(0.6, 56.0);
-        for (i, row) in table.rows.iter().enumerate() {
-            let l = label_text(&row[label]);
+/// What a series chart marks: the table's value columns (named `names`) against its label
+/// column.
+struct Marks<'a> {
+    table: &'a Table,
+    label: usize,
+    values: &'a [usize],
+    names: &'a [&'a str],
+}
+
+impl Marks<'_> {
+    /// The tooltip of one value.
+    fn tip(&self, row: &[Cell], l: &str, k: usize, c: usize) -> String {
+        format!(
+            "{l} · {}: {}",
+            self.names[k],
+            display(&row[c], self.table.columns[c].kind)
+        )
+    }
+
+    /// One column per row, its values stacked (negative values count as 0).
+    fn columns(&self, out: &mut String, p: &Plot) {
+        let w = (p.band * 0.72).clamp(0.6, 56.0);
+        for (i, row) in self.table.rows.iter().enumerate() {
+            let l = label_text(&row[self.label]);
             let mut base = 0.0_f64;
-            for (k, &c) in values.iter().enumerate() {
+            for (k, &c) in self.values.iter().enumerate() {
                 let v = row[c].as_f64().map(|v| v.max(0.0)).unwrap_or(0.0);
-                let (ya, yb) = (sy.at(base), sy.at(base + v));
+                let (ya, yb) = (p.sy.at(base), p.sy.at(base + v));
                 base += v;
-                let tip = format!(
-                    "{l} · {}: {}",
-                    names[k],
-                    shown(&row[c], table.columns[c].kind)
-                );
                 let _ = write!(
                     out,
                     "<rect class=\"bar s{}\"{} x=\"{:.2}\" y=\"{yb:.2}\" width=\"{w:.2}\" height=\"{:.2}\"><title>{}</title></rect>",
                     k % PALETTE,
                     data_value(&row[c]),
-                    xi(i) - w / 2.0,
+                    p.x(i) - w / 2.0,
                     (ya - yb).max(0.0),
-                    escape(&tip)
+                    escape(&self.tip(row, &l, k, c))
                 );
             }
         }
-    } else {
+    }
+
+    /// Per value column: its polylines, then a point per row.
+    fn lines(&self, out: &mut String, p: &Plot) {
+        let n = self.table.rows.len();
         let r = if n > 60 { 1.6 } else { 3.2 };
-        for (k, &c) in values.iter().enumerate() {
-            // One polyline per run of values: a missing value is a gap, not a slope.
-            let mut runs: Vec<Vec<String>> = vec![Vec::new()];
-            for (i, row) in table.rows.iter().enumerate() {
-                match row[c].as_f64() {
-                    Some(v) => {
-                        runs.last_mut()
-                            .unwrap()
-                            .push(format!("{:.2},{:.2}", xi(i), sy.at(v)))
-                    }
-                    None => runs.push(Vec::new()),
-                }
-            }
-            for run in runs.iter().filter(|r| r.len() > 1) {
-                let _ = write!(
-                    out,
-                    "<polyline class=\"line s{}\" points=\"{}\"/>",
-                    k % PALETTE,
-                    run.join(" ")
-                );
-            }
-            for (i, row) in table.rows.iter().enumerate() {
+        for (k, &c) in self.values.iter().enumerate() {
+            self.polylines(out, p, k, c);
+            for (i, row) in self.table.rows.iter().enumerate() {
                 let cell = &row[c];
-                let tip = format!(
-                    "{} · {}: {}",
-                    label_text(&row[label]),
-                    names[k],
-                    shown(cell, table.columns[c].kind)
-                );
+                let tip = self.tip(row, &label_text(&row[self.label]), k, c);
                 let (y, hidden) = match cell.as_f64() {
-                    Some(v) => (sy.at(v), ""),
-                    None => (y0, " missing"),
+                    Some(v) => (p.sy.at(v), ""),
+                    None => (p.y0, " missing"),
                 };
                 let _ = write!(
                     out,
                     "<circle class=\"point s{}{hidden}\"{} cx=\"{:.2}\" cy=\"{y:.2}\" r=\"{r}\"><title>{}</title></circle>",
                     k % PALETTE,
                     data_value(cell),
-                    xi(i),
+                    p.x(i),
                     escape(&tip)
                 );
             }
         }
     }
-    out.push_str("</svg>");
-    out
+
+    /// One polyline per run of values of column `c`: a missing value is a gap, not a slope.
+    fn polylines(&self, out: &mut String, p: &Plot, k: usize, c: usize) {
+        let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+        for (i, row) in self.table.rows.iter().enumerate() {
+            match row[c].as_f64() {
+                Some(v) => {
+                    runs.last_mut()
+                        .unwrap()
+                        .push(format!("{:.2},{:.2}", p.x(i), p.sy.at(v)))
+                }
+                None => runs.push(Vec::new()),
+            }
+        }
+        for run in runs.iter().filter(|r| r.len() > 1) {
+            let _ = write!(
+                out,
+                "<polyline class=\"line s{}\" points=\"{}\"/>",
+                k % PALETTE,
+                run.join(" ")
+            );
+        }
+    }
 }
 
 /// ` data-value="RAW"`, or nothing for a missing value.
@@ -307,11 +376,6 @@ fn data_value(cell: &Cell) -> String {
         Some(v) => format!(" data-value=\"{}\"", escape(&v)),
         None => String::new(),
     }
-}
-
-/// A value as the chart's labels and tooltips show it.
-fn shown(cell: &Cell, kind: Kind) -> String {
-    super::html::display(cell, kind)
 }
 
 fn label_text(cell: &Cell) -> String {
