@@ -87,7 +87,10 @@ pub enum AuthConfigError {
     #[error("no authentication configured: give --client-id, --username and --jwt-key-file (JWT bearer), or --org-alias to reuse an sf CLI login, or set [org.auth] method in the config")]
     NoMethod,
     #[error("{method} auth needs {flag}")]
-    Needs { method: String, flag: &'static str },
+    Needs {
+        method: &'static str,
+        flag: &'static str,
+    },
     #[error("jwt auth needs --jwt-key-file (the PEM private key whose certificate is uploaded to the connected app)")]
     NoJwtKey,
     #[error("the JWT key file {} is not a PEM private key: give the RSA key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) whose certificate is uploaded to the connected app", .0.display())]
@@ -174,21 +177,20 @@ struct Given<'a> {
 
 impl Given<'_> {
     /// A setting the method cannot do without, named by its flag.
-    fn need(v: Option<String>, method: &str, flag: &'static str) -> Result<String> {
+    fn need(v: Option<String>, method: &'static str, flag: &'static str) -> Result<String> {
         v.filter(|s| !s.is_empty())
-            .ok_or_else(|| AuthConfigError::Needs {
-                method: method.to_string(),
-                flag,
-            })
+            .ok_or(AuthConfigError::Needs { method, flag })
+    }
+
+    /// The flag's file, else the config's (relative to the config file's folder).
+    fn path(&self, flag: &Option<PathBuf>, config: &Option<PathBuf>) -> Option<PathBuf> {
+        flag.clone()
+            .or_else(|| config.clone().map(|p| rel(self.base, p)))
     }
 
     fn client_secret(&self) -> SecretSource<'_> {
         SecretSource {
-            file: self.ov.client_secret_file.clone().or(self
-                .file
-                .client_secret_file
-                .clone()
-                .map(|p| rel(self.base, p))),
+            file: self.path(&self.ov.client_secret_file, &self.file.client_secret_file),
             env_name: self.file.client_secret_env.as_deref(),
             default_env: "SFEVENTS_CLIENT_SECRET",
             what: "client secret",
@@ -220,25 +222,21 @@ impl Given<'_> {
     }
 
     fn password(self) -> Result<Auth> {
-        let (m, base) = ("password", self.base);
+        let m = "password";
         let client_id = Self::need(self.client_id.clone(), m, "--client-id")?;
         let username = Self::need(self.username.clone(), m, "--username")?;
         let client_secret =
             self.client_secret()
                 .require(m, "consumer secret", "--client-secret-file")?;
         let password = SecretSource {
-            file: self.ov.password_file.clone().or(self
-                .file
-                .password_file
-                .clone()
-                .map(|p| rel(base, p))),
+            file: self.path(&self.ov.password_file, &self.file.password_file),
             env_name: self.file.password_env.as_deref(),
             default_env: "SFEVENTS_PASSWORD",
             what: "password",
         }
         .require(m, "password", "--password-file")?;
         let security_token = SecretSource {
-            file: self.file.security_token_file.clone().map(|p| rel(base, p)),
+            file: self.path(&None, &self.file.security_token_file),
             env_name: self.file.security_token_env.as_deref(),
             default_env: "SFEVENTS_SECURITY_TOKEN",
             what: "security token",
@@ -271,11 +269,7 @@ impl Given<'_> {
         let client_id = Self::need(self.client_id.clone(), m, "--client-id")?;
         let client_secret = self.client_secret().read()?;
         let refresh_token = SecretSource {
-            file: self.ov.refresh_token_file.clone().or(self
-                .file
-                .refresh_token_file
-                .clone()
-                .map(|p| rel(self.base, p))),
+            file: self.path(&self.ov.refresh_token_file, &self.file.refresh_token_file),
             env_name: self.file.refresh_token_env.as_deref(),
             default_env: "SFEVENTS_REFRESH_TOKEN",
             what: "refresh token",

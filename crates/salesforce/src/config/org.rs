@@ -22,7 +22,7 @@ pub enum OrgError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Object(#[from] ObjectError),
-    /// The built-in login URL does not parse (it does).
+    /// The built-in login URL does not parse: never, but `Url::parse` cannot know that.
     #[error("{0}")]
     DefaultLoginUrl(url::ParseError),
     /// Plain `http://` to a remote host (`base::http`'s message).
