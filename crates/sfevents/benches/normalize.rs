@@ -3,9 +3,10 @@
 //! Generates a realistic EventLogFile CSV with sfgen (one big daily file per event type), then
 //! times, single-threaded:
 //!
-//! * `process`: `salesforce::sources::event_log_file::process()` end to end, exactly as a
-//!   collection run calls it: `normalize::convert_csv` -> NDJSON file (256 KiB buffered,
-//!   fsynced, renamed) and the CSV moved into the archive;
+//! * `process`: the two steps a collection run takes per file, `convert_body` (the CSV to an
+//!   NDJSON file, 256 KiB buffered, fsynced) then `install` (both renamed into the archive),
+//!   here over a spooled file rather than the body as it downloads (so without the download's
+//!   own spool writing and hashing);
 //! * `encode`: the same `convert_csv` loop with the NDJSON lines thrown away (no
 //!   output file, no fsync): the CPU cost alone.
 //!
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use archive::Archive;
 use chrono::{TimeZone, Utc};
-use salesforce::sources::event_log_file::{convert, process, ElfFile};
+use salesforce::sources::event_log_file::{convert, convert_body, install, ElfFile};
 use sfgen::{Interval, Org, OrgSpec};
 
 fn env_or<T: std::str::FromStr>(k: &str, d: T) -> T {
@@ -155,7 +156,9 @@ fn main() {
         let mut proc_times = Vec::new();
         for _ in 0..runs {
             let s = Instant::now();
-            let p = process(&archive, &f, "00D000000000001AAA", &spool).expect("process");
+            let body = fs::File::open(&spool).expect("spool");
+            let c = convert_body(&archive, &f, "00D000000000001AAA", None, body).expect("convert");
+            let p = install(&archive, &f, c, &spool).expect("install");
             proc_times.push(s.elapsed());
             assert_eq!(p.converted.rows, rows);
             // Put the CSV back for the next run; drop the NDJSON.
@@ -164,7 +167,7 @@ fn main() {
         }
 
         for (name, times) in [
-            ("process() (file + fsync)", proc_times),
+            ("convert_body + install (file + fsync)", proc_times),
             ("encode only (no output)", enc_times),
         ] {
             let (min, max) = (*times.iter().min().unwrap(), *times.iter().max().unwrap());

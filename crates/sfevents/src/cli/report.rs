@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use super::exit;
-use reports::archive::{Archive, Window};
+use reports::ledger::{Ledger, Window};
 use reports::{self, render, Options, ReportError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -113,7 +113,7 @@ fn window(a: &ReportArgs) -> Result<Window, (u8, String)> {
 }
 
 /// The archives under `--output-dir`/`--config`, only the asked org's with `--org`.
-fn open_archives(a: &ReportArgs) -> Result<Vec<Archive>, (u8, String)> {
+fn open_archives(a: &ReportArgs) -> Result<Vec<Ledger>, (u8, String)> {
     let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
         .map_err(usage)?;
     let mut roots: Vec<PathBuf> = dirs
@@ -129,7 +129,7 @@ fn open_archives(a: &ReportArgs) -> Result<Vec<Archive>, (u8, String)> {
     }
     let mut archives = Vec::new();
     for r in roots {
-        let arc = Archive::open(&r).map_err(usage)?;
+        let arc = Ledger::open(&r).map_err(usage)?;
         if a.org.as_deref().is_none_or(|o| o == arc.org) {
             archives.push(arc);
         }

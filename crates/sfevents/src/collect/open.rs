@@ -7,7 +7,7 @@ use std::sync::Arc;
 use archive::state::{RunTotals, Store};
 use archive::Archive;
 use salesforce::auth::{AuthError, TokenManager};
-use salesforce::client::{http_client, ApiError, ApiStats, RetryPolicy, SfClient};
+use salesforce::client::{build_http_client, ApiError, ApiStats, RetryPolicy, SfClient};
 use salesforce::config::OrgConfig;
 use salesforce::sources::records::recover_pending;
 
@@ -66,7 +66,8 @@ async fn open(cfg: &OrgConfig) -> Result<OrgRuntime, OpenError> {
     })?;
     let store = Arc::new(Store::open(&archive.state_path()).map_err(OpenError::fault)?);
     recover_pending(&store, &archive).map_err(OpenError::fault)?;
-    let http = http_client(cfg.ca_file.as_deref()).map_err(OpenError::config)?;
+    let http =
+        build_http_client(cfg.ca_file.as_deref()).map_err(|e| OpenError::config(e.to_string()))?;
     let stats = Arc::new(ApiStats::default());
     let client = Arc::new(SfClient {
         http: http.clone(),
