@@ -8,8 +8,27 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings};
 use crate::{Event, OrgContext, SinkError};
+
+/// Why an event cannot be sent (it is dead-lettered with this reason).
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    #[error("cannot make an ECS document of the event: {0}")]
+    Ecs(ecs::EcsError),
+    #[error("cannot make a document of the event: {0}")]
+    Document(ecs::EcsError),
+    #[error("cannot write the event as JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("cannot write the document as JSON: {0}")]
+    DocumentJson(serde_json::Error),
+    /// A syslog message over `max_message_bytes` with `oversize = dead_letter`.
+    #[error("the syslog message would be {bytes} bytes, over max_message_bytes = {max}: raise max_message_bytes if the receiver takes more, or set oversize = truncate to send it cut")]
+    TooLong { bytes: usize, max: usize },
+    /// A syslog header and structured data longer than `max_message_bytes` alone.
+    #[error("the syslog header and structured data alone are {bytes} bytes, over max_message_bytes = {max}")]
+    HeaderTooLong { bytes: usize, max: usize },
+}
 
 /// The shape of what an output sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +41,7 @@ pub enum Format {
 
 impl Format {
     /// The `format` setting (default `raw`).
-    pub fn from_settings(s: &Settings) -> Result<Format, String> {
+    pub fn from_settings(s: &Settings) -> Result<Format, ConfigError> {
         Ok(match s.choice("format", &["raw", "ecs"])? {
             "ecs" => Format::Ecs,
             _ => Format::Raw,
@@ -103,29 +122,29 @@ impl Encoder {
     }
 
     /// Appends the event as one line of JSON (no newline) to `out`.
-    pub fn write(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn write(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self.format {
             Format::Raw => serde_json::to_writer(&mut *out, &event.value),
             Format::Ecs => {
                 let doc = self
                     .normalizer
                     .ecs(&event.value)
-                    .map_err(|e| format!("cannot make an ECS document of the event: {e}"))?;
+                    .map_err(EncodeError::Ecs)?;
                 serde_json::to_writer(&mut *out, &doc.body)
             }
         }
-        .map_err(|e| format!("cannot write the event as JSON: {e}"))
+        .map_err(EncodeError::Json)
     }
 
     /// The event as a JSON value: the archive line, or its ECS document.
-    pub fn value(&self, event: &Event) -> Result<Value, String> {
+    pub fn value(&self, event: &Event) -> Result<Value, EncodeError> {
         match self.format {
             Format::Raw => Ok(event.value.clone()),
             Format::Ecs => self
                 .normalizer
                 .ecs(&event.value)
                 .map(|d| d.body)
-                .map_err(|e| format!("cannot make an ECS document of the event: {e}")),
+                .map_err(EncodeError::Ecs),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
+use crate::config::{ConfigError, Settings};
 use crate::SinkError;
 use base::error_chain;
 
@@ -133,11 +134,13 @@ impl Target {
     /// The settings every HTTP output reads with [`Target::parse`].
     pub const KEYS: &'static [&'static str] = &["ca_file", "tls_verify"];
 
-    pub fn parse(url: &url::Url, s: &crate::config::Settings) -> Result<Target, String> {
+    pub fn parse(url: &url::Url, s: &Settings) -> Result<Target, ConfigError> {
         if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(format!("url {url} must start with https://"));
+            return Err(ConfigError::invalid(format!(
+                "url {url} must start with https://"
+            )));
         }
-        base::http::check_http(url, "output URL")?;
+        base::http::check_http(url, "output URL").map_err(ConfigError::PlainHttp)?;
         Ok(Target {
             url: url.clone(),
             ca_file: s.existing_file("ca_file", "a PEM file of CA certificates")?,

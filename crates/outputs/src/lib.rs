@@ -1,8 +1,10 @@
 //! Outputs: each reads the delivery log from its own position, sends batches of archived
 //! events to its destination, and moves its position once the destination has acknowledged
-//! them. One folder per destination (`elasticsearch/`, ...), each a [`Sink`]; what they share
-//! lives here: the event handed to a sink, the verdicts it returns, batching and retries with
-//! position commits (`shipper`), dead letters (`dead_letter`) and configuration (`config`).
+//! them. One folder per destination (`elasticsearch/`, ...), each an [`Output`] (its settings,
+//! its [`Sink`], its `doctor` check, its `setup`) listed once in the [`registry`]; what they
+//! share lives here: the event handed to a sink, the verdicts it returns, batching and retries
+//! with position commits (`shipper`), dead letters (`dead_letter`), configuration (`config`)
+//! and `doctor`'s findings (`probe`).
 //!
 //! Guarantees: a crash redoes at most the batches in flight; a destination that deduplicates
 //! by id (Elasticsearch with `create` and the event id as `_id`) sees each event once. An
@@ -16,14 +18,17 @@ pub mod http;
 pub mod http_client;
 pub mod logplex;
 pub mod parts;
+pub mod probe;
+pub mod registry;
 pub mod shipper;
 pub mod splunk;
 pub mod syslog;
 
 use futures_util::future::BoxFuture;
 
-pub use config::{OutputConfig, OutputKind};
-pub use shipper::{ShipReport, Shipper};
+pub use config::{ConfigError, OutputConfig, OutputKind};
+pub use registry::{register, Output};
+pub use shipper::{ErrorKind, LastError, ShipReport, Shipper};
 
 /// One archived event, as read from the archive's NDJSON.
 #[derive(Debug, Clone)]
@@ -79,15 +84,7 @@ pub struct OrgContext {
     pub instance_url: String,
 }
 
-/// Builds the sink of an output for one org.
+/// Builds the sink of an output for one org (through the output that read its settings).
 pub fn sink(cfg: &OutputConfig, org: &OrgContext) -> Result<Box<dyn Sink>, SinkError> {
-    match &cfg.kind {
-        OutputKind::Elasticsearch(es) => Ok(Box::new(elasticsearch::ElasticsearchSink::new(
-            cfg, es, org,
-        )?)),
-        OutputKind::Syslog(c) => Ok(Box::new(syslog::SyslogSink::new(cfg, c, org)?)),
-        OutputKind::Logplex(c) => Ok(Box::new(logplex::LogplexSink::new(cfg, c, org)?)),
-        OutputKind::Splunk(c) => Ok(Box::new(splunk::SplunkSink::new(cfg, c, org)?)),
-        OutputKind::Http(c) => Ok(Box::new(http::HttpSink::new(cfg, c, org)?)),
-    }
+    cfg.sink(org)
 }

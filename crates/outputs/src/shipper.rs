@@ -3,40 +3,26 @@
 //! now, dead-letters what it refused for good, and commits the position batch by batch, in
 //! log order, only after the destination acknowledged everything before it.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+mod reader;
+mod report;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesOrdered, StreamExt};
 
+use self::reader::{Batch, Reader};
+use self::report::ShipError;
 use crate::config::BatchLimits;
 use crate::dead_letter::DeadLetters;
 use crate::{Event, Sink, SinkError, Verdict};
 use archive::redact::Redactor;
 use archive::state::{Advance, LogEntry, Start, Store};
 
-/// What one shipping pass did.
-#[derive(Debug, Clone, Default)]
-pub struct ShipReport {
-    pub output: String,
-    /// Acknowledged by the destination.
-    pub delivered: u64,
-    /// Already at the destination (counted in `delivered` too).
-    pub duplicates: u64,
-    pub dead: u64,
-    /// Events sent again after a refusal for now.
-    pub retried: u64,
-    /// Events left to deliver when the pass ended.
-    pub remaining: u64,
-    /// Events a previous process had in flight when it stopped: the destination may hold
-    /// them twice (unless it deduplicates by id).
-    pub repeats: u64,
-    /// Why the pass stopped before the end of the log.
-    pub error: Option<String>,
-}
+pub use self::report::{ErrorKind, LastError, ShipReport};
 
 /// How long to keep trying a batch the destination refuses for now.
 #[derive(Debug, Clone, Copy)]
@@ -73,15 +59,6 @@ impl RetryLimit {
     }
 }
 
-/// A batch read from the archive, and the position just after it.
-struct Batch {
-    events: Vec<Event>,
-    /// Lines that were not events (not JSON, no id): dead-lettered with the batch.
-    unreadable: Vec<(Event, String)>,
-    seq: i64,
-    row: u64,
-}
-
 /// What delivering one batch counted.
 #[derive(Default)]
 struct Counts {
@@ -93,141 +70,20 @@ struct Counts {
     retried: u64,
 }
 
-/// Reads events in log order from a position.
-struct Reader {
-    root: PathBuf,
-    store: Arc<Store>,
-    org: String,
-    limits: BatchLimits,
-    /// Entries still to read (the first one is open).
-    entries: std::collections::VecDeque<LogEntry>,
-    /// The open file of the first entry and the rows already read from it.
-    open: Option<(BufReader<File>, u64)>,
-    /// Where reading resumes: the first entry's seq and row.
+/// A batch settled: every event delivered or dead-lettered, and the position after it.
+struct Delivered {
+    counts: Counts,
     seq: i64,
     row: u64,
-    /// Read entries from the log up to here (exclusive) only: the log as it was when the pass
-    /// began, so a busy collector cannot keep one pass going forever.
-    end: i64,
-    /// Replay: a fixed list of entries, no reading from the log.
-    fixed: bool,
-    /// `[redaction]`: applied as each line is read, so no sink ever sees a redacted value.
-    redact: Option<Arc<Redactor>>,
 }
 
-impl Reader {
-    fn refill(&mut self) -> Result<(), String> {
-        if self.fixed || !self.entries.is_empty() {
-            return Ok(());
-        }
-        let more = self
-            .store
-            .log_from(&self.org, self.seq, 64)
-            .map_err(|e| e.to_string())?;
-        self.entries
-            .extend(more.into_iter().filter(|e| e.seq < self.end));
-        Ok(())
-    }
-
-    /// The next batch, or `None` at the end. Blocking.
-    fn next_batch(&mut self) -> Result<Option<Batch>, String> {
-        let mut batch = Batch {
-            events: Vec::new(),
-            unreadable: Vec::new(),
-            seq: self.seq,
-            row: self.row,
-        };
-        let start = (self.seq, self.row);
-        let mut bytes = 0usize;
-        let mut line = String::new();
-        loop {
-            self.refill()?;
-            let Some(entry) = self.entries.front() else {
-                break;
-            };
-            if self.open.is_none() {
-                self.seq = entry.seq;
-                let path = self.root.join(&entry.file.path);
-                let f = File::open(&path).map_err(|e| {
-                    format!(
-                        "cannot read {} (listed in the delivery log, seq {}): {e}",
-                        path.display(),
-                        entry.seq
-                    )
-                })?;
-                let mut r = BufReader::with_capacity(256 * 1024, f);
-                // Rows already delivered from this file.
-                let mut skip = 0;
-                while skip < self.row {
-                    line.clear();
-                    if r.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
-                        break;
-                    }
-                    skip += 1;
-                }
-                self.open = Some((r, skip));
-            }
-            let Some((r, read)) = self.open.as_mut() else {
-                break;
-            };
-            let full = batch.events.len() + batch.unreadable.len() >= self.limits.max_events
-                || bytes >= self.limits.max_bytes;
-            if full {
-                break;
-            }
-            line.clear();
-            let n = r.read_line(&mut line).map_err(|e| e.to_string())?;
-            if n == 0 {
-                // This file is done: the position moves to the next entry.
-                self.open = None;
-                self.entries.pop_front();
-                self.seq += 1;
-                self.row = 0;
-                if let Some(next) = self.entries.front() {
-                    self.seq = next.seq;
-                }
-                batch.seq = self.seq;
-                batch.row = 0;
-                continue;
-            }
-            *read += 1;
-            self.row = *read;
-            batch.seq = self.seq;
-            batch.row = self.row;
-            bytes += n;
-            let text = line.trim_end_matches(['\n', '\r']);
-            match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(mut value) => {
-                    if let Some(r) = &self.redact {
-                        r.event(&mut value);
-                    }
-                    match value["id"].as_str().map(str::to_string) {
-                        Some(id) => batch.events.push(Event { id, value }),
-                        None => batch.unreadable.push((
-                            Event {
-                                id: String::new(),
-                                value,
-                            },
-                            "the archived event has no id".into(),
-                        )),
-                    }
-                }
-                Err(e) => batch.unreadable.push((
-                    Event {
-                        id: String::new(),
-                        value: serde_json::Value::String(text.to_string()),
-                    },
-                    format!("the archived line is not JSON: {e}"),
-                )),
-            }
-        }
-        if batch.events.is_empty() && batch.unreadable.is_empty() {
-            // No event, but the position may have moved past empty files: commit that.
-            return Ok(((batch.seq, batch.row) != start).then_some(batch));
-        }
-        Ok(Some(batch))
-    }
+/// A batch that could not be settled: why, and what was counted before.
+struct Stopped {
+    error: ShipError,
+    counts: Counts,
 }
+
+type Delivery<'a> = BoxFuture<'a, Result<Delivered, Stopped>>;
 
 /// One output shipping one org's archive.
 pub struct Shipper {
@@ -289,7 +145,7 @@ impl Shipper {
         {
             Ok(x) => x,
             Err(e) => {
-                report.error = Some(e.to_string());
+                report.error = Some(ShipError::State(e).into());
                 return report;
             }
         };
@@ -304,7 +160,7 @@ impl Shipper {
                 report.repeats = n;
             }
             Err(e) => {
-                report.error = Some(e.to_string());
+                report.error = Some(ShipError::State(e).into());
                 return report;
             }
         }
@@ -359,7 +215,7 @@ impl Shipper {
 
     /// Reads, sends and (when `commit`) commits, batch after batch, up to `in_flight` at once.
     async fn run(&self, mut reader: Reader, commit: bool, report: &mut ShipReport) {
-        let mut in_flight = FuturesOrdered::new();
+        let mut in_flight: FuturesOrdered<Delivery> = FuturesOrdered::new();
         let mut exhausted = false;
         loop {
             while !exhausted && in_flight.len() < self.limits.in_flight {
@@ -367,26 +223,19 @@ impl Shipper {
                     exhausted = true;
                     break;
                 }
-                let read = tokio::task::spawn_blocking(move || {
-                    let b = reader.next_batch();
-                    (reader, b)
-                })
-                .await;
-                let b = match read {
-                    Ok((r, b)) => {
-                        reader = r;
-                        b
-                    }
+                let (r, b) = match read(reader).await {
+                    Ok(x) => x,
                     Err(e) => {
-                        report.error = Some(format!("reading the archive failed: {e}"));
+                        report.error = Some(e.into());
                         return;
                     }
                 };
+                reader = r;
                 match b {
-                    Ok(Some(batch)) => in_flight.push_back(self.deliver(batch, commit)),
+                    Ok(Some(batch)) => in_flight.push_back(Box::pin(self.deliver(batch, commit))),
                     Ok(None) => exhausted = true,
                     Err(e) => {
-                        report.error.get_or_insert(e);
+                        report.error.get_or_insert(e.into());
                         exhausted = true;
                     }
                 }
@@ -395,137 +244,138 @@ impl Shipper {
                 return;
             };
             match done {
-                Ok((counts, seq, row)) => {
-                    report.delivered += counts.delivered + counts.duplicates;
-                    report.duplicates += counts.duplicates;
-                    report.dead += counts.dead;
-                    report.retried += counts.retried;
-                    if commit {
-                        let a = Advance {
-                            seq,
-                            row,
-                            delivered: counts.delivered + counts.duplicates,
-                            dead: counts.dead,
-                            retried: counts.retried,
-                            settled: counts.sent,
-                        };
-                        if let Err(e) = self.store.advance(&self.org, &self.name, &a) {
-                            report.error = Some(e.to_string());
-                            return;
-                        }
+                Ok(d) => {
+                    if let Err(e) = self.settled(d, commit, report) {
+                        report.error = Some(e.into());
+                        return;
                     }
                 }
-                Err((e, counts)) => {
-                    // Later batches may have arrived too (harmless: ids), but the position
-                    // stays before this one. Their in-flight counts settle with this error:
-                    // the next pass sends them again knowingly.
-                    report.retried += counts.retried;
-                    if commit {
-                        let mut settled = counts.sent;
-                        while let Some(later) = in_flight.next().await {
-                            settled += match later {
-                                Ok((c, _, _)) | Err((_, c)) => c.sent,
-                            };
-                        }
-                        let _ = self.store.output_error(
-                            &self.org,
-                            &self.name,
-                            &e,
-                            counts.retried,
-                            settled,
-                        );
-                    }
-                    tracing::warn!(output = %self.name, "delivery stopped: {e}");
-                    report.error = Some(e);
-                    return;
-                }
+                Err(stopped) => return self.stopped(stopped, in_flight, commit, report).await,
             }
         }
     }
 
+    /// Counts a settled batch and, when `commit`, moves the position past it.
+    fn settled(
+        &self,
+        d: Delivered,
+        commit: bool,
+        report: &mut ShipReport,
+    ) -> Result<(), ShipError> {
+        let c = d.counts;
+        report.delivered += c.delivered + c.duplicates;
+        report.duplicates += c.duplicates;
+        report.dead += c.dead;
+        report.retried += c.retried;
+        if commit {
+            let a = Advance {
+                seq: d.seq,
+                row: d.row,
+                delivered: c.delivered + c.duplicates,
+                dead: c.dead,
+                retried: c.retried,
+                settled: c.sent,
+            };
+            self.store.advance(&self.org, &self.name, &a)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the pass at a batch that could not be settled. Later batches may have arrived too
+    /// (harmless: ids), but the position stays before this one. Their in-flight counts settle
+    /// with this error: the next pass sends them again knowingly.
+    async fn stopped(
+        &self,
+        stopped: Stopped,
+        mut in_flight: FuturesOrdered<Delivery<'_>>,
+        commit: bool,
+        report: &mut ShipReport,
+    ) {
+        let Stopped { error, counts } = stopped;
+        let e = LastError::from(error);
+        report.retried += counts.retried;
+        if commit {
+            let mut settled = counts.sent;
+            while let Some(later) = in_flight.next().await {
+                settled += match later {
+                    Ok(Delivered { counts: c, .. }) | Err(Stopped { counts: c, .. }) => c.sent,
+                };
+            }
+            let _ =
+                self.store
+                    .output_error(&self.org, &self.name, &e.message, counts.retried, settled);
+        }
+        tracing::warn!(output = %self.name, "delivery stopped: {e}");
+        report.error = Some(e);
+    }
+
     /// Sends one batch until every event is delivered or dead-lettered, then writes its dead
     /// letters. Returns the counts and the position after the batch.
-    async fn deliver(
-        &self,
-        batch: Batch,
-        commit: bool,
-    ) -> Result<(Counts, i64, u64), (String, Counts)> {
+    async fn deliver(&self, batch: Batch, commit: bool) -> Result<Delivered, Stopped> {
         let mut counts = Counts::default();
         if commit && !batch.events.is_empty() {
-            if let Err(e) = self
-                .store
-                .sending(&self.org, &self.name, batch.events.len() as u64)
-            {
-                return Err((e.to_string(), counts));
+            let n = batch.events.len() as u64;
+            if let Err(e) = self.store.sending(&self.org, &self.name, n) {
+                return Err(Stopped {
+                    error: e.into(),
+                    counts,
+                });
             }
-            counts.sent = batch.events.len() as u64;
+            counts.sent = n;
         }
         let mut dead: Vec<(&Event, String)> = batch
             .unreadable
             .iter()
             .map(|(e, why)| (e, why.clone()))
             .collect();
+        if let Err(error) = self.send_all(&batch, &mut counts, &mut dead).await {
+            return Err(Stopped { error, counts });
+        }
+        let refs: Vec<(&Event, &str)> = dead.iter().map(|(e, w)| (*e, w.as_str())).collect();
+        if let Err(e) = self.dead.write(&refs) {
+            return Err(Stopped {
+                error: ShipError::DeadLetters(e),
+                counts,
+            });
+        }
+        counts.dead = refs.len() as u64;
+        Ok(Delivered {
+            counts,
+            seq: batch.seq,
+            row: batch.row,
+        })
+    }
+
+    /// Sends the batch's events, and again those refused for now, with backoff, until each is
+    /// delivered or dead (into `dead`), or the retry limit is reached.
+    async fn send_all<'b>(
+        &self,
+        batch: &'b Batch,
+        counts: &mut Counts,
+        dead: &mut Vec<(&'b Event, String)>,
+    ) -> Result<(), ShipError> {
         let mut pending: Vec<usize> = (0..batch.events.len()).collect();
         let mut attempt = 0u32;
         // The destination's Retry-After, when it gave one: the next attempt waits at least that.
         let mut not_before: Option<Duration> = None;
         while !pending.is_empty() {
-            let subset: Vec<Event>;
-            let events: &[Event] = if pending.len() == batch.events.len() {
-                &batch.events
-            } else {
-                subset = pending.iter().map(|i| batch.events[*i].clone()).collect();
-                &subset
-            };
-            let why = match self.sink.send(events).await {
-                Ok(verdicts) if verdicts.len() == events.len() => {
-                    let mut next = Vec::new();
-                    let mut why = String::new();
-                    for (i, v) in pending.iter().zip(verdicts) {
-                        match v {
-                            Verdict::Delivered => counts.delivered += 1,
-                            Verdict::Duplicate => counts.duplicates += 1,
-                            Verdict::Dead(r) => dead.push((&batch.events[*i], r)),
-                            Verdict::Retry(r) => {
-                                next.push(*i);
-                                why = r;
-                            }
-                        }
-                    }
-                    pending = next;
-                    if pending.is_empty() {
-                        break;
-                    }
-                    why
-                }
-                Ok(v) => {
-                    return Err((
-                        format!(
-                            "the output answered {} verdicts for {} events",
-                            v.len(),
-                            events.len()
-                        ),
-                        counts,
-                    ))
-                }
-                Err(SinkError::Fatal(e)) => return Err((e, counts)),
-                Err(SinkError::Transient(e)) => e,
-                Err(SinkError::Throttled { message, after }) => {
+            let why = match self.send_pending(batch, &mut pending, counts, dead).await? {
+                Refusal::None => break,
+                Refusal::Now(why) => why,
+                Refusal::Until(why, after) => {
                     not_before = Some(after);
-                    message
+                    why
                 }
             };
             counts.retried += pending.len() as u64;
             attempt += 1;
             if self.retry.attempts.is_some_and(|m| attempt >= m) || self.stop.load(Ordering::SeqCst)
             {
-                return Err((
-                    format!(
-                        "{} events not delivered after {attempt} attempts: {why}",
-                        pending.len()
-                    ),
-                    counts,
-                ));
+                return Err(ShipError::Exhausted {
+                    pending: pending.len(),
+                    attempts: attempt,
+                    why,
+                });
             }
             tracing::info!(output = %self.name, attempt, pending = pending.len(), "retrying: {why}");
             let delay = self
@@ -534,13 +384,78 @@ impl Shipper {
                 .max(not_before.take().unwrap_or_default());
             tokio::time::sleep(delay).await;
         }
-        let refs: Vec<(&Event, &str)> = dead.iter().map(|(e, w)| (*e, w.as_str())).collect();
-        if let Err(e) = self.dead.write(&refs) {
-            return Err((format!("cannot write dead letters: {e}"), counts));
-        }
-        counts.dead = refs.len() as u64;
-        Ok((counts, batch.seq, batch.row))
+        Ok(())
     }
+
+    /// One send of the events still `pending`: counts what the destination settled, keeps in
+    /// `pending` what it refused for now, and says why.
+    async fn send_pending<'b>(
+        &self,
+        batch: &'b Batch,
+        pending: &mut Vec<usize>,
+        counts: &mut Counts,
+        dead: &mut Vec<(&'b Event, String)>,
+    ) -> Result<Refusal, ShipError> {
+        let subset: Vec<Event>;
+        let events: &[Event] = if pending.len() == batch.events.len() {
+            &batch.events
+        } else {
+            subset = pending.iter().map(|i| batch.events[*i].clone()).collect();
+            &subset
+        };
+        let verdicts = match self.sink.send(events).await {
+            Ok(v) if v.len() == events.len() => v,
+            Ok(v) => {
+                return Err(ShipError::Verdicts {
+                    got: v.len(),
+                    sent: events.len(),
+                })
+            }
+            Err(SinkError::Fatal(e)) => return Err(ShipError::Refused(e)),
+            Err(SinkError::Transient(e)) => return Ok(Refusal::Now(e)),
+            Err(SinkError::Throttled { message, after }) => {
+                return Ok(Refusal::Until(message, after))
+            }
+        };
+        let mut next = Vec::new();
+        let mut why = String::new();
+        for (i, v) in pending.iter().zip(verdicts) {
+            match v {
+                Verdict::Delivered => counts.delivered += 1,
+                Verdict::Duplicate => counts.duplicates += 1,
+                Verdict::Dead(r) => dead.push((&batch.events[*i], r)),
+                Verdict::Retry(r) => {
+                    next.push(*i);
+                    why = r;
+                }
+            }
+        }
+        *pending = next;
+        Ok(if pending.is_empty() {
+            Refusal::None
+        } else {
+            Refusal::Now(why)
+        })
+    }
+}
+
+/// Why the destination refused events for now, after one send.
+enum Refusal {
+    /// It refused none.
+    None,
+    Now(String),
+    /// With a `Retry-After`: not before then.
+    Until(String, Duration),
+}
+
+/// Reads the next batch off the runtime's threads; an error here loses the reader.
+async fn read(mut reader: Reader) -> Result<(Reader, Result<Option<Batch>, ShipError>), ShipError> {
+    tokio::task::spawn_blocking(move || {
+        let b = reader.next_batch();
+        (reader, b)
+    })
+    .await
+    .map_err(ShipError::Join)
 }
 
 #[cfg(test)]

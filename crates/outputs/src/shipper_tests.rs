@@ -204,7 +204,9 @@ async fn a_destination_that_stays_down_keeps_the_position_and_reports() {
         ..Memory::default()
     });
     let r = shipper(&d, &store, sink, 2).ship(Start::Beginning).await;
-    assert!(r.error.as_deref().unwrap().contains("503"), "{r:?}");
+    let e = r.error.clone().unwrap();
+    assert!(e.message.contains("503"), "{r:?}");
+    assert_eq!(e.kind, ErrorKind::Unavailable);
     assert_eq!((r.delivered, r.remaining), (0, 6));
     let p = position(&store);
     assert_eq!((p.seq, p.row), (0, 0));
@@ -229,7 +231,9 @@ async fn fatal_errors_stop_at_once_and_new_outputs_can_start_now() {
     let r = shipper(&d, &store, sink.clone(), 10)
         .ship(Start::Beginning)
         .await;
-    assert!(r.error.unwrap().contains("credentials"));
+    let e = r.error.unwrap();
+    assert!(e.message.contains("credentials"));
+    assert_eq!(e.kind, ErrorKind::Refused);
     assert_eq!(*sink.sends.lock().unwrap(), 1, "no retry of a fatal error");
 
     let (d, store, _) = archive(2, 3);

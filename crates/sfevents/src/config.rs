@@ -1,22 +1,38 @@
 //! The whole configuration file: the orgs (read by `salesforce::config`) and the `[[output]]`
 //! destinations (read by `outputs::config`), which meet only here.
 
+use outputs::config::OutputSource;
 use salesforce::config::{load_file, redaction, ConfigError, Overrides};
 
 /// The outputs: the config file's `[[output]]` tables, then `--to` URLs.
 pub fn resolve_outputs(ov: &Overrides) -> Result<Vec<outputs::OutputConfig>, ConfigError> {
+    resolve_sources(ov, &output_sources(ov)?)
+}
+
+/// The `[[output]]` tables and `--to` URLs, each read into its settings (`doctor` checks the
+/// secret files they name before resolving them).
+pub fn output_sources(ov: &Overrides) -> Result<Vec<OutputSource>, ConfigError> {
     let mut out = Vec::new();
     if let Some(path) = &ov.config {
         let file = load_file(path)?;
         let base = path.parent();
-        for t in &file.outputs {
-            out.push(outputs::config::from_table(t, base).map_err(ConfigError::Invalid)?);
-        }
+        out.extend(file.outputs.iter().map(|t| OutputSource::table(t, base)));
     }
-    for to in &ov.to {
-        out.push(outputs::config::from_url(to).map_err(ConfigError::Invalid)?);
-    }
-    outputs::config::check_unique(&out).map_err(ConfigError::Invalid)?;
+    out.extend(ov.to.iter().map(|to| OutputSource::url(to)));
+    Ok(out)
+}
+
+/// The outputs `sources` make, each redacting as `[redaction]` says.
+pub fn resolve_sources(
+    ov: &Overrides,
+    sources: &[OutputSource],
+) -> Result<Vec<outputs::OutputConfig>, ConfigError> {
+    let invalid = |e: outputs::ConfigError| ConfigError::Invalid(e.to_string());
+    let mut out = sources
+        .iter()
+        .map(|s| s.resolve().map_err(invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    outputs::config::check_unique(&out).map_err(invalid)?;
     // Every output gets the events redacted, whatever its kind.
     let redactor = redaction::resolve_overrides(ov)?;
     for o in &mut out {

@@ -99,11 +99,7 @@ fn shipper(
 }
 
 fn failed(o: &OutputConfig, why: String) -> ShipReport {
-    ShipReport {
-        output: o.name.clone(),
-        error: Some(why),
-        ..ShipReport::default()
-    }
+    ShipReport::failed(&o.name, outputs::ErrorKind::Start, why)
 }
 
 /// Delivers what is pending in one archive to one output.
@@ -200,7 +196,7 @@ pub async fn keep_shipping(
                     delivered = r.delivered,
                     dead = r.dead,
                     remaining = r.remaining,
-                    error = r.error.as_deref().unwrap_or(""),
+                    error = r.error.as_ref().map_or("", |e| e.message.as_str()),
                     "shipped"
                 );
             }

@@ -3,7 +3,7 @@
 //! shaped as the archive writes them.
 
 use base::secret::Secret;
-use outputs::config::{from_url, EsAuth, EsConfig, OutputConfig, OutputKind};
+use outputs::config::{from_url, EsAuth, EsConfig, OutputConfig};
 use outputs::elasticsearch::setup;
 use outputs::{self, Event, OrgContext, SinkError, Verdict};
 use receivers::elasticsearch::{self, ApiKey, Config, Credentials, Faults, Handle, RejectRule};
@@ -96,10 +96,9 @@ fn output(url: &str, query: &str) -> OutputConfig {
 }
 
 fn es_mut(cfg: &mut OutputConfig) -> &mut EsConfig {
-    let OutputKind::Elasticsearch(es) = &mut cfg.kind else {
-        panic!("not an Elasticsearch output")
-    };
-    es
+    cfg.kind
+        .settings_mut::<EsConfig>()
+        .expect("an Elasticsearch output")
 }
 
 fn with_auth(mut cfg: OutputConfig, auth: EsAuth) -> OutputConfig {
@@ -505,9 +504,9 @@ async fn data_stream(es: &Handle, name: &str) -> Value {
 async fn setup_installs_template_and_policy_idempotently() {
     let es = start(Config::default()).await;
     let mut cfg = output(es.url(), "retention_days=30");
-    let es_cfg = |c: &OutputConfig| match &c.kind {
-        OutputKind::Elasticsearch(e) => e.clone(),
-        other => panic!("{other:?}"),
+    let es_cfg = |c: &OutputConfig| match c.kind.settings::<EsConfig>() {
+        Some(e) => e.clone(),
+        None => panic!("{:?}", c.kind),
     };
     let lines = setup(&cfg, &es_cfg(&cfg)).await.expect("setup");
     let text = lines.join("\n");

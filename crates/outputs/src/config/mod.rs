@@ -9,23 +9,31 @@
 //! --to 'https://collectors.example/receiver/v1/http?compression=gzip'
 //! ```
 //!
-//! What every output has (name, start, batch limits) is read here; each output's own settings
-//! are read by the `config.rs` of its folder, through [`Settings`].
+//! A table or URL is read once into an [`OutputSource`] (its settings as strings); what every
+//! output has (name, start, batch limits) is read here, and the output the `type` or `kind+`
+//! prefix names (through the [`crate::registry`]) reads its own settings from [`Settings`].
 //!
 //! Secrets come only from files or environment variables (`*_file`, `*_env`), as for
 //! Salesforce: a password in a URL or the config is refused with the way to fix it.
 
+mod error;
+mod settings;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use futures_util::future::BoxFuture;
 use url::Url;
 
-use crate::{elasticsearch, http, logplex, splunk, syslog};
+use crate::probe::Findings;
+use crate::registry::{self, SetupResult};
+use crate::{OrgContext, Sink, SinkError};
 use archive::state::Start;
-use base::secret::read_secret_file;
-use base::secret::Secret;
 
+pub use self::error::ConfigError;
+pub use self::settings::Settings;
 pub use crate::elasticsearch::config::{EsAuth, EsConfig, EsMode};
+pub use crate::registry::OutputKind;
 
 /// One configured output.
 #[derive(Debug, Clone)]
@@ -40,25 +48,20 @@ pub struct OutputConfig {
     pub redaction: Option<std::sync::Arc<archive::redact::Redactor>>,
 }
 
-#[derive(Debug, Clone)]
-pub enum OutputKind {
-    Elasticsearch(EsConfig),
-    Syslog(syslog::config::SyslogConfig),
-    Logplex(logplex::config::LogplexConfig),
-    Splunk(splunk::config::SplunkConfig),
-    Http(http::config::HttpConfig),
-}
+impl OutputConfig {
+    /// Builds the output's sink for one org.
+    pub fn sink(&self, org: &OrgContext) -> Result<Box<dyn Sink>, SinkError> {
+        self.kind.configured().sink(self, org)
+    }
 
-impl OutputKind {
-    /// The output's kind as `type =` names it.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            OutputKind::Elasticsearch(_) => "elasticsearch",
-            OutputKind::Syslog(_) => "syslog",
-            OutputKind::Logplex(_) => "logplex",
-            OutputKind::Splunk(_) => "splunk",
-            OutputKind::Http(_) => "http",
-        }
+    /// `doctor`'s checks of the output, reported to `out`.
+    pub fn probe<'a>(&'a self, out: &'a mut dyn Findings) -> BoxFuture<'a, ()> {
+        self.kind.configured().probe(self, out)
+    }
+
+    /// `setup`: what the output installs at its destination; `None` when it needs nothing.
+    pub fn setup(&self) -> Option<BoxFuture<'_, SetupResult>> {
+        self.kind.configured().setup(self)
     }
 }
 
@@ -80,9 +83,6 @@ impl Default for BatchLimits {
     }
 }
 
-/// The kinds of output, as `type =` and the `kind+` prefix of `--to` name them.
-const KINDS: &str = "elasticsearch, opensearch, syslog, logplex, splunk or http";
-
 /// Settings every output takes.
 const COMMON_KEYS: &[&str] = &[
     "name",
@@ -94,158 +94,119 @@ const COMMON_KEYS: &[&str] = &[
     "in_flight",
 ];
 
-/// An output's settings as strings, from a TOML table or a URL's query, with the readers that
-/// give every output the same rules and the same error texts.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    map: BTreeMap<String, String>,
-    /// Resolves relative paths: the config file's folder.
-    base: Option<PathBuf>,
+/// One `[[output]]` table or `--to` URL, read into its settings but not yet resolved into an
+/// output: what `doctor` finds the secret files of, even when the output itself is refused.
+#[derive(Debug, Clone)]
+pub struct OutputSource {
+    /// How doctor names the output: `output 'NAME'` when a name is written, else `output`.
+    label: String,
+    settings: Settings,
+    /// The setting names, in the order written.
+    order: Vec<String>,
+    /// The kind and URL, or what made the table or URL unreadable.
+    read: Result<(String, String), ConfigError>,
+    /// What errors of the output's own settings are said of (`output 'es'`, `--to URL`).
+    context: String,
 }
 
-impl Settings {
-    pub fn new(map: BTreeMap<String, String>, base: Option<&Path>) -> Settings {
-        Settings {
-            map,
-            base: base.map(Path::to_path_buf),
+impl OutputSource {
+    /// Reads one `[[output]]` table. `base` resolves relative paths (the config file's folder).
+    pub fn table(t: &toml::Table, base: Option<&Path>) -> OutputSource {
+        let mut map = BTreeMap::new();
+        let mut order = Vec::new();
+        let mut refused = None;
+        for (k, v) in t {
+            let v = match v {
+                toml::Value::String(x) => x.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    refused.get_or_insert(ConfigError::NotScalar {
+                        key: k.clone(),
+                        value: other.to_string(),
+                    });
+                    continue;
+                }
+            };
+            order.push(k.clone());
+            map.insert(k.clone(), v);
         }
-    }
-
-    pub fn get(&self, k: &str) -> Option<&str> {
-        self.map.get(k).map(String::as_str)
-    }
-
-    /// The settings whose names start with `prefix` (e.g. `header.`), without it.
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.map
-            .iter()
-            .filter_map(move |(k, v)| k.strip_prefix(prefix).map(|n| (n, v.as_str())))
-    }
-
-    /// `true` / `false`.
-    pub fn flag(&self, k: &str, default: bool) -> Result<bool, String> {
-        match self.get(k) {
-            None => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
-            Some(v) => Err(format!("{k} = '{v}' must be true or false")),
-        }
-    }
-
-    /// A whole number of at least `min`.
-    pub fn number(&self, k: &str, default: usize, min: usize) -> Result<usize, String> {
-        match self.get(k) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= min)
-                .ok_or_else(|| format!("{k} = '{v}' must be a whole number of at least {min}")),
-        }
-    }
-
-    /// One of `choices`; the first is the default.
-    pub fn choice(&self, k: &str, choices: &[&'static str]) -> Result<&'static str, String> {
-        match self.get(k) {
-            None => Ok(choices[0]),
-            Some(v) => {
-                choices.iter().copied().find(|c| *c == v).ok_or_else(|| {
-                    format!("{k} = '{v}' is not known: use {}", choices.join(" or "))
-                })
-            }
-        }
-    }
-
-    /// A path, relative to the config file's folder when it came from one.
-    pub fn path(&self, k: &str) -> Option<PathBuf> {
-        self.get(k).map(|p| match &self.base {
-            Some(b) if Path::new(p).is_relative() => b.join(p),
-            _ => PathBuf::from(p),
-        })
-    }
-
-    /// A path that must name an existing file; `what` says what it should hold.
-    pub fn existing_file(&self, k: &str, what: &str) -> Result<Option<PathBuf>, String> {
-        match self.path(k) {
-            Some(p) if !p.is_file() => {
-                Err(format!("{k} {} does not exist: give {what}", p.display()))
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// A secret from `<stem>_file` (a file holding it) or `<stem>_env` (an environment
-    /// variable holding it); `what` names it in errors.
-    pub fn secret(&self, stem: &str, what: &str) -> Result<Option<Secret>, String> {
-        if let Some(f) = self.path(&format!("{stem}_file")) {
-            return read_secret_file(&f, what).map(Some);
-        }
-        match self.get(&format!("{stem}_env")) {
-            Some(var) => match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Some(Secret::new(v))),
-                _ => Err(format!(
-                    "the {what} is to come from environment variable {var}, which is not set"
-                )),
-            },
-            None => Ok(None),
-        }
-    }
-
-    /// Refuses settings an output does not know. A key in `keys` ending with `.` allows any
-    /// name after it (`header.` allows `header.X-Sumo-Category`).
-    fn check_known(&self, kind: &str, keys: &[&str]) -> Result<(), String> {
-        let known = |k: &str| {
-            keys.iter().any(|key| match key.strip_suffix('.') {
-                Some(prefix) => k.len() > key.len() && k.starts_with(key) && !prefix.is_empty(),
-                None => *key == k,
-            })
+        let what = match map.get("name") {
+            Some(n) => format!("output '{n}'"),
+            None => "an [[output]] table".to_string(),
         };
-        match self.map.keys().find(|k| !known(k)) {
-            Some(k) => Err(format!(
-                "unknown setting '{k}': the settings of a {kind} output are {}",
-                keys.iter()
-                    .map(|k| if k.ends_with('.') {
-                        format!("{k}NAME")
-                    } else {
-                        k.to_string()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            None => Ok(()),
+        let read = match refused {
+            Some(e) => Err(e),
+            None => table_kind_and_url(&map, &what),
+        };
+        OutputSource {
+            label: label(map.get("name")),
+            settings: Settings::new(map, base),
+            order,
+            read,
+            context: what,
         }
+    }
+
+    /// Reads a `--to` URL: `kind+scheme://host:port/path?setting=value&...`; a plain `https://`
+    /// URL is the HTTP output.
+    pub fn url(to: &str) -> OutputSource {
+        let context = format!("--to {}", redacted(to));
+        let (read, query) = url_kind_and_address(to);
+        let mut map = BTreeMap::new();
+        let mut order = Vec::new();
+        for (k, v) in query {
+            order.push(k.clone());
+            map.insert(k, v);
+        }
+        OutputSource {
+            label: label(map.get("name")),
+            settings: Settings::new(map, None),
+            order,
+            read: read.map_err(|e| e.within(&context)),
+            context,
+        }
+    }
+
+    /// The output these settings make.
+    pub fn resolve(&self) -> Result<OutputConfig, ConfigError> {
+        let (kind, url) = self.read.clone()?;
+        resolve(&kind, &url, &self.settings).map_err(|e| e.within(&self.context))
+    }
+
+    /// The secret files the settings name, each with what it holds, the output named:
+    /// `("output 'hec': token", path)`.
+    pub fn secret_files(&self) -> Vec<(String, PathBuf)> {
+        self.settings
+            .secret_files(&self.order)
+            .map(|(what, path)| (format!("{}: {what}", self.label), path))
+            .collect()
     }
 }
 
-/// Reads one `[[output]]` table. `base` resolves relative paths (the config file's folder).
-pub fn from_table(t: &toml::Table, base: Option<&Path>) -> Result<OutputConfig, String> {
-    let mut map = BTreeMap::new();
-    for (k, v) in t {
-        let v = match v {
-            toml::Value::String(x) => x.clone(),
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            other => {
-                return Err(format!(
-                    "[[output]] key {k} = {other} is not a string, number or true/false"
-                ))
-            }
-        };
-        map.insert(k.clone(), v);
-    }
-    let what = match map.get("name") {
+fn label(name: Option<&String>) -> String {
+    match name {
         Some(n) => format!("output '{n}'"),
-        None => "an [[output]] table".to_string(),
-    };
+        None => "output".to_string(),
+    }
+}
+
+/// A table's `type` and `url`. The url may repeat the kind as `--to` writes it
+/// (`syslog+tls://...`).
+fn table_kind_and_url(
+    map: &BTreeMap<String, String>,
+    what: &str,
+) -> Result<(String, String), ConfigError> {
     let kind = map
         .get("type")
         .cloned()
-        .ok_or_else(|| format!("{what} has no type: add type = \"elasticsearch\" (or {KINDS})"))?;
-    let url = map
-        .get("url")
-        .cloned()
-        .ok_or_else(|| format!("{what} has no url: add url = \"https://host:port\""))?;
-    // The url may repeat the kind as `--to` writes it (`syslog+tls://...`).
+        .ok_or_else(|| ConfigError::NoType {
+            what: what.to_string(),
+            kinds: registry::kinds(),
+        })?;
+    let url = map.get("url").cloned().ok_or_else(|| ConfigError::NoUrl {
+        what: what.to_string(),
+    })?;
     let url = match url.split_once("://") {
         Some((scheme, rest)) => match scheme.split_once('+') {
             Some((k, inner)) if k.eq_ignore_ascii_case(&kind) => format!("{inner}://{rest}"),
@@ -253,7 +214,51 @@ pub fn from_table(t: &toml::Table, base: Option<&Path>) -> Result<OutputConfig, 
         },
         None => url.clone(),
     };
-    resolve(&kind, &url, Settings::new(map, base)).map_err(|e| format!("{what}: {e}"))
+    Ok((kind, url))
+}
+
+/// A `--to`'s kind and address (without its query), and its query's settings, read even when
+/// the kind is missing.
+fn url_kind_and_address(
+    to: &str,
+) -> (Result<(String, String), ConfigError>, Vec<(String, String)>) {
+    let Some((scheme, _)) = to.split_once("://") else {
+        return (Err(ConfigError::NoScheme), Vec::new());
+    };
+    let (kind, rest) = match scheme.split_once('+') {
+        Some((kind, _)) => (Some(kind), &to[kind.len() + 1..]),
+        None => (registry::by_scheme(scheme), to),
+    };
+    let parsed = Url::parse(rest);
+    let query = match &parsed {
+        Ok(u) => u.query_pairs().into_owned().collect(),
+        Err(_) => Vec::new(),
+    };
+    let Some(kind) = kind else {
+        let kinds = registry::kinds();
+        return (Err(ConfigError::NoKind { kinds }), query);
+    };
+    let mut u = match parsed {
+        Ok(u) => u,
+        Err(e) => {
+            let e = ConfigError::NotAUrl {
+                reason: e.to_string(),
+            };
+            return (Err(e), query);
+        }
+    };
+    u.set_query(None);
+    (Ok((kind.to_string(), u.as_str().to_string())), query)
+}
+
+/// Reads one `[[output]]` table. `base` resolves relative paths (the config file's folder).
+pub fn from_table(t: &toml::Table, base: Option<&Path>) -> Result<OutputConfig, ConfigError> {
+    OutputSource::table(t, base).resolve()
+}
+
+/// Reads a `--to` URL (see [`OutputSource::url`]).
+pub fn from_url(to: &str) -> Result<OutputConfig, ConfigError> {
+    OutputSource::url(to).resolve()
 }
 
 /// `to` with any password in it replaced, for messages.
@@ -270,104 +275,22 @@ fn redacted(to: &str) -> String {
     }
 }
 
-/// Reads a `--to` URL: `kind+scheme://host:port/path?setting=value&...`; a plain `https://`
-/// URL is the HTTP output.
-pub fn from_url(to: &str) -> Result<OutputConfig, String> {
-    let shown = redacted(to);
-    let (scheme, _) = to.split_once("://").ok_or_else(|| {
-        format!("--to {shown}: not a URL: write it as kind+https://host:port, e.g. --to elasticsearch+https://host:9200")
-    })?;
-    let (kind, rest) = match scheme.split_once('+') {
-        Some((kind, _)) => (kind, &to[kind.len() + 1..]),
-        None if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") => {
-            ("http", to)
-        }
-        None => {
-            return Err(format!(
-                "--to {shown}: say which kind of output, e.g. --to elasticsearch+https://host:9200 or syslog+tls://host:6514 ({KINDS})"
-            ))
-        }
-    };
-    let mut u = Url::parse(rest).map_err(|e| format!("--to {shown}: not a URL ({e})"))?;
-    let mut map = BTreeMap::new();
-    for (k, v) in u.query_pairs() {
-        map.insert(k.into_owned(), v.into_owned());
-    }
-    u.set_query(None);
-    resolve(kind, u.as_str(), Settings::new(map, None)).map_err(|e| format!("--to {shown}: {e}"))
-}
-
-fn resolve(kind: &str, url: &str, s: Settings) -> Result<OutputConfig, String> {
+fn resolve(kind: &str, url: &str, s: &Settings) -> Result<OutputConfig, ConfigError> {
     let kind = kind.trim().to_ascii_lowercase();
-    let own: &[&str] = match kind.as_str() {
-        "elasticsearch" | "opensearch" => elasticsearch::config::KEYS,
-        "syslog" => syslog::config::KEYS,
-        "logplex" => logplex::config::KEYS,
-        "splunk" => splunk::config::KEYS,
-        "http" => http::config::KEYS,
-        other => return Err(format!("output type '{other}' is not known: use {KINDS}")),
-    };
-    let keys: Vec<&str> = COMMON_KEYS.iter().chain(own).copied().collect();
+    let (output, named) = registry::by_name(&kind).ok_or_else(|| ConfigError::UnknownType {
+        kind: kind.clone(),
+        kinds: registry::kinds(),
+    })?;
+    let keys: Vec<&str> = COMMON_KEYS.iter().chain(output.keys()).copied().collect();
     s.check_known(&kind, &keys)?;
-    let url = Url::parse(url.trim()).map_err(|e| format!("url '{url}' is not a URL ({e})"))?;
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("url {url} has no host"))?
-        .to_string();
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "credentials are not written into URLs: remove them from {host} and give them with the output's *_env or *_file settings (for example password_env = \"VARIABLE\" or token_file = \"PATH\")"
-        ));
-    }
-    let (kind_cfg, defaults) = match kind.as_str() {
-        "elasticsearch" | "opensearch" => (
-            OutputKind::Elasticsearch(elasticsearch::config::parse(&url, &s)?),
-            BatchLimits::default(),
-        ),
-        "syslog" => (
-            OutputKind::Syslog(syslog::config::parse(&url, &s)?),
-            syslog::config::BATCH,
-        ),
-        "logplex" => (
-            OutputKind::Logplex(logplex::config::parse(&url, &s)?),
-            logplex::config::BATCH,
-        ),
-        "splunk" => (
-            OutputKind::Splunk(splunk::config::parse(&url, &s)?),
-            splunk::config::BATCH,
-        ),
-        _ => (
-            OutputKind::Http(http::config::parse(&url, &s)?),
-            http::config::BATCH,
-        ),
-    };
-    let name = match s.get("name") {
-        Some(n) => n.to_string(),
-        // An IPv6 host's brackets and colons are not name characters.
-        None => format!("{kind}-{host}-{}", port(&url))
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect(),
-    };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(format!(
-            "output name '{name}' may hold only letters, digits, '-', '_' and '.'"
-        ));
-    }
+    let (url, host) = address(url)?;
+    let typed = output.parse(&url, s)?;
+    let name = name(s, &kind, &host, &url)?;
     let start = match s.choice("start", &["beginning", "now"])? {
         "now" => Start::Now,
         _ => Start::Beginning,
     };
+    let defaults = output.batch();
     let batch = BatchLimits {
         max_events: s.number("max_batch_events", defaults.max_events, 1)?,
         max_bytes: s.number("max_batch_bytes", defaults.max_bytes, 1024)?,
@@ -377,9 +300,44 @@ fn resolve(kind: &str, url: &str, s: Settings) -> Result<OutputConfig, String> {
         name,
         start,
         batch,
-        kind: kind_cfg,
+        kind: OutputKind::new(named, typed),
         redaction: None,
     })
+}
+
+/// The URL and its host; credentials in it are refused.
+fn address(url: &str) -> Result<(Url, String), ConfigError> {
+    let parsed = Url::parse(url.trim()).map_err(|e| ConfigError::BadUrl {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| ConfigError::NoHost {
+            url: parsed.to_string(),
+        })?
+        .to_string();
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConfigError::CredentialsInUrl { host });
+    }
+    Ok((parsed, host))
+}
+
+/// The `name` setting, or `<kind>-<host>-<port>`.
+fn name(s: &Settings, kind: &str, host: &str, url: &Url) -> Result<String, ConfigError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let name = match s.get("name") {
+        Some(n) => n.to_string(),
+        // An IPv6 host's brackets and colons are not name characters.
+        None => format!("{kind}-{host}-{}", port(url))
+            .chars()
+            .map(|c| if allowed(c) { c } else { '_' })
+            .collect(),
+    };
+    if name.is_empty() || !name.chars().all(allowed) {
+        return Err(ConfigError::BadName { name });
+    }
+    Ok(name)
 }
 
 /// The URL's port, or the known default of its scheme (syslog's included).
@@ -392,104 +350,17 @@ fn port(url: &Url) -> u16 {
 }
 
 /// Checks a set of outputs: names must differ.
-pub fn check_unique(outputs: &[OutputConfig]) -> Result<(), String> {
+pub fn check_unique(outputs: &[OutputConfig]) -> Result<(), ConfigError> {
     let mut seen = std::collections::HashSet::new();
     for o in outputs {
         if !seen.insert(o.name.as_str()) {
-            return Err(format!(
-                "two outputs are named '{}': give each its own name (name = \"...\", or ?name=... in --to)",
-                o.name
-            ));
+            return Err(ConfigError::DuplicateName {
+                name: o.name.clone(),
+            });
         }
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_and_tables() {
-        let o =
-            from_url("elasticsearch+https://es.example:9200?mode=agent&namespace=prod").unwrap();
-        assert_eq!(o.name, "elasticsearch-es.example-9200");
-        let OutputKind::Elasticsearch(es) = &o.kind else {
-            panic!("{o:?}")
-        };
-        assert_eq!(es.mode, EsMode::Agent);
-        assert_eq!(es.namespace, "prod");
-        assert_eq!(es.url.as_str(), "https://es.example:9200/");
-        assert!(es.gzip && es.tls_verify && es.auth.is_none());
-
-        let e = from_url("elasticsearch+http://es.example:9200").unwrap_err();
-        assert!(e.contains("plain http://"), "{e}");
-        assert!(from_url("elasticsearch+http://127.0.0.1:9200").is_ok());
-        let e = from_url("elasticsearch+https://u:p4ss@es.example").unwrap_err();
-        assert!(e.contains("password_env") && !e.contains("p4ss"), "{e}");
-        let e = from_url("elasticsearch+https://es.example?mode=fast").unwrap_err();
-        assert!(e.contains("use ecs or agent"), "{e}");
-        let e = from_url("elasticsearch+https://es.example?batch=3").unwrap_err();
-        assert!(e.contains("unknown setting 'batch'"), "{e}");
-        let e = from_url("kafka+https://k.example").unwrap_err();
-        assert!(e.contains("not known"), "{e}");
-        let e = from_url("ftp://es.example").unwrap_err();
-        assert!(e.contains("which kind of output"), "{e}");
-        let e = from_url("es.example:9200").unwrap_err();
-        assert!(e.contains("not a URL"), "{e}");
-        let e = from_url("elasticsearch+https://es.example?api_key_env=SFEVENTS_TEST_UNSET_KEY")
-            .unwrap_err();
-        assert!(e.contains("SFEVENTS_TEST_UNSET_KEY"), "{e}");
-
-        let t: toml::Table = toml::from_str(
-            "name = \"es\"\ntype = \"opensearch\"\nurl = \"https://os.example\"\nmax_batch_events = 10\nstart = \"now\"",
-        )
-        .unwrap();
-        let o = from_table(&t, None).unwrap();
-        assert_eq!(
-            (o.name.as_str(), o.batch.max_events, o.start),
-            ("es", 10, Start::Now)
-        );
-        let t: toml::Table = toml::from_str("name = \"x\"\nurl = \"https://os.example\"").unwrap();
-        assert!(from_table(&t, None).unwrap_err().contains("has no type"));
-    }
-
-    #[test]
-    fn every_kind_from_a_url_and_a_table() {
-        let o = from_url("https://collect.example/receiver/v1/http/abc").unwrap();
-        assert_eq!(o.kind.type_name(), "http");
-        assert_eq!(o.name, "http-collect.example-443");
-        let o = from_url("syslog+tls://logs.example").unwrap();
-        assert_eq!(
-            (o.kind.type_name(), o.name.as_str()),
-            ("syslog", "syslog-logs.example-6514")
-        );
-        let o = from_url("http+https://collect.example/in").unwrap();
-        assert_eq!(o.kind.type_name(), "http");
-        let o = from_url("logplex+https://drain.example/logs").unwrap();
-        assert_eq!(o.kind.type_name(), "logplex");
-        let t: toml::Table = toml::from_str(
-            "type = \"syslog\"\nurl = \"syslog+tcp://127.0.0.1:1514\"\nname = \"audit\"",
-        )
-        .unwrap();
-        let o = from_table(&t, None).unwrap();
-        assert_eq!((o.kind.type_name(), o.name.as_str()), ("syslog", "audit"));
-        let t: toml::Table =
-            toml::from_str("type = \"syslog\"\nurl = \"udp://127.0.0.1:1514\"").unwrap();
-        assert_eq!(from_table(&t, None).unwrap().kind.type_name(), "syslog");
-    }
-
-    #[test]
-    fn prefixed_settings() {
-        let mut m = BTreeMap::new();
-        m.insert("header.X-Sumo-Category".to_string(), "prod".to_string());
-        m.insert("header.".to_string(), "x".to_string());
-        let s = Settings::new(m, None);
-        assert_eq!(
-            s.with_prefix("header.").collect::<Vec<_>>(),
-            vec![("", "x"), ("X-Sumo-Category", "prod")]
-        );
-        let e = s.check_known("http", &["header."]).unwrap_err();
-        assert!(e.contains("'header.'") && e.contains("header.NAME"), "{e}");
-    }
-}
+mod tests;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings};
 use base::http::check_http;
 use base::secret::Secret;
 
@@ -65,50 +65,19 @@ pub const KEYS: &[&str] = &[
     "preserve_original_event",
 ];
 
-pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, String> {
+pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, ConfigError> {
     if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(format!("url {url} must start with https://"));
+        return Err(ConfigError::invalid(format!(
+            "url {url} must start with https://"
+        )));
     }
-    check_http(url, "output URL")?;
-    let api_key = s.secret("api_key", "API key")?;
-    let password = s.secret("password", "password")?;
-    let bearer = s.secret("bearer_token", "bearer token")?;
-    let auth = match (api_key, s.get("username"), password, bearer) {
-        (Some(k), None, None, None) => Some(EsAuth::ApiKey(k)),
-        (None, Some(u), Some(p), None) => Some(EsAuth::Basic {
-            username: u.to_string(),
-            password: p,
-        }),
-        (None, None, None, Some(t)) => Some(EsAuth::Bearer(t)),
-        (None, None, None, None) => None,
-        (None, Some(_), None, None) => {
-            return Err(
-                "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\""
-                    .into(),
-            )
-        }
-        _ => {
-            return Err(
-                "give one way to authenticate: an API key, a username and password, or a bearer token"
-                    .into(),
-            )
-        }
-    };
+    check_http(url, "output URL").map_err(ConfigError::PlainHttp)?;
+    let auth = auth(s)?;
     let mode = match s.choice("mode", &["ecs", "agent"])? {
         "agent" => EsMode::Agent,
         _ => EsMode::Ecs,
     };
-    let namespace = s.get("namespace").unwrap_or("default").to_string();
-    if namespace.is_empty()
-        || namespace.len() > 100
-        || !namespace
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        return Err(format!(
-            "namespace '{namespace}' must be lowercase letters, digits and '_' (it is part of the data stream name)"
-        ));
-    }
+    let namespace = namespace(s)?;
     let ca_file = s.existing_file("ca_file", "a PEM file of CA certificates")?;
     let gzip = s.choice("compression", &["gzip", "none"])? == "gzip";
     // Only that the files exist: the output opens them (and checks their kind) when it starts.
@@ -122,12 +91,9 @@ pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, String> {
     )?;
     let retention_days = match s.get("retention_days") {
         None => None,
-        Some(v) => Some(
-            v.parse::<u32>()
-                .ok()
-                .filter(|d| *d > 0)
-                .ok_or_else(|| format!("retention_days = '{v}' must be a number of days"))?,
-        ),
+        Some(v) => Some(v.parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+            ConfigError::invalid(format!("retention_days = '{v}' must be a number of days"))
+        })?),
     };
     Ok(EsConfig {
         url: url.clone(),
@@ -144,9 +110,53 @@ pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, String> {
     })
 }
 
+/// One way to authenticate, or none.
+fn auth(s: &Settings) -> Result<Option<EsAuth>, ConfigError> {
+    let api_key = s.secret("api_key", "API key")?;
+    let password = s.secret("password", "password")?;
+    let bearer = s.secret("bearer_token", "bearer token")?;
+    let auth = match (api_key, s.get("username"), password, bearer) {
+        (Some(k), None, None, None) => Some(EsAuth::ApiKey(k)),
+        (None, Some(u), Some(p), None) => Some(EsAuth::Basic {
+            username: u.to_string(),
+            password: p,
+        }),
+        (None, None, None, Some(t)) => Some(EsAuth::Bearer(t)),
+        (None, None, None, None) => None,
+        (None, Some(_), None, None) => {
+            return Err(ConfigError::invalid(
+                "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\"",
+            ))
+        }
+        _ => {
+            return Err(ConfigError::invalid(
+                "give one way to authenticate: an API key, a username and password, or a bearer token",
+            ))
+        }
+    };
+    Ok(auth)
+}
+
+/// The data streams' namespace.
+fn namespace(s: &Settings) -> Result<String, ConfigError> {
+    let namespace = s.get("namespace").unwrap_or("default").to_string();
+    if namespace.is_empty()
+        || namespace.len() > 100
+        || !namespace
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(ConfigError::invalid(format!(
+            "namespace '{namespace}' must be lowercase letters, digits and '_' (it is part of the data stream name)"
+        )));
+    }
+    Ok(namespace)
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::config::{from_table, from_url, OutputKind};
+    use super::EsConfig;
+    use crate::config::{from_table, from_url};
 
     #[test]
     fn geoip_databases_are_paths_relative_to_the_config() {
@@ -158,9 +168,10 @@ mod tests {
         )
         .unwrap();
         let o = from_table(&t, Some(dir.path())).unwrap();
-        let OutputKind::Elasticsearch(es) = &o.kind else {
-            panic!("{o:?}")
-        };
+        let es = o
+            .kind
+            .settings::<EsConfig>()
+            .expect("an Elasticsearch output");
         assert_eq!(
             es.geoip_database.as_deref(),
             Some(dir.path().join("GeoLite2-City.mmdb").as_path())
@@ -173,13 +184,15 @@ mod tests {
         let e = from_url(
             "elasticsearch+https://es.example?geoip_asn_database=/nonexistent/GeoLite2-ASN.mmdb",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("geoip_asn_database /nonexistent/GeoLite2-ASN.mmdb does not exist"),
             "{e}"
         );
         let e = from_url("elasticsearch+https://es.example?geoip_database=/nonexistent/City.mmdb")
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("such as GeoLite2-City.mmdb"), "{e}");
     }
 }

@@ -9,8 +9,11 @@
 //! - `setup`, `templates`: `sfevents setup elasticsearch` and what it installs.
 //! - `geoip`: the MaxMind databases for `source.geo.*` / `source.as.*`.
 //!
+//! - `probe`: what `sfevents doctor` checks (`GET /`, the templates setup installs).
+//!
 //! Retry timing belongs to the shipper: [`ElasticsearchSink::send_batch`] sends each batch once,
-//! except that a body refused as too large (413) is split in two and the halves sent in turn.
+//! as one body, except that a body refused as too large (413) is split in two and the halves
+//! sent in turn (`parts::send_in_parts`, as the other HTTP outputs split theirs).
 
 mod auth;
 pub mod bulk;
@@ -18,19 +21,68 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 mod geoip;
+mod probe;
 pub mod setup;
 pub mod templates;
 
+use std::ops::Range;
+
 use futures_util::future::BoxFuture;
 use reqwest::Method;
+use url::Url;
 
 use self::bulk::{Body, Outcome};
 use self::client::EsClient;
 use self::cluster::Flavor;
-use super::config::{EsConfig, EsMode, OutputConfig};
-use super::{Event, OrgContext, Sink, SinkError, Verdict};
+use super::config::{ConfigError, EsConfig, EsMode, OutputConfig, Settings};
+use super::encode::EncodeError;
+use super::parts::{send_in_parts, Packing, Part};
+use super::probe::Findings;
+use super::registry::SetupResult;
+use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
 
 pub use self::setup::setup;
+
+/// The Elasticsearch output: `type = "elasticsearch"` (or `"opensearch"`), `--to
+/// elasticsearch+https://...` (or `opensearch+`).
+pub struct Elasticsearch;
+
+impl Output for Elasticsearch {
+    type Config = EsConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["elasticsearch", "opensearch"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn parse(&self, url: &Url, s: &Settings) -> Result<EsConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &EsConfig,
+        org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(ElasticsearchSink::new(cfg, c, org)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a EsConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(probe::probe(c, out))
+    }
+    fn setup<'a>(
+        &'a self,
+        cfg: &'a OutputConfig,
+        c: &'a EsConfig,
+    ) -> Option<BoxFuture<'a, SetupResult>> {
+        Some(Box::pin(setup(cfg, c)))
+    }
+}
 
 pub struct ElasticsearchSink {
     name: String,
@@ -80,44 +132,41 @@ impl ElasticsearchSink {
         }
         let mut verdicts: Vec<Option<Verdict>> = vec![None; events.len()];
         let body = self.documents(events, &mut verdicts);
-        // Ranges of items still to send; a 413 replaces a range by its two halves, first half
-        // on top, so documents go in their batch order.
-        let mut todo: Vec<std::ops::Range<usize>> = Vec::with_capacity(8);
-        todo.push(0..body.items.len());
-        while let Some(range) = todo.pop() {
-            if range.is_empty() {
-                continue;
-            }
-            match self.post(&body, range.clone()).await? {
-                Outcome::Items(vs) => {
-                    for (item, v) in body.items[range].iter().zip(vs) {
-                        verdicts[item.event] = Some(v);
-                    }
-                }
-                Outcome::TooLarge if range.len() == 1 => {
-                    let item = &body.items[range.start];
-                    verdicts[item.event] = Some(Verdict::Dead(format!(
-                        "document too large: {} bytes of NDJSON are refused with 413 by {} even alone (http.max_content_length, or a proxy's body limit)",
-                        item.bytes.len(),
-                        self.client.base()
-                    )));
-                }
-                Outcome::TooLarge => {
-                    tracing::info!(
-                        output = %self.name,
-                        documents = range.len(),
-                        "bulk body too large (413): sending it in two halves"
-                    );
-                    let mid = range.start + range.len() / 2;
-                    todo.push(mid..range.end);
-                    todo.push(range.start..mid);
-                }
-            }
+        let lens: Vec<usize> = body.items.iter().map(|i| i.bytes.len()).collect();
+        let on_split = |documents: usize, reason: &str| {
+            tracing::info!(output = %self.name, documents, "{reason}: sending it in two halves");
+        };
+        // One body for the whole batch, halved on a 413 only. An error after a half went
+        // through fails the batch: sent again, what arrived answers 409.
+        let packing = Packing {
+            max_bytes: usize::MAX,
+            what: "",
+            whole_batch: true,
+            on_split: &on_split,
+        };
+        let sent = send_in_parts(&lens, &packing, |r| Box::pin(self.part(&body, r))).await?;
+        for (item, v) in body.items.iter().zip(sent) {
+            verdicts[item.event] = Some(v);
         }
         Ok(verdicts
             .into_iter()
             .map(|v| v.unwrap_or_else(|| Verdict::Retry("not answered".into())))
             .collect())
+    }
+
+    /// One `_bulk` request for items `range`, as a part of the batch: a 413 splits it, and
+    /// a document refused with 413 alone is dead.
+    async fn part(&self, body: &Body, range: Range<usize>) -> Result<Part, SinkError> {
+        let first = body.items[range.start].bytes.len();
+        let alone = range.len() == 1;
+        Ok(match self.post(body, range).await? {
+            Outcome::Items(vs) => Part::Done(vs),
+            Outcome::TooLarge if alone => Part::Split(format!(
+                "document too large: {first} bytes of NDJSON are refused with 413 by {} even alone (http.max_content_length, or a proxy's body limit)",
+                self.client.base()
+            )),
+            Outcome::TooLarge => Part::Split("bulk body too large (413)".into()),
+        })
     }
 
     /// Normalizes the events into one NDJSON buffer; an event that cannot be normalized gets
@@ -134,18 +183,18 @@ impl ElasticsearchSink {
             let pushed = match doc {
                 Ok(d) => body
                     .push(i, &d.data_stream, &d.id, &d.body)
-                    .map_err(|e| format!("cannot write the document as JSON: {e}")),
-                Err(e) => Err(format!("cannot make a document of the event: {e}")),
+                    .map_err(EncodeError::DocumentJson),
+                Err(e) => Err(EncodeError::Document(e)),
             };
             if let Err(reason) = pushed {
-                verdicts[i] = Some(Verdict::Dead(reason));
+                verdicts[i] = Some(Verdict::Dead(reason.to_string()));
             }
         }
         body
     }
 
     /// One `_bulk` request for items `range`.
-    async fn post(&self, body: &Body, range: std::ops::Range<usize>) -> Result<Outcome, SinkError> {
+    async fn post(&self, body: &Body, range: Range<usize>) -> Result<Outcome, SinkError> {
         let bytes = bulk::encode(body.slice(range.clone()), self.gzip)?;
         let mut query = vec![("filter_path", bulk::FILTER_PATH)];
         // In `ecs` mode the documents are final: an ingest pipeline installed with Elastic's

@@ -61,34 +61,63 @@ fn accepted(client: &EsClient, what: &str, a: &Answer, privileges: &str) -> Resu
     }
 }
 
+/// What `GET _index_template/sfevents-salesforce` found: `setup` and `doctor` both read the
+/// template so.
+pub(super) struct TemplateLookup {
+    pub path: String,
+    pub answer: Answer,
+    /// The template installed under [`NAME`], when the answer is a 2xx that lists it.
+    pub current: Option<Value>,
+}
+
+impl TemplateLookup {
+    pub async fn get(client: &EsClient) -> Result<TemplateLookup, SinkError> {
+        let path = format!("_index_template/{NAME}");
+        let answer = client.get(&path).await?;
+        let current = if answer.status.is_success() {
+            answer.json().and_then(|v| {
+                v["index_templates"]
+                    .as_array()?
+                    .iter()
+                    .find(|t| t["name"] == NAME)
+                    .map(|t| t["index_template"].clone())
+            })
+        } else {
+            None
+        };
+        Ok(TemplateLookup {
+            path,
+            answer,
+            current,
+        })
+    }
+
+    /// Whether the installed template carries the digest of `wanted`.
+    pub fn same_as(&self, wanted: &Value) -> bool {
+        self.current.as_ref().and_then(templates::meta_digest) == templates::meta_digest(wanted)
+    }
+}
+
 async fn template(
     client: &EsClient,
     flavor: Flavor,
     retention_days: Option<u32>,
 ) -> Result<String, SinkError> {
-    let path = format!("_index_template/{NAME}");
     let wanted = templates::index_template(flavor, retention_days);
-    let a = client.get(&path).await?;
-    let found = match a.status {
-        StatusCode::NOT_FOUND => None,
-        s if s.is_success() => a.json(),
-        _ => return Err(client.refusal(&path, &a, TEMPLATE_PRIVILEGES)),
-    };
-    let current = found.as_ref().and_then(|v| {
-        v["index_templates"]
-            .as_array()?
-            .iter()
-            .find(|t| t["name"] == NAME)
-            .map(|t| &t["index_template"])
-    });
-    let same = current.and_then(templates::meta_digest) == templates::meta_digest(&wanted);
-    if current.is_none() || !same {
-        let put = client.put_json(&path, &[], &wanted).await?;
-        accepted(client, &path, &put, TEMPLATE_PRIVILEGES)?;
+    let found = TemplateLookup::get(client).await?;
+    let path = &found.path;
+    let a = &found.answer;
+    if a.status != StatusCode::NOT_FOUND && !a.status.is_success() {
+        return Err(client.refusal(path, a, TEMPLATE_PRIVILEGES));
+    }
+    let same = found.same_as(&wanted);
+    if found.current.is_none() || !same {
+        let put = client.put_json(path, &[], &wanted).await?;
+        accepted(client, path, &put, TEMPLATE_PRIVILEGES)?;
     }
     Ok(format!(
         "index template {NAME} ({PATTERN}, priority {PRIORITY}): {}",
-        verb(current.is_some(), same)
+        verb(found.current.is_some(), same)
     ))
 }
 

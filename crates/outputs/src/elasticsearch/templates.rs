@@ -62,6 +62,39 @@ pub fn rollover_days(days: u32) -> u32 {
 pub fn index_template(flavor: Flavor, retention_days: Option<u32>) -> Value {
     let es = flavor == Flavor::Elasticsearch;
     let kw = json!({ "type": "keyword", "ignore_above": 1024 });
+    // Every other string is a keyword (Salesforce's columns are codes, ids and names, not
+    // prose); numbers get Elasticsearch's dynamic long/float.
+    let dynamic_templates = json!([
+        { "salesforce_strings": {
+            "path_match": "salesforce.*", "match_mapping_type": "string", "mapping": kw } },
+        { "strings_as_keyword": { "match_mapping_type": "string", "mapping": kw } },
+    ]);
+    let mut settings = json!({
+        // A column that is mostly numbers and sometimes `N/A` would otherwise make
+        // Elasticsearch refuse the whole document; this drops only the odd value.
+        "index.mapping.ignore_malformed": true,
+    });
+    if let (Some(_), true) = (retention_days, es) {
+        settings["index.lifecycle.name"] = json!(NAME);
+    }
+    let body = json!({
+        "index_patterns": [PATTERN],
+        "priority": PRIORITY,
+        "data_stream": {},
+        "template": {
+            "settings": settings,
+            "mappings": { "dynamic_templates": dynamic_templates, "properties": properties(es) },
+        },
+    });
+    with_meta_digest(
+        body,
+        "Salesforce event monitoring data streams written by sfevents",
+    )
+}
+
+/// The template's mappings of the ECS fields (`es`: with Elasticsearch's own types).
+fn properties(es: bool) -> Value {
+    let kw = json!({ "type": "keyword", "ignore_above": 1024 });
     let ip = json!({ "type": "ip" });
     let long = json!({ "type": "long" });
     let date = json!({ "type": "date" });
@@ -86,7 +119,7 @@ pub fn index_template(flavor: Flavor, retention_days: Option<u32>) -> Value {
         }
         json!({ "properties": m })
     };
-    let properties = json!({
+    json!({
         "@timestamp": date,
         "message": text,
         "tags": kw,
@@ -123,35 +156,7 @@ pub fn index_template(flavor: Flavor, retention_days: Option<u32>) -> Value {
             ("device", &obj(&[("name", &kw)])),
         ]),
         "salesforce": obj(&[("instance_url", &kw), ("org_id", &kw), ("event_id", &kw)]),
-    });
-    // Every other string is a keyword (Salesforce's columns are codes, ids and names, not
-    // prose); numbers get Elasticsearch's dynamic long/float.
-    let dynamic_templates = json!([
-        { "salesforce_strings": {
-            "path_match": "salesforce.*", "match_mapping_type": "string", "mapping": kw } },
-        { "strings_as_keyword": { "match_mapping_type": "string", "mapping": kw } },
-    ]);
-    let mut settings = json!({
-        // A column that is mostly numbers and sometimes `N/A` would otherwise make
-        // Elasticsearch refuse the whole document; this drops only the odd value.
-        "index.mapping.ignore_malformed": true,
-    });
-    if let (Some(_), true) = (retention_days, es) {
-        settings["index.lifecycle.name"] = json!(NAME);
-    }
-    let body = json!({
-        "index_patterns": [PATTERN],
-        "priority": PRIORITY,
-        "data_stream": {},
-        "template": {
-            "settings": settings,
-            "mappings": { "dynamic_templates": dynamic_templates, "properties": properties },
-        },
-    });
-    with_meta_digest(
-        body,
-        "Salesforce event monitoring data streams written by sfevents",
-    )
+    })
 }
 
 /// `PUT _ilm/policy/sfevents-salesforce`: roll over, then delete `days` after rollover.

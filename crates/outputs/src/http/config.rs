@@ -1,7 +1,7 @@
 //! The plain HTTP output's settings: `--to https://host/path`, newline-delimited JSON posted
 //! to one URL (Sumo Logic's HTTP source, Datadog-style intakes, webhooks).
 
-use crate::config::{BatchLimits, Settings};
+use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
 use base::secret::Secret;
@@ -42,22 +42,24 @@ pub const BATCH: BatchLimits = BatchLimits {
     in_flight: 2,
 };
 
-fn check_header_name(n: &str) -> Result<(), String> {
+fn check_header_name(n: &str) -> Result<(), ConfigError> {
     if reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_err() {
-        return Err(format!("'{n}' is not an HTTP header name"));
+        return Err(ConfigError::invalid(format!(
+            "'{n}' is not an HTTP header name"
+        )));
     }
     if matches!(
         n.to_ascii_lowercase().as_str(),
         "content-length" | "content-encoding" | "content-type" | "host" | "transfer-encoding"
     ) {
-        return Err(format!(
+        return Err(ConfigError::invalid(format!(
             "header {n} is set by sfevents (use content_type or compression for those)"
-        ));
+        )));
     }
     Ok(())
 }
 
-pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, String> {
+pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, ConfigError> {
     let mut headers = Vec::new();
     for (n, v) in s.with_prefix("header.") {
         check_header_name(n)?;
@@ -69,7 +71,9 @@ pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, String> {
             .ok()
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
-                format!("header {n} is to come from environment variable {var}, which is not set")
+                ConfigError::invalid(format!(
+                    "header {n} is to come from environment variable {var}, which is not set"
+                ))
             })?;
         headers.push((n.to_string(), Secret::new(v)));
     }
@@ -78,7 +82,8 @@ pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, String> {
         let Some(path) = s.path(&format!("header_file.{n}")) else {
             continue;
         };
-        let v = base::secret::read_secret_file(&path, &format!("header {n}"))?;
+        let v = base::secret::read_secret_file(&path, &format!("header {n}"))
+            .map_err(ConfigError::SecretFile)?;
         headers.push((n.to_string(), v));
     }
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
@@ -96,27 +101,29 @@ pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, String> {
         }
         (None, None, None) => None,
         (None, Some(_), None) => {
-            return Err(
-                "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\""
-                    .into(),
-            )
+            return Err(ConfigError::invalid(
+                "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\"",
+            ))
         }
-        _ => return Err("give one way to authenticate: a bearer token, or a username and password".into()),
+        _ => {
+            return Err(ConfigError::invalid(
+                "give one way to authenticate: a bearer token, or a username and password",
+            ))
+        }
     };
     if let Some(a) = auth {
         if has("authorization") {
-            return Err(
-                "give Authorization once: as a header or with bearer_token/username, not both"
-                    .into(),
-            );
+            return Err(ConfigError::invalid(
+                "give Authorization once: as a header or with bearer_token/username, not both",
+            ));
         }
         headers.push(("Authorization".to_string(), Secret::new(a)));
     }
     for (n, v) in &headers {
         if reqwest::header::HeaderValue::from_str(v.expose()).is_err() {
-            return Err(format!(
+            return Err(ConfigError::invalid(format!(
                 "the value of header {n} is not a valid header value"
-            ));
+            )));
         }
     }
     Ok(HttpConfig {
@@ -134,15 +141,18 @@ pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{from_url, OutputKind};
+    use super::HttpConfig;
+    use crate::config::from_url;
+
+    fn err(to: &str) -> String {
+        from_url(to).unwrap_err().to_string()
+    }
 
     #[test]
     fn headers_and_auth() {
         std::env::set_var("SFEVENTS_TEST_HTTP_KEY", "k3y");
         let o = from_url("https://intake.example/v1/input?header.X-Sumo-Category=prod%2Fsf&header_env.DD-API-KEY=SFEVENTS_TEST_HTTP_KEY&compression=gzip").unwrap();
-        let OutputKind::Http(h) = o.kind else {
-            panic!()
-        };
+        let h = o.kind.settings::<HttpConfig>().unwrap();
         let names: Vec<_> = h
             .headers
             .iter()
@@ -154,13 +164,13 @@ mod tests {
         );
         assert!(h.gzip);
         assert_eq!(h.max_body_bytes, 1 << 20);
-        let e = from_url("https://intake.example?header.Content-Type=x").unwrap_err();
+        let e = err("https://intake.example?header.Content-Type=x");
         assert!(e.contains("set by sfevents"), "{e}");
-        let e = from_url("https://intake.example?header_env.X=SFEVENTS_TEST_UNSET").unwrap_err();
+        let e = err("https://intake.example?header_env.X=SFEVENTS_TEST_UNSET");
         assert!(e.contains("SFEVENTS_TEST_UNSET"), "{e}");
-        let e = from_url("https://intake.example?username=u").unwrap_err();
+        let e = err("https://intake.example?username=u");
         assert!(e.contains("needs a password"), "{e}");
-        let e = from_url("http://intake.example/x").unwrap_err();
+        let e = err("http://intake.example/x");
         assert!(e.contains("plain http://"), "{e}");
     }
 }

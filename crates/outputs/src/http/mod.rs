@@ -7,17 +7,59 @@
 //! so searches can drop repeats.
 
 pub mod config;
+mod probe;
 
 use futures_util::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use url::Url;
 
 use self::config::HttpConfig;
-use super::config::OutputConfig;
+use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
 use super::encode::Encoder;
 use super::http_client::{self, Answer};
-use super::parts::{send_in_parts, Lines};
-use super::{Event, OrgContext, Sink, SinkError, Verdict};
+use super::parts::{send_in_parts, Lines, Packing};
+use super::probe::Findings;
+use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
+
+/// The plain HTTP output: `type = "http"`, `--to http+https://...` or a bare `https://` URL.
+pub struct Http;
+
+impl Output for Http {
+    type Config = HttpConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["http"]
+    }
+    fn schemes(&self) -> &'static [&'static str] {
+        &["https", "http"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        config::BATCH
+    }
+    fn parse(&self, url: &Url, s: &Settings) -> Result<HttpConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &HttpConfig,
+        org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(HttpSink::new(cfg, c, org)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a HttpConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(probe::probe(c, out))
+    }
+}
 
 pub struct HttpSink {
     name: String,
@@ -70,20 +112,16 @@ impl HttpSink {
             Ok(())
         });
         let dest = format!("output {} ({})", self.name, self.cfg.target.url);
-        let sent = send_in_parts(
-            &lines.lens(),
-            self.cfg.max_body_bytes,
-            "max_body_bytes",
-            |r| {
-                let body = lines.slice(&r).to_vec();
-                let n = r.len();
-                let dest = &dest;
-                Box::pin(async move {
-                    let a = self.post(body).await?;
-                    http_client::part(dest, n, &a)
-                })
-            },
-        )
+        let packing = Packing::new(self.cfg.max_body_bytes, "max_body_bytes");
+        let sent = send_in_parts(&lines.lens(), &packing, |r| {
+            let body = lines.slice(&r).to_vec();
+            let n = r.len();
+            let dest = &dest;
+            Box::pin(async move {
+                let a = self.post(body).await?;
+                http_client::part(dest, n, &a)
+            })
+        })
         .await?;
         Ok(lines.settle(&mut verdicts, sent))
     }

@@ -1,7 +1,7 @@
 //! The log drain output's settings: `--to logplex+https://drain.example/path`, the
 //! `application/logplex-1` format of Heroku's HTTPS drains.
 
-use crate::config::{BatchLimits, Settings};
+use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
 use base::secret::Secret;
@@ -40,27 +40,44 @@ pub const BATCH: BatchLimits = BatchLimits {
     in_flight: 2,
 };
 
-pub fn parse(url: &url::Url, s: &Settings) -> Result<LogplexConfig, String> {
+impl LogplexConfig {
+    /// The `Authorization` value of basic authentication, when a username is given.
+    pub fn basic_auth(&self) -> Option<Secret> {
+        use base64::Engine;
+        let (u, p) = (self.username.as_ref()?, self.password.as_ref()?);
+        let pair = format!("{u}:{}", p.expose());
+        Some(Secret::new(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )))
+    }
+}
+
+pub fn parse(url: &url::Url, s: &Settings) -> Result<LogplexConfig, ConfigError> {
     let password = s.secret("password", "drain password")?;
     let username = s.get("username").map(str::to_string);
     if password.is_some() && username.is_none() {
-        return Err("password_env/password_file needs a username".into());
+        return Err(ConfigError::invalid(
+            "password_env/password_file needs a username",
+        ));
     }
     if username.is_some() && password.is_none() {
-        return Err(
-            "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\""
-                .into(),
-        );
+        return Err(ConfigError::invalid(
+            "username needs a password: add password_env = \"VARIABLE\" or password_file = \"PATH\"",
+        ));
     }
-    let field = |k: &str, default: Option<&str>, len: usize| -> Result<Option<String>, String> {
+    let field = |k: &str,
+                 default: Option<&str>,
+                 len: usize|
+     -> Result<Option<String>, ConfigError> {
         match s.get(k).or(default) {
             None => Ok(None),
             Some(v) if !v.is_empty() && v.len() <= len && v.bytes().all(|b| (33..=126).contains(&b)) => {
                 Ok(Some(v.to_string()))
             }
-            Some(v) => Err(format!(
+            Some(v) => Err(ConfigError::invalid(format!(
                 "{k} = '{v}' must be 1 to {len} printable ASCII characters without spaces (RFC 5424)"
-            )),
+            ))),
         }
     };
     Ok(LogplexConfig {

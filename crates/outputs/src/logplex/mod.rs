@@ -13,6 +13,7 @@
 //! stores it once. No other field deduplicates.
 
 pub mod config;
+mod probe;
 
 use chrono::Utc;
 use futures_util::future::BoxFuture;
@@ -20,12 +21,49 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use sha2::{Digest, Sha256};
 
 use self::config::LogplexConfig;
-use super::config::OutputConfig;
-use super::encode::{Encoder, Meta};
+use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
+use super::encode::{EncodeError, Encoder, Meta};
 use super::http_client;
-use super::parts::{send_in_parts, Lines};
-use super::{Event, OrgContext, Sink, SinkError, Verdict};
+use super::parts::{send_in_parts, Lines, Packing};
+use super::probe::Findings;
+use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
+
+/// The log drain output: `type = "logplex"`, `--to logplex+https://...`.
+pub struct Logplex;
+
+impl Output for Logplex {
+    type Config = LogplexConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["logplex"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        config::BATCH
+    }
+    fn parse(&self, url: &url::Url, s: &Settings) -> Result<LogplexConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &LogplexConfig,
+        org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(LogplexSink::new(cfg, c, org)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a LogplexConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(probe::probe(c, out))
+    }
+}
 
 /// Heroku's drains use `local7` (facility 23) for application logs.
 const FACILITY: u8 = 23;
@@ -52,17 +90,7 @@ impl LogplexSink {
         c: &LogplexConfig,
         org: &OrgContext,
     ) -> Result<LogplexSink, SinkError> {
-        let auth = match (&c.username, &c.password) {
-            (Some(u), Some(p)) => {
-                use base64::Engine;
-                let pair = format!("{u}:{}", p.expose());
-                Some(Secret::new(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair)
-                )))
-            }
-            _ => None,
-        };
+        let auth = c.basic_auth();
         Ok(LogplexSink {
             name: cfg.name.clone(),
             client: c.target.client()?,
@@ -78,7 +106,7 @@ impl LogplexSink {
     }
 
     /// Appends one frame: `<len> <PRI>1 TIMESTAMP HOST APP - MSGID MSG\n`.
-    fn frame(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), String> {
+    fn frame(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let meta = Meta::of(event);
         let severity = if meta.is_notable(event) { NOTICE } else { INFO };
         let time = meta.time.unwrap_or_else(Utc::now);
@@ -103,7 +131,8 @@ impl LogplexSink {
         let mut verdicts: Vec<Option<Verdict>> = vec![None; events.len()];
         let lines = Lines::encode(events, &mut verdicts, |e, buf| self.frame(e, buf));
         let dest = format!("output {} ({})", self.name, self.cfg.target.url);
-        let sent = send_in_parts(&lines.lens(), MAX_BODY, "a log drain request", |r| {
+        let packing = Packing::new(MAX_BODY, "a log drain request");
+        let sent = send_in_parts(&lines.lens(), &packing, |r| {
             let body = lines.slice(&r).to_vec();
             let ids: Vec<&str> = r
                 .clone()
@@ -195,14 +224,12 @@ impl Sink for LogplexSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{from_url, OutputKind};
+    use crate::config::from_url;
 
     #[test]
     fn frames_are_octet_counted_single_lines_without_structured_data() {
         let cfg = from_url("logplex+https://drain.example/logs?hostname=acme").unwrap();
-        let OutputKind::Logplex(c) = &cfg.kind else {
-            panic!()
-        };
+        let c = cfg.kind.settings::<LogplexConfig>().unwrap();
         let org = OrgContext {
             org: "o".into(),
             instance_url: "https://acme.my.salesforce.com".into(),

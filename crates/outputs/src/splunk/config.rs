@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::{BatchLimits, Settings};
+use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
 use base::secret::Secret;
@@ -55,15 +55,15 @@ pub const BATCH: BatchLimits = BatchLimits {
     in_flight: 2,
 };
 
-pub fn parse(url: &url::Url, s: &Settings) -> Result<SplunkConfig, String> {
+pub fn parse(url: &url::Url, s: &Settings) -> Result<SplunkConfig, ConfigError> {
     let token = s.secret("token", "HEC token")?.ok_or_else(|| {
-        "a Splunk output needs its HEC token: add token_env = \"VARIABLE\" or token_file = \"PATH\" (Settings > Data inputs > HTTP Event Collector in Splunk)".to_string()
+        ConfigError::invalid("a Splunk output needs its HEC token: add token_env = \"VARIABLE\" or token_file = \"PATH\" (Settings > Data inputs > HTTP Event Collector in Splunk)")
     })?;
-    let text = |k: &str| -> Result<Option<String>, String> {
+    let text = |k: &str| -> Result<Option<String>, ConfigError> {
         match s.get(k) {
-            Some(v) if v.trim().is_empty() => {
-                Err(format!("{k} is empty: remove it or give a value"))
-            }
+            Some(v) if v.trim().is_empty() => Err(ConfigError::invalid(format!(
+                "{k} is empty: remove it or give a value"
+            ))),
             v => Ok(v.map(str::to_string)),
         }
     };

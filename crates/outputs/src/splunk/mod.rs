@@ -15,6 +15,7 @@
 
 pub mod config;
 mod hec;
+mod probe;
 
 use std::time::Instant;
 
@@ -24,13 +25,50 @@ use serde::Serialize;
 use serde_json::Value;
 
 use self::config::SplunkConfig;
-use super::config::OutputConfig;
-use super::encode::{Encoder, Format, Meta};
+use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
+use super::encode::{EncodeError, Encoder, Format, Meta};
 use super::http_client;
 use super::logplex::instance_host;
-use super::parts::{send_in_parts, Lines, Part};
-use super::{Event, OrgContext, Sink, SinkError, Verdict};
+use super::parts::{send_in_parts, Lines, Packing, Part};
+use super::probe::Findings;
+use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
+
+/// The Splunk HEC output: `type = "splunk"`, `--to splunk+https://host:8088`.
+pub struct Splunk;
+
+impl Output for Splunk {
+    type Config = SplunkConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["splunk"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        config::BATCH
+    }
+    fn parse(&self, url: &url::Url, s: &Settings) -> Result<SplunkConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &SplunkConfig,
+        org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(SplunkSink::new(cfg, c, org)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a SplunkConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(probe::probe(c, out))
+    }
+}
 
 /// The largest request body: HEC's `max_content_length` is 800 MB on Splunk Enterprise and
 /// 1 MB on Splunk Cloud by default; a 413 splits a body larger than the server takes.
@@ -112,7 +150,7 @@ impl SplunkSink {
     }
 
     /// Appends the event's envelope.
-    fn envelope(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), String> {
+    fn envelope(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let meta = Meta::of(event);
         let ecs;
         let body = match self.encoder.format() {
@@ -150,8 +188,7 @@ impl SplunkSink {
                 dataset: &meta.dataset,
             },
         };
-        serde_json::to_writer(&mut *out, &env)
-            .map_err(|e| format!("cannot write the event as JSON: {e}"))
+        serde_json::to_writer(&mut *out, &env).map_err(EncodeError::Json)
     }
 
     fn headers(&self) -> Result<HeaderMap, SinkError> {
@@ -179,7 +216,8 @@ impl SplunkSink {
         let mut verdicts: Vec<Option<Verdict>> = vec![None; events.len()];
         let lines = Lines::encode(events, &mut verdicts, |e, buf| self.envelope(e, buf));
         let dest = format!("output {} ({})", self.name, self.cfg.target.url);
-        let sent = send_in_parts(&lines.lens(), MAX_BODY, "the HEC request size", |r| {
+        let packing = Packing::new(MAX_BODY, "the HEC request size");
+        let sent = send_in_parts(&lines.lens(), &packing, |r| {
             let body = lines.slice(&r).to_vec();
             let n = r.len();
             let dest = &dest;
@@ -275,7 +313,7 @@ impl Sink for SplunkSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{from_url, OutputKind};
+    use crate::config::from_url;
 
     #[test]
     fn envelopes_carry_the_add_on_sourcetypes_and_the_record() {
@@ -287,9 +325,7 @@ mod tests {
             "splunk+https://splunk.example:8088?token_env=SFEVENTS_TEST_HEC_TOKEN&index=sfdc",
         )
         .unwrap();
-        let OutputKind::Splunk(c) = &cfg.kind else {
-            panic!()
-        };
+        let c = cfg.kind.settings::<SplunkConfig>().unwrap();
         let org = OrgContext {
             org: "prod".into(),
             instance_url: "https://acme.my.salesforce.com".into(),

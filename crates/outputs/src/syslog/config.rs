@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::config::{BatchLimits, Settings};
+use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use base::secret::Secret;
 
@@ -95,18 +95,23 @@ const SEVERITIES: &[&str] = &[
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 
-fn level(s: &Settings, k: &str, names: &[&str], default: &str) -> Result<u8, String> {
+fn level(s: &Settings, k: &str, names: &[&str], default: &str) -> Result<u8, ConfigError> {
     let v = s.get(k).unwrap_or(default);
     names
         .iter()
         .position(|n| *n == v)
         .or_else(|| v.parse::<usize>().ok().filter(|n| *n < names.len()))
         .map(|n| n as u8)
-        .ok_or_else(|| format!("{k} = '{v}' is not known: use one of {}", names.join(", ")))
+        .ok_or_else(|| {
+            ConfigError::invalid(format!(
+                "{k} = '{v}' is not known: use one of {}",
+                names.join(", ")
+            ))
+        })
 }
 
 /// SD-NAME: 1 to 32 printable ASCII characters except `=`, space, `]` and `"` (RFC 5424 6.3.2).
-fn check_sd_name(k: &str, v: &str) -> Result<(), String> {
+fn check_sd_name(k: &str, v: &str) -> Result<(), ConfigError> {
     let ok = !v.is_empty()
         && v.len() <= 32
         && v.bytes()
@@ -114,18 +119,18 @@ fn check_sd_name(k: &str, v: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
+        Err(ConfigError::invalid(format!(
             "{k} must be 1 to 32 printable ASCII characters without '=', ']', '\"' or spaces (RFC 5424 SD-ID), e.g. sfevents@32473"
-        ))
+        )))
     }
 }
 
 /// `len` printable US-ASCII characters at most (RFC 5424 6.2 header fields).
-fn check_header_field(k: &str, v: &str, len: usize) -> Result<(), String> {
+fn check_header_field(k: &str, v: &str, len: usize) -> Result<(), ConfigError> {
     if v.is_empty() || v.len() > len || !v.bytes().all(|b| (33..=126).contains(&b)) {
-        return Err(format!(
+        return Err(ConfigError::invalid(format!(
             "{k} = '{v}' must be 1 to {len} printable ASCII characters without spaces (RFC 5424)"
-        ));
+        )));
     }
     Ok(())
 }
@@ -139,32 +144,8 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-pub fn parse(url: &Url, s: &Settings) -> Result<SyslogConfig, String> {
-    let transport = match url.scheme() {
-        "tls" => Transport::Tls,
-        "tcp" => Transport::Tcp,
-        "udp" => Transport::Udp,
-        other => {
-            return Err(format!(
-                "a syslog output's url starts with syslog+tls://, syslog+tcp:// or syslog+udp://, not {other}://"
-            ))
-        }
-    };
-    let host = url
-        .host_str()
-        .ok_or_else(|| format!("url {url} has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = url.port().unwrap_or(match transport {
-        Transport::Tls => 6514,
-        _ => 514,
-    });
-    if url.path() != "" && url.path() != "/" {
-        return Err(format!(
-            "a syslog url has no path: write syslog+tls://{host}:{port}"
-        ));
-    }
+pub fn parse(url: &Url, s: &Settings) -> Result<SyslogConfig, ConfigError> {
+    let (transport, host, port) = address(url)?;
     let app_name = s.get("app_name").unwrap_or("sfevents").to_string();
     check_header_field("app_name", &app_name, 48)?;
     let hostname = s.get("hostname").map(str::to_string);
@@ -173,42 +154,13 @@ pub fn parse(url: &Url, s: &Settings) -> Result<SyslogConfig, String> {
     }
     let sd_id = s.get("sd_id").unwrap_or("sfevents@32473").to_string();
     check_sd_name("sd_id", &sd_id)?;
-    let token = s.secret("token", "syslog token")?;
-    if let Some(t) = &token {
-        check_sd_name("the token", t.expose())?;
-        if transport != Transport::Tls && !is_loopback_host(&host) {
-            return Err(format!(
-                "the token would cross the network unencrypted over {}: use syslog+tls://",
-                url.scheme()
-            ));
-        }
-    }
-    let default_max = 64 * 1024;
-    let max = match transport {
-        Transport::Udp => MAX_DATAGRAM,
-        _ => usize::MAX,
-    };
-    let max_message_bytes = s.number("max_message_bytes", default_max.min(max), 480)?;
-    if max_message_bytes > max {
-        return Err(format!(
-            "max_message_bytes = {max_message_bytes} does not fit in one UDP datagram: use at most {MAX_DATAGRAM}"
-        ));
-    }
+    let token = token(s, url, transport, &host)?;
+    let max_message_bytes = max_message_bytes(s, transport)?;
     let oversize = match s.choice("oversize", &["truncate", "dead_letter"])? {
         "dead_letter" => Oversize::DeadLetter,
         _ => Oversize::Truncate,
     };
-    let tls_only = ["ca_file", "cert_file", "key_file", "tls_verify"];
-    if transport != Transport::Tls {
-        if let Some(k) = tls_only.iter().find(|k| s.get(k).is_some()) {
-            return Err(format!("{k} applies to syslog+tls:// only"));
-        }
-    }
-    let cert_file = s.existing_file("cert_file", "a PEM client certificate")?;
-    let key_file = s.existing_file("key_file", "the PEM private key of cert_file")?;
-    if cert_file.is_some() != key_file.is_some() {
-        return Err("cert_file and key_file go together: give both or neither".into());
-    }
+    let (cert_file, key_file) = client_certificate(s, transport)?;
     Ok(SyslogConfig {
         transport,
         host,
@@ -230,17 +182,106 @@ pub fn parse(url: &Url, s: &Settings) -> Result<SyslogConfig, String> {
     })
 }
 
+/// The transport, host and port of `syslog+tls://host:port` (no path).
+fn address(url: &Url) -> Result<(Transport, String, u16), ConfigError> {
+    let transport = match url.scheme() {
+        "tls" => Transport::Tls,
+        "tcp" => Transport::Tcp,
+        "udp" => Transport::Udp,
+        other => {
+            return Err(ConfigError::invalid(format!(
+                "a syslog output's url starts with syslog+tls://, syslog+tcp:// or syslog+udp://, not {other}://"
+            )))
+        }
+    };
+    let host = url
+        .host_str()
+        .ok_or_else(|| ConfigError::NoHost {
+            url: url.to_string(),
+        })?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = url.port().unwrap_or(match transport {
+        Transport::Tls => 6514,
+        _ => 514,
+    });
+    if url.path() != "" && url.path() != "/" {
+        return Err(ConfigError::invalid(format!(
+            "a syslog url has no path: write syslog+tls://{host}:{port}"
+        )));
+    }
+    Ok((transport, host, port))
+}
+
+/// The token, an SD-ID that stays encrypted on the network.
+fn token(
+    s: &Settings,
+    url: &Url,
+    transport: Transport,
+    host: &str,
+) -> Result<Option<Secret>, ConfigError> {
+    let token = s.secret("token", "syslog token")?;
+    if let Some(t) = &token {
+        check_sd_name("the token", t.expose())?;
+        if transport != Transport::Tls && !is_loopback_host(host) {
+            return Err(ConfigError::invalid(format!(
+                "the token would cross the network unencrypted over {}: use syslog+tls://",
+                url.scheme()
+            )));
+        }
+    }
+    Ok(token)
+}
+
+/// `max_message_bytes`: at most a UDP datagram over UDP.
+fn max_message_bytes(s: &Settings, transport: Transport) -> Result<usize, ConfigError> {
+    let default_max = 64 * 1024;
+    let max = match transport {
+        Transport::Udp => MAX_DATAGRAM,
+        _ => usize::MAX,
+    };
+    let max_message_bytes = s.number("max_message_bytes", default_max.min(max), 480)?;
+    if max_message_bytes > max {
+        return Err(ConfigError::invalid(format!(
+            "max_message_bytes = {max_message_bytes} does not fit in one UDP datagram: use at most {MAX_DATAGRAM}"
+        )));
+    }
+    Ok(max_message_bytes)
+}
+
+/// `cert_file` and `key_file`, both or neither; TLS settings only with TLS.
+fn client_certificate(
+    s: &Settings,
+    transport: Transport,
+) -> Result<(Option<PathBuf>, Option<PathBuf>), ConfigError> {
+    let tls_only = ["ca_file", "cert_file", "key_file", "tls_verify"];
+    if transport != Transport::Tls {
+        if let Some(k) = tls_only.iter().find(|k| s.get(k).is_some()) {
+            return Err(ConfigError::invalid(format!(
+                "{k} applies to syslog+tls:// only"
+            )));
+        }
+    }
+    let cert_file = s.existing_file("cert_file", "a PEM client certificate")?;
+    let key_file = s.existing_file("key_file", "the PEM private key of cert_file")?;
+    if cert_file.is_some() != key_file.is_some() {
+        return Err(ConfigError::invalid(
+            "cert_file and key_file go together: give both or neither",
+        ));
+    }
+    Ok((cert_file, key_file))
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::config::{from_url, OutputKind};
+    use crate::config::from_url;
 
     use super::*;
 
     fn syslog(to: &str) -> Result<SyslogConfig, String> {
-        match from_url(to)?.kind {
-            OutputKind::Syslog(s) => Ok(s),
-            other => panic!("{other:?}"),
-        }
+        let o = from_url(to).map_err(|e| e.to_string())?;
+        Ok(o.kind.settings::<SyslogConfig>().unwrap().clone())
     }
 
     #[test]

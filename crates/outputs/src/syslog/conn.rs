@@ -82,74 +82,11 @@ impl Connector {
 
     pub async fn connect(&self) -> Result<Conn, SinkError> {
         let at = self.address();
-        let addrs: Vec<std::net::SocketAddr> = match timeout(
-            CONNECT_TIMEOUT,
-            tokio::net::lookup_host((self.host.as_str(), self.port)),
-        )
-        .await
-        {
-            Ok(Ok(a)) => a.collect(),
-            Ok(Err(e)) => {
-                return Err(SinkError::Transient(format!(
-                    "cannot resolve the syslog receiver's host {}: {e}. Check the url and DNS",
-                    self.host
-                )))
-            }
-            Err(_) => {
-                return Err(SinkError::Transient(format!(
-                    "resolving the syslog receiver's host {} took over {} s",
-                    self.host,
-                    CONNECT_TIMEOUT.as_secs()
-                )))
-            }
-        };
+        let addrs = self.resolve().await?;
         if self.transport == Transport::Udp {
-            let Some(addr) = addrs.first() else {
-                return Err(SinkError::Transient(format!(
-                    "{} has no address",
-                    self.host
-                )));
-            };
-            let local = if addr.is_ipv4() {
-                "0.0.0.0:0"
-            } else {
-                "[::]:0"
-            };
-            let socket = UdpSocket::bind(local)
-                .await
-                .map_err(|e| SinkError::Transient(format!("cannot open a UDP socket: {e}")))?;
-            socket.connect(addr).await.map_err(|e| {
-                SinkError::Transient(format!("cannot send UDP to the syslog receiver {at}: {e}"))
-            })?;
-            tracing::info!("syslog: sending to {at} over UDP");
-            return Ok(Conn::Udp(socket));
+            return udp(&self.host, &addrs, &at).await;
         }
-        let mut why = format!("{} has no address", self.host);
-        let mut tcp = None;
-        for addr in &addrs {
-            match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => {
-                    tcp = Some(s);
-                    break;
-                }
-                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                    why =
-                        format!("connection refused by {addr}: is it running and listening there?")
-                }
-                Ok(Err(e)) => why = format!("{addr}: {e}"),
-                Err(_) => {
-                    why = format!(
-                        "{addr} did not answer within {} s",
-                        CONNECT_TIMEOUT.as_secs()
-                    )
-                }
-            }
-        }
-        let Some(tcp) = tcp else {
-            return Err(SinkError::Transient(format!(
-                "cannot connect to the syslog receiver {at}: {why}"
-            )));
-        };
+        let tcp = self.tcp(&addrs, &at).await?;
         // Each batch is flushed and waited for: Nagle's delay would only add to that wait.
         let _ = tcp.set_nodelay(true);
         let Some(tls) = &self.tls else {
@@ -177,6 +114,71 @@ impl Connector {
         tracing::info!("syslog: connected to {at} over TLS");
         Ok(conn)
     }
+
+    /// The receiver's addresses.
+    async fn resolve(&self) -> Result<Vec<std::net::SocketAddr>, SinkError> {
+        match timeout(
+            CONNECT_TIMEOUT,
+            tokio::net::lookup_host((self.host.as_str(), self.port)),
+        )
+        .await
+        {
+            Ok(Ok(a)) => Ok(a.collect()),
+            Ok(Err(e)) => Err(SinkError::Transient(format!(
+                "cannot resolve the syslog receiver's host {}: {e}. Check the url and DNS",
+                self.host
+            ))),
+            Err(_) => Err(SinkError::Transient(format!(
+                "resolving the syslog receiver's host {} took over {} s",
+                self.host,
+                CONNECT_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    /// A TCP connection to the first address that takes one.
+    async fn tcp(&self, addrs: &[std::net::SocketAddr], at: &str) -> Result<TcpStream, SinkError> {
+        let mut why = format!("{} has no address", self.host);
+        for addr in addrs {
+            match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => return Ok(s),
+                Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    why =
+                        format!("connection refused by {addr}: is it running and listening there?")
+                }
+                Ok(Err(e)) => why = format!("{addr}: {e}"),
+                Err(_) => {
+                    why = format!(
+                        "{addr} did not answer within {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    )
+                }
+            }
+        }
+        Err(SinkError::Transient(format!(
+            "cannot connect to the syslog receiver {at}: {why}"
+        )))
+    }
+}
+
+/// A UDP socket connected to the first address.
+async fn udp(host: &str, addrs: &[std::net::SocketAddr], at: &str) -> Result<Conn, SinkError> {
+    let Some(addr) = addrs.first() else {
+        return Err(SinkError::Transient(format!("{host} has no address")));
+    };
+    let local = if addr.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let socket = UdpSocket::bind(local)
+        .await
+        .map_err(|e| SinkError::Transient(format!("cannot open a UDP socket: {e}")))?;
+    socket.connect(addr).await.map_err(|e| {
+        SinkError::Transient(format!("cannot send UDP to the syslog receiver {at}: {e}"))
+    })?;
+    tracing::info!("syslog: sending to {at} over UDP");
+    Ok(Conn::Udp(socket))
 }
 
 /// A failed handshake. A certificate problem is fatal: retrying cannot make it trusted, and

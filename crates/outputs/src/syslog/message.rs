@@ -22,7 +22,7 @@
 use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
 
 use super::config::{Oversize, SyslogConfig};
-use crate::encode::Meta;
+use crate::encode::{EncodeError, Meta};
 use crate::{Event, OrgContext};
 use base::secret::Secret;
 
@@ -102,7 +102,12 @@ impl Formatter {
 
     /// The message of `event`, whose MSG (the encoder's JSON) is `msg`; `now` stands in for an
     /// event without a time. `Err` says why the event cannot be sent (it is dead-lettered).
-    pub fn format(&self, event: &Event, msg: &[u8], now: DateTime<Utc>) -> Result<Vec<u8>, String> {
+    pub fn format(
+        &self,
+        event: &Event,
+        msg: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>, EncodeError> {
         let meta = Meta::of(event);
         let head = self.head(event, &meta, now, None);
         let whole = head.len() + 1 + msg.len();
@@ -110,18 +115,17 @@ impl Formatter {
             return Ok(assemble(head, msg));
         }
         if self.oversize == Oversize::DeadLetter {
-            return Err(format!(
-                "the syslog message would be {whole} bytes, over max_message_bytes = {}: raise max_message_bytes if the receiver takes more, or set oversize = truncate to send it cut",
-                self.max
-            ));
+            return Err(EncodeError::TooLong {
+                bytes: whole,
+                max: self.max,
+            });
         }
         let head = self.head(event, &meta, now, Some(msg.len()));
         let Some(room) = self.max.checked_sub(head.len() + 1) else {
-            return Err(format!(
-                "the syslog header and structured data alone are {} bytes, over max_message_bytes = {}",
-                head.len(),
-                self.max
-            ));
+            return Err(EncodeError::HeaderTooLong {
+                bytes: head.len(),
+                max: self.max,
+            });
         };
         Ok(assemble(head, &msg[..char_floor(msg, room)]))
     }
@@ -206,17 +210,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::{from_url, OutputKind};
+    use crate::config::from_url;
     use crate::encode::{Encoder, Format};
 
     fn config(query: &str) -> SyslogConfig {
-        match from_url(&format!("syslog+tcp://127.0.0.1:1514?{query}"))
-            .unwrap()
-            .kind
-        {
-            OutputKind::Syslog(c) => c,
-            other => panic!("{other:?}"),
-        }
+        let o = from_url(&format!("syslog+tcp://127.0.0.1:1514?{query}")).unwrap();
+        o.kind.settings::<SyslogConfig>().unwrap().clone()
     }
 
     fn org() -> OrgContext {
@@ -359,7 +358,7 @@ mod tests {
             &config("max_message_bytes=600&oversize=dead_letter"),
             &org(),
         );
-        let why = f.format(&e, &msg, now()).unwrap_err();
+        let why = f.format(&e, &msg, now()).unwrap_err().to_string();
         assert!(
             why.contains("max_message_bytes = 600") && why.contains("oversize = truncate"),
             "{why}"
@@ -367,7 +366,7 @@ mod tests {
         // A header that cannot fit even without MSG is refused, not sent over the limit.
         let long = event(json!({"id": "i".repeat(600), "source": "LoginEvent", "fields": {}}));
         let f = Formatter::new(&config("max_message_bytes=480"), &org());
-        let why = f.format(&long, b"{}", now()).unwrap_err();
+        let why = f.format(&long, b"{}", now()).unwrap_err().to_string();
         assert!(why.contains("header"), "{why}");
     }
 

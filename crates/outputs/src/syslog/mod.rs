@@ -62,12 +62,49 @@ mod tls;
 use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 
-use self::config::SyslogConfig;
+use self::config::{SyslogConfig, Transport};
 use self::conn::{Conn, Connector};
 use self::message::Formatter;
-use super::config::OutputConfig;
+use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
 use super::encode::Encoder;
-use super::{Event, OrgContext, Sink, SinkError, Verdict};
+use super::probe::Findings;
+use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+
+/// The syslog output: `type = "syslog"`, `--to syslog+tls://...` (or `+tcp`, `+udp`).
+pub struct Syslog;
+
+impl Output for Syslog {
+    type Config = SyslogConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["syslog"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        config::BATCH
+    }
+    fn parse(&self, url: &url::Url, s: &Settings) -> Result<SyslogConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &SyslogConfig,
+        org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(SyslogSink::new(cfg, c, org)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a SyslogConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(check(c, out))
+    }
+}
 
 pub struct SyslogSink {
     encoder: Encoder,
@@ -123,7 +160,7 @@ impl SyslogSink {
                     messages.push(m);
                     verdicts.push(Verdict::Delivered);
                 }
-                Err(why) => verdicts.push(Verdict::Dead(why)),
+                Err(why) => verdicts.push(Verdict::Dead(why.to_string())),
             }
         }
         if messages.is_empty() {
@@ -176,6 +213,33 @@ pub async fn probe(c: &SyslogConfig) -> Result<String, SinkError> {
     Ok(connector.address())
 }
 
+/// `doctor`'s check: [`probe`], except over UDP, which cannot be checked without sending.
+async fn check(c: &SyslogConfig, out: &mut dyn Findings) {
+    let what = "reachable";
+    if c.transport == Transport::Udp {
+        return out.ok(
+            what,
+            format!(
+                "UDP to {}:{} cannot be checked without sending",
+                c.host, c.port
+            ),
+        );
+    }
+    match probe(c).await {
+        Ok(at) => out.ok(
+            what,
+            match c.transport {
+                Transport::Tls => format!("{at} completes the TLS handshake (nothing was sent)"),
+                _ => format!("{at} accepts connections (nothing was sent)"),
+            },
+        ),
+        Err(e) => out.problem(
+            what,
+            format!("{e}. Fix: check the host, the port, that the receiver is up, the firewall and, for TLS, ca_file"),
+        ),
+    }
+}
+
 impl Sink for SyslogSink {
     fn send<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, Result<Vec<Verdict>, SinkError>> {
         Box::pin(self.send_batch(events))
@@ -190,13 +254,11 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
-    use crate::config::{from_url, OutputKind};
+    use crate::config::from_url;
 
     fn sink(port: u16) -> SyslogSink {
         let cfg = from_url(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap();
-        let OutputKind::Syslog(c) = &cfg.kind else {
-            panic!("{cfg:?}")
-        };
+        let c = cfg.kind.settings::<SyslogConfig>().unwrap();
         let org = OrgContext {
             org: "o".into(),
             instance_url: String::new(),

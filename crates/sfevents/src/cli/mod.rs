@@ -182,11 +182,11 @@ pub fn main() -> ExitCode {
             }
             Command::Ship { args, output } => ship(&args, output.as_deref(), cli.quiet).await,
             Command::Setup {
-                kind: _,
+                kind,
                 config,
                 to,
                 output,
-            } => setup_outputs(config, to, output.as_deref(), cli.quiet).await,
+            } => setup_outputs(&kind, config, to, output.as_deref(), cli.quiet).await,
             Command::Replay {
                 args,
                 output,

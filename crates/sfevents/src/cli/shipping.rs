@@ -1,5 +1,5 @@
 //! The commands that read archives and move events to outputs: `ship`, `replay` and
-//! `setup elasticsearch` (`collect` ships through [`ship_to`] too).
+//! `setup <kind>` (`collect` ships through [`ship_to`] too).
 
 use std::path::PathBuf;
 
@@ -85,7 +85,12 @@ fn ship_setup(args: &ShipArgs) -> Result<(Vec<PathBuf>, Vec<outputs::OutputConfi
     Ok((dirs, outputs))
 }
 
+/// `setup <kind>`: installs what the outputs of that kind need at their destinations. The
+/// kind's own name (`elasticsearch`) takes every output of the kind, however it is written;
+/// an alias (`opensearch`) only those written with it, and is refused when there is none.
+/// The other outputs are named and left alone.
 pub(super) async fn setup_outputs(
+    kind: &str,
     config: Option<PathBuf>,
     to: Vec<String>,
     only: Option<&str>,
@@ -112,29 +117,58 @@ pub(super) async fn setup_outputs(
         eprintln!("error: no output to set up: add --to URL or [[output]] tables to the config");
         return exit::CONFIG;
     }
+    let Some(named) = outputs::registry::lookup(kind) else {
+        eprintln!(
+            "error: no kind of output is named '{kind}': the kinds are {}",
+            outputs::registry::kinds()
+        );
+        return exit::CONFIG;
+    };
+    if named.is_alias() && !chosen.iter().any(|o| o.kind.answers_to(kind)) {
+        eprintln!(
+            "error: no {kind} output to set up: write it as type = \"{kind}\" or --to {kind}+https://... (`sfevents setup {}` sets up every {} output, however it is written)",
+            named.kind, named.kind
+        );
+        return exit::CONFIG;
+    }
     let mut code = exit::OK;
     for o in chosen {
-        let outputs::OutputKind::Elasticsearch(es) = &o.kind else {
-            println!(
-                "output '{}': a {} output needs no setup",
-                o.name,
-                o.kind.type_name()
-            );
-            continue;
-        };
-        match outputs::elasticsearch::setup(o, es).await {
-            Ok(lines) => {
-                for l in lines {
-                    println!("output '{}': {l}", o.name);
-                }
-            }
-            Err(e) => {
-                eprintln!("error: output '{}': {e}", o.name);
-                code = exit::PARTIAL;
-            }
+        if !setup_one(kind, o).await {
+            code = exit::PARTIAL;
         }
     }
     code
+}
+
+/// Sets up one output if it answers to `kind`; `false` when that failed.
+async fn setup_one(kind: &str, o: &outputs::OutputConfig) -> bool {
+    let type_name = o.kind.type_name();
+    let setup = match o.setup() {
+        None => {
+            println!("output '{}': a {type_name} output needs no setup", o.name);
+            return true;
+        }
+        Some(_) if !o.kind.answers_to(kind) => {
+            println!(
+                "output '{}': not a {kind} output: `sfevents setup {type_name}` sets it up",
+                o.name
+            );
+            return true;
+        }
+        Some(setup) => setup,
+    };
+    match setup.await {
+        Ok(lines) => {
+            for l in lines {
+                println!("output '{}': {l}", o.name);
+            }
+            true
+        }
+        Err(e) => {
+            eprintln!("error: output '{}': {e}", o.name);
+            false
+        }
+    }
 }
 
 pub(super) async fn ship(args: &ShipArgs, only: Option<&str>, quiet: bool) -> u8 {

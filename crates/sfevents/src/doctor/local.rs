@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::Report;
+use outputs::config::OutputSource;
 use salesforce::config::{Auth, OrgConfig, Overrides};
 
 const SCOPE: &str = "config";
@@ -31,9 +32,9 @@ pub fn config_file(r: &mut Report, path: &Path) {
 /// The secret files named by flags, by the config's `[org.auth]` tables (every `*_file`:
 /// key, client secret, password, security token, refresh token), its `[redaction]` key, and
 /// the outputs' `*_file` secrets (`token_file`, `password_file`, `api_key_file`,
-/// `bearer_token_file`, `header_file.*`, a syslog client `key_file`), from `[[output]]` tables
-/// and `--to` URLs. A file named twice is checked once.
-pub fn secret_files(r: &mut Report, ov: &Overrides, orgs: &[OrgConfig]) {
+/// `bearer_token_file`, `header_file.*`, a syslog client `key_file`), as the `[[output]]`
+/// tables and `--to` URLs were read (`outputs`). A file named twice is checked once.
+pub fn secret_files(r: &mut Report, ov: &Overrides, orgs: &[OrgConfig], outputs: &[OutputSource]) {
     let mut seen: Vec<PathBuf> = Vec::new();
     let flag = |what: &str, p: Option<&PathBuf>| p.map(|p| (what.to_string(), p.clone()));
     let mut named: Vec<(String, PathBuf)> = [
@@ -56,8 +57,8 @@ pub fn secret_files(r: &mut Report, ov: &Overrides, orgs: &[OrgConfig]) {
     if let Some(config) = &ov.config {
         named.extend(in_config(config));
     }
-    for to in &ov.to {
-        named.extend(in_url(to));
+    for o in outputs {
+        named.extend(o.secret_files());
     }
     for (what, path) in named {
         if seen.contains(&path) {
@@ -68,11 +69,9 @@ pub fn secret_files(r: &mut Report, ov: &Overrides, orgs: &[OrgConfig]) {
     }
 }
 
-/// What a `*_file` key holds, when it is a secret (`ca_file`, `cert_file` are not).
+/// What a `*_file` key of `[org.auth]` or `[redaction]` holds, when it is a secret (`ca_file`,
+/// `cert_file` are not).
 fn secret_key(key: &str) -> Option<String> {
-    if let Some(header) = key.strip_prefix("header_file.") {
-        return Some(format!("header {header}"));
-    }
     let stem = key.strip_suffix("_file")?;
     match stem {
         "ca" | "cert" => None,
@@ -82,8 +81,9 @@ fn secret_key(key: &str) -> Option<String> {
     }
 }
 
-/// The secret files the config file names, relative paths taken from its folder (as the
-/// configuration does). A file that cannot be parsed is left to the configuration check.
+/// The secret files the config file's `[org.auth]` tables and `[redaction]` name, relative
+/// paths taken from its folder (as the configuration does). A file that cannot be parsed is
+/// left to the configuration check. (The outputs' come from their own reading.)
 fn in_config(config: &Path) -> Vec<(String, PathBuf)> {
     let Ok(text) = std::fs::read_to_string(config) else {
         return Vec::new();
@@ -93,65 +93,27 @@ fn in_config(config: &Path) -> Vec<(String, PathBuf)> {
     };
     let base = config.parent().unwrap_or(Path::new(""));
     let mut out = Vec::new();
-    let mut add = |prefix: &str, table: &toml::Table| {
+    let mut add = |table: &toml::Table| {
         for (k, v) in table {
-            // `header_file = { X = "path" }` is the same as `"header_file.X" = "path"`.
-            let pairs: Vec<(String, &toml::Value)> = match v {
-                toml::Value::Table(sub) => {
-                    sub.iter().map(|(n, v)| (format!("{k}.{n}"), v)).collect()
-                }
-                v => vec![(k.clone(), v)],
-            };
-            for (k, v) in pairs {
-                if let (Some(what), Some(p)) = (secret_key(&k), v.as_str()) {
-                    out.push((format!("{prefix}{what}"), base.join(p)));
-                }
+            if let (Some(what), Some(p)) = (secret_key(k), v.as_str()) {
+                out.push((what, base.join(p)));
             }
         }
     };
-    let tables = |v: Option<&toml::Value>| -> Vec<toml::Table> {
-        match v {
-            Some(toml::Value::Array(a)) => a.iter().filter_map(|x| x.as_table().cloned()).collect(),
-            Some(toml::Value::Table(x)) => vec![x.clone()],
-            _ => Vec::new(),
-        }
+    let orgs = match t.get("org") {
+        Some(toml::Value::Array(a)) => a.iter().filter_map(|x| x.as_table()).collect(),
+        Some(toml::Value::Table(x)) => vec![x],
+        _ => Vec::new(),
     };
-    for org in tables(t.get("org")) {
+    for org in orgs {
         if let Some(auth) = org.get("auth").and_then(toml::Value::as_table) {
-            add("", auth);
+            add(auth);
         }
     }
     if let Some(red) = t.get("redaction").and_then(toml::Value::as_table) {
-        add("", red);
-    }
-    for o in tables(t.get("output")) {
-        let prefix = match o.get("name").and_then(toml::Value::as_str) {
-            Some(n) => format!("output '{n}': "),
-            None => "output: ".to_string(),
-        };
-        add(&prefix, &o);
+        add(red);
     }
     out
-}
-
-/// The secret files a `--to` URL names in its query.
-fn in_url(to: &str) -> Vec<(String, PathBuf)> {
-    let inner = match to.split_once("://") {
-        Some((scheme, rest)) => format!("{}://{rest}", scheme.rsplit('+').next().unwrap_or(scheme)),
-        None => return Vec::new(),
-    };
-    let Ok(u) = url::Url::parse(&inner) else {
-        return Vec::new();
-    };
-    let prefix = match u.query_pairs().find(|(k, _)| k == "name") {
-        Some((_, n)) => format!("output '{n}': "),
-        None => "output: ".to_string(),
-    };
-    u.query_pairs()
-        .filter_map(|(k, v)| {
-            secret_key(&k).map(|what| (format!("{prefix}{what}"), PathBuf::from(&*v)))
-        })
-        .collect()
 }
 
 /// Readable by us, and by nobody else: a key readable by the group lets any member log in
@@ -294,16 +256,10 @@ fn free_bytes(path: &Path) -> Option<u64> {
 /// Bytes committed per day over the last week, from the delivery log (read-only: doctor
 /// never changes state.db).
 fn daily_volume(db: &Path) -> Option<u64> {
-    let conn = super::outputs::open_read_only(db)?;
+    let reader = super::outputs::open_read_only(db)?;
     let since = (base::clock::now() - chrono::Duration::days(7))
         .format("%Y-%m-%d")
         .to_string();
-    let total: i64 = conn
-        .query_row(
-            "SELECT COALESCE(SUM(bytes), 0) FROM delivery_log WHERE committed_at >= ?1",
-            [since],
-            |row| row.get(0),
-        )
-        .ok()?;
+    let total = reader.bytes_since(&since).ok()?;
     Some(total.max(0) as u64 / 7)
 }

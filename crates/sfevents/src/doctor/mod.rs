@@ -5,13 +5,12 @@
 //! moves, no event is sent (an HTTP output gets an empty request, which stores nothing).
 //!
 //! One file per group of checks: `local.rs` (files, modes, disk), `org.rs` (login,
-//! permissions, what the org has, limits, clock), `outputs.rs` (destinations, backlog),
-//! `probe.rs` (an empty write to each HTTP output, the Elasticsearch templates).
+//! permissions, what the org has, limits, clock), `outputs.rs` (each output's own check,
+//! which lives in the output's folder of the `outputs` crate, and its backlog).
 
 mod local;
 mod org;
 mod outputs;
-mod probe;
 
 use std::fmt::Write as _;
 
@@ -89,8 +88,12 @@ pub async fn run(ov: &Overrides) -> u8 {
             Vec::new()
         }
     };
-    local::secret_files(&mut r, ov, &orgs);
-    let outputs = match crate::config::resolve_outputs(ov) {
+    // Each `[[output]]` table and `--to` URL is read once: its secret files are checked even
+    // when the output it makes is refused.
+    let sources = crate::config::output_sources(ov);
+    let named = sources.as_deref().unwrap_or_default();
+    local::secret_files(&mut r, ov, &orgs, named);
+    let outputs = match sources.and_then(|s| crate::config::resolve_sources(ov, &s)) {
         Ok(o) => o,
         Err(e) => {
             r.problem("config", "outputs", e.to_string());

@@ -163,72 +163,123 @@ async fn event_log_files(
     org: &OrgConfig,
     c: &SfClient,
 ) -> Option<Files> {
+    let rows = list_event_log_files(r, scope, c).await?;
+    // The collector's now (SFEVENTS_NOW in tests and replays), as the files are judged by it.
+    let now = base::clock::now();
+    let listed = Listed::of(&rows, org, now);
+    event_types(r, scope, org, &listed);
+    if let Some(o) = listed.oldest {
+        let days = (now - o).num_days();
+        // A young org or a quiet one also shows few days: say what each span usually means.
+        let meaning = if days <= 1 {
+            "about 1 day, what an org without Event Monitoring keeps: collect at least daily"
+        } else if days >= 28 {
+            "about 30 days, Event Monitoring's retention"
+        } else {
+            "Event Monitoring keeps 30 days, an org without it 1 day"
+        };
+        r.ok(
+            scope,
+            "retention",
+            format!("the oldest file is {days} day(s) old — {meaning}"),
+        );
+    }
+    Some(Files {
+        per_day: listed.last_day / 2,
+    })
+}
+
+/// The listing of every EventLogFile (type, interval, day), or `None` when it is refused.
+async fn list_event_log_files(
+    r: &mut Report,
+    scope: &str,
+    c: &SfClient,
+) -> Option<Vec<serde_json::Map<String, Value>>> {
+    let what = "View Event Log Files";
     let soql = "SELECT EventType, Interval, LogDate FROM EventLogFile";
-    let rows = match c.query_all(soql).await {
-        Ok(rows) => rows,
+    match c.query_all(soql).await {
+        Ok(rows) => {
+            r.ok(
+                scope,
+                what,
+                format!("EventLogFile answers ({} files listed)", rows.len()),
+            );
+            Some(rows)
+        }
         Err(e) if denied(&e) => {
             r.problem(
                 scope,
-                "View Event Log Files",
+                what,
                 format!(
                     "EventLogFile is refused ({e}). Fix: give the user the 'View Event Log Files' permission (a permission set), and check the org has EventLogFile (every org has the free daily types; Event Monitoring adds the rest)"
                 ),
             );
-            return None;
+            None
         }
         Err(ApiError::Status { code, .. }) if code == "INVALID_FIELD" => {
             r.warn(
                 scope,
-                "View Event Log Files",
+                what,
                 "EventLogFile answers but hides its Interval field. Fix: in Setup > Object Manager > Event Log File > Fields, make Interval visible to the user's profile",
             );
-            return None;
+            None
         }
         Err(e) => {
-            r.problem(
-                scope,
-                "View Event Log Files",
-                format!("listing EventLogFile failed: {e}"),
-            );
-            return None;
-        }
-    };
-    r.ok(
-        scope,
-        "View Event Log Files",
-        format!("EventLogFile answers ({} files listed)", rows.len()),
-    );
-    let mut types: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut oldest: Option<DateTime<Utc>> = None;
-    // The collector's now (SFEVENTS_NOW in tests and replays), as the files are judged by it.
-    let now = base::clock::now();
-    let mut last_day = 0u64;
-    for row in &rows {
-        let t = row.get("EventType").and_then(Value::as_str).unwrap_or("?");
-        let hourly = row.get("Interval").and_then(Value::as_str) == Some("Hourly");
-        let e = types.entry(t.to_string()).or_default();
-        if hourly {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
-        }
-        let day = row
-            .get("LogDate")
-            .and_then(Value::as_str)
-            .and_then(archive::normalize::parse_sf_datetime);
-        if let Some(d) = day {
-            oldest = Some(oldest.map_or(d, |o| o.min(d)));
-            let wanted =
-                org.elf.event_types.is_empty() || org.elf.event_types.iter().any(|w| w == t);
-            let chosen = match org.elf.interval {
-                IntervalChoice::Daily => !hourly,
-                _ => true,
-            };
-            if wanted && chosen && now - d <= chrono::Duration::days(2) {
-                last_day += 1;
-            }
+            r.problem(scope, what, format!("listing EventLogFile failed: {e}"));
+            None
         }
     }
+}
+
+/// What the listing says.
+struct Listed {
+    /// Files per type: (daily, hourly).
+    types: BTreeMap<String, (u64, u64)>,
+    oldest: Option<DateTime<Utc>>,
+    /// Files of the configured types and interval from the last two days.
+    last_day: u64,
+}
+
+impl Listed {
+    fn of(rows: &[serde_json::Map<String, Value>], org: &OrgConfig, now: DateTime<Utc>) -> Listed {
+        let mut l = Listed {
+            types: BTreeMap::new(),
+            oldest: None,
+            last_day: 0,
+        };
+        for row in rows {
+            let t = row.get("EventType").and_then(Value::as_str).unwrap_or("?");
+            let hourly = row.get("Interval").and_then(Value::as_str) == Some("Hourly");
+            let e = l.types.entry(t.to_string()).or_default();
+            if hourly {
+                e.1 += 1;
+            } else {
+                e.0 += 1;
+            }
+            let day = row
+                .get("LogDate")
+                .and_then(Value::as_str)
+                .and_then(archive::normalize::parse_sf_datetime);
+            if let Some(d) = day {
+                l.oldest = Some(l.oldest.map_or(d, |o| o.min(d)));
+                let wanted =
+                    org.elf.event_types.is_empty() || org.elf.event_types.iter().any(|w| w == t);
+                let chosen = match org.elf.interval {
+                    IntervalChoice::Daily => !hourly,
+                    _ => true,
+                };
+                if wanted && chosen && now - d <= chrono::Duration::days(2) {
+                    l.last_day += 1;
+                }
+            }
+        }
+        l
+    }
+}
+
+/// The types the org publishes, the configured ones it lacks, and hourly files.
+fn event_types(r: &mut Report, scope: &str, org: &OrgConfig, listed: &Listed) {
+    let types = &listed.types;
     let hourly_types: BTreeSet<&String> = types
         .iter()
         .filter(|(_, (_, h))| *h > 0)
@@ -276,25 +327,6 @@ async fn event_log_files(
             format!("{} types published hourly", hourly_types.len()),
         );
     }
-    if let Some(o) = oldest {
-        let days = (now - o).num_days();
-        // A young org or a quiet one also shows few days: say what each span usually means.
-        let meaning = if days <= 1 {
-            "about 1 day, what an org without Event Monitoring keeps: collect at least daily"
-        } else if days >= 28 {
-            "about 30 days, Event Monitoring's retention"
-        } else {
-            "Event Monitoring keeps 30 days, an org without it 1 day"
-        };
-        r.ok(
-            scope,
-            "retention",
-            format!("the oldest file is {days} day(s) old — {meaning}"),
-        );
-    }
-    Some(Files {
-        per_day: last_day / 2,
-    })
 }
 
 /// View Real-Time Event Monitoring Data and storage, per configured object: one query each.

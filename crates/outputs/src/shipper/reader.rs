@@ -1,0 +1,166 @@
+//! Reading the archive in log order, in bounded batches, from an output's position.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::report::ShipError;
+use crate::config::BatchLimits;
+use crate::Event;
+use archive::redact::Redactor;
+use archive::state::{LogEntry, Store};
+
+/// A batch read from the archive, and the position just after it.
+pub(super) struct Batch {
+    pub events: Vec<Event>,
+    /// Lines that were not events (not JSON, no id): dead-lettered with the batch.
+    pub unreadable: Vec<(Event, String)>,
+    pub seq: i64,
+    pub row: u64,
+}
+
+/// Reads events in log order from a position.
+pub(super) struct Reader {
+    pub root: PathBuf,
+    pub store: Arc<Store>,
+    pub org: String,
+    pub limits: BatchLimits,
+    /// Entries still to read (the first one is open).
+    pub entries: VecDeque<LogEntry>,
+    /// The open file of the first entry and the rows already read from it.
+    pub open: Option<(BufReader<File>, u64)>,
+    /// Where reading resumes: the first entry's seq and row.
+    pub seq: i64,
+    pub row: u64,
+    /// Read entries from the log up to here (exclusive) only: the log as it was when the pass
+    /// began, so a busy collector cannot keep one pass going forever.
+    pub end: i64,
+    /// Replay: a fixed list of entries, no reading from the log.
+    pub fixed: bool,
+    /// `[redaction]`: applied as each line is read, so no sink ever sees a redacted value.
+    pub redact: Option<Arc<Redactor>>,
+}
+
+impl Reader {
+    fn refill(&mut self) -> Result<(), ShipError> {
+        if self.fixed || !self.entries.is_empty() {
+            return Ok(());
+        }
+        let more = self.store.log_from(&self.org, self.seq, 64)?;
+        self.entries
+            .extend(more.into_iter().filter(|e| e.seq < self.end));
+        Ok(())
+    }
+
+    /// Opens the first entry's file and skips the rows already delivered from it.
+    fn open_first(&mut self) -> Result<(), ShipError> {
+        let Some(entry) = self.entries.front() else {
+            return Ok(());
+        };
+        let (seq, path) = (entry.seq, self.root.join(&entry.file.path));
+        self.seq = seq;
+        let f = File::open(&path).map_err(|error| ShipError::Open { path, seq, error })?;
+        let mut r = BufReader::with_capacity(256 * 1024, f);
+        let mut line = String::new();
+        let mut skip = 0;
+        while skip < self.row {
+            line.clear();
+            if r.read_line(&mut line).map_err(ShipError::Read)? == 0 {
+                break;
+            }
+            skip += 1;
+        }
+        self.open = Some((r, skip));
+        Ok(())
+    }
+
+    /// The first entry is read to its end: the position moves to the next entry.
+    fn next_entry(&mut self, batch: &mut Batch) {
+        self.open = None;
+        self.entries.pop_front();
+        self.seq += 1;
+        self.row = 0;
+        if let Some(next) = self.entries.front() {
+            self.seq = next.seq;
+        }
+        batch.seq = self.seq;
+        batch.row = 0;
+    }
+
+    /// The next batch, or `None` at the end. Blocking.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>, ShipError> {
+        let mut batch = Batch {
+            events: Vec::new(),
+            unreadable: Vec::new(),
+            seq: self.seq,
+            row: self.row,
+        };
+        let start = (self.seq, self.row);
+        let mut bytes = 0usize;
+        let mut line = String::new();
+        loop {
+            self.refill()?;
+            if self.entries.is_empty() {
+                break;
+            }
+            if self.open.is_none() {
+                self.open_first()?;
+            }
+            let Some((r, read)) = self.open.as_mut() else {
+                break;
+            };
+            let full = batch.events.len() + batch.unreadable.len() >= self.limits.max_events
+                || bytes >= self.limits.max_bytes;
+            if full {
+                break;
+            }
+            line.clear();
+            let n = r.read_line(&mut line).map_err(ShipError::Read)?;
+            if n == 0 {
+                self.next_entry(&mut batch);
+                continue;
+            }
+            *read += 1;
+            self.row = *read;
+            batch.seq = self.seq;
+            batch.row = self.row;
+            bytes += n;
+            self.take(line.trim_end_matches(['\n', '\r']), &mut batch);
+        }
+        if batch.events.is_empty() && batch.unreadable.is_empty() {
+            // No event, but the position may have moved past empty files: commit that.
+            return Ok(((batch.seq, batch.row) != start).then_some(batch));
+        }
+        Ok(Some(batch))
+    }
+
+    /// Adds one archive line to the batch: an event, or a line that is not one.
+    fn take(&self, text: &str, batch: &mut Batch) {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(mut value) => {
+                if let Some(r) = &self.redact {
+                    r.event(&mut value);
+                }
+                match value["id"].as_str().map(str::to_string) {
+                    Some(id) => batch.events.push(Event { id, value }),
+                    None => batch.unreadable.push((
+                        Event {
+                            id: String::new(),
+                            value,
+                        },
+                        "the archived event has no id".into(),
+                    )),
+                }
+            }
+            Err(e) => batch.unreadable.push((
+                Event {
+                    id: String::new(),
+                    value: serde_json::Value::String(text.to_string()),
+                },
+                format!("the archived line is not JSON: {e}"),
+            )),
+        }
+    }
+}
