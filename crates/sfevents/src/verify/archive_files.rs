@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use super::ledger::{KnownNdjson, LedgerFile};
-use super::report::{OrgReport, Verdict};
+use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::iso;
 
 pub const RAW: &str = "raw CSV";
@@ -30,7 +30,7 @@ pub struct Inputs {
     pub now: DateTime<Utc>,
 }
 
-pub fn check(r: &mut OrgReport, i: &Inputs) {
+pub fn check(r: &mut OrgVerdicts, i: &Inputs) {
     let from = r.rows.len();
     raw_csv(r, i);
     ndjson_rows(r, i);
@@ -71,7 +71,7 @@ fn count_rows(path: &Path) -> std::io::Result<u64> {
     Ok(n + u64::from(last != b'\n'))
 }
 
-fn raw_csv(r: &mut OrgReport, i: &Inputs) {
+fn raw_csv(r: &mut OrgVerdicts, i: &Inputs) {
     // Retention removes a raw CSV delivered before now - csv_keep_days (retention.rs).
     let removable_before = i
         .csv_keep_days
@@ -149,7 +149,7 @@ pub fn day_of(path: &str) -> Option<&str> {
     path.split('/').nth(2).filter(|d| d.len() == 10)
 }
 
-fn ndjson_rows(r: &mut OrgReport, i: &Inputs) {
+fn ndjson_rows(r: &mut OrgVerdicts, i: &Inputs) {
     let mut paths: Vec<(&String, &KnownNdjson)> = i
         .ndjson
         .iter()
@@ -255,7 +255,7 @@ fn walk(root: &Path, dir: &str, ext: &str) -> Vec<String> {
     out
 }
 
-fn strays(r: &mut OrgReport, i: &Inputs) {
+fn strays(r: &mut OrgVerdicts, i: &Inputs) {
     let mut bad = 0usize;
     let ndjson = walk(&i.root, "events", ".ndjson");
     for p in &ndjson {

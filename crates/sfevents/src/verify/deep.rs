@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::ledger::Ledger;
 use super::records::{compare, day_start, read_archived, Compare, Rec, PAGE};
-use super::report::{OrgReport, Verdict};
+use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
 use salesforce::client::SfClient;
 use salesforce::config::ObjectConfig;
@@ -78,7 +78,7 @@ pub fn plan_deep(
 
 /// Runs a planned `--deep` re-read and compares EventIdentifiers per day.
 pub async fn deep(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     plan: &DeepPlan,
     ledger: &Ledger,
     client: &SfClient,
@@ -92,7 +92,7 @@ pub async fn deep(
     };
     let archived = match archived {
         Ok(a) => a,
-        Err(e) => return r.add(&check, Verdict::Error, e),
+        Err(e) => return r.add(&check, Verdict::Error, e.to_string()),
     };
     let (Some(first), Some(last)) = (plan.windows.first(), plan.windows.last()) else {
         return r.add(&check, Verdict::Ok, "nothing to compare in this range");

@@ -9,11 +9,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::ledger::Ledger;
-use super::report::{OrgReport, Verdict};
+use super::error::VerifyError;
+use super::ledger::{Ledger, LedgerFile, Quarantined};
+use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::parse_sf_datetime;
+use archive::state::Cursor;
 use salesforce::client::{ApiError, SfClient};
-use salesforce::config::{IntervalChoice, OrgConfig};
+use salesforce::config::{ElfConfig, IntervalChoice, OrgConfig};
 use salesforce::sources::event_log_file::{lower_bound, SOURCE};
 
 pub const CHECK: &str = "EventLogFile";
@@ -117,15 +119,17 @@ async fn list(client: &SfClient, since: Option<DateTime<Utc>>) -> Result<Vec<SfF
         .collect()
 }
 
+/// EventLogFile as Salesforce lists it against the ledger: a row per listed file that is
+/// corrupt, quarantined, pending or missing; then lost quarantined files, the archived files
+/// Salesforce dropped, the files the configuration skips, and `ok` when nothing failed.
 pub async fn check(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     org: &OrgConfig,
     ledger: &Ledger,
     client: &SfClient,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) {
-    let cfg = &org.elf;
     let sf = match list(client, since).await {
         Ok(f) => f,
         Err(e) => {
@@ -136,60 +140,176 @@ pub async fn check(
             )
         }
     };
-    let local = |e: String| e;
-    let since_iso = since.map(|s| archive::normalize::iso(&s));
-    let (archived, quarantined, cursors) = match (
-        ledger.files(since_iso.as_deref()).map_err(local),
-        ledger.quarantined().map_err(local),
-        ledger.cursors(SOURCE).map_err(local),
-    ) {
-        (Ok(a), Ok(q), Ok(c)) => (a, q, c),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            return r.add(CHECK, Verdict::Error, e);
-        }
+    let held = match Held::read(ledger, since) {
+        Ok(h) => h,
+        Err(e) => return r.add(CHECK, Verdict::Error, e.to_string()),
     };
-    let by_id: HashMap<&str, &super::ledger::LedgerFile> =
-        archived.iter().map(|f| (f.file_id.as_str(), f)).collect();
-    let quarantine: HashMap<&str, &super::ledger::Quarantined> = quarantined
-        .iter()
-        .map(|q| (q.file_id.as_str(), q))
-        .collect();
-    let (lower, oldest_cursor) = lower_bound(cfg, &cursors, now);
-    let has_hourly: HashSet<&str> = sf
-        .iter()
-        .filter(|f| f.hourly)
-        .map(|f| f.event_type.as_str())
-        .collect();
-    let chosen = |t: &str| -> bool {
-        match cfg.interval {
+    let j = Judge::new(org, &held, &sf, now);
+    let before = r.rows.len();
+    let mut tally = Tally::default();
+    for f in &sf {
+        j.listed(r, f, &mut tally);
+    }
+    let listed: HashSet<&str> = sf.iter().map(|f| f.id.as_str()).collect();
+    // --since narrows the listing, so only a full one tells a quarantined file Salesforce
+    // dropped from one it was not asked for.
+    if since.is_none() {
+        j.lost_quarantined(r, &held.quarantined, &listed);
+    }
+    dropped(r, &held.archived, &listed);
+    tally.skipped(r);
+    if !r.rows[before..].iter().any(|x| x.verdict.fails()) {
+        r.add(
+            CHECK,
+            Verdict::Ok,
+            format!(
+                "Salesforce lists {} file(s){}; all {} collected ones are archived with Salesforce's LogFileLength{}",
+                sf.len(),
+                since
+                    .map(|s| format!(" with LogDate since {}", s.format("%Y-%m-%d")))
+                    .unwrap_or_default(),
+                tally.ok,
+                if tally.pending > 0 {
+                    format!(", {} more wait for the next collect", tally.pending)
+                } else {
+                    String::new()
+                }
+            ),
+        );
+    }
+}
+
+/// What the ledger holds of EventLogFile.
+struct Held {
+    /// Delivered files with a LogDate in range.
+    archived: Vec<LedgerFile>,
+    quarantined: Vec<Quarantined>,
+    cursors: HashMap<String, Cursor>,
+}
+
+impl Held {
+    fn read(ledger: &Ledger, since: Option<DateTime<Utc>>) -> Result<Held, VerifyError> {
+        let since_iso = since.map(|s| archive::normalize::iso(&s));
+        Ok(Held {
+            archived: ledger.files(since_iso.as_deref())?,
+            quarantined: ledger.quarantined()?,
+            cursors: ledger.cursors(SOURCE)?,
+        })
+    }
+}
+
+/// The listed files that get no row of their own: counted for the `ok` and `skipped` rows.
+#[derive(Default)]
+struct Tally<'a> {
+    /// Archived with Salesforce's LogFileLength.
+    ok: usize,
+    /// Taken by the next collect.
+    pending: usize,
+    /// Of the interval the planner does not take for their type, by event type.
+    other_interval: BTreeMap<&'a str, usize>,
+    /// Of event types not configured, by event type.
+    other_type: BTreeMap<&'a str, usize>,
+}
+
+impl Tally<'_> {
+    /// One `skipped` row for the files the configuration leaves out, if any.
+    fn skipped(&self, r: &mut OrgVerdicts) {
+        let mut skipped = Vec::new();
+        if !self.other_interval.is_empty() {
+            let n: usize = self.other_interval.values().sum();
+            skipped.push(format!(
+                "{n} file(s) of the other interval ({}): each type is collected daily or hourly, never both, and the other interval repeats the same events",
+                self.other_interval.keys().copied().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !self.other_type.is_empty() {
+            let n: usize = self.other_type.values().sum();
+            let types: Vec<&str> = self.other_type.keys().copied().collect();
+            skipped.push(format!(
+                "{n} file(s) of types not configured ({}); to collect them add --event-type {} (or event_types in the config file)",
+                types.join(", "),
+                types[0]
+            ));
+        }
+        if !skipped.is_empty() {
+            r.add(CHECK, Verdict::Skipped, skipped.join("; "));
+        }
+    }
+}
+
+/// Judges each listed file against the ledger and the planner's rule.
+struct Judge<'a> {
+    cfg: &'a ElfConfig,
+    by_id: HashMap<&'a str, &'a LedgerFile>,
+    quarantine: HashMap<&'a str, &'a Quarantined>,
+    cursors: &'a HashMap<String, Cursor>,
+    /// Types Salesforce lists hourly files of: `interval = auto` takes those hourly.
+    has_hourly: HashSet<&'a str>,
+    /// Where the next collect lists from (`None`: everything), and the oldest cursor.
+    lower: Option<DateTime<Utc>>,
+    oldest_cursor: Option<DateTime<Utc>>,
+    /// Raw file names on disk, to tell a file whose ledger row was removed.
+    on_disk: Vec<String>,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Judge<'a> {
+    fn new(org: &'a OrgConfig, held: &'a Held, sf: &'a [SfFile], now: DateTime<Utc>) -> Self {
+        let (lower, oldest_cursor) = lower_bound(&org.elf, &held.cursors, now);
+        Judge {
+            cfg: &org.elf,
+            by_id: held
+                .archived
+                .iter()
+                .map(|f| (f.file_id.as_str(), f))
+                .collect(),
+            quarantine: held
+                .quarantined
+                .iter()
+                .map(|q| (q.file_id.as_str(), q))
+                .collect(),
+            cursors: &held.cursors,
+            has_hourly: sf
+                .iter()
+                .filter(|f| f.hourly)
+                .map(|f| f.event_type.as_str())
+                .collect(),
+            lower,
+            oldest_cursor,
+            on_disk: org
+                .archive_dir
+                .join("output")
+                .read_dir()
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+            now,
+        }
+    }
+
+    /// Whether the collector takes type `t` hourly (else daily), as the planner chooses.
+    fn chosen(&self, t: &str) -> bool {
+        match self.cfg.interval {
             IntervalChoice::Daily => false,
             IntervalChoice::Hourly => true,
-            IntervalChoice::Auto => match cursors.get(t).and_then(|c| c.extra.as_deref()) {
+            IntervalChoice::Auto => match self.cursors.get(t).and_then(|c| c.extra.as_deref()) {
                 Some(x) => x == "Hourly",
-                None => has_hourly.contains(t),
+                None => self.has_hourly.contains(t),
             },
         }
-    };
-    let wanted = |t: &str| cfg.event_types.is_empty() || cfg.event_types.iter().any(|w| w == t);
+    }
 
-    // Raw files on disk, to tell a file whose ledger row was removed.
-    let on_disk: Vec<String> = org
-        .archive_dir
-        .join("output")
-        .read_dir()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    let before = r.rows.len();
-    let mut ok = 0usize;
-    let mut pending = 0usize;
-    let mut other_interval: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut other_type: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &sf {
-        if let Some(a) = by_id.get(f.id.as_str()) {
-            match f.length {
+    fn wanted(&self, t: &str) -> bool {
+        self.cfg.event_types.is_empty() || self.cfg.event_types.iter().any(|w| w == t)
+    }
+
+    /// One listed file: a row when it is corrupt, quarantined, pending or missing; counted
+    /// otherwise.
+    fn listed(&self, r: &mut OrgVerdicts, f: &'a SfFile, tally: &mut Tally<'a>) {
+        if let Some(a) = self.by_id.get(f.id.as_str()) {
+            return match f.length {
                 Some(len) if len != a.bytes => r.add(
                     CHECK,
                     Verdict::Corrupt,
@@ -199,12 +319,11 @@ pub async fn check(
                         a.bytes
                     ),
                 ),
-                _ => ok += 1,
-            }
-            continue;
+                _ => tally.ok += 1,
+            };
         }
-        if let Some(q) = quarantine.get(f.id.as_str()) {
-            r.add(
+        if let Some(q) = self.quarantine.get(f.id.as_str()) {
+            return r.add(
                 CHECK,
                 Verdict::Quarantined,
                 format!(
@@ -214,25 +333,27 @@ pub async fn check(
                     q.last_error
                 ),
             );
-            continue;
         }
-        if !wanted(&f.event_type) {
-            *other_type.entry(&f.event_type).or_default() += 1;
-            continue;
+        if !self.wanted(&f.event_type) {
+            *tally.other_type.entry(&f.event_type).or_default() += 1;
+        } else if self.chosen(&f.event_type) != f.hourly {
+            *tally.other_interval.entry(&f.event_type).or_default() += 1;
+        } else {
+            self.not_archived(r, f, tally);
         }
-        if chosen(&f.event_type) != f.hourly {
-            *other_interval.entry(&f.event_type).or_default() += 1;
-            continue;
-        }
-        let on_disk = on_disk.iter().any(|n| n.contains(&f.id));
-        let disk_note = if on_disk {
+    }
+
+    /// A collected type's file the ledger has no row for: pending when the next collect's
+    /// listing reaches it, else missing, with the setting that would reach it.
+    fn not_archived(&self, r: &mut OrgVerdicts, f: &SfFile, tally: &mut Tally) {
+        let disk_note = if self.on_disk.iter().any(|n| n.contains(&f.id)) {
             " (its raw file is on disk, but the ledger has no row for it: the collect downloads it again)"
         } else {
             ""
         };
-        if lower.is_none_or(|l| f.created >= l) {
-            pending += 1;
-            r.add(
+        if self.lower.is_none_or(|l| f.created >= l) {
+            tally.pending += 1;
+            return r.add(
                 CHECK,
                 Verdict::Pending,
                 format!(
@@ -241,42 +362,54 @@ pub async fn check(
                     f.created_raw
                 ),
             );
-            continue;
         }
-        let lower = lower.unwrap_or(now);
-        let fix = match oldest_cursor {
+        r.add(
+            CHECK,
+            Verdict::Missing,
+            format!(
+                "{}, created {}: not archived, and {}{disk_note}",
+                f.describe(),
+                f.created_raw,
+                self.fix(f)
+            ),
+        );
+    }
+
+    /// Why the next collect does not take `f` (created before its listing starts), and the
+    /// one setting that makes it.
+    fn fix(&self, f: &SfFile) -> String {
+        let lower = self.lower.unwrap_or(self.now);
+        match self.oldest_cursor {
             Some(c) => {
                 let hours = (c - f.created).num_minutes().div_euclid(60) + 2;
                 format!(
                     "the next collect lists from {} (the oldest cursor, {}, less lookback_hours = {}) and does not take it. Fix: set lookback_hours = {hours} under [org.event_log_file] in the config file for one collect (there is no flag); files already in the ledger are skipped",
                     lower.format("%Y-%m-%dT%H:%M:%SZ"),
                     c.format("%Y-%m-%dT%H:%M:%SZ"),
-                    cfg.lookback_hours
+                    self.cfg.lookback_hours
                 )
             }
             None => {
-                let days = (now - f.created).num_days() + 1;
+                let days = (self.now - f.created).num_days() + 1;
                 format!(
                     "the next collect lists from {} (backfill_days) and does not take it. Fix: collect once with --backfill-days {days}",
                     lower.format("%Y-%m-%dT%H:%M:%SZ")
                 )
             }
-        };
-        r.add(
-            CHECK,
-            Verdict::Missing,
-            format!(
-                "{}, created {}: not archived, and {fix}{disk_note}",
-                f.describe(),
-                f.created_raw
-            ),
-        );
+        }
     }
-    // Quarantined files Salesforce no longer lists are lost (unless --since left them out).
-    let listed: HashSet<&str> = sf.iter().map(|f| f.id.as_str()).collect();
-    if since.is_none() {
-        for q in &quarantined {
-            if !listed.contains(q.file_id.as_str()) && !by_id.contains_key(q.file_id.as_str()) {
+
+    /// Quarantined files Salesforce no longer lists, and never archived: their events are
+    /// lost. In the ledger's order (by file id).
+    fn lost_quarantined(
+        &self,
+        r: &mut OrgVerdicts,
+        quarantined: &[Quarantined],
+        listed: &HashSet<&str>,
+    ) {
+        for q in quarantined {
+            if !listed.contains(q.file_id.as_str()) && !self.by_id.contains_key(q.file_id.as_str())
+            {
                 r.add(
                     CHECK,
                     Verdict::Missing,
@@ -288,78 +421,42 @@ pub async fn check(
             }
         }
     }
-    let dropped: Vec<&super::ledger::LedgerFile> = archived
+}
+
+/// One `dropped` row for the archived files Salesforce no longer lists, with their LogDates.
+fn dropped(r: &mut OrgVerdicts, archived: &[LedgerFile], listed: &HashSet<&str>) {
+    let dropped: Vec<&LedgerFile> = archived
         .iter()
         .filter(|a| !listed.contains(a.file_id.as_str()))
         .collect();
-    if !dropped.is_empty() {
-        let oldest = dropped
-            .iter()
-            .map(|a| a.log_date.as_str())
-            .min()
-            .unwrap_or("");
-        let newest = dropped
-            .iter()
-            .map(|a| a.log_date.as_str())
-            .max()
-            .unwrap_or("");
-        r.add(
-            CHECK,
-            Verdict::Dropped,
-            format!(
-                "{} archived file(s) that Salesforce no longer lists (LogDate {} to {}): the archive keeps them, which is its point",
-                dropped.len(),
-                oldest.get(..10).unwrap_or(oldest),
-                newest.get(..10).unwrap_or(newest)
-            ),
-        );
+    if dropped.is_empty() {
+        return;
     }
-    let mut skipped = Vec::new();
-    if !other_interval.is_empty() {
-        let n: usize = other_interval.values().sum();
-        skipped.push(format!(
-            "{n} file(s) of the other interval ({}): each type is collected daily or hourly, never both, and the other interval repeats the same events",
-            other_interval.keys().copied().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if !other_type.is_empty() {
-        let n: usize = other_type.values().sum();
-        let types: Vec<&str> = other_type.keys().copied().collect();
-        skipped.push(format!(
-            "{n} file(s) of types not configured ({}); to collect them add --event-type {} (or event_types in the config file)",
-            types.join(", "),
-            types[0]
-        ));
-    }
-    if !skipped.is_empty() {
-        r.add(CHECK, Verdict::Skipped, skipped.join("; "));
-    }
-    let failed = r.rows[before..].iter().any(|x| x.verdict.fails());
-    if !failed {
-        r.add(
-            CHECK,
-            Verdict::Ok,
-            format!(
-                "Salesforce lists {} file(s){}; all {ok} collected ones are archived with Salesforce's LogFileLength{}",
-                sf.len(),
-                since
-                    .map(|s| format!(" with LogDate since {}", s.format("%Y-%m-%d")))
-                    .unwrap_or_default(),
-                if pending > 0 {
-                    format!(", {pending} more wait for the next collect")
-                } else {
-                    String::new()
-                }
-            ),
-        );
-    }
+    let oldest = dropped
+        .iter()
+        .map(|a| a.log_date.as_str())
+        .min()
+        .unwrap_or("");
+    let newest = dropped
+        .iter()
+        .map(|a| a.log_date.as_str())
+        .max()
+        .unwrap_or("");
+    r.add(
+        CHECK,
+        Verdict::Dropped,
+        format!(
+            "{} archived file(s) that Salesforce no longer lists (LogDate {} to {}): the archive keeps them, which is its point",
+            dropped.len(),
+            oldest.get(..10).unwrap_or(oldest),
+            newest.get(..10).unwrap_or(newest)
+        ),
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use archive::state::Cursor;
-    use salesforce::config::ElfConfig;
 
     fn cfg(types: &[&str]) -> ElfConfig {
         ElfConfig {

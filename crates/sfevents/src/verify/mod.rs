@@ -1,13 +1,15 @@
 //! `sfevents verify`: a completeness audit of each org's archive against Salesforce.
 //!
-//! - `archive.rs`: the archive against its own ledger (raw CSV sha256, NDJSON rows, files on
-//!   disk that no ledger lists). No call to Salesforce.
+//! - `archive_files.rs`: the archive against its own ledger (raw CSV sha256, NDJSON rows,
+//!   files on disk that no ledger lists). No call to Salesforce.
 //! - `elf.rs`: EventLogFile as Salesforce lists it against the ledger, with what the next
 //!   `collect` would take (the planner's rule).
 //! - `sobjects.rs`: SObjects' records per day; `deep.rs`: with `--deep`, the Real-Time Event
 //!   Monitoring objects' EventIdentifiers per day; `records.rs`: the per-day comparison
 //!   they share.
-//! - `ledger.rs`: state.db read through a read-only connection.
+//! - `ledger.rs`: state.db, read through archive's read-only `state::Reader` (every query
+//!   verify makes is in `archive::state::reader::verify`).
+//! - `error.rs`: why a check could not run.
 //! - `report.rs`: verdicts, the table and the JSON object.
 //!
 //! Read-only on the archive: no archive file, cursor or ledger row changes. The one write is
@@ -17,6 +19,7 @@
 mod archive_files;
 mod deep;
 mod elf;
+mod error;
 mod ledger;
 mod records;
 mod report;
@@ -28,7 +31,8 @@ use chrono::{DateTime, Utc};
 
 use archive::normalize::parse_sf_datetime;
 use base::exit;
-pub use report::{OrgReport, Row, Verdict};
+use error::VerifyError;
+pub use report::{OrgVerdicts, Row, Verdict};
 use salesforce::auth::{AuthError, TokenManager};
 use salesforce::client::{ApiError, ApiStats, RetryPolicy, SfClient};
 use salesforce::config::{self, ObjectKind, OrgConfig, Overrides};
@@ -98,29 +102,32 @@ pub async fn run(ov: &Overrides, args: &VerifyArgs) -> u8 {
     }
     if reports.iter().any(|r| r.config_error) {
         exit::CONFIG
-    } else if reports.iter().all(OrgReport::ok) {
+    } else if reports.iter().all(OrgVerdicts::ok) {
         exit::OK
     } else {
         exit::PARTIAL
     }
 }
 
-fn config_error(mut r: OrgReport, check: &str, why: String) -> OrgReport {
+fn config_error(mut r: OrgVerdicts, check: &str, why: String) -> OrgVerdicts {
     eprintln!("error: org '{}': {why}", r.org);
     r.add(check, Verdict::Error, why);
     r.config_error = true;
     r
 }
 
-async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<Utc>>) -> OrgReport {
+async fn verify_org(
+    org: &OrgConfig,
+    args: &VerifyArgs,
+    since: Option<DateTime<Utc>>,
+) -> OrgVerdicts {
     let now = base::clock::now();
-    let mut r = OrgReport {
+    let mut r = OrgVerdicts {
         org: org.name.clone(),
         archive: org.archive_dir.display().to_string(),
         ..Default::default()
     };
-    let db = org.archive_dir.join("state.db");
-    let ledger = match ledger::open(&db, &org.name) {
+    let ledger = match ledger::open(&org.archive_dir.join("state.db"), &org.name) {
         Ok(Some(l)) => l,
         Ok(None) => {
             let why = format!(
@@ -129,7 +136,7 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
             );
             return config_error(r, "archive", why);
         }
-        Err(e) => return config_error(r, "archive", e),
+        Err(e) => return config_error(r, "archive", e.to_string()),
     };
     let http = match salesforce::client::http_client(org.ca_file.as_deref()) {
         Ok(h) => h,
@@ -145,28 +152,50 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
         // Verify spends what the collector may spend, no more.
         budget: Some(org.api_budget_percent),
     };
-    match login(&client).await {
+    match client.org_id().await {
         Ok(id) => r.org_id = Some(id),
         Err(ApiError::Auth(AuthError::Rejected(m))) => return config_error(r, "login", m),
         Err(e) => {
             r.add("login", Verdict::Error, format!("cannot log in: {e}"));
         }
     }
-    let known = ledger.meta("org_id").ok().flatten();
-    if let (Some(known), Some(id)) = (&known, &r.org_id) {
-        if known != id && known.get(..15) != id.get(..15) {
-            let why = format!(
-                "the archive in {} belongs to org {known}, but these credentials log in to {id}: give the archive of this org with --output-dir",
-                org.archive_dir.display()
-            );
-            return config_error(r, "archive", why);
-        }
+    if let Some(why) = foreign_archive(org, &ledger, r.org_id.as_deref()) {
+        return config_error(r, "archive", why);
     }
+    against_archive(&mut r, org, &ledger, since, now).await;
+    if r.org_id.is_some() {
+        against_salesforce(&mut r, org, args, &ledger, &client, since, now).await;
+    }
+    r.api_calls = stats.calls();
+    record_run(org, &r, stats.usage());
+    r
+}
 
-    // The archive against its ledger: read the ledger first, then the disk on a blocking
-    // thread (a file a running collection commits meanwhile is then in the ledger already).
+/// Why the archive belongs to another org than the one the credentials log in to (`id`), if
+/// it does: the org id it recorded differs (a 15-character id matches its 18-character form).
+fn foreign_archive(org: &OrgConfig, ledger: &ledger::Ledger, id: Option<&str>) -> Option<String> {
+    let id = id?;
+    let known = ledger.meta("org_id").ok().flatten()?;
+    if known == id || known.get(..15) == id.get(..15) {
+        return None;
+    }
+    Some(format!(
+        "the archive in {} belongs to org {known}, but these credentials log in to {id}: give the archive of this org with --output-dir",
+        org.archive_dir.display()
+    ))
+}
+
+/// The archive against its ledger: read the ledger first, then the disk on a blocking thread
+/// (a file a running collection commits meanwhile is then in the ledger already).
+async fn against_archive(
+    r: &mut OrgVerdicts,
+    org: &OrgConfig,
+    ledger: &ledger::Ledger,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) {
     let since_iso = since.map(|s| archive::normalize::iso(&s));
-    let inputs = (|| -> Result<archive_files::Inputs, String> {
+    let inputs = (|| -> Result<archive_files::Inputs, VerifyError> {
         Ok(archive_files::Inputs {
             root: org.archive_dir.clone(),
             files: ledger.files(since_iso.as_deref())?,
@@ -178,45 +207,24 @@ async fn verify_org(org: &OrgConfig, args: &VerifyArgs, since: Option<DateTime<U
             now,
         })
     })();
-    match inputs {
-        Ok(i) => {
-            let rows = tokio::task::spawn_blocking(move || {
-                let mut part = OrgReport::default();
-                archive_files::check(&mut part, &i);
-                part.rows
-            })
-            .await;
-            match rows {
-                Ok(rows) => r.rows.extend(rows),
-                Err(e) => r.add("archive", Verdict::Error, e.to_string()),
-            }
-        }
-        Err(e) => r.add("archive", Verdict::Error, e),
+    let i = match inputs {
+        Ok(i) => i,
+        Err(e) => return r.add("archive", Verdict::Error, e.to_string()),
+    };
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut part = OrgVerdicts::default();
+        archive_files::check(&mut part, &i);
+        part.rows
+    })
+    .await;
+    match rows {
+        Ok(rows) => r.rows.extend(rows),
+        Err(e) => r.add("archive", Verdict::Error, e.to_string()),
     }
-
-    if r.org_id.is_some() {
-        against_salesforce(&mut r, org, args, &ledger, &client, since, now).await;
-    }
-    r.api_calls = stats.calls();
-    record_run(org, &r, stats.usage());
-    r
-}
-
-async fn login(client: &SfClient) -> Result<String, ApiError> {
-    let session = client.tokens.session().await?;
-    if let Some(id) = session.org_id() {
-        return Ok(id);
-    }
-    let r = client.query_all("SELECT Id FROM Organization").await?;
-    r.first()
-        .and_then(|r| r.get("Id"))
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| ApiError::Protocol("no Organization record".into()))
 }
 
 async fn against_salesforce(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     org: &OrgConfig,
     args: &VerifyArgs,
     ledger: &ledger::Ledger,
@@ -233,56 +241,72 @@ async fn against_salesforce(
             ObjectKind::SObject => {
                 sobjects::sobject(r, o, ledger, client, org.archive_dir.clone(), since, now).await
             }
-            ObjectKind::Event => {
-                let plan = match deep_plan(o, ledger, since, now) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        r.add(&format!("{} (deep)", o.name), Verdict::Error, e);
-                        continue;
-                    }
-                };
-                if args.deep {
-                    deep.push(plan);
-                } else {
-                    r.add(
-                        &o.name,
-                        Verdict::Skipped,
-                        format!(
-                            "not checked: --deep re-reads its EventIdentifiers, about {} API call(s)",
-                            plan.cost()
-                        ),
-                    );
-                }
-            }
+            ObjectKind::Event => deep.extend(event_object(r, o, args.deep, ledger, since, now)),
         }
     }
-    if deep.is_empty() {
+    if deep.is_empty() || !deep_within_budget(r, org, client, &deep).await {
         return;
     }
+    for plan in &deep {
+        deep::deep(r, plan, ledger, client, org.archive_dir.clone()).await;
+    }
+}
+
+/// A Real-Time Event Monitoring object: its `--deep` plan when `--deep` is given; without
+/// it, a `skipped` row with what `--deep` would cost.
+fn event_object(
+    r: &mut OrgVerdicts,
+    o: &config::ObjectConfig,
+    deep: bool,
+    ledger: &ledger::Ledger,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<deep::DeepPlan> {
+    let plan = match deep_plan(o, ledger, since, now) {
+        Ok(p) => p,
+        Err(e) => {
+            r.add(&format!("{} (deep)", o.name), Verdict::Error, e.to_string());
+            return None;
+        }
+    };
+    if deep {
+        return Some(plan);
+    }
+    r.add(
+        &o.name,
+        Verdict::Skipped,
+        format!(
+            "not checked: --deep re-reads its EventIdentifiers, about {} API call(s)",
+            plan.cost()
+        ),
+    );
+    None
+}
+
+/// Whether the `--deep` re-reads fit in what api_budget_percent leaves today (one call to
+/// /limits, which also sets the budget's last usage); prints the estimate first, and adds
+/// the `error` row when they do not fit or the usage cannot be read.
+async fn deep_within_budget(
+    r: &mut OrgVerdicts,
+    org: &OrgConfig,
+    client: &SfClient,
+    deep: &[deep::DeepPlan],
+) -> bool {
     let cost: u64 = deep.iter().map(deep::DeepPlan::cost).sum();
     let names: Vec<&str> = deep.iter().map(|p| p.cfg.name.as_str()).collect();
-    // Where the org stands: one call to /limits (it also sets the budget's last usage).
-    let left = match client.daily_api_requests().await {
-        Ok((max, remaining)) => {
-            let budget = max * u64::from(org.api_budget_percent.min(100)) / 100;
-            Ok((
-                budget.saturating_sub(max.saturating_sub(remaining)),
-                max,
-                remaining,
-            ))
-        }
-        Err(e) => Err(e),
-    };
-    let (left, max, remaining) = match left {
-        Ok(l) => l,
+    let (max, remaining) = match client.daily_api_requests().await {
+        Ok(usage) => usage,
         Err(e) => {
-            return r.add(
+            r.add(
                 "deep",
                 Verdict::Error,
                 format!("cannot read the org's API usage (/limits) before --deep: {e}"),
-            )
+            );
+            return false;
         }
     };
+    let budget = max * u64::from(org.api_budget_percent.min(100)) / 100;
+    let left = budget.saturating_sub(max.saturating_sub(remaining));
     eprintln!(
         "verify: org '{}': --deep re-reads {} in about {cost} API call(s); {left} left within api_budget_percent ({}% of {max}, {remaining} remaining today)",
         org.name,
@@ -290,7 +314,7 @@ async fn against_salesforce(
         org.api_budget_percent
     );
     if cost > left {
-        return r.add(
+        r.add(
             "deep",
             Verdict::Error,
             format!(
@@ -299,10 +323,9 @@ async fn against_salesforce(
                 org.api_budget_percent
             ),
         );
+        return false;
     }
-    for plan in &deep {
-        deep::deep(r, plan, ledger, client, org.archive_dir.clone()).await;
-    }
+    true
 }
 
 /// The `--deep` plan of an RTEM object, from the ledger's rows per day (no file read).
@@ -311,7 +334,7 @@ fn deep_plan(
     ledger: &ledger::Ledger,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<deep::DeepPlan, String> {
+) -> Result<deep::DeepPlan, VerifyError> {
     let cursor = ledger
         .cursors(&o.name)?
         .get("EventDate")
@@ -326,7 +349,7 @@ fn deep_plan(
 }
 
 /// The run's row in `runs`: status `verify`, the API calls spent, the verdict as message.
-fn record_run(org: &OrgConfig, r: &OrgReport, usage: Option<(u64, u64)>) {
+fn record_run(org: &OrgConfig, r: &OrgVerdicts, usage: Option<(u64, u64)>) {
     let store = match archive::state::Store::open(&org.archive_dir.join("state.db")) {
         Ok(s) => s,
         Err(e) => return tracing::warn!("cannot record the verify run: {e}"),

@@ -2,13 +2,14 @@
 //! de-duplication key, read from its NDJSON), and the comparison of Salesforce's records with
 //! them, day by day, telling `pending` (the next collect takes it) from `missing`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use super::error::VerifyError;
 use super::ledger::Ledger;
-use super::report::{OrgReport, Verdict};
+use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
 
 /// A record: its time in the archive's form (`iso`) and its de-duplication key.
@@ -19,7 +20,7 @@ pub(super) const PAGE: u64 = 2000;
 const NAMED: usize = 5;
 
 /// The archive's records of `source` (files not pruned), read on a blocking thread.
-pub async fn read_archived(root: PathBuf, paths: Vec<String>) -> Result<Vec<Rec>, String> {
+pub async fn read_archived(root: PathBuf, paths: Vec<String>) -> Result<Vec<Rec>, VerifyError> {
     tokio::task::spawn_blocking(move || {
         #[derive(serde::Deserialize)]
         struct Line {
@@ -33,11 +34,13 @@ pub async fn read_archived(root: PathBuf, paths: Vec<String>) -> Result<Vec<Rec>
                 Ok(t) => t,
                 // Reported by the archive check.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(format!("cannot read {p}: {e}")),
+                Err(source) => return Err(VerifyError::Read { path: p, source }),
             };
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let l: Line = serde_json::from_str(line)
-                    .map_err(|e| format!("{p}: a line is not an archived record: {e}"))?;
+                let l: Line = match serde_json::from_str(line) {
+                    Ok(l) => l,
+                    Err(source) => return Err(VerifyError::Record { path: p, source }),
+                };
                 // `<scope>-<key>`: the scope is 20 hex digits.
                 let key = l.id.split_once('-').map_or(l.id.as_str(), |(_, k)| k);
                 out.push((l.timestamp, key.to_string()));
@@ -45,8 +48,7 @@ pub async fn read_archived(root: PathBuf, paths: Vec<String>) -> Result<Vec<Rec>
         }
         Ok(out)
     })
-    .await
-    .map_err(|e| e.to_string())?
+    .await?
 }
 
 pub(super) fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -100,14 +102,14 @@ pub struct Tally {
 /// Compares per day, one row per day with a difference (and one for what only the archive
 /// holds); the caller adds the summary.
 pub(super) fn compare(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     c: &Compare,
     ledger: &Ledger,
     sf: &[Rec],
     archived: &[Rec],
 ) -> Tally {
     let mut days: BTreeMap<&str, (HashSet<&str>, HashSet<&str>)> = BTreeMap::new();
-    let mut time_of: std::collections::HashMap<&str, &str> = Default::default();
+    let mut time_of: HashMap<&str, &str> = HashMap::new();
     for (t, k) in sf {
         days.entry(&t[..10]).or_default().0.insert(k);
         time_of.insert(k, t);
@@ -132,54 +134,12 @@ pub(super) fn compare(
         let seen = match ledger.seen_among(c.source, missing.iter().copied()) {
             Ok(s) => s,
             Err(e) => {
-                r.add(c.check, Verdict::Error, e);
+                r.add(c.check, Verdict::Error, e.to_string());
                 return Tally::default();
             }
         };
-        let (pending, lost): (Vec<&str>, Vec<&str>) = missing.iter().partition(|k| {
-            !seen.contains(**k) && time_of.get(*k).is_some_and(|t| *t > lower.as_str())
-        });
         let counts = format!("{day}: Salesforce has {}, the archive {}", s.len(), a.len());
-        if !pending.is_empty() {
-            r.add(
-                c.check,
-                Verdict::Pending,
-                format!(
-                    "{counts}: {} record(s) not collected yet ({}); the next collect takes them (it reads from {lower})",
-                    pending.len(),
-                    named(&pending)
-                ),
-            );
-        }
-        let (held, older): (Vec<&str>, Vec<&str>) = lost.iter().partition(|k| seen.contains(**k));
-        if !held.is_empty() {
-            r.add(
-                c.check,
-                Verdict::Missing,
-                format!(
-                    "{counts}: {} record(s) missing from the archive ({}): the collector recorded them as archived, so the archive's files were changed after they were written; no collect takes them again",
-                    held.len(),
-                    named(&held)
-                ),
-            );
-        }
-        if !older.is_empty() {
-            let oldest = older
-                .iter()
-                .filter_map(|k| time_of.get(k).and_then(|t| parse_sf_datetime(t)))
-                .min()
-                .unwrap_or(c.next_lower);
-            r.add(
-                c.check,
-                Verdict::Missing,
-                format!(
-                    "{counts}: {} record(s) missing from the archive ({}): the next collect reads from {lower} and will not take them. Fix: {}",
-                    older.len(),
-                    named(&older),
-                    widen(c.cursor, oldest)
-                ),
-            );
-        }
+        missing_on_day(r, c, &counts, &missing, &seen, &time_of, &lower);
     }
     if dropped > 0 {
         r.add(
@@ -191,6 +151,63 @@ pub(super) fn compare(
     Tally {
         days: days.len(),
         matched,
+    }
+}
+
+/// The rows of one day's records Salesforce has and the archive does not: pending when the
+/// next collect reads back to them and has not taken them; else missing, either held by the
+/// collector (the archive's files were changed) or older than where it reads from.
+fn missing_on_day(
+    r: &mut OrgVerdicts,
+    c: &Compare,
+    counts: &str,
+    missing: &[&str],
+    seen: &HashSet<String>,
+    time_of: &HashMap<&str, &str>,
+    lower: &str,
+) {
+    let (pending, lost): (Vec<&str>, Vec<&str>) = missing
+        .iter()
+        .partition(|k| !seen.contains(**k) && time_of.get(*k).is_some_and(|t| *t > lower));
+    if !pending.is_empty() {
+        r.add(
+            c.check,
+            Verdict::Pending,
+            format!(
+                "{counts}: {} record(s) not collected yet ({}); the next collect takes them (it reads from {lower})",
+                pending.len(),
+                named(&pending)
+            ),
+        );
+    }
+    let (held, older): (Vec<&str>, Vec<&str>) = lost.iter().partition(|k| seen.contains(**k));
+    if !held.is_empty() {
+        r.add(
+            c.check,
+            Verdict::Missing,
+            format!(
+                "{counts}: {} record(s) missing from the archive ({}): the collector recorded them as archived, so the archive's files were changed after they were written; no collect takes them again",
+                held.len(),
+                named(&held)
+            ),
+        );
+    }
+    if !older.is_empty() {
+        let oldest = older
+            .iter()
+            .filter_map(|k| time_of.get(k).and_then(|t| parse_sf_datetime(t)))
+            .min()
+            .unwrap_or(c.next_lower);
+        r.add(
+            c.check,
+            Verdict::Missing,
+            format!(
+                "{counts}: {} record(s) missing from the archive ({}): the next collect reads from {lower} and will not take them. Fix: {}",
+                older.len(),
+                named(&older),
+                widen(c.cursor, oldest)
+            ),
+        );
     }
 }
 

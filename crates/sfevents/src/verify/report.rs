@@ -72,9 +72,9 @@ pub struct Row {
 /// Rows of one check beyond this are summed up in the table (JSON lists them all).
 const TABLE_ROWS_PER_CHECK: usize = 25;
 
-/// Everything verify found for one org.
+/// Everything verify found for one org: a verdict row per check, and one per problem.
 #[derive(Debug, Default, Serialize)]
-pub struct OrgReport {
+pub struct OrgVerdicts {
     pub org: String,
     pub org_id: Option<String>,
     pub archive: String,
@@ -85,7 +85,7 @@ pub struct OrgReport {
     pub config_error: bool,
 }
 
-impl OrgReport {
+impl OrgVerdicts {
     pub fn add(&mut self, check: &str, verdict: Verdict, details: impl Into<String>) {
         self.rows.push(Row {
             check: check.to_string(),
@@ -184,7 +184,7 @@ impl OrgReport {
 }
 
 /// The whole run as one JSON object.
-pub fn json(orgs: &[OrgReport]) -> serde_json::Value {
+pub fn json(orgs: &[OrgVerdicts]) -> serde_json::Value {
     let calls: u64 = orgs.iter().map(|o| o.api_calls).sum();
     let orgs_json: Vec<serde_json::Value> = orgs
         .iter()
@@ -196,7 +196,7 @@ pub fn json(orgs: &[OrgReport]) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({
-        "ok": orgs.iter().all(OrgReport::ok),
+        "ok": orgs.iter().all(OrgVerdicts::ok),
         "api_calls": calls,
         "orgs": orgs_json,
     })
@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn only_losses_and_damage_fail() {
-        let mut r = OrgReport::default();
+        let mut r = OrgVerdicts::default();
         r.add("EventLogFile", Verdict::Pending, "x");
         r.add("EventLogFile", Verdict::Dropped, "x");
         r.add("raw CSV", Verdict::Pruned, "x");

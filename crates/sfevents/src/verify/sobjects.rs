@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
+use super::error::VerifyError;
 use super::ledger::Ledger;
 use super::records::{compare, day_start, per_day, read_archived, Compare, Rec, PAGE};
-use super::report::{OrgReport, Verdict};
+use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
 use salesforce::client::SfClient;
 use salesforce::config::ObjectConfig;
@@ -23,7 +24,7 @@ use salesforce::sources::records::soql_time;
 /// An SObject (SetupAuditTrail, LoginHistory, ...): Salesforce's records per day against the
 /// archive's.
 pub async fn sobject(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     cfg: &ObjectConfig,
     ledger: &Ledger,
     client: &SfClient,
@@ -32,21 +33,10 @@ pub async fn sobject(
     now: DateTime<Utc>,
 ) {
     let check = cfg.name.as_str();
-    let cursors = match ledger.cursors(check) {
-        Ok(c) => c,
-        Err(e) => return r.add(check, Verdict::Error, e),
+    let (cf, cursor) = match followed(cfg, ledger, client).await {
+        Ok(f) => f,
+        Err(e) => return r.add(check, Verdict::Error, e.to_string()),
     };
-    // The cursor's key is the date field the collector follows.
-    let cf = match cursors.keys().next() {
-        Some(k) => k.clone(),
-        None => match date_field(cfg, ledger, client).await {
-            Ok(f) => f,
-            Err(e) => return r.add(check, Verdict::Error, e),
-        },
-    };
-    let cursor = cursors
-        .get(&cf)
-        .and_then(|c| parse_sf_datetime(&c.position));
     let versioned = ["SystemModstamp", "LastModifiedDate"]
         .iter()
         .any(|f| f.eq_ignore_ascii_case(&cf));
@@ -56,11 +46,11 @@ pub async fn sobject(
         .unwrap_or(backfill);
     let paths = match ledger.object_paths(check) {
         Ok(p) => p,
-        Err(e) => return r.add(check, Verdict::Error, e),
+        Err(e) => return r.add(check, Verdict::Error, e.to_string()),
     };
     let archived = match read_archived(root, paths).await {
         Ok(a) => a,
-        Err(e) => return r.add(check, Verdict::Error, e),
+        Err(e) => return r.add(check, Verdict::Error, e.to_string()),
     };
     let (from, to) = (since.map(|s| iso(&s)).unwrap_or_default(), iso(&now));
     let mine: Vec<Rec> = archived
@@ -169,7 +159,7 @@ impl Reader<'_> {
 /// Salesforce has more are then listed, to name them and tell pending from missing.
 #[allow(clippy::too_many_arguments)]
 async fn counts(
-    r: &mut OrgReport,
+    r: &mut OrgVerdicts,
     c: &Compare<'_>,
     read: &Reader<'_>,
     ledger: &Ledger,
@@ -235,12 +225,29 @@ async fn counts(
     }
 }
 
+/// The date field the collector follows (its cursor's key), and where its cursor stands.
+async fn followed(
+    cfg: &ObjectConfig,
+    ledger: &Ledger,
+    client: &SfClient,
+) -> Result<(String, Option<DateTime<Utc>>), VerifyError> {
+    let cursors = ledger.cursors(&cfg.name)?;
+    let cf = match cursors.keys().next() {
+        Some(k) => k.clone(),
+        None => date_field(cfg, ledger, client).await?,
+    };
+    let cursor = cursors
+        .get(&cf)
+        .and_then(|c| parse_sf_datetime(&c.position));
+    Ok((cf, cursor))
+}
+
 /// The date field the collector follows when it has no cursor yet: as `sources::sobjects`.
 async fn date_field(
     cfg: &ObjectConfig,
     ledger: &Ledger,
     client: &SfClient,
-) -> Result<String, String> {
+) -> Result<String, VerifyError> {
     if cfg.cursor_field.is_some()
         || cfg.name.eq_ignore_ascii_case("LoginHistory")
         || cfg.name.eq_ignore_ascii_case("SetupAuditTrail")
@@ -261,7 +268,10 @@ async fn date_field(
                     &[],
                 )
                 .await
-                .map_err(|e| format!("cannot describe {}: {e}", cfg.name))?;
+                .map_err(|source| VerifyError::Describe {
+                    object: cfg.name.clone(),
+                    source,
+                })?;
             d["fields"]
                 .as_array()
                 .into_iter()
