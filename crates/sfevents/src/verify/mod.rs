@@ -138,9 +138,9 @@ async fn verify_org(
         }
         Err(e) => return config_error(r, "archive", e.to_string()),
     };
-    let http = match salesforce::client::http_client(org.ca_file.as_deref()) {
+    let http = match salesforce::client::build_http_client(org.ca_file.as_deref()) {
         Ok(h) => h,
-        Err(e) => return config_error(r, "login", e),
+        Err(e) => return config_error(r, "login", e.to_string()),
     };
     let stats = Arc::new(ApiStats::default());
     let client = SfClient {
