@@ -1,8 +1,8 @@
 //! `sfevents report`: questions answered from the local archive alone (no Salesforce call).
 //!
 //! Each report is one file (`api_usage.rs`, `logins.rs`, ...) that scans the datasets it
-//! needs through [`ledger`] (never SQL of its own: state.db is read through
-//! [`::archive::state::Reader`]) and returns a [`model::Section`]; the renderers in `render/`
+//! needs through [`ledger`] (never SQL of its own: state.db is read through the archive
+//! crate's `state::Reader`) and returns a [`model::Section`]; the renderers in `render/`
 //! turn the sections into a terminal table, CSV, JSON or one HTML page.
 
 pub mod agg;

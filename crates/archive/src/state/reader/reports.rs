@@ -271,3 +271,91 @@ impl Reader {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{FileEntry, RunTotals, Start, Store};
+
+    fn entry(id: &str, log_date: &str, interval: &str) -> FileEntry {
+        FileEntry {
+            file_id: id.into(),
+            event_type: "Login".into(),
+            log_date: log_date.into(),
+            interval: interval.into(),
+            sequence: 0,
+            created_date: "2024-01-02T02:00:00.000Z".into(),
+            rows: 3,
+            bytes: 100,
+            sha256: "ab".into(),
+            csv_path: format!("output/{id}.csv"),
+            ndjson_path: format!("events/login/{id}.ndjson"),
+            ndjson_bytes: 300,
+            oldest: Some(log_date.into()),
+        }
+    }
+
+    #[test]
+    fn reports_read_what_the_collector_committed() {
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("state.db");
+        let s = Store::open(&db).unwrap();
+        let run = s.begin_run("o").unwrap();
+        s.commit_file(
+            "o",
+            run,
+            &entry("F2", "2024-01-02T05:00:00.000Z", "Hourly"),
+            None,
+            None,
+        )
+        .unwrap();
+        s.commit_file(
+            "o",
+            run,
+            &entry("F1", "2024-01-01T00:00:00.000Z", "Daily"),
+            None,
+            None,
+        )
+        .unwrap();
+        s.quarantine("o", "F3", "Login", "boom").unwrap();
+        let totals = RunTotals {
+            api_calls: 7,
+            files: 2,
+            rows: 6,
+            ..RunTotals::default()
+        };
+        s.finish_run(run, "ok", &totals, None).unwrap();
+
+        let r = Reader::open(&db).unwrap();
+        assert_eq!(r.last_run_org().unwrap().as_deref(), Some("o"));
+        let listed = r.elf_listing("o", "Login").unwrap();
+        let days: Vec<&str> = listed.iter().map(|f| f.day.as_str()).collect();
+        assert_eq!(days, ["2024-01-01", "2024-01-02"], "by LogDate, as days");
+        assert_eq!(listed[0].csv_path, "output/F1.csv");
+        assert!(r.elf_listing("o", "API").unwrap().is_empty());
+        let volumes = r.elf_volumes("o").unwrap();
+        assert_eq!(volumes.len(), 2);
+        assert!(volumes
+            .iter()
+            .any(|v| v.interval == "Hourly" && v.bytes == 100));
+        // The delivery log lists EventLogFile NDJSON too; object volumes leave them out.
+        assert_eq!(r.object_listing("o", "EventLogFile").unwrap().len(), 2);
+        assert!(r.object_volumes("o").unwrap().is_empty());
+        let q = r.quarantine_entries("o").unwrap();
+        assert_eq!((q[0].file_id.as_str(), q[0].attempts), ("F3", 1));
+        assert!(!q[0].last_failed_at.is_empty());
+        let runs = r.runs_per_day("o").unwrap();
+        assert_eq!((runs[0].runs, runs[0].api_calls, runs[0].files), (1, 7, 2));
+        assert!(r.output_backlogs("o").unwrap().is_empty());
+        // An output from the beginning has every row to send; one from now has none.
+        s.position("o", "splunk", Start::Beginning).unwrap();
+        s.position("o", "es", Start::Now).unwrap();
+        let b = r.output_backlogs("o").unwrap();
+        let got: Vec<(&str, i64, bool)> = b
+            .iter()
+            .map(|o| (o.output.as_str(), o.backlog, o.waiting_since.is_some()))
+            .collect();
+        assert_eq!(got, [("es", 0, false), ("splunk", 6, true)]);
+        assert!(r.elf_listing("other", "Login").unwrap().is_empty());
+    }
+}
