@@ -21,17 +21,8 @@ pub mod setup_changes;
 pub mod tables;
 pub mod users;
 
-/// The CLI's former path to [`Ledger`] and [`Window`], kept only so `sfevents` builds until
-/// crates/sfevents/src/cli/report.rs imports `reports::ledger::{Ledger, Window}`; delete this
-/// module then (its name clashes with the archive crate's).
-#[doc(hidden)]
-pub mod archive {
-    pub use crate::ledger::{Ledger as Archive, Window};
-}
-
 use std::path::PathBuf;
 
-// `::archive` is the archive crate; `archive` below is only the CLI's old path (see there).
 use ::archive::state::StateError;
 
 use self::ledger::{Acc, FileRef, Ledger, ScanStats, Window};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::ledger::Ledger;
+use super::ledger::Inventory;
 use super::records::{compare, day_start, read_archived, Compare, Rec, PAGE};
 use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
@@ -80,7 +80,7 @@ pub fn plan_deep(
 pub async fn deep(
     r: &mut OrgVerdicts,
     plan: &DeepPlan,
-    ledger: &Ledger,
+    ledger: &Inventory,
     client: &SfClient,
     root: PathBuf,
 ) {

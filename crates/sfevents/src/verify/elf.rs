@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::error::VerifyError;
-use super::ledger::{Ledger, LedgerFile, Quarantined};
+use super::ledger::{Inventory, LedgerFile, Quarantined};
 use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::parse_sf_datetime;
 use archive::state::Cursor;
@@ -125,7 +125,7 @@ async fn list(client: &SfClient, since: Option<DateTime<Utc>>) -> Result<Vec<SfF
 pub async fn check(
     r: &mut OrgVerdicts,
     org: &OrgConfig,
-    ledger: &Ledger,
+    ledger: &Inventory,
     client: &SfClient,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -188,7 +188,7 @@ struct Held {
 }
 
 impl Held {
-    fn read(ledger: &Ledger, since: Option<DateTime<Utc>>) -> Result<Held, VerifyError> {
+    fn read(ledger: &Inventory, since: Option<DateTime<Utc>>) -> Result<Held, VerifyError> {
         let since_iso = since.map(|s| archive::normalize::iso(&s));
         Ok(Held {
             archived: ledger.files(since_iso.as_deref())?,

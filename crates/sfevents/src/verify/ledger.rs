@@ -25,15 +25,16 @@ pub struct KnownNdjson {
     pub pruned: bool,
 }
 
-/// The read-only state of one org in one archive.
-pub struct Ledger {
+/// What state.db says one org's archive holds (its ledgers and the delivery log), read-only:
+/// the inventory verify holds the disk and Salesforce against.
+pub struct Inventory {
     reader: Reader,
     pub org: String,
 }
 
 /// Opens `state.db` read-only; `None` when it does not exist (the reader would refuse it too,
 /// but a missing archive is a configuration error with its own message).
-pub fn open(db: &Path, org: &str) -> Result<Option<Ledger>, VerifyError> {
+pub fn open(db: &Path, org: &str) -> Result<Option<Inventory>, VerifyError> {
     if !db.exists() {
         return Ok(None);
     }
@@ -41,13 +42,13 @@ pub fn open(db: &Path, org: &str) -> Result<Option<Ledger>, VerifyError> {
         path: db.to_path_buf(),
         source,
     })?;
-    Ok(Some(Ledger {
+    Ok(Some(Inventory {
         reader,
         org: org.to_string(),
     }))
 }
 
-impl Ledger {
+impl Inventory {
     pub fn meta(&self, key: &str) -> Result<Option<String>, VerifyError> {
         Ok(self.reader.meta(key)?)
     }

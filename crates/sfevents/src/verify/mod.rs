@@ -173,7 +173,11 @@ async fn verify_org(
 
 /// Why the archive belongs to another org than the one the credentials log in to (`id`), if
 /// it does: the org id it recorded differs (a 15-character id matches its 18-character form).
-fn foreign_archive(org: &OrgConfig, ledger: &ledger::Ledger, id: Option<&str>) -> Option<String> {
+fn foreign_archive(
+    org: &OrgConfig,
+    ledger: &ledger::Inventory,
+    id: Option<&str>,
+) -> Option<String> {
     let id = id?;
     let known = ledger.meta("org_id").ok().flatten()?;
     if known == id || known.get(..15) == id.get(..15) {
@@ -190,7 +194,7 @@ fn foreign_archive(org: &OrgConfig, ledger: &ledger::Ledger, id: Option<&str>) -
 async fn against_archive(
     r: &mut OrgVerdicts,
     org: &OrgConfig,
-    ledger: &ledger::Ledger,
+    ledger: &ledger::Inventory,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) {
@@ -227,7 +231,7 @@ async fn against_salesforce(
     r: &mut OrgVerdicts,
     org: &OrgConfig,
     args: &VerifyArgs,
-    ledger: &ledger::Ledger,
+    ledger: &ledger::Inventory,
     client: &SfClient,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -258,7 +262,7 @@ fn event_object(
     r: &mut OrgVerdicts,
     o: &config::ObjectConfig,
     deep: bool,
-    ledger: &ledger::Ledger,
+    ledger: &ledger::Inventory,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Option<deep::DeepPlan> {
@@ -331,7 +335,7 @@ async fn deep_within_budget(
 /// The `--deep` plan of an RTEM object, from the ledger's rows per day (no file read).
 fn deep_plan(
     o: &config::ObjectConfig,
-    ledger: &ledger::Ledger,
+    ledger: &ledger::Inventory,
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<deep::DeepPlan, VerifyError> {

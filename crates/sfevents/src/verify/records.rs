@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use super::error::VerifyError;
-use super::ledger::Ledger;
+use super::ledger::Inventory;
 use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
 
@@ -104,7 +104,7 @@ pub struct Tally {
 pub(super) fn compare(
     r: &mut OrgVerdicts,
     c: &Compare,
-    ledger: &Ledger,
+    ledger: &Inventory,
     sf: &[Rec],
     archived: &[Rec],
 ) -> Tally {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::error::VerifyError;
-use super::ledger::Ledger;
+use super::ledger::Inventory;
 use super::records::{compare, day_start, per_day, read_archived, Compare, Rec, PAGE};
 use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::{iso, parse_sf_datetime};
@@ -26,7 +26,7 @@ use salesforce::sources::records::soql_time;
 pub async fn sobject(
     r: &mut OrgVerdicts,
     cfg: &ObjectConfig,
-    ledger: &Ledger,
+    ledger: &Inventory,
     client: &SfClient,
     root: PathBuf,
     since: Option<DateTime<Utc>>,
@@ -162,7 +162,7 @@ async fn counts(
     r: &mut OrgVerdicts,
     c: &Compare<'_>,
     read: &Reader<'_>,
-    ledger: &Ledger,
+    ledger: &Inventory,
     first: DateTime<Utc>,
     now: DateTime<Utc>,
     archived: &[Rec],
@@ -228,7 +228,7 @@ async fn counts(
 /// The date field the collector follows (its cursor's key), and where its cursor stands.
 async fn followed(
     cfg: &ObjectConfig,
-    ledger: &Ledger,
+    ledger: &Inventory,
     client: &SfClient,
 ) -> Result<(String, Option<DateTime<Utc>>), VerifyError> {
     let cursors = ledger.cursors(&cfg.name)?;
@@ -245,7 +245,7 @@ async fn followed(
 /// The date field the collector follows when it has no cursor yet: as `sources::sobjects`.
 async fn date_field(
     cfg: &ObjectConfig,
-    ledger: &Ledger,
+    ledger: &Inventory,
     client: &SfClient,
 ) -> Result<String, VerifyError> {
     if cfg.cursor_field.is_some()
