@@ -1,7 +1,7 @@
 //! The outputs sfevents knows, each described once by an [`Output`]: the names `type =` and
 //! `--to kind+...` take, its settings, its sink, its `doctor` check and its `setup`. Config
 //! parsing, [`crate::sink`], `doctor` and `setup` all go through this registry, so adding an
-//! output is a folder and one line in [`builtin`] (or, outside this crate, one [`register`]
+//! output is a folder and one line in `builtin` (or, outside this crate, one [`register`]
 //! call).
 //!
 //! The shape is Vector's sink configuration (a typed config per sink, registered by name, that

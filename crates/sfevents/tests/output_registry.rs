@@ -206,3 +206,61 @@ async fn a_kind_defined_and_registered_here_is_parsed_probed_built_and_shipped_t
         .count();
     assert_eq!(dead, 1, "the refused event is dead-lettered");
 }
+
+/// Runs `sfevents setup ARGS` with no config from the environment.
+fn setup(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sfevents"))
+        .arg("setup")
+        .args(args)
+        .env_remove("SFEVENTS_CONFIG")
+        .output()
+        .expect("sfevents runs")
+}
+
+#[test]
+fn setup_dispatches_on_its_kind() {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    // `setup elasticsearch` as ever: outputs of other kinds need nothing.
+    let o = setup(&[
+        "elasticsearch",
+        "--to",
+        "syslog+tcp://127.0.0.1:9?name=drain",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "output 'drain': a syslog output needs no setup\n"
+    );
+    // `setup opensearch` takes the outputs written as OpenSearch only, and says so.
+    for to in [
+        "syslog+tcp://127.0.0.1:9?name=drain",
+        "elasticsearch+http://127.0.0.1:9?name=es",
+    ] {
+        let o = setup(&["opensearch", "--to", to]);
+        assert_eq!(o.status.code(), Some(2), "{to}: {}", text(&o.stdout));
+        let err = text(&o.stderr);
+        assert!(
+            err.starts_with("error: no opensearch output to set up: write it as type = \"opensearch\" or --to opensearch+https://...")
+                && err.contains("`sfevents setup elasticsearch`"),
+            "{err}"
+        );
+    }
+    // With one, the others are named and left alone (the OpenSearch one is down here).
+    let o = setup(&[
+        "opensearch",
+        "--to",
+        "elasticsearch+http://127.0.0.1:9?name=es",
+        "--to",
+        "opensearch+http://127.0.0.1:9?name=os",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "output 'es': left alone (written as elasticsearch, not opensearch): `sfevents setup elasticsearch` sets it up\n"
+    );
+    assert!(
+        text(&o.stderr).contains("error: output 'os': cannot reach http://127.0.0.1:9/"),
+        "{}",
+        text(&o.stderr)
+    );
+}

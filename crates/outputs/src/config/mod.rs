@@ -104,7 +104,7 @@ pub struct OutputSource {
     /// The setting names, in the order written.
     order: Vec<String>,
     /// The kind and URL, or what made the table or URL unreadable.
-    read: Result<(String, String), ConfigError>,
+    read: KindAndUrl,
     /// What errors of the output's own settings are said of (`output 'es'`, `--to URL`).
     context: String,
 }
@@ -193,10 +193,7 @@ fn label(name: Option<&String>) -> String {
 
 /// A table's `type` and `url`. The url may repeat the kind as `--to` writes it
 /// (`syslog+tls://...`).
-fn table_kind_and_url(
-    map: &BTreeMap<String, String>,
-    what: &str,
-) -> Result<(String, String), ConfigError> {
+fn table_kind_and_url(map: &BTreeMap<String, String>, what: &str) -> KindAndUrl {
     let kind = map
         .get("type")
         .cloned()
@@ -217,11 +214,12 @@ fn table_kind_and_url(
     Ok((kind, url))
 }
 
+/// An output's kind and URL as written, or what makes them unreadable.
+type KindAndUrl = Result<(String, String), ConfigError>;
+
 /// A `--to`'s kind and address (without its query), and its query's settings, read even when
 /// the kind is missing.
-fn url_kind_and_address(
-    to: &str,
-) -> (Result<(String, String), ConfigError>, Vec<(String, String)>) {
+fn url_kind_and_address(to: &str) -> (KindAndUrl, Vec<(String, String)>) {
     let Some((scheme, _)) = to.split_once("://") else {
         return (Err(ConfigError::NoScheme), Vec::new());
     };

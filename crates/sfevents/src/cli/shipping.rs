@@ -150,8 +150,9 @@ async fn setup_one(kind: &str, o: &outputs::OutputConfig) -> bool {
         }
         Some(_) if !o.kind.answers_to(kind) => {
             println!(
-                "output '{}': not a {kind} output: `sfevents setup {type_name}` sets it up",
-                o.name
+                "output '{}': left alone (written as {}, not {kind}): `sfevents setup {type_name}` sets it up",
+                o.name,
+                o.kind.named()
             );
             return true;
         }
