@@ -89,10 +89,7 @@ async fn template(out: &mut dyn Findings, es: &EsConfig, client: &EsClient, flav
 
 /// The ILM or ISM policy of `retention_days`.
 async fn policy(out: &mut dyn Findings, client: &EsClient, flavor: Flavor) {
-    let path = match flavor {
-        Flavor::Elasticsearch => format!("_ilm/policy/{NAME}"),
-        Flavor::OpenSearch => format!("_plugins/_ism/policies/{NAME}"),
-    };
+    let path = templates::policy_path(flavor);
     if let Ok(a) = client.get(&path).await {
         if a.status == StatusCode::NOT_FOUND {
             out.warn(

@@ -123,7 +123,7 @@ async fn template(
 
 async fn ilm(client: &EsClient, days: u32) -> Result<String, SinkError> {
     const PRIVILEGES: &str = "the manage_ilm cluster privilege";
-    let path = format!("_ilm/policy/{NAME}");
+    let path = templates::policy_path(Flavor::Elasticsearch);
     let wanted = templates::ilm_policy(days);
     let a = client.get(&path).await?;
     let current = match a.status {
@@ -146,7 +146,7 @@ async fn ilm(client: &EsClient, days: u32) -> Result<String, SinkError> {
 
 async fn ism(client: &EsClient, days: u32) -> Result<String, SinkError> {
     const PRIVILEGES: &str = "ISM's cluster permissions (cluster:admin/opendistro/ism/*)";
-    let path = format!("_plugins/_ism/policies/{NAME}");
+    let path = templates::policy_path(Flavor::OpenSearch);
     let wanted = templates::ism_policy(days);
     let a = client.get(&path).await?;
     let found = match a.status {

@@ -159,6 +159,14 @@ fn properties(es: bool) -> Value {
     })
 }
 
+/// Where the lifecycle policy lives: ILM's on Elasticsearch, ISM's on OpenSearch.
+pub fn policy_path(flavor: Flavor) -> String {
+    match flavor {
+        Flavor::Elasticsearch => format!("_ilm/policy/{NAME}"),
+        Flavor::OpenSearch => format!("_plugins/_ism/policies/{NAME}"),
+    }
+}
+
 /// `PUT _ilm/policy/sfevents-salesforce`: roll over, then delete `days` after rollover.
 pub fn ilm_policy(days: u32) -> Value {
     let policy = json!({
