@@ -12,6 +12,15 @@ use chrono::{DateTime, Utc};
 
 use base::fsmode::{self, Access};
 
+/// Why [`Archive::lock`] could not take the archive.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot create {}: {source}", path.display())]
+    Create { path: PathBuf, source: io::Error },
+    #[error("another sfevents is already collecting into {}: wait for it to finish, or give this one another --output-dir", .0.display())]
+    Held(PathBuf),
+}
+
 pub struct Archive {
     pub root: PathBuf,
     /// Who may read the raw CSV and NDJSON (see [`fsmode`]).
@@ -60,16 +69,13 @@ impl Archive {
 
     /// Takes the archive for this process: a second sfevents on the same archive would
     /// trample the spool and double-deliver.
-    pub fn lock(&self) -> Result<File, String> {
+    pub fn lock(&self) -> Result<File, LockError> {
         let path = self.root.join(".lock");
         let f = fsmode::create_file(&path, fsmode::PRIVATE_FILE)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            .map_err(|source| LockError::Create { path, source })?;
         match f.try_lock() {
             Ok(()) => Ok(f),
-            Err(_) => Err(format!(
-                "another sfevents is already collecting into {}: wait for it to finish, or give this one another --output-dir",
-                self.root.display()
-            )),
+            Err(_) => Err(LockError::Held(self.root.clone())),
         }
     }
 

@@ -8,4 +8,4 @@ pub mod redact;
 pub mod retention;
 pub mod state;
 
-pub use files::{Archive, AtomicFile};
+pub use files::{Archive, AtomicFile, LockError};

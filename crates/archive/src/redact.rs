@@ -68,6 +68,19 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
+/// A `[redaction]` that cannot work; the message names the rule, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedactorError {
+    #[error("field name '{0}' is not valid: use the record's field names, such as USER_NAME or CreatedBy.Username")]
+    FieldName(String),
+    #[error("field {0} is both in redact and in pseudonymize: choose one")]
+    Both(String),
+    #[error("pseudonymize names fields but no key is given")]
+    NoKey,
+    #[error("the pseudonymize key is {0} bytes long: use at least {MIN_KEY_BYTES} random bytes (e.g. `openssl rand -hex 32`)")]
+    ShortKey(usize),
+}
+
 impl Redactor {
     /// `key` is required when `pseudonymize` names a field, and must be at least
     /// [`MIN_KEY_BYTES`] long. The error says which rule was broken, never the key.
@@ -76,27 +89,20 @@ impl Redactor {
         pseudonymize: Vec<String>,
         key: Option<&Secret>,
         archive: bool,
-    ) -> Result<Redactor, String> {
+    ) -> Result<Redactor, RedactorError> {
         for name in remove.iter().chain(&pseudonymize) {
             if name.is_empty() || name.split('.').any(str::is_empty) {
-                return Err(format!(
-                    "field name '{name}' is not valid: use the record's field names, such as USER_NAME or CreatedBy.Username"
-                ));
+                return Err(RedactorError::FieldName(name.clone()));
             }
         }
         if let Some(both) = remove.iter().find(|n| pseudonymize.contains(n)) {
-            return Err(format!(
-                "field {both} is both in redact and in pseudonymize: choose one"
-            ));
+            return Err(RedactorError::Both(both.clone()));
         }
         let hmac = match (pseudonymize.is_empty(), key) {
             (true, _) => None,
-            (false, None) => return Err("pseudonymize names fields but no key is given".into()),
+            (false, None) => return Err(RedactorError::NoKey),
             (false, Some(k)) if k.expose().len() < MIN_KEY_BYTES => {
-                return Err(format!(
-                    "the pseudonymize key is {} bytes long: use at least {MIN_KEY_BYTES} random bytes (e.g. `openssl rand -hex 32`)",
-                    k.expose().len()
-                ))
+                return Err(RedactorError::ShortKey(k.expose().len()))
             }
             (false, Some(k)) => Some(Hmac::new(k.expose().as_bytes())),
         };

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::normalize::iso;
-use crate::state::Store;
+use crate::state::{StateError, Store};
 
 /// What one pass removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -17,11 +17,26 @@ pub struct Pruned {
     pub csv_files: u64,
 }
 
-fn remove(path: &Path) -> Result<bool, String> {
+/// Why a retention pass stopped (what it removed before stays removed and marked).
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+fn remove(path: &Path) -> Result<bool, RetentionError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(format!("cannot remove {}: {e}", path.display())),
+        Err(source) => Err(RetentionError::Remove {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -32,23 +47,20 @@ pub fn prune(
     ndjson_days: Option<u32>,
     csv_days: Option<u32>,
     now: DateTime<Utc>,
-) -> Result<Pruned, String> {
+) -> Result<Pruned, RetentionError> {
     let mut out = Pruned::default();
     if let Some(days) = ndjson_days {
         let before = iso(&(now - Duration::days(i64::from(days))));
-        for e in store.prunable(org, &before).map_err(|e| e.to_string())? {
+        for e in store.prunable(org, &before)? {
             if remove(&root.join(&e.file.path))? {
                 out.ndjson_files += 1;
             }
-            store.mark_pruned(e.seq).map_err(|e| e.to_string())?;
+            store.mark_pruned(e.seq)?;
         }
     }
     if let Some(days) = csv_days {
         let before = iso(&(now - Duration::days(i64::from(days))));
-        for p in store
-            .csv_files_before(org, &before)
-            .map_err(|e| e.to_string())?
-        {
+        for p in store.csv_files_before(org, &before)? {
             if remove(&root.join(&p))? {
                 out.csv_files += 1;
             }

@@ -12,12 +12,22 @@ pub fn is_loopback(u: &Url) -> bool {
     }
 }
 
+/// A plain `http://` URL to somewhere other than this machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {url} uses plain http://, which would send credentials and tokens unencrypted: use https:// (http:// is only allowed to localhost)")]
+pub struct PlainHttp {
+    /// What the URL is for ("login URL", "output URL").
+    pub what: String,
+    pub url: Url,
+}
+
 /// Refuses plain http:// except to loopback: tokens would cross the network in clear.
-pub fn check_http(u: &Url, what: &str) -> Result<(), String> {
+pub fn check_http(u: &Url, what: &str) -> Result<(), PlainHttp> {
     if u.scheme() == "http" && !is_loopback(u) {
-        return Err(format!(
-            "{what} {u} uses plain http://, which would send credentials and tokens unencrypted: use https:// (http:// is only allowed to localhost)"
-        ));
+        return Err(PlainHttp {
+            what: what.to_string(),
+            url: u.clone(),
+        });
     }
     Ok(())
 }

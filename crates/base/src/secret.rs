@@ -41,17 +41,35 @@ pub fn scrub(text: &str, secrets: &[&Secret]) -> String {
     out
 }
 
+/// A secret file that could not be read, or was empty.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("cannot read the {what} file {}: {source}. Check the path and that this user may read it", path.display())]
+    Read {
+        what: String,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the {what} file {} is empty", path.display())]
+    Empty {
+        what: String,
+        path: std::path::PathBuf,
+    },
+}
+
 /// Reads a secret from a file: the whole file less its final line break, never empty.
-pub fn read_secret_file(path: &std::path::Path, what: &str) -> Result<Secret, String> {
-    let s = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "cannot read the {what} file {}: {e}. Check the path and that this user may read it",
-            path.display()
-        )
+pub fn read_secret_file(path: &std::path::Path, what: &str) -> Result<Secret, SecretFileError> {
+    let s = std::fs::read_to_string(path).map_err(|source| SecretFileError::Read {
+        what: what.to_string(),
+        path: path.to_path_buf(),
+        source,
     })?;
     let s = s.trim_end_matches(['\n', '\r']).to_string();
     if s.is_empty() {
-        return Err(format!("the {what} file {} is empty", path.display()));
+        return Err(SecretFileError::Empty {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+        });
     }
     Ok(Secret::new(s))
 }

@@ -140,7 +140,7 @@ impl Target {
                 "url {url} must start with https://"
             )));
         }
-        base::http::check_http(url, "output URL").map_err(ConfigError::PlainHttp)?;
+        base::http::check_http(url, "output URL").map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
         Ok(Target {
             url: url.clone(),
             ca_file: s.existing_file("ca_file", "a PEM file of CA certificates")?,

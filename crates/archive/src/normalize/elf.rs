@@ -27,10 +27,25 @@ pub struct ElfProvenance {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
-    #[error("{0}")]
-    Csv(String),
+    #[error(transparent)]
+    Csv(#[from] CsvError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// A CSV that does not hold what an EventLogFile holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CsvError {
+    #[error("the header is not valid UTF-8")]
+    Header,
+    #[error("row {row} has {fields} fields, but the header has {header}")]
+    Fields {
+        row: u64,
+        fields: usize,
+        header: usize,
+    },
+    #[error("row {row} is not valid UTF-8")]
+    Utf8 { row: u64 },
 }
 
 /// What a conversion wrote.
@@ -160,7 +175,7 @@ impl ElfConverter {
         row: u64,
         out: &mut Vec<u8>,
         span: &mut TimeSpan,
-    ) -> Result<Step, String> {
+    ) -> Result<Step, CsvError> {
         let mark = out.len();
         let mut num = itoa::Buffer::new();
         let row_str = num.format(row).as_bytes();
@@ -189,14 +204,15 @@ impl ElfConverter {
         };
         if fields != self.keys.len() {
             out.truncate(mark);
-            return Err(format!(
-                "row {row} has {fields} fields, but the header has {}",
-                self.keys.len()
-            ));
+            return Err(CsvError::Fields {
+                row,
+                fields,
+                header: self.keys.len(),
+            });
         }
         if std::str::from_utf8(&input[..consumed]).is_err() {
             out.truncate(mark);
-            return Err(format!("row {row} is not valid UTF-8"));
+            return Err(CsvError::Utf8 { row });
         }
         out.extend_from_slice(b"}}\n");
         let ts_len = match self.timestamp(out, spans) {
@@ -392,16 +408,14 @@ pub fn convert_csv(
         .into_iter()
         .map(String::from_utf8)
         .collect::<Result<Vec<String>, _>>()
-        .map_err(|_| ConvertError::Csv("the header is not valid UTF-8".into()))?;
+        .map_err(|_| CsvError::Header)?;
     let conv = ElfConverter::new(&header, p);
     let mut lines: Vec<u8> = Vec::with_capacity(FLUSH_AT + 64 * 1024);
     let mut rows = 0u64;
     let mut bytes = 0u64;
     let mut span = TimeSpan::default();
     loop {
-        let step = conv
-            .row(inp.window(), inp.eof, rows + 1, &mut lines, &mut span)
-            .map_err(ConvertError::Csv)?;
+        let step = conv.row(inp.window(), inp.eof, rows + 1, &mut lines, &mut span)?;
         match step {
             Step::Record { consumed, .. } => {
                 inp.consume(consumed);

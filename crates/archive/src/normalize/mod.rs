@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 // Salesforce's time forms live in `base::time`; the archive's code names them from here too.
 pub use base::time::{iso, parse_sf_datetime};
 
-pub use elf::{convert_csv, ConvertError, Converted, ElfProvenance};
+pub use elf::{convert_csv, ConvertError, Converted, CsvError, ElfProvenance};
 
 /// `ApiTotalUsage` -> `api_total_usage`, `URI` -> `uri`, `LoginEvent` -> `login_event`: the
 /// archive's folder names, and the datasets of the outputs (one rule, kept in the `ecs` crate).

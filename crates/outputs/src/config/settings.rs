@@ -106,7 +106,7 @@ impl Settings {
         if let Some(f) = self.path(&format!("{stem}_file")) {
             return read_secret_file(&f, what)
                 .map(Some)
-                .map_err(ConfigError::SecretFile);
+                .map_err(|e| ConfigError::SecretFile(e.to_string()));
         }
         match self.get(&format!("{stem}_env")) {
             Some(var) => match std::env::var(var) {

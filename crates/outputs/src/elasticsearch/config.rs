@@ -71,7 +71,7 @@ pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, ConfigError> {
             "url {url} must start with https://"
         )));
     }
-    check_http(url, "output URL").map_err(ConfigError::PlainHttp)?;
+    check_http(url, "output URL").map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
     let auth = auth(s)?;
     let mode = match s.choice("mode", &["ecs", "agent"])? {
         "agent" => EsMode::Agent,

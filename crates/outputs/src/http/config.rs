@@ -83,7 +83,7 @@ pub fn parse(url: &url::Url, s: &Settings) -> Result<HttpConfig, ConfigError> {
             continue;
         };
         let v = base::secret::read_secret_file(&path, &format!("header {n}"))
-            .map_err(ConfigError::SecretFile)?;
+            .map_err(|e| ConfigError::SecretFile(e.to_string()))?;
         headers.push((n.to_string(), v));
     }
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));

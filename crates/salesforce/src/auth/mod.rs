@@ -66,7 +66,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Holds the org's session; logs in when there is none and again when it is found stale.
 pub struct TokenManager {
     cfg: OrgConfig,
-    /// The client of [`crate::client::http_client`], the one the org's [`SfClient`] holds
+    /// The client of [`crate::client::build_http_client`], the one the org's [`SfClient`] holds
     /// (every caller builds one and gives both a clone), so token requests leave with the
     /// same TLS roots, `--ca-file` and `HTTPS_PROXY` as the API requests.
     ///

@@ -197,12 +197,6 @@ pub fn build_http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, Http
     b.build().map_err(HttpSetupError::Tls)
 }
 
-/// [`build_http_client`] with the error as its message: the form the binary's commands
-/// (collect, doctor, verify) take today.
-pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, String> {
-    build_http_client(ca_file).map_err(|e| e.to_string())
-}
-
 fn parse_limit_info(h: &str) -> Option<(u64, u64)> {
     let part = h
         .split(';')

@@ -438,9 +438,9 @@ pub fn convert(
     match convert_csv(input, &prov, out) {
         Ok(c) => Ok(c),
         Err(ConvertError::Io(e)) => Err(e.into()),
-        Err(ConvertError::Csv(message)) => Err(ProcessError::Csv {
+        Err(ConvertError::Csv(e)) => Err(ProcessError::Csv {
             file: f.id.clone(),
-            message,
+            message: e.to_string(),
         }),
     }
 }

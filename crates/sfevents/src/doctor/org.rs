@@ -21,10 +21,10 @@ const SKEW_WARN_SECS: i64 = 60;
 /// Runs the org's checks and returns the API calls they spent.
 pub async fn check(r: &mut Report, org: &OrgConfig) -> u64 {
     let scope = format!("org '{}'", org.name);
-    let http = match salesforce::client::http_client(org.ca_file.as_deref()) {
+    let http = match salesforce::client::build_http_client(org.ca_file.as_deref()) {
         Ok(h) => h,
         Err(e) => {
-            r.problem(&scope, "https", e);
+            r.problem(&scope, "https", e.to_string());
             return 0;
         }
     };
