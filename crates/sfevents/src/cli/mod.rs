@@ -301,7 +301,8 @@ async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: Lo
     let metrics = match crate::metrics::listener(metrics_addr, ov.config.as_deref()).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            // `:#` prints the cause after the context, as the message always read.
+            eprintln!("error: {e:#}");
             return exit::CONFIG;
         }
     };

@@ -50,12 +50,14 @@ pub struct ReportArgs {
 }
 
 /// `2026-11-01` or an RFC 3339 instant, as the day it names.
-fn day(flag: &str, v: &Option<String>) -> Result<Option<String>, String> {
+fn day(flag: &str, v: &Option<String>) -> anyhow::Result<Option<String>> {
     let Some(v) = v else { return Ok(None) };
     let d = v.get(..10).unwrap_or(v);
     chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
         .map(|d| Some(d.format("%Y-%m-%d").to_string()))
-        .map_err(|_| format!("{flag} '{v}' is not a date. Fix: give a day such as 2026-11-01"))
+        .map_err(|_| {
+            anyhow::anyhow!("{flag} '{v}' is not a date. Fix: give a day such as 2026-11-01")
+        })
 }
 
 pub fn run(a: &ReportArgs) -> u8 {

@@ -31,19 +31,18 @@ pub use live::{live, Health, Live};
 pub async fn listener(
     flag: Option<&str>,
     config: Option<&Path>,
-) -> Result<Option<tokio::net::TcpListener>, String> {
-    let Some(addr) =
-        salesforce::config::resolve_metrics_addr(flag, config).map_err(|e| e.to_string())?
-    else {
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(addr) = salesforce::config::resolve_metrics_addr(flag, config)? else {
         return Ok(None);
     };
     bind(addr).await.map(Some)
 }
 
-async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    use anyhow::Context;
     tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("--metrics-addr {addr}: cannot listen: {e}"))
+        .with_context(|| format!("--metrics-addr {addr}: cannot listen"))
 }
 
 /// The Prometheus text format's content type (exposition format 0.0.4).
