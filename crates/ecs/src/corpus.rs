@@ -3,9 +3,12 @@
 //! Elasticsearch output): not part of this crate's API. It reads files; errors are
 //! [`CorpusError`]s that name the file.
 //!
-//! The corpus is Elastic's pipeline test fixtures in `shared/conformance/elastic-salesforce/`
-//! beside the workspace, used in place: it is under the Elastic License 2.0 and is never
-//! copied into the repository. For each data stream folder, every `<name>.log` (one record a
+//! The corpus is Elastic's pipeline test fixtures, used in place: it is under the Elastic
+//! License 2.0 and is never copied into the repository. [`dir`] decides where it is, for every
+//! test that reads it ([`Places`]): `SFEVENTS_CONFORMANCE_DIR` when set, else
+//! `shared/conformance/elastic-salesforce` beside the workspace, else the cache folder that
+//! `scripts/test` (through `scripts/fetch-conformance`) fills, checked against the repository's
+//! `tests/conformance/elastic-salesforce.sha256`. For each data stream folder, every `<name>.log` (one record a
 //! line) pairs with `<name>.log-expected.json` (`{"expected": [doc, ...]}`, one document per
 //! input line) and may have a `<name>.log-config.yml` (the `fields:` the pipeline test merged into
 //! each event). [`archive_event`] builds the archive event sfevents would have written for a
@@ -26,6 +29,7 @@
 #![doc(hidden)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -64,12 +68,115 @@ fn err<T>(msg: impl Into<String>) -> Result<T, CorpusError> {
     Err(CorpusError(msg.into()))
 }
 
-/// `shared/conformance/elastic-salesforce` beside the workspace (this crate is
-/// `<workspace>/crates/ecs`).
-pub fn dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let beside = manifest.ancestors().nth(3).unwrap_or(manifest);
-    beside.join("shared/conformance/elastic-salesforce")
+/// The variable that names the corpus folder; when set, it is the only place looked at.
+pub const DIR_VAR: &str = "SFEVENTS_CONFORMANCE_DIR";
+/// The corpus' place beside the workspace (relative to the workspace's parent folder).
+pub const BESIDE: &str = "shared/conformance/elastic-salesforce";
+/// The corpus' place in the cache folder (`$XDG_CACHE_HOME`, else `$HOME/.cache`).
+pub const CACHE: &str = "sfevents/conformance/elastic-salesforce";
+/// The command that fetches the corpus into the cache (run in the workspace).
+pub const FETCH_COMMAND: &str = "scripts/fetch-conformance";
+
+/// Where the corpus may be, in the order they are looked at. `scripts/test` looks in the same
+/// places the same way (`scripts/conformance.sh`), and prints the same [`Places::missing`]
+/// message when none holds it; `crates/ecs/tests/corpus_lookup.rs` checks that they agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Places {
+    /// `SFEVENTS_CONFORMANCE_DIR`, when set and not empty.
+    pub variable: Option<PathBuf>,
+    /// [`BESIDE`] in the workspace's parent folder.
+    pub beside: PathBuf,
+    /// [`CACHE`] in the cache folder; `None` when neither `XDG_CACHE_HOME` nor `HOME` is set.
+    pub cache: Option<PathBuf>,
+}
+
+/// Which of the [`Places`] holds the corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Variable,
+    Beside,
+    Cache,
+}
+
+/// The cache folder's corpus: `$XDG_CACHE_HOME/<CACHE>` when `XDG_CACHE_HOME` is set and not
+/// empty, else `$HOME/.cache/<CACHE>`.
+pub fn cache_dir(xdg_cache_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+    let set = |v: Option<OsString>| v.filter(|v| !v.is_empty()).map(PathBuf::from);
+    match (set(xdg_cache_home), set(home)) {
+        (Some(cache), _) => Some(cache.join(CACHE)),
+        (None, Some(home)) => Some(home.join(".cache").join(CACHE)),
+        (None, None) => None,
+    }
+}
+
+impl Places {
+    /// This process' places: its environment, and this workspace (this crate is
+    /// `<workspace>/crates/ecs`).
+    pub fn from_env() -> Places {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let parent = manifest.ancestors().nth(3).unwrap_or(manifest);
+        Places {
+            variable: std::env::var_os(DIR_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            beside: parent.join(BESIDE),
+            cache: cache_dir(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")),
+        }
+    }
+
+    /// The corpus folder and where it was found: the variable's folder when it is set (and
+    /// nothing else), else the first of beside the workspace and the cache that is a folder.
+    pub fn locate(&self) -> Result<(PathBuf, Found), CorpusError> {
+        if let Some(dir) = &self.variable {
+            if dir.is_dir() {
+                return Ok((dir.clone(), Found::Variable));
+            }
+            return Err(CorpusError(self.missing()));
+        }
+        if self.beside.is_dir() {
+            return Ok((self.beside.clone(), Found::Beside));
+        }
+        match &self.cache {
+            Some(cache) if cache.is_dir() => Ok((cache.clone(), Found::Cache)),
+            _ => Err(CorpusError(self.missing())),
+        }
+    }
+
+    /// Why no place holds the corpus, what to set, and how to fetch it later: the message of
+    /// the tests and of `scripts/test` (the same text, lines ending in `\n`).
+    pub fn missing(&self) -> String {
+        let fetch = format!("fetch it into the cache (needs the network) with: {FETCH_COMMAND}");
+        if let Some(dir) = &self.variable {
+            return format!(
+                "the conformance corpus is missing: {DIR_VAR}={} is not a folder (when set, \
+                 it is the only place looked at).\nSet {DIR_VAR} to a copy of Elastic's \
+                 Salesforce pipeline fixtures, or unset it and {fetch}\n",
+                dir.display()
+            );
+        }
+        let cache = match &self.cache {
+            Some(c) => format!(
+                "{} (the cache scripts/test fills): no such folder",
+                c.display()
+            ),
+            None => "no cache folder: neither XDG_CACHE_HOME nor HOME is set".to_string(),
+        };
+        format!(
+            "the conformance corpus is missing: Elastic's Salesforce pipeline fixtures (Elastic \
+             License 2.0, never copied into the repository) are in none of\n  \
+             {DIR_VAR}: not set\n  \
+             {} (beside the workspace): no such folder\n  \
+             {cache}\n\
+             Set {DIR_VAR} to a copy of the corpus, or {fetch}\n",
+            self.beside.display()
+        )
+    }
+}
+
+/// The corpus folder every test reads ([`Places::from_env`]'s [`Places::locate`]), or the
+/// message that says it is missing, what to set and how to fetch it.
+pub fn dir() -> Result<PathBuf, CorpusError> {
+    Places::from_env().locate().map(|(dir, _)| dir)
 }
 
 /// The corpus folder, or why it cannot be used.
@@ -78,9 +185,8 @@ pub fn check_dir(dir: &Path) -> Result<(), CorpusError> {
         Ok(())
     } else {
         err(format!(
-            "the conformance corpus is missing: expected Elastic's pipeline fixtures in {} \
-             (shared/conformance/elastic-salesforce beside the workspace; Elastic License 2.0, \
-             used in place, never copied into the repository)",
+            "the conformance corpus is missing: {} is not a folder (Elastic's pipeline \
+             fixtures; Elastic License 2.0, used in place, never copied into the repository)",
             dir.display()
         ))
     }
@@ -441,6 +547,79 @@ mod tests {
         assert!(e.0.starts_with("the conformance corpus is missing"), "{e}");
         assert!(e.0.contains(&gone.display().to_string()), "{e}");
         assert!(unpaired(gone).is_err());
+    }
+
+    /// A folder under the system's temporary folder with `beside`, `cache` and `var` made as
+    /// asked: the places of a workspace with nothing beside it and the cache not filled, and
+    /// each with one of them there.
+    fn places(tag: &str, make: &[&str]) -> (PathBuf, Places) {
+        let root = std::env::temp_dir().join(format!("ecs-places-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for m in make {
+            fs::create_dir_all(root.join(m)).expect("temp dir");
+        }
+        let p = Places {
+            variable: None,
+            beside: root.join("beside"),
+            cache: Some(root.join("cache")),
+        };
+        (root, p)
+    }
+
+    #[test]
+    fn the_variable_then_beside_then_the_cache() {
+        let (root, mut p) = places("order", &["beside", "cache", "var"]);
+        assert_eq!(p.locate(), Ok((root.join("beside"), Found::Beside)));
+        p.variable = Some(root.join("var"));
+        assert_eq!(p.locate(), Ok((root.join("var"), Found::Variable)));
+        p.variable = None;
+        fs::remove_dir(root.join("beside")).expect("rm");
+        assert_eq!(p.locate(), Ok((root.join("cache"), Found::Cache)));
+        // A variable naming no folder is an error, even with the cache there.
+        p.variable = Some(root.join("gone"));
+        let e = p.locate().expect_err("no folder");
+        assert_eq!(e.0, p.missing());
+        assert!(e.0.starts_with(&format!(
+            "the conformance corpus is missing: {DIR_VAR}={} is not a folder",
+            root.join("gone").display()
+        )));
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn nothing_anywhere_says_what_to_set_and_how_to_fetch() {
+        let (root, p) = places("none", &[]);
+        let e = p.locate().expect_err("nothing");
+        let b = root.join("beside").display().to_string();
+        let c = root.join("cache").display().to_string();
+        assert_eq!(
+            e.0,
+            format!(
+                "the conformance corpus is missing: Elastic's Salesforce pipeline fixtures \
+                 (Elastic License 2.0, never copied into the repository) are in none of\n  \
+                 SFEVENTS_CONFORMANCE_DIR: not set\n  \
+                 {b} (beside the workspace): no such folder\n  \
+                 {c} (the cache scripts/test fills): no such folder\n\
+                 Set SFEVENTS_CONFORMANCE_DIR to a copy of the corpus, or fetch it into the \
+                 cache (needs the network) with: scripts/fetch-conformance\n"
+            )
+        );
+        let none = Places { cache: None, ..p };
+        assert!(none
+            .missing()
+            .contains("\n  no cache folder: neither XDG_CACHE_HOME nor HOME"));
+    }
+
+    #[test]
+    fn the_cache_is_xdg_cache_home_else_home_dot_cache() {
+        let cache =
+            |x: Option<&str>, h: Option<&str>| cache_dir(x.map(Into::into), h.map(Into::into));
+        let want = |p: &str| Some(Path::new(p).join(CACHE));
+        assert_eq!(cache(Some("/x"), Some("/h")), want("/x"));
+        assert_eq!(cache(Some(""), Some("/h")), want("/h/.cache"));
+        assert_eq!(cache(None, Some("/h")), want("/h/.cache"));
+        assert_eq!(cache(None, None), None);
+        assert_eq!(cache(Some(""), Some("")), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Conformance with Elastic's Salesforce integration: every pipeline test fixture of the
-//! corpus in `shared/conformance/elastic-salesforce/` (used in place: it is under the Elastic
-//! License 2.0 and is not copied here) is turned into an archive event the way sfevents
+//! corpus (`ecs::corpus::dir`: `SFEVENTS_CONFORMANCE_DIR`, else
+//! `shared/conformance/elastic-salesforce/` beside the workspace, else the cache scripts/test
+//! fills; used in place: it is under the Elastic License 2.0 and is not copied here) is turned into an archive event the way sfevents
 //! writes one, normalized in `ecs` mode, and compared with Elastic's expected document field
 //! by field. Reading the corpus, building the archive events and comparing are in
 //! `ecs::corpus`, shared with sfevents' `tests/elasticsearch_conformance.rs`, which sends the
@@ -26,7 +27,8 @@ use serde_json::{json, Value};
 fn every_expected_document_is_reproduced() {
     let mut report = Vec::new();
     let (mut documents, mut equal) = (0, 0);
-    let fixtures = corpus::fixtures(&corpus::dir()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = corpus::dir().unwrap_or_else(|e| panic!("{e}"));
+    let fixtures = corpus::fixtures(&dir).unwrap_or_else(|e| panic!("{e}"));
     for f in &fixtures {
         let n = Normalizer::new(f.options()).expect("normalizer");
         for case in f.cases().unwrap_or_else(|e| panic!("{e}")) {
@@ -62,7 +64,20 @@ fn every_expected_document_is_reproduced() {
         documents - equal,
         report.join("\n")
     );
+    assert_eq!(
+        (fixtures.len(), documents, equal),
+        (FIXTURES, DOCUMENTS, DOCUMENTS),
+        "fixtures, documents compared and documents equal in {}",
+        dir.display()
+    );
 }
+
+/// The corpus' fixtures with an expected output, and their input lines: login (ELF 1, object
+/// 1), logout (ELF 1, object 1), apex 6, setupaudittrail 2, aura_request (ELF 14, object 12).
+const FIXTURES: usize = 8;
+const DOCUMENTS: usize = 38;
+/// The records of `_unpaired/` (a LoginEvent input: one success, one failure).
+const UNPAIRED: usize = 2;
 
 /// `_unpaired` holds fixture inputs whose expected output could not be found (a newer
 /// LoginEvent input with a failed login). Nothing to compare, but they must normalize.
@@ -70,7 +85,8 @@ fn every_expected_document_is_reproduced() {
 fn unpaired_inputs_normalize() {
     let n = Normalizer::new(Options::default()).expect("normalizer");
     let mut count = 0;
-    for (stream, log) in corpus::unpaired(&corpus::dir()).unwrap_or_else(|e| panic!("{e}")) {
+    let dir = corpus::dir().unwrap_or_else(|e| panic!("{e}"));
+    for (stream, log) in corpus::unpaired(&dir).unwrap_or_else(|e| panic!("{e}")) {
         let records = corpus::records(&log).unwrap_or_else(|e| panic!("{e}"));
         for (i, record) in records.iter().enumerate() {
             let (event, _) =
@@ -88,11 +104,7 @@ fn unpaired_inputs_normalize() {
             count += 1;
         }
     }
-    assert!(
-        count > 0,
-        "no unpaired inputs in {}",
-        corpus::dir().display()
-    );
+    assert_eq!(count, UNPAIRED, "unpaired records in {}", dir.display());
 }
 
 /// The comparison itself: it must catch a changed, a missing and an extra field, compare

@@ -9,7 +9,7 @@
 mod mmdb;
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use ecs::{DatabaseKind, GeoIp, GeoIpError, MaxMindGeoIp, Mode, Normalizer, Options};
@@ -542,17 +542,7 @@ fn agent_mode_leaves_geoip_to_elastics_pipelines() {
 /// provider gives for the same address, and so has every `source.as`.
 #[test]
 fn elastic_fixtures_geoip_results_match() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = manifest
-        .ancestors()
-        .nth(3)
-        .unwrap_or(manifest)
-        .join("shared/conformance/elastic-salesforce");
-    assert!(
-        corpus.is_dir(),
-        "Elastic's pipeline fixtures are expected in {} (shared/ beside the workspace)",
-        corpus.display()
-    );
+    let corpus = ecs::corpus::dir().unwrap_or_else(|e| panic!("{e}"));
     let g = both();
     let mut checked = 0;
     let mut dirs = vec![corpus];
@@ -585,10 +575,9 @@ fn elastic_fixtures_geoip_results_match() {
             }
         }
     }
-    assert!(
-        checked >= 20,
-        "only {checked} GeoIP results found in the fixtures"
-    );
+    // 32 `source.geo` (aura_request 24, apex 5, logout 2, login 1) and 15 `source.as`
+    // (aura_request).
+    assert_eq!(checked, 47, "GeoIP results found in the fixtures");
 }
 
 /// The test databases are valid MaxMind DB files, as MaxMind's own reader checks them (every

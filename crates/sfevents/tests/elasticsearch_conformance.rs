@@ -1,6 +1,7 @@
-//! Elastic's pipeline fixtures end to end: every input line of the conformance corpus
-//! (`shared/conformance/elastic-salesforce/` beside the workspace, used in place: Elastic
-//! License 2.0, never copied here) goes as an archive event through the real Elasticsearch
+//! Elastic's pipeline fixtures end to end: every input line of the conformance corpus (where
+//! `ecs::corpus::dir` finds it, as for the ecs crate's tests: `SFEVENTS_CONFORMANCE_DIR`, else
+//! `shared/conformance/elastic-salesforce/` beside the workspace, else the cache scripts/test
+//! fills; used in place: Elastic License 2.0, never copied here) goes as an archive event through the real Elasticsearch
 //! output (`outputs::sink`, `ecs` mode) to the in-process receiver, and what the receiver
 //! stores is compared with Elastic's expected document field for field.
 //!
@@ -113,7 +114,8 @@ async fn check(case: &Case, preserve_original: bool) -> Vec<String> {
 #[tokio::test]
 async fn the_receiver_holds_elastics_documents() {
     let started = Instant::now();
-    let fixtures = corpus::fixtures(&corpus::dir()).unwrap_or_else(|e| panic!("{e}"));
+    let dir = corpus::dir().unwrap_or_else(|e| panic!("{e}"));
+    let fixtures = corpus::fixtures(&dir).unwrap_or_else(|e| panic!("{e}"));
     let (mut documents, mut equal) = (0, 0);
     let mut report = Vec::new();
     for f in &fixtures {
@@ -137,5 +139,13 @@ async fn the_receiver_holds_elastics_documents() {
         "{} of {documents} documents stored by the receiver differ from Elastic's expected output:\n{}",
         documents - equal,
         report.join("\n")
+    );
+    // Every fixture and every document of the corpus (crates/ecs/tests/conformance.rs counts
+    // them the same way): login, logout, apex, setupaudittrail and aura_request.
+    assert_eq!(
+        (fixtures.len(), documents, equal),
+        (8, 38, 38),
+        "fixtures, documents sent and documents stored as Elastic's, from {}",
+        dir.display()
     );
 }
