@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::Event;
+use crate::sink::Event;
 use base::fsmode;
 
 /// The dead-letter folder of one output in one archive.

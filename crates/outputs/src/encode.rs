@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::config::{ConfigError, Settings};
-use crate::{Event, OrgContext, SinkError};
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, SinkError};
 
 /// Why an event cannot be sent (it is dead-lettered with this reason).
 #[derive(Debug, thiserror::Error)]

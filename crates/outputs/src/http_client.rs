@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-use crate::config::{ConfigError, Settings};
-use crate::SinkError;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::SinkError;
 use base::error_chain;
 
 /// A whole request, body and answer (Beats' default `timeout`).
@@ -140,7 +140,8 @@ impl Target {
                 "url {url} must start with https://"
             )));
         }
-        base::http::check_http(url, "output URL").map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
+        base::http::check_http(url, "output URL")
+            .map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
         Ok(Target {
             url: url.clone(),
             ca_file: s.existing_file("ca_file", "a PEM file of CA certificates")?,
@@ -218,7 +219,7 @@ pub fn part(dest: &str, n: usize, a: &Answer) -> Result<crate::parts::Part, Sink
     let status = a.status;
     let text = excerpt(&a.body);
     if status.is_success() {
-        return Ok(Part::Done(vec![crate::Verdict::Delivered; n]));
+        return Ok(Part::Done(vec![crate::sink::Verdict::Delivered; n]));
     }
     let message = format!("{dest} answered {status}: {text}");
     if let Some(e) = retryable(status, &a.headers, &message) {

@@ -12,7 +12,7 @@ use std::ops::Range;
 use futures_util::future::BoxFuture;
 
 use crate::encode::EncodeError;
-use crate::{Event, SinkError, Verdict};
+use crate::sink::{Event, SinkError, Verdict};
 
 /// What the destination did with one request of items `range`.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! What `sfevents doctor` asks of an output ([`crate::Output::probe`]): checks that it is there
+//! What `sfevents doctor` asks of an output ([`crate::output::Output::probe`]): checks that it is there
 //! and would accept a write, without writing an event, each reported as one finding. What the
 //! HTTP outputs share is here: "accepting a write" is the request the output would send, with
 //! its URL, TLS settings and credentials, but nothing in it.

@@ -16,9 +16,9 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 
 use self::reader::{Batch, Reader};
 use self::report::ShipError;
-use crate::config::BatchLimits;
 use crate::dead_letter::DeadLetters;
-use crate::{Event, Sink, SinkError, Verdict};
+use crate::output::BatchLimits;
+use crate::sink::{Event, Sink, SinkError, Verdict};
 use archive::redact::Redactor;
 use archive::state::{Advance, LogEntry, Start, Store};
 

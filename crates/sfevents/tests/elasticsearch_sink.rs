@@ -3,7 +3,8 @@
 //! shaped as the archive writes them.
 
 use base::secret::Secret;
-use outputs::config::{from_url, EsAuth, EsConfig, OutputConfig};
+use outputs::config::{from_url, OutputConfig};
+use outputs::elasticsearch::config::{EsAuth, EsConfig};
 use outputs::elasticsearch::setup;
 use outputs::{self, Event, OrgContext, SinkError, Verdict};
 use receivers::elasticsearch::{self, ApiKey, Config, Credentials, Faults, Handle, RejectRule};

@@ -15,73 +15,21 @@
 //!
 //! Secrets come only from files or environment variables (`*_file`, `*_env`), as for
 //! Salesforce: a password in a URL or the config is refused with the way to fix it.
-
-mod error;
-mod settings;
+//!
+//! This module looks outputs up in the registry, which names every output's folder, so what
+//! the outputs themselves use is defined below it and only handed on here: [`Settings`] and
+//! [`ConfigError`] in `settings`, [`OutputConfig`] and [`BatchLimits`] in [`crate::output`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use futures_util::future::BoxFuture;
 use url::Url;
 
-use crate::probe::Findings;
-use crate::registry::{self, SetupResult};
-use crate::{OrgContext, Sink, SinkError};
+use crate::registry;
 use archive::state::Start;
 
-pub use self::error::ConfigError;
-pub use self::settings::Settings;
-pub use crate::elasticsearch::config::{EsAuth, EsConfig, EsMode};
-pub use crate::registry::OutputKind;
-
-/// One configured output.
-#[derive(Debug, Clone)]
-pub struct OutputConfig {
-    /// Names the output in state.db, `status`, `--output` and `dead-letter/<name>/`.
-    pub name: String,
-    pub start: Start,
-    pub batch: BatchLimits,
-    pub kind: OutputKind,
-    /// `[redaction]`, applied to every event before the sink sees it (set by
-    /// `config::resolve_outputs`).
-    pub redaction: Option<std::sync::Arc<archive::redact::Redactor>>,
-}
-
-impl OutputConfig {
-    /// Builds the output's sink for one org.
-    pub fn sink(&self, org: &OrgContext) -> Result<Box<dyn Sink>, SinkError> {
-        self.kind.configured().sink(self, org)
-    }
-
-    /// `doctor`'s checks of the output, reported to `out`.
-    pub fn probe<'a>(&'a self, out: &'a mut dyn Findings) -> BoxFuture<'a, ()> {
-        self.kind.configured().probe(self, out)
-    }
-
-    /// `setup`: what the output installs at its destination; `None` when it needs nothing.
-    pub fn setup(&self) -> Option<BoxFuture<'_, SetupResult>> {
-        self.kind.configured().setup(self)
-    }
-}
-
-/// How much goes into one request, and how many requests are in flight.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchLimits {
-    pub max_events: usize,
-    pub max_bytes: usize,
-    pub in_flight: usize,
-}
-
-impl Default for BatchLimits {
-    fn default() -> Self {
-        BatchLimits {
-            max_events: 1000,
-            max_bytes: 5 * 1024 * 1024,
-            in_flight: 2,
-        }
-    }
-}
+pub use crate::output::{BatchLimits, OutputConfig, OutputKind};
+pub use crate::settings::{ConfigError, Settings};
 
 /// Settings every output takes.
 const COMMON_KEYS: &[&str] = &[

@@ -1,4 +1,5 @@
 use super::*;
+use crate::elasticsearch::config::{EsConfig, EsMode};
 
 fn err(r: Result<OutputConfig, ConfigError>) -> String {
     r.unwrap_err().to_string()

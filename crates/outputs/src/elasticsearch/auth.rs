@@ -3,8 +3,8 @@
 
 use reqwest::header::HeaderValue;
 
-use crate::config::EsAuth;
-use crate::SinkError;
+use super::config::EsAuth;
+use crate::sink::SinkError;
 use base::secret::Secret;
 
 /// How the output authenticates, for messages that say what to check.

@@ -26,7 +26,7 @@ use flate2::write::GzEncoder;
 use serde_json::Value;
 
 use super::client::{describe_error, Answer, EsClient};
-use crate::{SinkError, Verdict};
+use crate::sink::{SinkError, Verdict};
 
 /// `filter_path` of every bulk request: statuses and errors only, in request order (Beats').
 pub const FILTER_PATH: &str = "errors,items.*.error,items.*.status";

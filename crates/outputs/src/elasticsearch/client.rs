@@ -1,21 +1,19 @@
 //! The HTTP side of the Elasticsearch output: one reqwest client per output (rustls, the system
 //! roots plus `ca_file` and `SSL_CERT_FILE`, `HTTPS_PROXY` from the environment, as the
-//! Salesforce client), requests with the credentials of `auth`, the cluster of `cluster` asked
-//! once, and how a refused request becomes a [`SinkError`].
+//! Salesforce client), requests with the credentials of `auth`, and how a refused request
+//! becomes a [`SinkError`]. Which cluster answers is `cluster`'s, asked through this client.
 
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_ENCODING};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tokio::sync::OnceCell;
 use url::Url;
 
 use super::auth::{authorization, Scheme};
-use super::cluster::{detect, Cluster};
-use crate::config::EsConfig;
+use super::config::EsConfig;
 use crate::http_client;
-use crate::SinkError;
+use crate::sink::SinkError;
 use base::secret::{scrub, Secret};
 
 /// The most of an answer read. Bulk answers are trimmed by `filter_path`; anything near this
@@ -71,7 +69,6 @@ pub struct EsClient {
     scheme: Scheme,
     /// The secret and its header token, scrubbed from every text that quotes the server.
     secrets: Vec<Secret>,
-    cluster: OnceCell<Cluster>,
 }
 
 impl EsClient {
@@ -88,7 +85,6 @@ impl EsClient {
             auth,
             scheme,
             secrets,
-            cluster: OnceCell::new(),
         })
     }
 
@@ -213,12 +209,6 @@ impl EsClient {
                 }
             }
         }
-    }
-
-    /// The cluster's product and version, asked once (`GET /`) and then remembered; a failure
-    /// is not remembered, so the next batch asks again.
-    pub async fn cluster(&self) -> Result<&Cluster, SinkError> {
-        self.cluster.get_or_try_init(|| detect(self)).await
     }
 
     pub fn uses_api_key(&self) -> bool {

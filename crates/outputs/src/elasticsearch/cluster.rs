@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::client::EsClient;
-use crate::SinkError;
+use crate::sink::SinkError;
 
 /// Which product answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

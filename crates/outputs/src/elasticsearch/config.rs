@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::config::{ConfigError, Settings};
+use crate::settings::{ConfigError, Settings};
 use base::http::check_http;
 use base::secret::Secret;
 

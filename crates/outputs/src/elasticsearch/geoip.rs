@@ -13,8 +13,8 @@ use std::time::SystemTime;
 
 use ecs::{DatabaseKind, GeoIpError, MaxMindGeoIp};
 
-use super::super::config::EsConfig;
-use super::super::SinkError;
+use super::config::EsConfig;
+use crate::sink::SinkError;
 
 /// What tells a replaced file apart: its size and modification time.
 type Stamp = (u64, Option<SystemTime>);

@@ -29,17 +29,19 @@ use std::ops::Range;
 
 use futures_util::future::BoxFuture;
 use reqwest::Method;
+use tokio::sync::OnceCell;
 use url::Url;
 
 use self::bulk::{Body, Outcome};
 use self::client::EsClient;
-use self::cluster::Flavor;
-use super::config::{ConfigError, EsConfig, EsMode, OutputConfig, Settings};
-use super::encode::EncodeError;
-use super::parts::{send_in_parts, Packing, Part};
-use super::probe::Findings;
-use super::registry::SetupResult;
-use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+use self::cluster::{detect, Cluster, Flavor};
+use self::config::{EsConfig, EsMode};
+use crate::encode::EncodeError;
+use crate::output::{Output, OutputConfig, SetupResult};
+use crate::parts::{send_in_parts, Packing, Part};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 
 pub use self::setup::setup;
 
@@ -87,6 +89,9 @@ impl Output for Elasticsearch {
 pub struct ElasticsearchSink {
     name: String,
     client: EsClient,
+    /// The cluster's product and version, asked once (`GET /`) and then remembered; a failure
+    /// is not remembered, so the next batch asks again.
+    cluster: OnceCell<Cluster>,
     normalizer: ecs::Normalizer,
     mode: EsMode,
     gzip: bool,
@@ -115,6 +120,7 @@ impl ElasticsearchSink {
         Ok(ElasticsearchSink {
             name: cfg.name.clone(),
             client: EsClient::new(es)?,
+            cluster: OnceCell::new(),
             normalizer,
             mode: es.mode,
             gzip: es.gzip,
@@ -123,7 +129,10 @@ impl ElasticsearchSink {
 
     /// Sends a batch: see [`Sink::send`] and the table in [`bulk`].
     pub async fn send_batch(&self, events: &[Event]) -> Result<Vec<Verdict>, SinkError> {
-        let cluster = self.client.cluster().await?;
+        let cluster = self
+            .cluster
+            .get_or_try_init(|| detect(&self.client))
+            .await?;
         if self.mode == EsMode::Agent && cluster.flavor == Some(Flavor::OpenSearch) {
             return Err(SinkError::Fatal(format!(
                 "output {}: mode = agent sends events for Elastic's Salesforce integration pipelines, which OpenSearch does not run: use mode = ecs",

@@ -5,10 +5,10 @@
 use reqwest::StatusCode;
 
 use super::client::EsClient;
-use super::cluster::Flavor;
+use super::cluster::{detect, Flavor};
+use super::config::{EsConfig, EsMode};
 use super::setup::TemplateLookup;
 use super::templates::{self, NAME};
-use crate::config::{EsConfig, EsMode};
 use crate::probe::Findings;
 
 const SETUP: &str = "run `sfevents setup elasticsearch` with the same --to or --config, once, with credentials that have manage_index_templates (`ship` and `collect` do not install it)";
@@ -19,7 +19,7 @@ pub async fn probe(es: &EsConfig, out: &mut dyn Findings) {
         Ok(c) => c,
         Err(e) => return out.problem(what, e.to_string()),
     };
-    let flavor = match client.cluster().await {
+    let flavor = match detect(&client).await {
         Ok(c) => {
             out.ok(what, format!("{} answers: {}", client.base(), c.describe()));
             c.flavor

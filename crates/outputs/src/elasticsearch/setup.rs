@@ -7,17 +7,18 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::client::{Answer, EsClient};
-use super::cluster::Flavor;
+use super::cluster::{detect, Flavor};
+use super::config::EsConfig;
 use super::templates::{self, NAME, PATTERN, PRIORITY};
-use crate::config::{EsConfig, OutputConfig};
-use crate::SinkError;
+use crate::output::OutputConfig;
+use crate::sink::SinkError;
 
 const TEMPLATE_PRIVILEGES: &str = "the manage_index_templates cluster privilege";
 
 /// Installs what the output needs; returns the lines to print.
 pub async fn setup(cfg: &OutputConfig, es: &EsConfig) -> Result<Vec<String>, SinkError> {
     let client = EsClient::new(es)?;
-    let cluster = client.cluster().await?.clone();
+    let cluster = detect(&client).await?;
     let Some(flavor) = cluster.flavor else {
         return Err(SinkError::Fatal(format!(
             "{}: GET / was refused, so setup cannot tell Elasticsearch from OpenSearch: run it with credentials that have the monitor and manage_index_templates cluster privileges (and manage_ilm, or ISM's, for retention_days)",

@@ -1,9 +1,10 @@
 //! The plain HTTP output's settings: `--to https://host/path`, newline-delimited JSON posted
 //! to one URL (Sumo Logic's HTTP source, Datadog-style intakes, webhooks).
 
-use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
+use crate::output::BatchLimits;
+use crate::settings::{ConfigError, Settings};
 use base::secret::Secret;
 
 #[derive(Debug, Clone)]

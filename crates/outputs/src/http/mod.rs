@@ -14,12 +14,13 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONT
 use url::Url;
 
 use self::config::HttpConfig;
-use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
-use super::encode::Encoder;
-use super::http_client::{self, Answer};
-use super::parts::{send_in_parts, Lines, Packing};
-use super::probe::Findings;
-use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+use crate::encode::Encoder;
+use crate::http_client::{self, Answer};
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::parts::{send_in_parts, Lines, Packing};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
 
 /// The plain HTTP output: `type = "http"`, `--to http+https://...` or a bare `https://` URL.

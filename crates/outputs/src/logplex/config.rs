@@ -1,9 +1,10 @@
 //! The log drain output's settings: `--to logplex+https://drain.example/path`, the
 //! `application/logplex-1` format of Heroku's HTTPS drains.
 
-use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
+use crate::output::BatchLimits;
+use crate::settings::{ConfigError, Settings};
 use base::secret::Secret;
 
 #[derive(Debug, Clone)]

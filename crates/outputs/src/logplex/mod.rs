@@ -21,12 +21,13 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use sha2::{Digest, Sha256};
 
 use self::config::LogplexConfig;
-use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
-use super::encode::{EncodeError, Encoder, Meta};
-use super::http_client;
-use super::parts::{send_in_parts, Lines, Packing};
-use super::probe::Findings;
-use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+use crate::encode::{EncodeError, Encoder, Meta};
+use crate::http_client;
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::parts::{send_in_parts, Lines, Packing};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
 
 /// The log drain output: `type = "logplex"`, `--to logplex+https://...`.

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::report::ShipError;
-use crate::config::BatchLimits;
-use crate::Event;
+use crate::output::BatchLimits;
+use crate::sink::Event;
 use archive::redact::Redactor;
 use archive::state::{LogEntry, Store};
 

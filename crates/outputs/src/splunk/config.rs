@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
 use crate::http_client::Target;
+use crate::output::BatchLimits;
+use crate::settings::{ConfigError, Settings};
 use base::secret::Secret;
 
 #[derive(Debug, Clone)]

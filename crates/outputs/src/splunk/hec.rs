@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::http_client::{self, Answer};
 use crate::parts::Part;
-use crate::{SinkError, Verdict};
+use crate::sink::{SinkError, Verdict};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Reply {

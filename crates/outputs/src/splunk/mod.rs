@@ -25,13 +25,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use self::config::SplunkConfig;
-use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
-use super::encode::{EncodeError, Encoder, Format, Meta};
-use super::http_client;
-use super::logplex::instance_host;
-use super::parts::{send_in_parts, Lines, Packing, Part};
-use super::probe::Findings;
-use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+use crate::encode::{EncodeError, Encoder, Format, Meta};
+use crate::http_client;
+use crate::logplex::instance_host;
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::parts::{send_in_parts, Lines, Packing, Part};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 use base::secret::{scrub, Secret};
 
 /// The Splunk HEC output: `type = "splunk"`, `--to splunk+https://host:8088`.

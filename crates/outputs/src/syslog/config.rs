@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::config::{BatchLimits, ConfigError, Settings};
 use crate::encode::Format;
+use crate::output::BatchLimits;
+use crate::settings::{ConfigError, Settings};
 use base::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use tokio_rustls::TlsConnector;
 
 use super::config::{SyslogConfig, Transport};
 use super::tls;
-use crate::SinkError;
+use crate::sink::SinkError;
 
 /// Connecting, resolving and the TLS handshake, each.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);

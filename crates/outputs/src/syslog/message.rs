@@ -23,7 +23,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
 
 use super::config::{Oversize, SyslogConfig};
 use crate::encode::{EncodeError, Meta};
-use crate::{Event, OrgContext};
+use crate::sink::{Event, OrgContext};
 use base::secret::Secret;
 
 /// Turns events (and their encoded MSG) into RFC 5424 messages.

@@ -65,10 +65,11 @@ use tokio::sync::Mutex;
 use self::config::{SyslogConfig, Transport};
 use self::conn::{Conn, Connector};
 use self::message::Formatter;
-use super::config::{BatchLimits, ConfigError, OutputConfig, Settings};
-use super::encode::Encoder;
-use super::probe::Findings;
-use super::{Event, OrgContext, Output, Sink, SinkError, Verdict};
+use crate::encode::Encoder;
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 
 /// The syslog output: `type = "syslog"`, `--to syslog+tls://...` (or `+tcp`, `+udp`).
 pub struct Syslog;

@@ -18,7 +18,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use super::config::SyslogConfig;
-use crate::SinkError;
+use crate::sink::SinkError;
 
 /// The client side of every TLS connection of one output, and what answers a receiver's
 /// request for a client certificate.

@@ -1,11 +1,16 @@
 //! An output's settings as strings, from a TOML table or a URL's query, with the readers that
-//! give every output the same rules and the same error texts.
+//! give every output the same rules and the same error texts ([`ConfigError`], in `error.rs`).
+//! `config` makes one from each `[[output]]` table or `--to` URL, and each output's `parse`
+//! reads its own settings from it.
+
+mod error;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::ConfigError;
 use base::secret::{read_secret_file, Secret};
+
+pub use self::error::ConfigError;
 
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
