@@ -13,7 +13,30 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const MODULES: &str = "/usr/lib/x86_64-linux-gnu/rsyslog";
+/// The TLS drivers the listeners load, besides rsyslog's own modules.
+const DRIVERS: [&str; 2] = ["lmnsd_ossl.so", "lmnsd_gtls.so"];
+
+/// rsyslog's module folder: Debian's `/usr/lib/<multiarch triplet>/rsyslog` (the machine's
+/// own, found rather than assumed), else `/usr/lib/rsyslog` or `/usr/lib64/rsyslog`; the first
+/// that holds both TLS drivers. scripts/test looks in the same places.
+fn modules() -> PathBuf {
+    let mut multiarch: Vec<PathBuf> = std::fs::read_dir("/usr/lib")
+        .map(|d| d.flatten().map(|e| e.path().join("rsyslog")).collect())
+        .unwrap_or_default();
+    multiarch.sort();
+    let others = ["/usr/lib/rsyslog", "/usr/lib64/rsyslog"].map(PathBuf::from);
+    let found = multiarch
+        .into_iter()
+        .chain(others)
+        .find(|d| DRIVERS.iter().all(|m| d.join(m).is_file()));
+    found.unwrap_or_else(|| {
+        panic!(
+            "rsyslog with its openssl and gnutls drivers ({}) is needed in /usr/lib/*/rsyslog \
+             (apt install rsyslog rsyslog-openssl rsyslog-gnutls; scripts/test does)",
+            DRIVERS.join(", ")
+        )
+    })
+}
 
 /// The listeners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,10 +202,7 @@ impl Rsyslog {
     /// ports itself (port 0, written to a file), so parallel tests never collide; they are
     /// then written into the configuration, so a restart listens on the same ones.
     pub fn start() -> Rsyslog {
-        assert!(
-            Path::new(MODULES).join("lmnsd_ossl.so").is_file(),
-            "rsyslog with its openssl driver is needed in {MODULES} (apt install rsyslog rsyslog-openssl rsyslog-gnutls)"
-        );
+        let modules = modules();
         let mut r = Rsyslog {
             tcp_port: 0,
             tls_port: 0,
@@ -198,7 +218,8 @@ impl Rsyslog {
         let check = Command::new("rsyslogd")
             .args(["-N1", "-f"])
             .arg(r.conf())
-            .args(["-M", MODULES])
+            .arg("-M")
+            .arg(&modules)
             .output()
             .expect("rsyslogd runs");
         assert!(
@@ -368,7 +389,8 @@ input(type="imudp" address="127.0.0.1" port="{udp}" ruleset="udp")
             .arg(self.conf())
             .arg("-i")
             .arg(self.dir().join("rsyslogd.pid"))
-            .args(["-M", MODULES])
+            .arg("-M")
+            .arg(modules())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
