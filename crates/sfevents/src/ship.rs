@@ -20,20 +20,20 @@ pub struct Target {
 }
 
 /// The archives under `dirs` (each `state.db`, or one per org below).
-pub fn targets(dirs: &[PathBuf]) -> Result<Vec<Target>, String> {
+pub fn targets(dirs: &[PathBuf]) -> anyhow::Result<Vec<Target>> {
     let mut roots: Vec<PathBuf> = dirs
         .iter()
         .flat_map(|d| crate::status::find_archives(d))
         .collect();
     roots.dedup();
     if roots.is_empty() {
-        return Err(format!(
+        anyhow::bail!(
             "no state.db under {}: run `sfevents collect` first",
             dirs.iter()
                 .map(|d| d.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        );
     }
     let mut out = Vec::new();
     for root in roots {
@@ -43,15 +43,11 @@ pub fn targets(dirs: &[PathBuf]) -> Result<Vec<Target>, String> {
 }
 
 /// The orgs of one archive.
-pub fn targets_in(root: &Path) -> Result<Vec<Target>, String> {
-    let store = Arc::new(Store::open(&root.join("state.db")).map_err(|e| e.to_string())?);
-    let instance_url = store
-        .meta("instance_url")
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
+pub fn targets_in(root: &Path) -> anyhow::Result<Vec<Target>> {
+    let store = Arc::new(Store::open(&root.join("state.db"))?);
+    let instance_url = store.meta("instance_url")?.unwrap_or_default();
     Ok(store
-        .orgs()
-        .map_err(|e| e.to_string())?
+        .orgs()?
         .into_iter()
         .map(|org| Target {
             root: root.to_path_buf(),
@@ -65,12 +61,12 @@ pub fn targets_in(root: &Path) -> Result<Vec<Target>, String> {
 }
 
 /// Holds `<archive>/.output-<name>.lock` while an output ships that archive.
-fn lock(root: &Path, output: &str) -> Result<File, String> {
+fn lock(root: &Path, output: &str) -> anyhow::Result<File> {
     let path = root.join(format!(".output-{output}.lock"));
     let f = base::fsmode::create_file(&path, base::fsmode::PRIVATE_FILE)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
     f.try_lock().map_err(|_| {
-        format!(
+        anyhow::anyhow!(
             "another sfevents is shipping {} to output '{output}': wait for it to finish",
             root.display()
         )
@@ -83,8 +79,8 @@ fn shipper(
     o: &OutputConfig,
     retry: RetryLimit,
     stop: Arc<AtomicBool>,
-) -> Result<Shipper, String> {
-    let sink = outputs::sink(o, &t.ctx).map_err(|e| e.to_string())?;
+) -> anyhow::Result<Shipper> {
+    let sink = outputs::sink(o, &t.ctx)?;
     Ok(Shipper::new(
         &o.name,
         Arc::from(sink),
@@ -98,8 +94,8 @@ fn shipper(
     .redacting(o.redaction.clone()))
 }
 
-fn failed(o: &OutputConfig, why: String) -> ShipReport {
-    ShipReport::failed(&o.name, outputs::ErrorKind::Start, why)
+fn failed(o: &OutputConfig, why: impl ToString) -> ShipReport {
+    ShipReport::failed(&o.name, outputs::ErrorKind::Start, why.to_string())
 }
 
 /// Delivers what is pending in one archive to one output.
@@ -129,7 +125,7 @@ pub async fn replay_one(
 ) -> ShipReport {
     let entries: Vec<LogEntry> = match t.store.log_select(&t.ctx.org, since, until, datasets) {
         Ok(e) => e,
-        Err(e) => return failed(o, e.to_string()),
+        Err(e) => return failed(o, e),
     };
     match shipper(
         t,
@@ -287,14 +283,15 @@ const SHIP_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An instant for `replay --since/--until`: `YYYY-MM-DD` (midnight UTC) or RFC 3339, in the
 /// archive's `@timestamp` form.
-pub fn parse_instant(s: &str) -> Result<String, String> {
+pub fn parse_instant(s: &str) -> anyhow::Result<String> {
     let t = if let Ok(d) = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
         d.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
     } else {
         archive::normalize::parse_sf_datetime(s.trim())
     };
-    t.map(|t| archive::normalize::iso(&t))
-        .ok_or_else(|| format!("'{s}' is not a date: write 2026-03-01 or 2026-03-01T12:00:00Z"))
+    t.map(|t| archive::normalize::iso(&t)).ok_or_else(|| {
+        anyhow::anyhow!("'{s}' is not a date: write 2026-03-01 or 2026-03-01T12:00:00Z")
+    })
 }
 
 #[cfg(test)]
