@@ -132,7 +132,7 @@ fn matches_every_line_filebeat_produced() {
                 report.push(format!(
                     "{name} line {}:\n  Filebeat: {want}\n  agent:    {}",
                     row + 1,
-                    doc.body["message"]
+                    doc.body["message"].as_str().unwrap_or("(not a string)")
                 ));
             }
         }
