@@ -13,8 +13,10 @@
 // getIndexTemplate; helpers.bulk of ES_DOCS documents with `create` and deterministic `_id`s while
 // the receiver refuses 25 items with 429 (the helper retries them by itself); the same bulk
 // again, where every document comes back 409 through onDrop; an `index` action refused by the data
-// stream; a whole-request 503 that the transport retries by itself; a wrong API key refused with
-// 401. Request bodies are gzipped (`compression: true`).
+// stream; mapping conflicts refused per item with Elasticsearch's error (an object where the
+// template maps a keyword, text where dynamic mapping made a long, through client.bulk and through
+// the helper's onDrop); a whole-request 503 that the transport retries by itself; a wrong API key
+// refused with 401. Request bodies are gzipped (`compression: true`).
 //
 // Prints one JSON summary on stdout; exits non-zero with a message on stderr on any failure.
 
@@ -95,6 +97,67 @@ async function bulkRun(docs) {
   };
 }
 
+// The error of item `i` of a bulk answer, as the client hands it over.
+function itemError(response, i) {
+  const item = Object.values(response.items?.[i] ?? {})[0] ?? {};
+  const e = item.error ?? {};
+  return {
+    status: item.status,
+    type: e.type,
+    reason: e.reason,
+    causedByType: e.caused_by?.type,
+    causedByReason: e.caused_by?.reason,
+  };
+}
+
+// Documents the mappings refuse: each comes back as its own item with status 400 and the
+// parsing error, the rest of the request is indexed.
+async function mappingConflicts() {
+  const ts = '2026-03-10T14:25:00.000Z';
+  const out = {};
+  // The template maps event.id as a keyword; an object cannot be one.
+  const objectInKeyword = await client.bulk({
+    operations: [
+      { create: { _index: stream, _id: 'conflict-object' } },
+      { '@timestamp': ts, event: { id: { nested: 'x' } }, message: 'object in a keyword' },
+      { create: { _index: stream, _id: 'dynamic-long' } },
+      { '@timestamp': ts, login: { attempts: 3 } },
+    ],
+  });
+  check(objectInKeyword.errors === true, `object in a keyword: ${JSON.stringify(objectInKeyword)}`);
+  out.objectInKeyword = itemError(objectInKeyword, 0);
+  out.dynamicLong = Object.values(objectInKeyword.items[1])[0].status;
+  // login.attempts was mapped a long by the document before: text is refused.
+  const textInLong = await client.bulk({
+    operations: [
+      { create: { _index: stream, _id: 'conflict-text' } },
+      { '@timestamp': ts, login: { attempts: 'many' } },
+    ],
+  });
+  out.textInLong = itemError(textInLong, 0);
+  // The bulk helper hands a mapping conflict to onDrop without retrying it.
+  const drops = [];
+  const stats = await client.helpers.bulk({
+    datasource: [{ '@timestamp': ts, login: { attempts: 'lots' }, message: 'through the helper' }],
+    onDocument: () => ({ create: { _index: stream, _id: 'conflict-helper' } }),
+    onDrop: (d) => drops.push(d),
+    retries: 3,
+    wait: 50,
+  });
+  check(stats.failed === 1 && drops.length === 1, `helper: ${JSON.stringify(stats)}`);
+  out.helper = {
+    status: drops[0].status,
+    type: drops[0].error?.type,
+    reason: drops[0].error?.reason,
+    causedByReason: drops[0].error?.caused_by?.reason,
+    retry: stats.retry,
+  };
+  const mapping = await client.indices.getMapping({ index: stream });
+  const backing = Object.values(mapping)[0];
+  out.attemptsType = backing?.mappings?.properties?.login?.properties?.attempts?.type;
+  return out;
+}
+
 async function main() {
   const summary = {};
 
@@ -141,6 +204,8 @@ async function main() {
   const item = refused.items?.[0]?.index;
   check(refused.errors === true && item?.status === 400, `index action: ${JSON.stringify(refused)}`);
   summary.indexAction = { status: item.status, type: item.error?.type, reason: item.error?.reason };
+
+  summary.mapping = await mappingConflicts();
 
   // A whole-request 503: the transport retries 502/503/504 by itself.
   await admin('POST', '/__receiver/faults', { requests_5xx: 1 });

@@ -4,8 +4,9 @@
 //! dependencies must be installed first with `npm ci --prefix tests/fidelity`.
 //!
 //! The client must pass its own product check, authenticate with an API key, see 409s on
-//! redelivery, retry per-item 429s and a whole-request 503 by itself, and the receiver must hold
-//! exactly what was sent.
+//! redelivery, get mapping conflicts back per item with Elasticsearch's error (type, reason with
+//! its `[line:column]`, `caused_by`), retry per-item 429s and a whole-request 503 by itself, and
+//! the receiver must hold exactly what was sent.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -125,6 +126,7 @@ async fn official_client_works_against_the_receiver() {
         summary["indexAction"]["reason"],
         "only write ops with an op_type of create are allowed in data streams"
     );
+    check_mapping_conflicts(&summary["mapping"]);
     assert_eq!(summary["after503"]["status"], 201);
     assert_eq!(summary["wrongKey"]["statusCode"], 401);
     assert_eq!(summary["wrongKey"]["type"], "security_exception");
@@ -134,7 +136,8 @@ async fn official_client_works_against_the_receiver() {
     let ids: BTreeSet<String> = docs.iter().map(|d| d.id.clone()).collect();
     let mut want = expected.clone();
     want.insert("after-503".into());
-    assert_eq!(docs.len(), DOCS + 1);
+    want.insert("dynamic-long".into());
+    assert_eq!(docs.len(), DOCS + 2);
     assert_eq!(ids, want);
     for d in docs.iter().filter(|d| d.id.starts_with("evt-")) {
         let n: usize = d.id["evt-".len()..].parse().expect("numbered id");
@@ -157,11 +160,14 @@ async fn official_client_works_against_the_receiver() {
     assert_eq!(es.offers(STREAM, "after-503"), 2);
 
     let s = es.stats();
-    assert_eq!(s.created, DOCS as u64 + 1);
+    assert_eq!(s.created, DOCS as u64 + 2);
     assert_eq!(s.conflicts, DOCS as u64);
     assert_eq!(s.items_429, RETRIED_ITEMS);
     assert_eq!(s.requests_5xx, 1);
-    assert_eq!(s.rejected, 1, "the index action");
+    assert_eq!(
+        s.rejected, 4,
+        "the index action and three mapping conflicts"
+    );
     assert_eq!(s.auth_failures, 1, "the wrong key");
     assert_eq!(
         s.compressed_requests, s.bulk_requests,
@@ -169,6 +175,51 @@ async fn official_client_works_against_the_receiver() {
     );
     assert!(s.bytes_decoded > s.bytes_received);
     es.shutdown();
+}
+
+/// What the client got for the documents the mappings refused: what a 9.x cluster answers, to
+/// the column (the client sends compact JSON, so positions are fixed).
+fn check_mapping_conflicts(m: &Value) {
+    let object = &m["objectInKeyword"];
+    assert_eq!(object["status"], 400, "{m}");
+    assert_eq!(object["type"], "document_parsing_exception");
+    assert_eq!(
+        object["reason"],
+        "[1:69] failed to parse field [event.id] of type [keyword] in document with id 'conflict-object'. Preview of field's value: '{nested=x}'"
+    );
+    assert_eq!(object["causedByType"], "illegal_argument_exception");
+    assert_eq!(
+        object["causedByReason"],
+        "Expected text at 1:56 but found START_OBJECT"
+    );
+    assert_eq!(m["dynamicLong"], 201, "the rest of the request is indexed");
+    let text = &m["textInLong"];
+    assert_eq!(
+        (text["status"].as_u64(), text["type"].as_str()),
+        (Some(400), Some("document_parsing_exception"))
+    );
+    assert_eq!(
+        text["reason"],
+        "[1:62] failed to parse field [login.attempts] of type [long] in document with id 'conflict-text'. Preview of field's value: 'many'"
+    );
+    assert_eq!(
+        (
+            text["causedByType"].as_str(),
+            text["causedByReason"].as_str()
+        ),
+        (
+            Some("illegal_argument_exception"),
+            Some("For input string: \"many\"")
+        )
+    );
+    let helper = &m["helper"];
+    assert_eq!(helper["status"], 400, "dropped, not retried: {helper}");
+    assert_eq!(helper["retry"], 0);
+    assert_eq!(helper["causedByReason"], "For input string: \"lots\"");
+    assert_eq!(
+        m["attemptsType"], "long",
+        "the first value's type, through getMapping"
+    );
 }
 
 /// A 9.x client against an 8.x receiver fails as against a real 8.x cluster.

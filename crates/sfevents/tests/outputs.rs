@@ -1,6 +1,8 @@
 //! Outputs end to end: the real binary collects from sfsim and ships to the Elasticsearch
 //! receiver (`crates/receivers`, which behaves as Elasticsearch documents), and each test
-//! asserts on what the receiver holds.
+//! asserts on what the receiver holds and on what sfevents sent: the receiver keeps every
+//! attempt of each `_id` with its answer, since what it stores cannot show a resend (a
+//! duplicate `create` is answered 409 and never stored).
 
 mod common;
 
@@ -9,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use receivers::elasticsearch::{self as es, Faults, RejectRule};
+use receivers::elasticsearch::{self as es, Attempts, Faults, RejectRule};
 
 async fn receiver(faults: Faults) -> es::Handle {
     es::start(es::Config {
@@ -39,7 +41,8 @@ fn archived(dir: &Path) -> HashMap<String, serde_json::Value> {
 }
 
 /// The receiver holds exactly the archive's events, one document each, in the data stream of
-/// the event's dataset.
+/// the event's dataset (`logs-salesforce.<dataset>-default`, whose `data_stream.*` fields the
+/// document carries).
 fn check_received(h: &es::Handle, dir: &Path) {
     let want = archived(dir);
     let docs = h.all_docs();
@@ -65,18 +68,33 @@ fn check_received(h: &es::Handle, dir: &Path) {
         let d = &got[id];
         let source = ev["source"].as_str().unwrap();
         let event_type = ev["event_type"].as_str();
-        let ds = ecs::dataset_for(source, event_type);
-        assert!(
-            d.index.starts_with("logs-salesforce.") && d.index.ends_with("-default"),
-            "{id} in {}",
-            d.index
+        let dataset = format!("salesforce.{}", ecs::dataset_for(source, event_type));
+        assert_eq!(
+            d.index,
+            format!("logs-{dataset}-default"),
+            "{id} ({source} {event_type:?})"
         );
-        assert!(
-            d.index.contains(&ds) || d.index.contains("salesforce."),
-            "{id}: {}",
-            d.index
+        assert_eq!(
+            d.source["data_stream"],
+            serde_json::json!({"type": "logs", "dataset": dataset, "namespace": "default"}),
+            "{id}"
         );
     }
+}
+
+/// Each id was attempted until it was stored, once, and sent again only after an answer that
+/// asked for it (an item or request 429/5xx): what the receiver refused was resent, nothing
+/// else. Returns how many answers asked for a resend.
+fn check_resends_follow_refusals(t: &Attempts) -> u64 {
+    for (id, a) in &t.events {
+        let last = a.answers.last().expect("an attempt");
+        assert!(
+            a.resent_without_cause() == 0 && !last.retryable() && last.status == 201,
+            "{id}: {:?}",
+            a.answers
+        );
+    }
+    t.events.values().map(|a| a.retryable()).sum()
 }
 
 /// The object records archived are the generator's: LoginEvent by EventIdentifier (EventDate in
@@ -210,9 +228,23 @@ async fn every_event_once_across_data_streams_through_faults() {
     check_generated_objects(&sim, dir.path());
     check_received(&h, dir.path());
     let st = h.stats();
-    assert!(st.items_429 >= 7 && st.items_5xx >= 5, "{st:?}");
-    assert!(st.requests_429 >= 2 && st.requests_5xx >= 2, "{st:?}");
+    assert_eq!((st.items_429, st.items_5xx), (7, 5), "{st:?}");
+    assert_eq!((st.requests_429, st.requests_5xx), (2, 2), "{st:?}");
     assert!(st.compressed_requests > 0, "gzip on the wire: {st:?}");
+    // Only what the faults refused was sent again: the 12 items refused one by one, and the
+    // documents of the 4 requests refused whole, once each.
+    let t = h.attempts();
+    let refused_whole = t
+        .events
+        .values()
+        .flat_map(|a| &a.answers)
+        .filter(|a| a.request)
+        .count() as u64;
+    assert!(refused_whole > 0);
+    let resends = check_resends_follow_refusals(&t);
+    assert_eq!(resends, 7 + 5 + refused_whole);
+    assert_eq!(t.extra(), resends, "one resend per refusal");
+    assert_eq!(t.events.len(), archived(dir.path()).len());
     assert!(st.requests_413 > 0, "{st:?}");
     let status = status_text(dir.path());
     assert!(status.contains("es "), "{status}");
@@ -257,6 +289,7 @@ async fn an_output_down_during_collect_gets_everything_from_a_later_ship() {
     let o = ship(dir.path(), &["--to", &to(&h, "")]).await;
     assert_exit(&o, 0);
     check_received(&h, dir.path());
+    assert_eq!(h.attempts().extra(), 0, "each event sent once");
     sim.shutdown();
 }
 
@@ -308,6 +341,14 @@ async fn a_poison_document_is_dead_lettered_and_the_rest_arrives() {
     let want: HashSet<String> = archived(dir.path()).into_keys().collect();
     assert!(!got.contains(&victim_id));
     assert_eq!(got.len(), want.len() - 1);
+    let statuses: Vec<u16> = h
+        .attempt(&victim_id)
+        .answers
+        .iter()
+        .map(|a| a.status)
+        .collect();
+    assert_eq!(statuses, [400], "refused for good: sent once");
+    assert_eq!(h.attempts().extra(), 0, "and nothing else sent twice");
     let dl = std::fs::read_dir(dir.path().join("dead-letter/es"))
         .unwrap()
         .next()
@@ -364,17 +405,23 @@ async fn replay_of_one_day_repeats_nothing_and_agent_mode_carries_the_record() {
     }
     assert!(checked > 0);
 
-    // Replay one day: every event of it offered again, none held twice.
+    assert_eq!(h.attempts().extra(), 0, "each event sent once");
+
+    // Replay one day: the archive files holding events of that day or later are sent again,
+    // each of their events once, and nothing else.
     let day = events
         .values()
         .map(|v| v["@timestamp"].as_str().unwrap()[..10].to_string())
         .max()
         .unwrap();
-    let in_day = events
-        .values()
-        .filter(|v| v["@timestamp"].as_str().unwrap().starts_with(&day))
-        .count() as u64;
-    let offers_before: u64 = h.all_offers().iter().map(|(_, n)| n).sum();
+    let replayed = ids_in_files_reaching(dir.path(), &format!("{day}T00:00:00.000Z"));
+    assert!(
+        !replayed.is_empty() && replayed.len() < events.len(),
+        "{} of {}: a day, not everything",
+        replayed.len(),
+        events.len()
+    );
+    let before = h.attempts();
     let o = run(&[
         "replay".into(),
         "--output-dir".into(),
@@ -388,10 +435,42 @@ async fn replay_of_one_day_repeats_nothing_and_agent_mode_carries_the_record() {
     ])
     .await;
     assert_exit(&o, 0);
-    let offers_after: u64 = h.all_offers().iter().map(|(_, n)| n).sum();
-    assert!(offers_after - offers_before >= in_day, "replayed {in_day}");
+    let after = h.attempts();
+    assert_eq!(after.extra() - before.extra(), replayed.len() as u64);
+    for id in events.keys() {
+        let (was, now) = (&before.events[id], &after.events[id]);
+        let sent = now.attempts() - was.attempts();
+        assert_eq!(
+            sent,
+            u64::from(replayed.contains(id)),
+            "{id}: {:?}",
+            now.answers
+        );
+        if sent == 1 {
+            assert_eq!(now.answers.last().map(|a| a.status), Some(409), "{id}");
+        }
+    }
     check_received(&h, dir.path());
     sim.shutdown();
+}
+
+/// The ids of the archive's NDJSON files whose newest event is at or after `since`: what
+/// `replay --since` selects (whole files, as the delivery log lists them).
+fn ids_in_files_reaching(dir: &Path, since: &str) -> HashSet<String> {
+    let mut files: HashMap<std::path::PathBuf, (String, Vec<String>)> = HashMap::new();
+    for (path, v) in ndjson_lines(dir) {
+        let e = files.entry(path).or_default();
+        let t = v["@timestamp"].as_str().unwrap().to_string();
+        if t > e.0 {
+            e.0 = t;
+        }
+        e.1.push(v["id"].as_str().unwrap().to_string());
+    }
+    files
+        .into_values()
+        .filter(|(newest, _)| newest.as_str() >= since)
+        .flat_map(|(_, ids)| ids)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -511,12 +590,19 @@ async fn run_keeps_shipping_as_it_collects_and_setup_installs_the_template() {
         .env("SFEVENTS_NOW", sim.now().to_rfc3339())
         .spawn()
         .unwrap();
-    // Until the receiver holds the whole archive, or 60 s.
+    // Until the receiver has held the whole archive for three looks in a row (collections
+    // come every second; the clock is frozen, so the archive stops growing), or 60 s.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut settled = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let want = archived(dir.path()).len();
-        if want > 0 && h.all_docs().len() == want {
+        settled = if want > 0 && h.all_docs().len() == want {
+            settled + 1
+        } else {
+            0
+        };
+        if settled == 3 {
             break;
         }
         assert!(
@@ -528,5 +614,6 @@ async fn run_keeps_shipping_as_it_collects_and_setup_installs_the_template() {
     let out = child.wait_with_output().await.unwrap();
     assert_exit(&out, 0);
     check_received(&h, dir.path());
+    assert_eq!(h.attempts().extra(), 0, "each event sent once");
     sim.shutdown();
 }

@@ -5,7 +5,9 @@
 //! - `GET /__receiver/stats`: [`super::Stats`]
 //! - `GET /__receiver/docs[?index=<data stream or index>]`: `{"docs": [Doc, ...]}`
 //! - `GET /__receiver/offers[?index=<name>]`: `{"offers": [{"index", "id", "count"}, ...]}`
-//! - `POST /__receiver/reset`: forgets documents, streams, counters and faults
+//! - `GET /__receiver/attempts[?id=<_id>]`: every attempt of each `_id` with its answer
+//!   ([`super::Attempts`]'s JSON)
+//! - `POST /__receiver/reset`: forgets documents, streams, attempts, counters and faults
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/__receiver/stats", get(stats))
         .route("/__receiver/docs", get(docs))
         .route("/__receiver/offers", get(offers))
+        .route("/__receiver/attempts", get(attempts))
         .route("/__receiver/reset", post(reset))
 }
 
@@ -81,6 +84,16 @@ async fn offers(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Res
         .map(|((i, id), n)| json!({ "index": i, "id": id, "count": n }))
         .collect();
     Json(json!({ "offers": offers })).into_response()
+}
+
+async fn attempts(State(shared): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let st = shared.lock();
+    let mut a = st.attempts.clone();
+    if let Some(id) = params.get("id") {
+        a.events.retain(|k, _| k == id);
+    }
+    Json(a.to_json()).into_response()
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {

@@ -1,16 +1,18 @@
-//! What the primary shard does with one document: parse it, apply the mapping-conflict rules,
-//! check a data stream's `@timestamp`, then write it.
+//! What the primary shard does with one document: parse it (the injected refusals first, then
+//! the index's mappings, see [`super::mapper`]), then write it.
 //!
 //! Elasticsearch 8 names document failures `document_parsing_exception`; 7.x and OpenSearch say
-//! `mapper_parsing_exception`. Reasons follow Elasticsearch's wording:
-//! "[1:26] failed to parse field [f] of type [long] in document with id '1'. Preview of field's
-//! value: 'abc'" and "data stream timestamp field [@timestamp] is missing".
+//! `mapper_parsing_exception`.
 
 use serde_json::{json, Value};
 
 use super::errors::EsError;
-use super::faults::lookup;
+use super::faults::Faults;
+use super::mapper::{self, Parsed};
+use super::mappings::IndexMapping;
+use super::positions::Positions;
 use super::store::{Doc, State};
+use super::values::java_preview;
 
 pub struct ParseCtx {
     pub opensearch: bool,
@@ -20,56 +22,19 @@ pub struct ParseCtx {
 }
 
 impl ParseCtx {
-    fn kind(&self) -> &'static str {
-        if self.opensearch || self.major < 8 {
-            "mapper_parsing_exception"
-        } else {
-            "document_parsing_exception"
+    fn mapper<'a>(&self, id: &'a str, raw: &'a [u8]) -> mapper::Ctx<'a> {
+        mapper::Ctx {
+            es8: !self.opensearch && self.major >= 8,
+            id,
+            raw,
+            data_stream: self.require_timestamp,
         }
     }
 }
 
-/// `[line:column]` of a field in the raw source: where its name appears, or the start.
-fn position(raw: &[u8], field: &str) -> String {
-    let key = format!("\"{}\"", field.rsplit('.').next().unwrap_or(field));
-    let text = String::from_utf8_lossy(raw);
-    let col = text.find(&key).map_or(1, |p| p + key.len() + 2);
-    format!("[1:{col}]")
-}
-
-fn preview(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Dates as the default `strict_date_optional_time||epoch_millis` format reads them.
-fn is_date(v: &Value) -> bool {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
-    match v {
-        Value::Number(_) => true,
-        Value::String(s) => {
-            s.parse::<i64>().is_ok()
-                || DateTime::parse_from_rfc3339(s).is_ok()
-                || DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").is_ok()
-                || NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
-                || NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").is_ok()
-                || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-        }
-        _ => false,
-    }
-}
-
-fn field_error(
-    ctx: &ParseCtx,
-    raw: &[u8],
-    field: &str,
-    ty: &str,
-    id: &str,
-    value: &Value,
-) -> EsError {
-    let shown = preview(value);
+/// An injected refusal ([`super::RejectRule`]), worded as the mapping conflict it stands for.
+fn rule_error(ctx: &mapper::Ctx, field: &str, ty: &str, value: &Value) -> EsError {
+    let shown = java_preview(value);
     let cause = match ty {
         "long" | "integer" | "short" | "byte" | "double" | "float" => {
             format!("For input string: \"{shown}\"")
@@ -79,30 +44,34 @@ fn field_error(
         ),
         _ => format!("failed to parse field [{field}] of type [{ty}]"),
     };
-    EsError::new(
-        400,
-        ctx.kind(),
-        format!(
-            "{} failed to parse field [{field}] of type [{ty}] in document with id '{id}'. Preview of field's value: '{shown}'",
-            position(raw, field)
-        ),
-    )
-    .caused_by("illegal_argument_exception", cause)
+    let at = Positions::scan(ctx.raw).get(field, 0).start;
+    let msg = format!(
+        "failed to parse field [{field}] of type [{ty}] in document with id '{}'. Preview of field's value: '{shown}'",
+        ctx.id
+    );
+    EsError::new(400, ctx.kind(), ctx.at(at, &msg)).caused_by("illegal_argument_exception", cause)
 }
 
-/// Parses and checks a source line; the error is the item's.
-pub fn check_source(st: &State, ctx: &ParseCtx, raw: &[u8], id: &str) -> Result<Value, EsError> {
+/// Parses and checks a source line against `mapping`; the error is the item's.
+pub fn check_source(
+    faults: &Faults,
+    mapping: &IndexMapping,
+    ctx: &ParseCtx,
+    raw: &[u8],
+    id: &str,
+) -> Result<(Value, Parsed), EsError> {
+    let mctx = ctx.mapper(id, raw);
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(EsError::new(
             400,
-            ctx.kind(),
+            mctx.kind(),
             "failed to parse, document is empty",
         ));
     }
     let source: Value = serde_json::from_slice(raw).map_err(|e| {
         EsError::new(
             400,
-            ctx.kind(),
+            mctx.kind(),
             format!("[{}:{}] failed to parse", e.line(), e.column()),
         )
         .caused_by(
@@ -110,35 +79,19 @@ pub fn check_source(st: &State, ctx: &ParseCtx, raw: &[u8], id: &str) -> Result<
             format!("[{}:{}] {e}", e.line(), e.column()),
         )
     })?;
-    if !source.is_object() {
+    let Some(fields) = source.as_object() else {
         return Err(EsError::new(
             400,
-            ctx.kind(),
+            mctx.kind(),
             "[1:1] failed to parse: Malformed content, must start with an object",
         ));
-    }
-    if let Some((rule, found)) = st.faults.rejecting_rule(&source) {
+    };
+    if let Some((rule, found)) = faults.rejecting_rule(&source) {
         let ty = rule.mapped_as.as_deref().unwrap_or("long");
-        return Err(field_error(ctx, raw, &rule.field, ty, id, &found));
+        return Err(rule_error(&mctx, &rule.field, ty, &found));
     }
-    if ctx.require_timestamp {
-        match lookup(&source, "@timestamp") {
-            None => {
-                let reason = "data stream timestamp field [@timestamp] is missing";
-                return Err(EsError::new(
-                    400,
-                    ctx.kind(),
-                    format!("[1:{}] failed to parse: {reason}", raw.len()),
-                )
-                .caused_by("illegal_argument_exception", reason));
-            }
-            Some(v) if !is_date(v) => {
-                return Err(field_error(ctx, raw, "@timestamp", "date", id, v));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(source)
+    let parsed = mapper::parse(mapping, fields, &mctx)?;
+    Ok((source, parsed))
 }
 
 fn shards() -> Value {

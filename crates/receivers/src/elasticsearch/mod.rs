@@ -5,9 +5,21 @@
 //! with the product header, `_bulk` (NDJSON, gzip, `filter_path`, data streams that accept only
 //! `create`, 409 on a duplicate `_id`, per-item and whole-request failures, 413 over
 //! `http.max_content_length`), API key / basic / bearer authentication, index and component
-//! templates, ILM (Elasticsearch) or ISM (OpenSearch) policies, data streams and rollover. Faults
-//! are injected on demand ([`Faults`]). Documents are kept in memory and readable through the
-//! [`Handle`] or `GET /__receiver/docs`.
+//! templates, ILM (Elasticsearch) or ISM (OpenSearch) policies, data streams and rollover.
+//!
+//! Documents meet their index's mappings as on a cluster: a new index takes the mappings of its
+//! template (x-pack's `logs` template with `logs@mappings`, `logs@settings` and `ecs@mappings`
+//! when no other matches `logs-*-*`), a new field is mapped from its first value (dynamic
+//! templates, then Elasticsearch's defaults), and a value its field cannot take refuses the
+//! document with item status 400 and Elasticsearch's error (`document_parsing_exception`, its
+//! reason and `caused_by`), unless `ignore_malformed` lets it through. `constant_keyword`
+//! fields (`data_stream.*`) take the first value they see and refuse any other; a data stream's
+//! document needs one `@timestamp`. Not emulated: ingest pipelines, the failure store, the total
+//! fields limit, runtime fields' values.
+//!
+//! Faults are injected on demand ([`Faults`]). Documents are kept in memory and readable
+//! through the [`Handle`] or `GET /__receiver/docs`; every delivery attempt of each `_id` with
+//! its answer through [`Handle::attempts`] or `GET /__receiver/attempts`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), receivers::elasticsearch::Error> {
@@ -22,22 +34,30 @@
 //! ```
 
 mod admin;
+pub mod attempts;
 mod auth;
 mod body;
+mod builtin;
 mod bulk;
 mod components;
 mod config;
 mod documents;
+mod dynamic;
 mod errors;
 pub mod faults;
 pub mod filter_path;
 mod http;
+mod leaf;
+mod mapper;
+mod mappings;
 mod ndjson;
 mod policies;
+mod positions;
 mod server;
 mod store;
 mod streams;
 mod templates;
+mod values;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -47,6 +67,7 @@ use serde_json::Value;
 use crate::common::conn;
 use crate::common::server::{Listen, Server};
 
+pub use attempts::{Answer, Attempt, Attempts};
 pub use config::{ApiKey, Config, Credentials, Flavor, LimitOn};
 pub use faults::{Faults, RejectRule};
 pub use store::{Doc, Stats};
@@ -129,6 +150,7 @@ pub async fn start(config: Config) -> Result<Handle, Error> {
         state
             .index_templates
             .insert("logs".into(), templates::builtin_logs());
+        state.builtin_components = true;
     }
     let shared = Arc::new(Shared {
         config,
@@ -177,6 +199,30 @@ impl Handle {
             .map(|(k, v)| (k.clone(), *v))
             .collect()
     }
+    /// Every attempt of each `_id`, with the answer it got.
+    pub fn attempts(&self) -> Attempts {
+        self.shared.lock().attempts.clone()
+    }
+    /// The attempts of one `_id`.
+    pub fn attempt(&self, id: &str) -> Attempt {
+        self.shared
+            .lock()
+            .attempts
+            .events
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+    /// The mappings of a concrete index (a data stream's backing index), as `GET
+    /// /<index>/_mapping` shows them; for a data stream, its write index's.
+    pub fn mapping(&self, index: &str) -> Option<Value> {
+        let st = self.shared.lock();
+        let name = st
+            .data_streams
+            .get(index)
+            .map_or(index, |d| d.write_index());
+        st.indices.get(name).map(|i| i.mapping.root.clone())
+    }
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats.clone()
     }
@@ -187,7 +233,7 @@ impl Handle {
     pub fn faults(&self) -> Faults {
         self.shared.lock().faults.clone()
     }
-    /// Forgets documents, data streams, offers, counters and faults (templates stay).
+    /// Forgets documents, data streams, offers, attempts, counters and faults (templates stay).
     pub fn reset(&self) {
         self.shared.lock().reset();
     }

@@ -13,7 +13,9 @@ use serde_json::json;
 
 use super::errors::no_handler;
 use super::http::{check_compat, ok, Params};
-use super::{admin, auth, bulk, components, policies, streams, templates, Flavor, Shared};
+use super::{
+    admin, auth, bulk, components, mappings, policies, streams, templates, Flavor, Shared,
+};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let router = Router::new()
@@ -63,6 +65,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 .delete(streams::delete_data_stream),
         )
         .route("/{index}/_rollover", post(streams::rollover))
+        .route("/{index}/_mapping", get(mappings::get_mapping))
         .route("/_refresh", post(streams::refresh).get(streams::refresh))
         .route(
             "/{index}/_refresh",

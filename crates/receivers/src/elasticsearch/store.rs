@@ -8,7 +8,9 @@ use rand::Rng;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::attempts::Attempts;
 use super::faults::Faults;
+use super::mappings::IndexMapping;
 use super::templates;
 
 /// A stored document.
@@ -24,6 +26,9 @@ pub struct Doc {
     pub pipeline: Option<String>,
     pub version: u64,
     pub seq_no: u64,
+    /// Fields whose malformed values were ignored (`ignore_malformed`), as `_ignored` lists them.
+    #[serde(rename = "_ignored", skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 /// Counters, readable with [`super::Handle::stats`] and `GET /__receiver/stats`.
@@ -65,6 +70,8 @@ pub struct Index {
     pub docs: BTreeMap<u64, Doc>,
     pub by_id: HashMap<String, u64>,
     pub next_seq: u64,
+    /// Its mappings: from its template, grown by dynamic mapping.
+    pub mapping: IndexMapping,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +122,10 @@ pub struct State {
     pub ism_policies: BTreeMap<String, IsmPolicy>,
     /// Times each (`_index` as named, `_id`) was sent, whatever the answer.
     pub offers: BTreeMap<(String, String), u64>,
+    /// Every attempt of each `_id`, with its answer.
+    pub attempts: Attempts,
+    /// x-pack's component templates (`logs@mappings`, ...) can be named by index templates.
+    pub builtin_components: bool,
     pub ism_seq_no: u64,
     pub faults: Faults,
     pub stats: Stats,
@@ -163,7 +174,8 @@ impl State {
             return self.resolve(name, false);
         }
         if create {
-            self.indices.insert(name.to_string(), new_index());
+            let mapping = self.compose(template.as_ref().map(|(_, t)| t), false);
+            self.indices.insert(name.to_string(), new_index(mapping));
         }
         Some(Target::Index {
             name: name.to_string(),
@@ -172,7 +184,8 @@ impl State {
 
     pub fn create_data_stream(&mut self, name: &str, template: &str, policy: Option<String>) {
         let backing = backing_index_name(name, 1);
-        self.indices.insert(backing.clone(), new_index());
+        let mapping = self.compose(self.index_templates.get(template), true);
+        self.indices.insert(backing.clone(), new_index(mapping));
         self.data_streams.insert(
             name.to_string(),
             DataStream {
@@ -186,12 +199,14 @@ impl State {
 
     /// Rolls a data stream over to a new write index; returns (old, new).
     pub fn rollover(&mut self, name: &str) -> Option<(String, String)> {
+        let template = self.data_streams.get(name)?.template.clone();
+        let mapping = self.compose(self.index_templates.get(&template), true);
         let ds = self.data_streams.get_mut(name)?;
         let old = ds.write_index().to_string();
         ds.generation += 1;
         let new = backing_index_name(name, ds.generation);
         ds.indices.push(new.clone());
-        self.indices.insert(new.clone(), new_index());
+        self.indices.insert(new.clone(), new_index(mapping));
         Some((old, new))
     }
 
@@ -233,6 +248,7 @@ impl State {
         self.indices.clear();
         self.data_streams.clear();
         self.offers.clear();
+        self.attempts = Attempts::default();
         self.faults = Faults::default();
         self.stats = Stats::default();
     }
@@ -295,12 +311,13 @@ impl State {
     }
 }
 
-fn new_index() -> Index {
+fn new_index(mapping: IndexMapping) -> Index {
     Index {
         uuid: random_id(22),
         docs: BTreeMap::new(),
         by_id: HashMap::new(),
         next_seq: 0,
+        mapping,
     }
 }
 

@@ -214,7 +214,7 @@ pub async fn put_index_template(
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|c| !st.component_templates.contains_key(*c) && !ignored.iter().any(|i| i == c))
+        .filter(|c| st.component(c).is_none() && !ignored.iter().any(|i| i == c))
         .map(String::from)
         .collect();
     if !missing.is_empty() {

@@ -1,9 +1,11 @@
 //! The Elasticsearch receiver through HTTP, as a client sees it (reqwest).
 
 mod admin_and_templates;
+mod attempts;
 mod auth;
 mod bulk;
 mod faults;
+mod mapping;
 
 use receivers::elasticsearch::{self, Config, Handle};
 use reqwest::header::HeaderMap;
