@@ -7,6 +7,10 @@
 #   2. `receivers elasticsearch` starts on 127.0.0.1 (documents kept in memory).
 #   3. `sfevents ship --to elasticsearch+http://127.0.0.1:PORT?mode=MODE` runs under
 #      /usr/bin/time -v; the receiver's CPU is read from /proc before and after.
+#   4. Exits non-zero when `ship` fails, when the receiver holds a different number of events
+#      than the archive has (each archived event is sent), or when any event was sent twice
+#      (the receiver's 409 conflicts, a create of an _id it already holds, and updates, an
+#      index of one).
 #
 #   bench/ship.sh
 #   CSV_BYTES=100000000 MODE=agent bench/ship.sh
@@ -76,7 +80,9 @@ rc=0
   --to "elasticsearch+$URL?name=bench&mode=$MODE&max_batch_events=$MAX_BATCH_EVENTS&in_flight=$IN_FLIGHT" \
   >"$BENCH_DIR/ship.out" 2>"$BENCH_DIR/ship.err" || rc=$?
 r1=$(cpu_secs "$RPID")
-STORED=$(curl -fsS "$URL/__receiver/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["created"])')
+read -r STORED CONFLICTS < <(curl -fsS "$URL/__receiver/stats" |
+  python3 -c 'import json,sys; s = json.load(sys.stdin); print(s["created"], s["conflicts"] + s["updated"])')
+[[ -n "${STORED:-}" && -n "${CONFLICTS:-}" ]] || { echo "cannot read the receiver's stats" >&2; exit 1; }
 
 python3 - "$BENCH_DIR/time.txt" "$EVENTS" "$NDJSON_BYTES" "$r0" "$r1" "$rc" "$STORED" "$MODE" \
   "$MAX_BATCH_EVENTS" "$IN_FLIGHT" "$(cat "$BENCH_DIR/ship.out")" <<'PY'
@@ -98,4 +104,16 @@ print(f"| {mode} | {events} | {int(nd)/1e9:.2f} GB | {wall:.1f} | {events/wall:,
 print()
 print(out)
 PY
-[[ "$rc" == 0 ]]
+
+failed=0
+if [[ "$rc" != 0 ]]; then
+  echo "FAIL: sfevents ship exited $rc" >&2; failed=1
+fi
+if [[ "$STORED" != "$EVENTS" ]]; then
+  echo "FAIL: the receiver holds $STORED events; $EVENTS were archived and sent" >&2; failed=1
+fi
+if [[ "$CONFLICTS" != 0 ]]; then
+  echo "FAIL: $CONFLICTS events were sent again (conflicts and updates at the receiver) in a run without faults" >&2
+  failed=1
+fi
+exit "$failed"

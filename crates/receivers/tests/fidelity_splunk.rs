@@ -6,7 +6,8 @@
 //! The library posts to `/services/collector/event/1.0` with `Authorization: Splunk <token>`,
 //! batches envelopes back to back with `time` as a string of epoch seconds, reads HEC's codes
 //! from the answer (code 9 while busy, code 4 for a wrong token) and retries a closed
-//! connection by itself; the receiver must hold exactly what was sent, once each.
+//! connection by itself; the receiver must hold exactly what was sent, once each, and have been
+//! sent each event once, but for the attempts the faults refused.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -143,6 +144,24 @@ async fn splunk_logging_works_against_the_receiver() {
     }
     assert_eq!(per_request.len(), requests);
     assert!(per_request.values().all(|n| *n == BATCH), "{per_request:?}");
+
+    // At the door, not only in the index: every event came once, except the one refused busy
+    // (the library gives it up) and the one whose connection was cut, sent again once.
+    let attempts = hec.attempts();
+    for (id, a) in &attempts.events {
+        let want = match id.as_str() {
+            "busy-1" => (1, 0, 1),
+            "retried-1" => (2, 1, 1),
+            _ => (1, 1, 0),
+        };
+        assert_eq!((a.attempts, a.accepted, a.refused), want, "{id}");
+    }
+    assert_eq!(
+        attempts.events.len(),
+        EVENTS + 3,
+        "the wrong token's body is not read"
+    );
+    assert_eq!(attempts.without_id, 0);
 
     let s = hec.stats();
     // Batches, the refused busy one, the one after, the closed attempt and its retry, and the

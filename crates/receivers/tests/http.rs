@@ -278,3 +278,96 @@ async fn stop_and_restart_on_a_fixed_port() {
         .unwrap();
     assert_eq!(listed["lines"][1]["line"], "after");
 }
+
+/// Lines of sfevents' archive events with these ids.
+fn events(ids: &[&str]) -> String {
+    ids.iter()
+        .map(|id| format!("{}\n", json!({"id": id, "source": "LoginEvent"})))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_attempt_is_counted_by_event_id_whatever_the_answer() {
+    let r = start(Config {
+        max_body_bytes: 4096,
+        ..Config::default()
+    })
+    .await;
+    let post = |body: String| client().post(format!("{}/in", r.url())).body(body).send();
+    r.set_faults(Faults {
+        requests_503: 1,
+        close_connection: 1,
+        close_after_store: 1,
+        ..Faults::default()
+    });
+    assert_eq!(post(events(&["a", "b"])).await.unwrap().status(), 503);
+    assert!(
+        post(events(&["a", "b"])).await.is_err(),
+        "cut before storing"
+    );
+    assert!(
+        post(events(&["a", "b"])).await.is_err(),
+        "cut after storing"
+    );
+    assert_eq!(post(events(&["a", "b"])).await.unwrap().status(), 200);
+    // ECS documents carry the id as salesforce.event_id; other lines have none.
+    let ecs = format!(
+        "{}\nnot json\n{{\"msg\":1}}\n",
+        json!({"salesforce": {"event_id": "c"}})
+    );
+    assert_eq!(post(ecs).await.unwrap().status(), 200);
+    // A body over the limit is not read: nothing to count.
+    let big = events(&["z"; 200]);
+    assert_eq!(post(big).await.unwrap().status(), 413);
+
+    let a = r.attempts();
+    let counted = |id: &str| {
+        let x = a.events[id];
+        (x.attempts, x.accepted, x.refused, x.unanswered())
+    };
+    assert_eq!(counted("a"), (4, 1, 2, 1));
+    assert_eq!(counted("b"), (4, 1, 2, 1));
+    assert_eq!(counted("c"), (1, 1, 0, 0));
+    assert!(!a.events.contains_key("z"));
+    assert_eq!((a.without_id, a.extra()), (2, 6));
+    assert_eq!(r.lines().len(), 2 + 2 + 3, "what is stored is unchanged");
+
+    // Through the admin endpoint, as a test in another process reads them.
+    let got: serde_json::Value = client()
+        .get(format!("{}/__receiver/attempts", r.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["events"]["a"]["attempts"], 4);
+    assert_eq!(
+        (got["repeated_ids"].clone(), got["extra_attempts"].clone()),
+        (json!(2), json!(6))
+    );
+    assert_eq!(serde_json::from_value::<http::Attempts>(got).unwrap(), a);
+    r.reset();
+    assert_eq!(r.attempts(), http::Attempts::default());
+}
+
+#[tokio::test]
+async fn an_attempt_cut_by_a_stop_is_stored_but_unanswered() {
+    let r = start(Config::default()).await;
+    r.set_faults(Faults {
+        delay_ms: Some(5000),
+        ..Faults::default()
+    });
+    let url = format!("{}/in", r.url());
+    let pending = tokio::spawn(client().post(url).body(events(&["s"])).send());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while r.lines().is_empty() {
+        assert!(Instant::now() < deadline, "never stored");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    r.stop().await;
+    assert!(pending.await.unwrap().is_err(), "no answer");
+    let s = r.attempts().events["s"];
+    assert_eq!((s.attempts, s.accepted, s.refused), (1, 0, 0));
+    assert_eq!(s.unanswered(), 1);
+}

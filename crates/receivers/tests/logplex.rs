@@ -347,3 +347,52 @@ async fn tls_with_the_generated_ca() {
     assert_eq!(a.status(), 200);
     assert_eq!(d.messages().len(), 1);
 }
+
+/// A frame whose message is one of sfevents' events, as JSON with this id.
+fn json_event(id: &str) -> String {
+    frame(&format!(
+        "<190>1 2026-03-10T14:25:00.000000Z acme.my.salesforce.com sfevents - login {}",
+        serde_json::json!({"id": id, "source": "LoginEvent"})
+    ))
+}
+
+#[tokio::test]
+async fn attempts_are_counted_before_the_frame_id_dedup() {
+    let d = start(Config {
+        faults: Faults {
+            requests_503: 1,
+            ..Faults::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    let body = format!("{}{}", json_event("e1"), json_event("e2"));
+    assert_eq!(drain(d.url(), 2, "F", body.clone()).await.status, 503);
+    assert_eq!(drain(d.url(), 2, "F", body.clone()).await.status, 200);
+    assert_eq!(drain(d.url(), 2, "F", body.clone()).await.status, 200);
+    assert_eq!(d.messages().len(), 2, "the repeated frame is dropped");
+    assert_eq!(d.stats().duplicate_frames, 1);
+    // A wrong count is refused whole; an ECS document carries salesforce.event_id.
+    assert_eq!(drain(d.url(), 3, "G", body).await.status, 400);
+    let ecs = frame(&format!(
+        "<190>1 2026-03-10T14:25:00Z h sfevents - login {}",
+        serde_json::json!({"salesforce": {"event_id": "e3"}})
+    ));
+    d.set_faults(Faults {
+        close_after_store: 1,
+        ..Faults::default()
+    });
+    assert!(try_drain(d.url(), 2, "H", format!("{ecs}{}", sfevent(1)))
+        .await
+        .is_err());
+
+    let a = d.attempts();
+    let e1 = a.events["e1"];
+    assert_eq!((e1.attempts, e1.accepted, e1.refused), (4, 2, 2));
+    assert_eq!(a.events["e2"], e1);
+    let e3 = a.events["e3"];
+    assert_eq!((e3.attempts, e3.unanswered()), (1, 1));
+    assert_eq!(a.without_id, 1, "a message that is not JSON");
+    assert_eq!(a.extra(), 6);
+    assert_eq!(a.repeated().count(), 2);
+}

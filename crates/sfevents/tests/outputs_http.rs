@@ -1,17 +1,19 @@
 //! The HTTP outputs other than Elasticsearch, end to end: the real binary collects from sfsim,
 //! then ships to the test receivers of `crates/receivers` (Splunk HEC, a Logplex drain,
 //! Sumo Logic's HTTP source), which behave as their vendors document. Each test asserts on
-//! what the receiver holds: every archived event, intact, and repeats only where a batch was
-//! in doubt.
+//! what the receiver holds (every archived event, intact) and on what the sender sent, counted
+//! by the receivers at their door before any dedup (`Handle::attempts`): in a clean run each
+//! event once; under faults, again only what the faults refused or left in doubt, as many as
+//! sfevents itself reports (`N retried`, `N events were in flight`).
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use receivers::common::Faults;
+use receivers::common::{Attempts, Faults};
 use receivers::{http as sumo, logplex, splunk};
 use serde_json::Value;
 
@@ -64,7 +66,7 @@ fn archived(dir: &Path) -> HashMap<String, Value> {
     m
 }
 
-/// `ship` to `to`, running in the background.
+/// `ship` to `to`, running in the background (its output piped, for `wait_with_output`).
 fn spawn_ship(dir: &Path, to: &str) -> tokio::process::Child {
     tokio::process::Command::new(BIN)
         .args([
@@ -75,8 +77,26 @@ fn spawn_ship(dir: &Path, to: &str) -> tokio::process::Child {
             to,
         ])
         .env("SFEVENTS_HEC_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// A count `ship` reports on its output's line (`N retried`, `N events were in flight`), summed
+/// over its lines; 0 when it says nothing of it.
+fn reported(o: &std::process::Output, what: &str) -> u64 {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let mut total = 0;
+    for line in stdout.lines().filter(|l| l.starts_with("output '")) {
+        for (at, _) in line.match_indices(what) {
+            let digits = line[..at].rsplit(' ').next().unwrap_or_default();
+            total += digits
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("no count before {what:?}: {line}"));
+        }
+    }
+    total
 }
 
 async fn ship(dir: &Path, to: &str, extra: &[&str]) -> std::process::Output {
@@ -123,6 +143,80 @@ fn check_ids(want: &HashMap<String, Value>, got: impl IntoIterator<Item = String
         missing.first()
     );
     seen.values().map(|n| n - 1).sum()
+}
+
+/// What the receiver counted at its door, summed over the archived events.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Attempts beyond each event's first: what the sender sent again.
+    extra: u64,
+    /// Attempts the receiver did not store: error answers, connections cut before storing.
+    refused: u64,
+    /// Attempts stored but never answered: cut after storing, stopped or killed mid-request.
+    unanswered: u64,
+    /// Events taken and answered more than once: sent again after the sender was told.
+    accepted_again: usize,
+    /// Events never taken with an answer.
+    never_accepted: usize,
+    /// The most attempts of one event.
+    most: u64,
+}
+
+impl Tally {
+    /// Every event was taken, and answered, exactly once: each attempt beyond it was refused or
+    /// left without an answer.
+    fn accepted_once(&self, what: &str) {
+        assert!(
+            self.accepted_again == 0 && self.never_accepted == 0,
+            "{what}: {} events sent again after they were taken, {} never taken: {self:?}",
+            self.accepted_again,
+            self.never_accepted
+        );
+        assert_eq!(
+            self.extra,
+            self.refused + self.unanswered,
+            "{what}: {self:?}"
+        );
+    }
+}
+
+/// The receiver's attempts against the archive: every archived event sent, nothing else, each
+/// with its id.
+fn tally(want: &HashMap<String, Value>, a: &Attempts) -> Tally {
+    assert_eq!(a.without_id, 0, "every event sent carries its id");
+    if let Some(id) = a.events.keys().find(|id| !want.contains_key(*id)) {
+        panic!("{id} was sent but is not archived");
+    }
+    let never: Vec<&String> = want.keys().filter(|k| !a.events.contains_key(*k)).collect();
+    assert!(
+        never.is_empty(),
+        "{} archived events were never sent, e.g. {:?}",
+        never.len(),
+        never.first()
+    );
+    let mut t = Tally::default();
+    for x in a.events.values() {
+        t.extra += x.attempts - 1;
+        t.refused += x.refused;
+        t.unanswered += x.unanswered();
+        t.accepted_again += usize::from(x.accepted > 1);
+        t.never_accepted += usize::from(x.accepted == 0);
+        t.most = t.most.max(x.attempts);
+    }
+    t
+}
+
+/// A clean run: every event sent exactly once, not only stored once.
+fn assert_sent_once(what: &str, want: &HashMap<String, Value>, a: &Attempts) {
+    let t = tally(want, a);
+    let again: Vec<_> = a.repeated().take(3).collect();
+    assert_eq!(
+        t.extra,
+        0,
+        "{what}: {} events sent more than once, e.g. {again:?}",
+        a.repeated().count()
+    );
+    t.accepted_once(what);
 }
 
 fn hec(tokens: Vec<splunk::Token>) -> splunk::Config {
@@ -172,6 +266,18 @@ async fn splunk_gets_every_event_once_with_the_add_on_sourcetypes() {
             .map(|e| e.fields["event_id"].as_str().unwrap().to_string()),
     );
     assert_eq!(repeats, 0, "no batch was in doubt");
+    // At the sender: sent again exactly what the 4 refused requests carried (a batch each),
+    // and sfevents says so.
+    let s = h.stats().faults;
+    assert_eq!(
+        (s.requests_503, s.requests_429, s.connections_closed),
+        (2, 1, 1)
+    );
+    let t = tally(&want, &h.attempts());
+    t.accepted_once("splunk");
+    assert_eq!(t.unanswered, 0, "{t:?}");
+    assert!(t.refused > 0 && t.refused <= 4 * 100, "{t:?}");
+    assert_eq!(t.extra, reported(&o, " retried"), "{t:?}\n{}", describe(&o));
     for e in &events {
         let id = e.fields["event_id"].as_str().unwrap();
         let a = &want[id];
@@ -250,6 +356,35 @@ async fn splunk_with_ack_moves_the_position_only_once_acknowledged() {
     assert!(!h.ack_ids_acked().is_empty());
     let status = status_text(dir.path());
     assert!(!status.contains(" 0:0 "), "{status}");
+
+    // At the sender: every event was acknowledged once, and each other attempt was one Splunk
+    // never acknowledged (every attempt was stored: no faults).
+    let acked: HashSet<(String, u64)> = h.ack_ids_acked().into_iter().collect();
+    let mut copies: HashMap<String, (u64, u64)> = HashMap::new();
+    for e in &events {
+        let key = (e.channel.clone().unwrap(), e.ack_id.unwrap());
+        let c = copies
+            .entry(e.fields["event_id"].as_str().unwrap().to_string())
+            .or_default();
+        if acked.contains(&key) {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+    let a = h.attempts();
+    let t = tally(&want, &a);
+    assert_eq!((t.refused, t.unanswered), (0, 0), "{t:?}");
+    assert!(t.extra > 0, "the unacknowledged batch was sent again");
+    for (id, x) in &a.events {
+        let (yes, no) = copies[id];
+        assert_eq!(yes, 1, "{id}: acknowledged once");
+        assert_eq!(
+            x.attempts,
+            1 + no,
+            "{id}: sent again only while unacknowledged"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,6 +489,13 @@ async fn a_logplex_drain_gets_single_line_frames_and_drops_resent_frames() {
     }
     assert_eq!(check_ids(&want, ids), 0, "repeated frames were dropped");
     assert!(h.stats().duplicate_frames >= 2, "{:?}", h.stats());
+    // At the sender, before the dedup: sent again exactly the 3 batches cut or refused (one
+    // request each), as sfevents reports.
+    let t = tally(&want, &h.attempts());
+    t.accepted_once("logplex");
+    assert!(t.refused > 0 && t.refused <= 150, "{t:?}");
+    assert!(t.unanswered > 0 && t.unanswered <= 2 * 150, "{t:?}");
+    assert_eq!(t.extra, reported(&o, " retried"), "{t:?}\n{}", describe(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -408,6 +550,18 @@ async fn http_posts_ndjson_in_bodies_that_fit_with_the_configured_headers() {
         stats.requests_413 > 0 && stats.compressed_requests > 0,
         "{stats:?}"
     );
+    // At the sender: sent again only what the two faults refused (a body refused for its size
+    // is not read, so not counted: its halves are its first attempt); `retried` counts those
+    // and the events of the batch not yet sent.
+    let t = tally(&want, &h.attempts());
+    t.accepted_once("http");
+    assert_eq!(t.unanswered, 0, "{t:?}");
+    assert!(t.refused > 0, "{t:?}");
+    assert!(
+        t.extra <= reported(&o, " retried"),
+        "{t:?}\n{}",
+        describe(&o)
+    );
 
     // Without the key: refused for good, said so, exit 1, nothing moves.
     let dir2 = tempfile::tempdir().unwrap();
@@ -419,6 +573,77 @@ async fn http_posts_ndjson_in_bodies_that_fit_with_the_configured_headers() {
         describe(&o).contains("refused the credentials"),
         "{}",
         describe(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_sends_again_only_the_requests_refused_mid_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    archive(90, dir.path()).await;
+    let want = archived(dir.path());
+    // The first request is stored and answered late; the one after it, of the same batch,
+    // is refused: what the first took must not be sent again.
+    let h = sumo::start(sumo::Config {
+        faults: Faults {
+            delay_ms: Some(500),
+            ..Faults::default()
+        },
+        ..sumo::Config::default()
+    })
+    .await
+    .unwrap();
+    let to = format!(
+        "{}/in?max_body_bytes=8192&max_batch_events=1000&in_flight=1&name=mid",
+        h.url()
+    );
+    let child = spawn_ship(dir.path(), &to);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while h.lines().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.set_faults(Faults {
+        requests_503: 1,
+        ..Faults::default()
+    });
+    let o = child.wait_with_output().await.unwrap();
+    assert_exit(&o, 0);
+    let lines = h.lines();
+    let first: Vec<String> = lines
+        .iter()
+        .filter(|l| l.request == 1)
+        .map(|l| l.json().unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !first.is_empty() && first.len() < want.len() / 2,
+        "the batch took several requests: {} events in the first",
+        first.len()
+    );
+    assert_eq!(h.stats().faults.requests_503, 1);
+    let a = h.attempts();
+    for id in &first {
+        assert_eq!(a.events[id].attempts, 1, "{id} was taken, then sent again");
+    }
+    let t = tally(&want, &a);
+    t.accepted_once("http");
+    assert_eq!(t.unanswered, 0, "{t:?}");
+    assert!(
+        t.refused > 0 && t.refused <= first.len() as u64 * 2,
+        "one request refused: {t:?}"
+    );
+    assert!(
+        t.extra <= reported(&o, " retried"),
+        "{t:?}\n{}",
+        describe(&o)
+    );
+    assert_eq!(
+        check_ids(
+            &want,
+            lines
+                .iter()
+                .map(|l| l.json().unwrap()["id"].as_str().unwrap().to_string())
+        ),
+        0
     );
 }
 
@@ -477,6 +702,14 @@ impl Dest {
         }
     }
 
+    fn attempts(&self) -> Attempts {
+        match self {
+            Dest::Http(h) => h.attempts(),
+            Dest::Logplex(h) => h.attempts(),
+            Dest::Splunk(h) => h.attempts(),
+        }
+    }
+
     fn set_faults(&self, f: Faults) {
         match self {
             Dest::Http(h) => h.set_faults(f),
@@ -529,23 +762,39 @@ async fn each_output_survives_a_destination_down_at_start_then_restarted_mid_str
             delay_ms: Some(30),
             ..Faults::default()
         });
-        let mut child = spawn_ship(dir.path(), &to);
+        let child = spawn_ship(dir.path(), &to);
         while d.ids().len() < 200 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         d.stop().await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         d.restart().await;
-        let status = child.wait().await.unwrap();
+        let o = child.wait_with_output().await.unwrap();
+        let mut retried = reported(&o, " retried");
         // A pass may end on the outage (its retries are bounded); the next one finishes.
-        if !status.success() {
+        if !o.status.success() {
             let o = ship(dir.path(), &to, &[]).await;
             assert_exit(&o, 0);
+            retried += reported(&o, " retried");
         }
         let repeats = check_ids(&want, d.ids());
         assert!(
             repeats <= 50,
             "{kind}: {repeats} repeats, more than one batch"
+        );
+        // At the sender: only the batch cut by the stop was sent again, once, and counted.
+        let t = tally(&want, &d.attempts());
+        assert_eq!(t.never_accepted, 0, "{kind}: {t:?}");
+        assert!(t.most <= 2, "{kind}: an event sent {} times", t.most);
+        assert!(
+            t.extra <= 50,
+            "{kind}: {} events sent again, more than the one batch in flight: {t:?}",
+            t.extra
+        );
+        assert!(
+            t.extra <= retried,
+            "{kind}: {} events sent again, {retried} reported retried: {t:?}",
+            t.extra
         );
     }
 }
@@ -577,6 +826,7 @@ async fn each_output_after_a_sigkill_repeats_at_most_the_batches_in_flight_and_s
             text.contains("were in flight when the last run stopped"),
             "{kind}: {text}"
         );
+        let in_flight = reported(&o, " events were in flight");
         let repeats = check_ids(&want, d.ids());
         assert!(
             repeats <= 80,
@@ -587,8 +837,20 @@ async fn each_output_after_a_sigkill_repeats_at_most_the_batches_in_flight_and_s
             .lines()
             .find(|l| l.trim_start().starts_with(kind))
             .expect(&status);
-        let reported: usize = row.split_whitespace().nth(4).unwrap().parse().unwrap();
-        assert!(reported >= repeats && reported <= 80, "{kind}: {row}");
+        let said: u64 = row.split_whitespace().nth(4).unwrap().parse().unwrap();
+        assert_eq!(said, in_flight, "{kind}: status and ship agree: {row}");
+        assert!(said >= repeats as u64 && said <= 80, "{kind}: {row}");
+        // At the sender: nothing refused, and sent again at most the events sfevents reports
+        // in flight when it was killed, once each.
+        let t = tally(&want, &d.attempts());
+        assert_eq!((t.refused, t.never_accepted), (0, 0), "{kind}: {t:?}");
+        assert!(t.most <= 2, "{kind}: an event sent {} times", t.most);
+        assert!(
+            t.extra <= in_flight,
+            "{kind}: {} events sent again, {in_flight} reported in flight: {t:?}",
+            t.extra
+        );
+        assert_eq!(reported(&o, " retried"), 0, "{kind}: {text}");
     }
 }
 
@@ -684,4 +946,7 @@ async fn format_ecs_sends_the_ecs_documents_to_http_and_splunk() {
         });
         assert_eq!(check_ids(&want, ids.collect::<Vec<_>>()), 0, "{what}");
     }
+    // A clean run sends each event once, not only stores it once.
+    assert_sent_once("http", &want, &web.attempts());
+    assert_sent_once("splunk", &want, &hec.attempts());
 }

@@ -3,7 +3,9 @@
 //!
 //! - `GET /__receiver/faults`, `POST /__receiver/faults` (a [`Faults`] JSON; replaces them)
 //! - `GET /__receiver/stats`: the receiver's counters
-//! - `POST /__receiver/reset`: forgets what was stored, the counters and the faults
+//! - `GET /__receiver/attempts`: every delivery attempt by event id ([`super::attempts`])
+//! - `POST /__receiver/reset`: forgets what was stored, the counters, the attempts and the
+//!   faults
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::attempts::Attempts;
 use super::body::{decode, encoding_of};
 use super::faults::Faults;
 
@@ -23,6 +26,7 @@ pub trait AdminState: Send + Sync + 'static {
     fn faults(&self) -> Faults;
     fn set_faults(&self, faults: Faults);
     fn stats_json(&self) -> Value;
+    fn attempts(&self) -> Attempts;
     fn reset(&self);
 }
 
@@ -33,6 +37,7 @@ pub fn router<S: AdminState>() -> Router<Arc<S>> {
             get(get_faults::<S>).post(set_faults::<S>),
         )
         .route("/__receiver/stats", get(stats::<S>))
+        .route("/__receiver/attempts", get(attempts::<S>))
         .route("/__receiver/reset", post(reset::<S>))
 }
 
@@ -56,6 +61,10 @@ async fn set_faults<S: AdminState>(
 
 async fn stats<S: AdminState>(State(s): State<Arc<S>>) -> Response {
     Json(s.stats_json()).into_response()
+}
+
+async fn attempts<S: AdminState>(State(s): State<Arc<S>>) -> Response {
+    Json(s.attempts().to_json()).into_response()
 }
 
 async fn reset<S: AdminState>(State(s): State<Arc<S>>) -> Response {

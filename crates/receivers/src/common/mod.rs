@@ -1,9 +1,11 @@
 //! What the receivers have in common: serving over HTTP or HTTPS with a generated CA, stopping
 //! and restarting on the same port, closing a client's connection from a handler, request
-//! bodies (size caps, gzip), and the faults and admin endpoints of the Splunk, Logplex and HTTP
-//! receivers. The Elasticsearch receiver keeps its own faults, which reach into bulk items.
+//! bodies (size caps, gzip), and the faults, delivery-attempt counts and admin endpoints of the
+//! Splunk, Logplex and HTTP receivers. The Elasticsearch receiver keeps its own faults, which
+//! reach into bulk items.
 
 pub(crate) mod admin;
+pub mod attempts;
 pub(crate) mod body;
 pub(crate) mod conn;
 pub(crate) mod faults;
@@ -13,6 +15,7 @@ pub(crate) mod tls;
 
 use std::sync::{Mutex, MutexGuard};
 
+pub use attempts::{Attempt, Attempts};
 pub use faults::{FaultCounts, Faults};
 pub use server::Error;
 

@@ -20,8 +20,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every attempt of each event is counted by its id (the line's `id`, or `salesforce.event_id`
+//! in ECS documents; [`crate::common::attempts`]), readable with [`Handle::attempts`].
+//!
 //! Admin endpoints (no auth, no faults): `GET|POST /__receiver/faults`, `GET /__receiver/stats`,
-//! `POST /__receiver/reset`, `GET /__receiver/lines`.
+//! `GET /__receiver/attempts`, `POST /__receiver/reset`, `GET /__receiver/lines`.
 
 mod ingest;
 
@@ -36,7 +39,7 @@ use serde_json::{json, Value};
 use crate::common::admin::{self, AdminState};
 use crate::common::server::{Listen, Server};
 use crate::common::shared::ReceiverState;
-pub use crate::common::{Error, FaultCounts, Faults};
+pub use crate::common::{Attempt, Attempts, Error, FaultCounts, Faults};
 
 /// Sumo Logic's HTTP source limit: 1 MB of uncompressed data per request.
 pub const SUMO_MAX_BODY: u64 = 1 << 20;
@@ -122,6 +125,7 @@ pub(crate) struct State {
     pub faults: Faults,
     pub lines: Vec<StoredLine>,
     pub stats: Stats,
+    pub attempts: Attempts,
 }
 
 impl ReceiverState for State {
@@ -130,6 +134,9 @@ impl ReceiverState for State {
     }
     fn stats_json(&self) -> Value {
         serde_json::to_value(&self.stats).unwrap_or_default()
+    }
+    fn attempts(&self) -> &Attempts {
+        &self.attempts
     }
 }
 
@@ -175,6 +182,10 @@ impl Handle {
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats.clone()
     }
+    /// Every attempt of each event, by id.
+    pub fn attempts(&self) -> Attempts {
+        AdminState::attempts(&*self.shared)
+    }
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
         AdminState::set_faults(&*self.shared, faults);
@@ -182,7 +193,7 @@ impl Handle {
     pub fn faults(&self) -> Faults {
         AdminState::faults(&*self.shared)
     }
-    /// Forgets lines, counters and faults.
+    /// Forgets lines, counters, attempts and faults.
     pub fn reset(&self) {
         AdminState::reset(&*self.shared);
     }

@@ -3,6 +3,8 @@
 //! Order: basic auth (401), `Content-Type: application/logplex-1` (415), the `Logplex-Msg-Count`
 //! and `Logplex-Frame-Id` headers (400), the body size (413), injected faults, the frames (400,
 //! see [`super::frames`]), the message count (400), the frame-id dedup, then storing.
+//! Each readable body counts one attempt of its messages' event ids, whatever the answer
+//! (a repeated frame id answered 200 is an accepted attempt).
 //! Errors are Vector's HTTP source's: `{"code": N, "message": "..."}`; success is an empty 200.
 
 use std::net::SocketAddr;
@@ -19,8 +21,9 @@ use serde_json::json;
 
 use super::frames;
 use super::{Shared, StoredMessage};
+use crate::common::attempts::{self, Ids};
 use crate::common::body::{self, BodyError, Encoding};
-use crate::common::faults;
+use crate::common::faults::{self, AfterStore, RequestFault};
 
 pub async fn drain(
     State(shared): State<Arc<Shared>>,
@@ -40,59 +43,16 @@ pub async fn drain(
     };
     if let Err(message) = check_auth(&shared, &headers) {
         shared.lock().stats.auth_failures += 1;
-        let mut resp = error(StatusCode::UNAUTHORIZED, message);
-        resp.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"logplex drain\""),
-        );
-        return resp;
+        return unauthorized(message);
     }
     let reject = |status: StatusCode, message: String| {
         shared.lock().stats.rejected += 1;
         error(status, &message)
     };
-    let ctype = header(&headers, CONTENT_TYPE.as_str()).unwrap_or_default();
-    let essence = ctype.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/logplex-1") {
-        return reject(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Type must be application/logplex-1, got {ctype:?}"),
-        );
-    }
-    let count = match header(&headers, "logplex-msg-count") {
-        None => {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                header_error("Logplex-Msg-Count", "Header does not exist"),
-            )
-        }
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) => n,
-            Err(e) => {
-                return reject(
-                    StatusCode::BAD_REQUEST,
-                    header_error("Logplex-Msg-Count", &e.to_string()),
-                )
-            }
-        },
+    let head = match head_of(&headers) {
+        Ok(h) => h,
+        Err((status, message)) => return reject(status, message),
     };
-    let frame_id = match header(&headers, "logplex-frame-id").filter(|v| !v.trim().is_empty()) {
-        Some(v) => v.to_string(),
-        None => {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                header_error("Logplex-Frame-Id", "Header does not exist"),
-            )
-        }
-    };
-    let drain_token = header(&headers, "logplex-drain-token").map(str::to_string);
-    let encoding = body::encoding_of(&headers);
-    if let Encoding::Other(e) = &encoding {
-        return reject(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("unsupported Content-Encoding {e:?}"),
-        );
-    }
     let max = shared.config.max_content_length;
     let raw = match body::read_raw(body, &headers, max).await {
         Ok(r) => r,
@@ -105,10 +65,116 @@ pub async fn drain(
         }
         Err(e) => return reject(StatusCode::BAD_REQUEST, format!("reading the body: {e:?}")),
     };
+    let messages = messages_of(raw, &head.encoding, max);
+    let ids: Vec<Option<String>> = match &messages {
+        Ok(ms) => ms
+            .iter()
+            .map(|m| attempts::id_of_text(m.msg.as_bytes()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if let Some(resp) = fault(&shared, peer, &ids) {
+        return resp;
+    }
+    let messages = match messages {
+        Ok(m) => m,
+        Err(e) => return reject(StatusCode::BAD_REQUEST, e),
+    };
+    if messages.len() != head.count {
+        shared.lock().attempts.refused(&ids);
+        return reject(
+            StatusCode::BAD_REQUEST,
+            header_error(
+                "Logplex-Msg-Count",
+                &format!(
+                    "Parsed event count does not match message count header: {} vs {}",
+                    messages.len(),
+                    head.count
+                ),
+            ),
+        );
+    }
+    let after = store(&shared, &head, messages, request, uri.path());
+    let close = after.close;
+    let resp = faults::finish(after, &shared.kills, peer, StatusCode::OK.into_response()).await;
+    if !close {
+        shared.lock().attempts.accepted(&ids);
+    }
+    resp
+}
+
+/// What the headers say about a request's body.
+struct Head {
+    count: usize,
+    frame_id: String,
+    drain_token: Option<String>,
+    encoding: Encoding,
+}
+
+/// `Content-Type` (415), `Logplex-Msg-Count` and `Logplex-Frame-Id` (400), `Content-Encoding`
+/// (415), in that order.
+fn head_of(headers: &HeaderMap) -> Result<Head, (StatusCode, String)> {
+    let ctype = header(headers, CONTENT_TYPE.as_str()).unwrap_or_default();
+    let essence = ctype.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/logplex-1") {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Type must be application/logplex-1, got {ctype:?}"),
+        ));
+    }
+    let bad = |name: &str, msg: &str| (StatusCode::BAD_REQUEST, header_error(name, msg));
+    let count = match header(headers, "logplex-msg-count") {
+        None => return Err(bad("Logplex-Msg-Count", "Header does not exist")),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .map_err(|e| bad("Logplex-Msg-Count", &e.to_string()))?,
+    };
+    let frame_id = header(headers, "logplex-frame-id")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| bad("Logplex-Frame-Id", "Header does not exist"))?
+        .to_string();
+    let drain_token = header(headers, "logplex-drain-token").map(str::to_string);
+    let encoding = body::encoding_of(headers);
+    if let Encoding::Other(e) = &encoding {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("unsupported Content-Encoding {e:?}"),
+        ));
+    }
+    Ok(Head {
+        count,
+        frame_id,
+        drain_token,
+        encoding,
+    })
+}
+
+/// The body's messages, or why it cannot be read (the 400's message).
+fn messages_of(
+    raw: Vec<u8>,
+    encoding: &Encoding,
+    max: u64,
+) -> Result<Vec<frames::Message>, String> {
+    let decoded = match body::decode(&raw, encoding, max.saturating_mul(64)) {
+        Ok(d) => d.unwrap_or(raw),
+        Err(e) => return Err(format!("decoding the body: {e:?}")),
+    };
+    frames::parse(&decoded)
+}
+
+/// The injected fault the request meets, counting the attempt of `ids` (refused when a fault
+/// strikes); `None` to go on.
+fn fault(shared: &Shared, peer: SocketAddr, ids: &Ids) -> Option<Response> {
     let fault = {
         let mut guard = shared.lock();
         let st = &mut *guard;
-        st.faults.take_request_fault(&mut st.stats.faults)
+        let fault = st.faults.take_request_fault(&mut st.stats.faults);
+        st.attempts.read(ids);
+        if fault != RequestFault::None {
+            st.attempts.refused(ids);
+        }
+        fault
     };
     let busy = |status: u16, retry_after: Option<u64>| {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -119,50 +185,36 @@ pub async fn drain(
         }
         resp
     };
-    if let Some(resp) = faults::answer(fault, &shared.kills, peer, busy) {
-        return resp;
-    }
-    let decoded = match body::decode(&raw, &encoding, max.saturating_mul(64)) {
-        Ok(d) => d.unwrap_or(raw),
-        Err(e) => return reject(StatusCode::BAD_REQUEST, format!("decoding the body: {e:?}")),
-    };
-    let messages = match frames::parse(&decoded) {
-        Ok(m) => m,
-        Err(e) => return reject(StatusCode::BAD_REQUEST, e),
-    };
-    if messages.len() != count {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            header_error(
-                "Logplex-Msg-Count",
-                &format!(
-                    "Parsed event count does not match message count header: {} vs {count}",
-                    messages.len()
-                ),
-            ),
-        );
-    }
-    let after = {
-        let mut guard = shared.lock();
-        let st = &mut *guard;
-        if shared.config.dedup_frame_ids && st.frame_ids.contains(&frame_id) {
-            st.stats.duplicate_frames += 1;
-        } else {
-            st.frame_ids.insert(frame_id.clone());
-            for m in messages {
-                st.messages.push(StoredMessage::new(
-                    m,
-                    &frame_id,
-                    drain_token.as_deref(),
-                    request,
-                    uri.path(),
-                ));
-            }
-            st.stats.messages = st.messages.len() as u64;
+    faults::answer(fault, &shared.kills, peer, busy)
+}
+
+/// Stores the messages, unless their frame id was stored before (with dedup on). Returns what
+/// the request meets before its answer.
+fn store(
+    shared: &Shared,
+    head: &Head,
+    messages: Vec<frames::Message>,
+    request: u64,
+    path: &str,
+) -> AfterStore {
+    let mut guard = shared.lock();
+    let st = &mut *guard;
+    if shared.config.dedup_frame_ids && st.frame_ids.contains(&head.frame_id) {
+        st.stats.duplicate_frames += 1;
+    } else {
+        st.frame_ids.insert(head.frame_id.clone());
+        for m in messages {
+            st.messages.push(StoredMessage::new(
+                m,
+                &head.frame_id,
+                head.drain_token.as_deref(),
+                request,
+                path,
+            ));
         }
-        st.faults.take_after_store(&mut st.stats.faults)
-    };
-    faults::finish(after, &shared.kills, peer, StatusCode::OK.into_response()).await
+        st.stats.messages = st.messages.len() as u64;
+    }
+    st.faults.take_after_store(&mut st.stats.faults)
 }
 
 /// Basic auth, when configured (the drain URL's `https://user:password@host/...`); the error
@@ -196,6 +248,16 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Vector's wording for a bad header.
 fn header_error(name: &str, msg: &str) -> String {
     format!("Invalid request header {name:?}: {msg:?}")
+}
+
+/// The 401, with the basic-auth challenge.
+fn unauthorized(message: &str) -> Response {
+    let mut resp = error(StatusCode::UNAUTHORIZED, message);
+    resp.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"logplex drain\""),
+    );
+    resp
 }
 
 /// Vector's HTTP source error body.

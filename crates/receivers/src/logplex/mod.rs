@@ -21,8 +21,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every attempt of each event is counted by its id, before the frame-id dedup (the message's
+//! `id`, or `salesforce.event_id` in ECS documents; [`crate::common::attempts`]), readable
+//! with [`Handle::attempts`]: a sender that resends whole frames passes the dedup, not these.
+//!
 //! Admin endpoints (no auth, no faults): `GET|POST /__receiver/faults`, `GET /__receiver/stats`,
-//! `POST /__receiver/reset`, `GET /__receiver/messages`.
+//! `GET /__receiver/attempts`, `POST /__receiver/reset`, `GET /__receiver/messages`.
 
 pub mod frames;
 mod ingest;
@@ -39,7 +43,7 @@ use serde_json::{json, Value};
 use crate::common::admin::{self, AdminState};
 use crate::common::server::{Listen, Server};
 use crate::common::shared::ReceiverState;
-pub use crate::common::{Error, FaultCounts, Faults};
+pub use crate::common::{Attempt, Attempts, Error, FaultCounts, Faults};
 
 /// How to run the receiver.
 #[derive(Debug, Clone)]
@@ -146,6 +150,7 @@ pub(crate) struct State {
     pub messages: Vec<StoredMessage>,
     pub frame_ids: HashSet<String>,
     pub stats: Stats,
+    pub attempts: Attempts,
 }
 
 impl ReceiverState for State {
@@ -154,6 +159,9 @@ impl ReceiverState for State {
     }
     fn stats_json(&self) -> Value {
         serde_json::to_value(&self.stats).unwrap_or_default()
+    }
+    fn attempts(&self) -> &Attempts {
+        &self.attempts
     }
 }
 
@@ -201,6 +209,10 @@ impl Handle {
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats.clone()
     }
+    /// Every attempt of each event, by id, repeated frames included.
+    pub fn attempts(&self) -> Attempts {
+        AdminState::attempts(&*self.shared)
+    }
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
         AdminState::set_faults(&*self.shared, faults);
@@ -208,7 +220,7 @@ impl Handle {
     pub fn faults(&self) -> Faults {
         AdminState::faults(&*self.shared)
     }
-    /// Forgets messages, seen frame ids, counters and faults.
+    /// Forgets messages, seen frame ids, counters, attempts and faults.
     pub fn reset(&self) {
         AdminState::reset(&*self.shared);
     }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::config::Token;
 use super::hec::{Answer, Code};
+use crate::common::attempts::event_id;
 
 /// One accepted envelope.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +65,24 @@ pub fn parse(body: &[u8], token: &Token) -> Parsed {
         events,
         error: None,
     }
+}
+
+/// The event id of each envelope of a decoded body, in body order, up to the first that is not
+/// JSON (whether or not [`parse`] accepts it): `fields.event_id` (sfevents' index-time field),
+/// else the event's own `id` or `salesforce.event_id`, else its `message.id` (splunk-logging
+/// wraps a payload in `message`).
+pub fn ids(body: &[u8]) -> Vec<Option<String>> {
+    serde_json::Deserializer::from_slice(body)
+        .into_iter::<Value>()
+        .map_while(Result::ok)
+        .map(|v| {
+            let field = v["fields"]["event_id"].as_str().filter(|s| !s.is_empty());
+            field
+                .map(str::to_string)
+                .or_else(|| event_id(&v["event"]))
+                .or_else(|| event_id(&v["event"]["message"]))
+        })
+        .collect()
 }
 
 fn envelope(v: Value, token: &Token) -> Result<Envelope, Code> {
@@ -180,6 +199,21 @@ mod tests {
         assert_eq!(p.events[1].fields["id"], "e1");
         assert_eq!(p.events[2].index, "dflt");
         assert_eq!(parse(b"{\"event\":\"x\"}", &any()).events[0].index, "main");
+    }
+
+    #[test]
+    fn ids_come_from_the_fields_or_the_event() {
+        let body = br#"{"event":{"a":1},"fields":{"event_id":"f-1"}}
+{"event":{"id":"e-2"}} {"event":{"salesforce":{"event_id":"s-3"}}}
+{"event":{"message":{"id":"m-4"}}} {"event":"text"} {"event":""} {"bad json"#;
+        let got = ids(body);
+        let want = ["f-1", "e-2", "s-3", "m-4"].map(|s| Some(s.to_string()));
+        assert_eq!(got[..4], want);
+        assert_eq!(
+            got[4..],
+            [None, None],
+            "read up to the first that is not JSON"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Order of an event request, as HEC answers it: the token (401/403), the channel (400 codes
 //! 10 and 11), the body size (413), injected faults, the body's encoding, then the envelopes
 //! one by one; the events before the first bad one are stored. With ack on, a fully accepted
-//! request gets the channel's next `ackId`.
+//! request gets the channel's next `ackId`. Each readable body counts one attempt of its
+//! envelopes' event ids ([`envelope::ids`]), whatever the answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,8 +22,9 @@ use super::envelope;
 use super::hec::{self, Answer, Code};
 use super::store::StoredEvent;
 use super::Shared;
+use crate::common::attempts::Ids;
 use crate::common::body::{self, BodyError, Encoding};
-use crate::common::faults;
+use crate::common::faults::{self, AfterStore, RequestFault};
 
 /// `POST /services/collector`, `/services/collector/event`, `/services/collector/event/1.0`.
 pub async fn event(
@@ -51,14 +53,54 @@ pub async fn event(
         Err(_) => return refuse(&shared, Answer::new(Code::InvalidDataFormat)),
     };
     let encoding = body::encoding_of(&headers);
-    if matches!(encoding, Encoding::Deflate | Encoding::Other(_)) {
+    let decoded = match &encoding {
         // HEC undoes gzip only; Vector's emulation answers an empty 415 to anything else.
-        return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
+        Encoding::Deflate | Encoding::Other(_) => {
+            return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response()
+        }
+        Encoding::Gzip => {
+            body::decode(&raw, &encoding, max.saturating_mul(64)).map(Option::unwrap_or_default)
+        }
+        Encoding::Identity => Ok(raw),
+    };
+    let ids = decoded.as_deref().map(envelope::ids).unwrap_or_default();
+    if let Some(resp) = fault(&shared, peer, &ids) {
+        return resp;
     }
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(BodyError::TooLarge) => {
+            shared.lock().stats.requests_413 += 1;
+            return hec::too_large(None, max);
+        }
+        Err(_) => return refuse(&shared, Answer::new(Code::InvalidDataFormat)),
+    };
+    let parsed = envelope::parse(&decoded, token);
+    // The events before the first bad one are stored, and the answer says where it is.
+    let taken = parsed.events.len().min(ids.len());
+    let gzip = encoding == Encoding::Gzip;
+    let (answer, after) = store(&shared, token, channel, parsed, request, uri.path(), gzip);
+    let close = after.close;
+    shared.lock().attempts.refused(&ids[taken..]);
+    let resp = faults::finish(after, &shared.kills, peer, answer.into_response()).await;
+    if !close {
+        shared.lock().attempts.accepted(&ids[..taken]);
+    }
+    resp
+}
+
+/// The injected fault the request meets, counting the attempt of `ids` (refused when a fault
+/// strikes); `None` to go on.
+fn fault(shared: &Shared, peer: SocketAddr, ids: &Ids) -> Option<Response> {
     let fault = {
         let mut guard = shared.lock();
         let st = &mut *guard;
-        st.faults.take_request_fault(&mut st.stats.faults)
+        let fault = st.faults.take_request_fault(&mut st.stats.faults);
+        st.attempts.read(ids);
+        if fault != RequestFault::None {
+            st.attempts.refused(ids);
+        }
+        fault
     };
     let busy = |status: u16, retry_after: Option<u64>| {
         shared.lock().count_error(Code::ServerBusy.number());
@@ -67,57 +109,53 @@ pub async fn event(
         a.retry_after = retry_after;
         a.into_response()
     };
-    if let Some(resp) = faults::answer(fault, &shared.kills, peer, busy) {
-        return resp;
-    }
-    let decoded = match &encoding {
-        Encoding::Gzip => match body::decode(&raw, &encoding, max.saturating_mul(64)) {
-            Ok(d) => d.unwrap_or_default(),
-            Err(BodyError::TooLarge) => {
-                shared.lock().stats.requests_413 += 1;
-                return hec::too_large(None, max);
-            }
-            Err(_) => return refuse(&shared, Answer::new(Code::InvalidDataFormat)),
-        },
-        _ => raw,
-    };
+    faults::answer(fault, &shared.kills, peer, busy)
+}
 
-    let parsed = envelope::parse(&decoded, token);
-    let (answer, after) = {
-        let mut guard = shared.lock();
-        let st = &mut *guard;
-        st.stats.gzip_requests += u64::from(encoding == Encoding::Gzip);
-        let first = st.events.len();
-        for e in parsed.events {
-            st.events.push(StoredEvent::new(
-                e,
-                &token.token,
-                channel.as_deref(),
-                request,
-                uri.path(),
-            ));
+/// Stores the events read before the first bad one, and builds the answer: the error, or
+/// success with the channel's next `ackId` when the token has ack on. Returns it with what the
+/// request meets before it is sent.
+fn store(
+    shared: &Shared,
+    token: &Token,
+    channel: Option<String>,
+    parsed: envelope::Parsed,
+    request: u64,
+    path: &str,
+    gzip: bool,
+) -> (Answer, AfterStore) {
+    let mut guard = shared.lock();
+    let st = &mut *guard;
+    st.stats.gzip_requests += u64::from(gzip);
+    let first = st.events.len();
+    for e in parsed.events {
+        st.events.push(StoredEvent::new(
+            e,
+            &token.token,
+            channel.as_deref(),
+            request,
+            path,
+        ));
+    }
+    st.stats.events = st.events.len() as u64;
+    let answer = match (parsed.error, &channel) {
+        (Some(err), _) => {
+            st.count_error(err.code.number());
+            err
         }
-        st.stats.events = st.events.len() as u64;
-        let answer = match (parsed.error, &channel) {
-            (Some(err), _) => {
-                st.count_error(err.code.number());
-                err
+        (None, Some(ch)) if token.ack => {
+            let id = st.issue_ack(ch);
+            for e in &mut st.events[first..] {
+                e.ack_id = Some(id);
             }
-            (None, Some(ch)) if token.ack => {
-                let id = st.issue_ack(ch);
-                for e in &mut st.events[first..] {
-                    e.ack_id = Some(id);
-                }
-                Answer {
-                    ack_id: Some(id),
-                    ..Answer::new(Code::Success)
-                }
+            Answer {
+                ack_id: Some(id),
+                ..Answer::new(Code::Success)
             }
-            (None, _) => Answer::new(Code::Success),
-        };
-        (answer, st.faults.take_after_store(&mut st.stats.faults))
+        }
+        (None, _) => Answer::new(Code::Success),
     };
-    faults::finish(after, &shared.kills, peer, answer.into_response()).await
+    (answer, st.faults.take_after_store(&mut st.stats.faults))
 }
 
 /// `POST /services/collector/ack`: `{"acks": [ids]}` → `{"acks": {"<id>": bool}}`.

@@ -23,9 +23,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every attempt of each event is counted by its id (`fields.event_id`, as sfevents sends it;
+//! [`crate::common::attempts`]), whatever the answer, readable with [`Handle::attempts`]: what
+//! the indexer keeps says nothing of how often a sender sent it.
+//!
 //! Admin endpoints (no token, no faults): `GET|POST /__receiver/faults`, `GET /__receiver/stats`,
-//! `POST /__receiver/reset`, `GET /__receiver/events[?index=]`, `GET|POST /__receiver/acks` (an
-//! [`Acks`] JSON), `GET /__receiver/acked` (`[[channel, ackId], ...]` answered true).
+//! `GET /__receiver/attempts`, `POST /__receiver/reset`, `GET /__receiver/events[?index=]`,
+//! `GET|POST /__receiver/acks` (an [`Acks`] JSON), `GET /__receiver/acked`
+//! (`[[channel, ackId], ...]` answered true).
 
 mod config;
 mod envelope;
@@ -50,7 +55,7 @@ pub use store::{Stats, StoredEvent};
 use crate::common::admin::{self, AdminState};
 use crate::common::conn::Kills;
 use crate::common::server::{Listen, Server};
-pub use crate::common::{Error, Faults};
+pub use crate::common::{Attempt, Attempts, Error, Faults};
 
 /// State shared by the handlers.
 pub(crate) struct Shared {
@@ -74,6 +79,9 @@ impl AdminState for Shared {
     }
     fn stats_json(&self) -> Value {
         serde_json::to_value(&self.lock().stats).unwrap_or_default()
+    }
+    fn attempts(&self) -> Attempts {
+        self.lock().attempts.clone()
     }
     fn reset(&self) {
         self.lock().reset();
@@ -179,6 +187,10 @@ impl Handle {
     pub fn stats(&self) -> Stats {
         self.shared.lock().stats.clone()
     }
+    /// Every attempt of each event, by id.
+    pub fn attempts(&self) -> Attempts {
+        self.shared.lock().attempts.clone()
+    }
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.lock().faults = faults;
@@ -198,7 +210,7 @@ impl Handle {
     pub fn ack_ids_issued(&self) -> Vec<(String, u64)> {
         self.shared.lock().issued.clone()
     }
-    /// Forgets events, acknowledgements, counters, faults and ack timing.
+    /// Forgets events, acknowledgements, counters, attempts, faults and ack timing.
     pub fn reset(&self) {
         self.shared.lock().reset();
     }

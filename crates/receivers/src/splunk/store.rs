@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::config::Acks;
 use super::envelope::Envelope;
-use crate::common::{FaultCounts, Faults};
+use crate::common::{Attempts, FaultCounts, Faults};
 
 /// An indexed event, with how it arrived.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +103,8 @@ pub struct State {
     pub acked: Vec<(String, u64)>,
     /// (channel, ackId) handed out, in order.
     pub issued: Vec<(String, u64)>,
+    /// Every attempt of each event, by id.
+    pub attempts: Attempts,
 }
 
 impl State {
@@ -162,7 +164,7 @@ impl State {
         out
     }
 
-    /// Forgets events, acknowledgements, counters and faults.
+    /// Forgets events, acknowledgements, counters, attempts and faults.
     pub fn reset(&mut self) {
         *self = State::default();
     }

@@ -1,6 +1,7 @@
 //! The Splunk HEC receiver through HTTP, as a client sees it (reqwest).
 
 mod acks;
+mod attempts;
 mod faults;
 mod ingest;
 
