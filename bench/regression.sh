@@ -19,7 +19,8 @@
 #   bench/regression.sh                          # 300 MB CSV, 2 rounds
 #   CSV_BYTES=100000000 ROUNDS=1 bench/regression.sh   # quick
 #
-# Knobs: BASE_REF, CSV_BYTES (default 300000000), ROUNDS (default 2), BENCH_DIR, KEEP=1.
+# Knobs: BASE_REF, CSV_BYTES (default 300000000), ROUNDS (default 2; collect rounds),
+# SHIP_ROUNDS (default ROUNDS), BENCH_DIR, KEEP=1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,6 +28,7 @@ cd "$ROOT"
 BASE_REF="${BASE_REF:-ea333be}"
 CSV_BYTES="${CSV_BYTES:-300000000}"
 ROUNDS="${ROUNDS:-2}"
+SHIP_ROUNDS="${SHIP_ROUNDS:-$ROUNDS}"
 SFSIM="$ROOT/target/release/sfsim"
 RECEIVER="$ROOT/target/release/receivers"
 
@@ -68,7 +70,7 @@ echo "| CPUs | $(nproc) (nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc
 echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
 echo "| rustc | $(rustc --version) |"
 echo "| head | commit $commit, $dirty uncommitted paths |"
-echo "| file | ApiTotalUsage daily, --big-file-bytes $CSV_BYTES, $ROUNDS round(s) |"
+echo "| file | ApiTotalUsage daily, --big-file-bytes $CSV_BYTES; $ROUNDS collect and $SHIP_ROUNDS ship round(s) |"
 echo
 
 # --- 2. sfsim ----------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ receiver_start() {
   [[ -n "$URL" ]] || { echo "the receiver did not start" >&2; cat "$BENCH_DIR/es.err" >&2; exit 1; }
   URL="${URL%/}"
 }
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$SHIP_ROUNDS"); do
   for who in $(order "$round"); do
     # Each run ships its own copy (a ship moves the copy's position), made by its own binary.
     src="$BENCH_DIR/collect-$who-1"
