@@ -13,7 +13,7 @@
 use serde_json::{json, Value};
 
 use super::filter_path::glob_match;
-use super::values::{checkable_format, is_date};
+use super::values::{checkable_format, is_date, java_parse_double};
 
 /// What a new field becomes.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +33,7 @@ pub fn detect(v: &Value, root: &Value) -> &'static str {
         Value::Number(_) => "long",
         Value::String(s) => {
             let long = s.parse::<i64>().is_ok();
-            let double = s.trim().parse::<f64>().is_ok();
+            let double = java_parse_double(s).is_some();
             let numeric = root.get("numeric_detection") == Some(&Value::Bool(true));
             if long && numeric {
                 "long"

@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::values::{checkable_format, is_date};
+use super::values::{checkable_format, is_date, java_parse_double};
 
 /// What a value does to its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,18 +207,7 @@ fn parse_number(ty: &str, s: &str) -> Option<f64> {
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'));
         return if plain { s.parse().ok() } else { None };
     }
-    match s.trim() {
-        "NaN" => Some(f64::NAN),
-        "Infinity" | "+Infinity" => Some(f64::INFINITY),
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        t if t
-            .bytes()
-            .any(|c| c.is_ascii_alphabetic() && !matches!(c, b'e' | b'E')) =>
-        {
-            None
-        }
-        t => t.parse().ok(),
-    }
+    java_parse_double(s)
 }
 
 fn token(v: &Value) -> &'static str {

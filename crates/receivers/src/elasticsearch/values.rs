@@ -67,6 +67,22 @@ fn hash_map_order(keys: &[&String]) -> Vec<usize> {
     order
 }
 
+/// Java's `Double.parseDouble`: spaces trimmed, `NaN` and `Infinity` read, no other words.
+pub fn java_parse_double(s: &str) -> Option<f64> {
+    match s.trim() {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        t if t
+            .bytes()
+            .any(|c| c.is_ascii_alphabetic() && !matches!(c, b'e' | b'E')) =>
+        {
+            None
+        }
+        t => t.parse().ok(),
+    }
+}
+
 /// `strict_date_optional_time`: "the date must include the year at a minimum, and the time
 /// (separated by T), is optional" — `yyyy[-MM[-dd]][T[HH[:mm[:ss[.S{1,9}]]]][zone]]`, every
 /// field with its exact number of digits.
