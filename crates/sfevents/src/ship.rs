@@ -300,7 +300,7 @@ mod tests {
     fn one_process_at_a_time_ships_an_output_of_an_archive() {
         let d = tempfile::tempdir().unwrap();
         let held = super::lock(d.path(), "es").unwrap();
-        let e = super::lock(d.path(), "es").unwrap_err();
+        let e = super::lock(d.path(), "es").unwrap_err().to_string();
         assert!(e.contains("another sfevents is shipping"), "{e}");
         assert!(
             super::lock(d.path(), "other").is_ok(),
