@@ -1,6 +1,7 @@
 //! The HTML report in a real browser (Debian's headless Chromium through puppeteer-core, see
 //! `common/chromium.rs`): the page loads nothing from the network, logs no error, prints, and
-//! shows exactly the document's numbers, in its tables and in its charts.
+//! shows the document's numbers as a reader sees them: the text of its cells and figures, and
+//! every bar and point where the chart's own axis puts its value.
 //!
 //! Needs `/usr/bin/chromium` and `npm ci --prefix tests/fidelity` (scripts/test does both).
 //! Set `REPORT_HTML_SCREENSHOT=/path/shot.png` to keep a full-page screenshot.
@@ -56,7 +57,7 @@ fn the_page_shows_the_documents_numbers_offline() {
     let mut charted = 0;
     for s in &doc.sections {
         for t in &s.tables {
-            let page = &seen["tables"][&t.id];
+            let page = &seen["table_values"][&t.id];
             if s.empty.is_some() || t.rows.is_empty() {
                 assert!(page.is_null(), "table {} must not be shown", t.id);
                 continue;
@@ -82,14 +83,14 @@ fn the_page_shows_the_documents_numbers_offline() {
                 .collect();
             assert_eq!(drawn.len(), 1, "one chart for {}", t.id);
             let (kind, marks, series) = match chart.kind {
-                ChartKind::Bars => ("bars", "bars", 1),
-                ChartKind::Columns => ("columns", "bars", chart.values.len()),
-                ChartKind::Line => ("line", "points", chart.values.len()),
+                ChartKind::Bars => ("bars", "rects", 1),
+                ChartKind::Columns => ("columns", "rects", chart.values.len()),
+                ChartKind::Line => ("line", "circles", chart.values.len()),
             };
-            assert_eq!(drawn[0]["kind"], kind, "{}", t.id);
+            assert_eq!(chromium::chart_kind(drawn[0]), kind, "{}", t.id);
             assert_eq!(
-                drawn[0][marks].as_u64(),
-                Some((t.rows.len() * series) as u64),
+                drawn[0][marks].as_array().map(Vec::len),
+                Some(t.rows.len() * series),
                 "{}: {}",
                 t.id,
                 drawn[0]
@@ -98,13 +99,62 @@ fn the_page_shows_the_documents_numbers_offline() {
     }
     assert!(charted >= 4, "the sample draws every kind of chart");
     assert_eq!(seen["charts"].as_array().map(Vec::len), Some(charted));
+    // The headline numbers, as a reader reads them (written out by hand).
+    let figures: Vec<(&str, &str)> = seen["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .filter(|f| f["section"] == "api-usage")
+        .map(|f| (f["label"].as_str().unwrap(), f["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            ("calls", "1,950,231"),
+            ("success rate", "93.1\u{a0}%"),
+            ("users calling the API", "42"),
+            ("calls on retired versions", "318"),
+            ("average calls a day", "65,007.7"),
+        ]
+    );
+    // A few cells as a reader reads them (written out by hand).
+    let cells = |id: &str, row: usize| -> Vec<String> {
+        let row = seen["tables"][id][row].as_array().expect("a row");
+        row.iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        cells("api_usage_per_user", 0),
+        [
+            "integration@acme.example",
+            "812,345",
+            "41.7\u{a0}%",
+            "40.30"
+        ]
+    );
+    assert_eq!(
+        cells("health_per_type", 2),
+        [
+            "Login",
+            "48",
+            "9,120",
+            "100.0\u{a0}%",
+            "0.33",
+            "2026-03-10 06:00:00 UTC"
+        ]
+    );
+    assert_eq!(
+        cells("health_per_type", 3),
+        ["Report", "0", "0", "0.0\u{a0}%", "—", "—"]
+    );
     let sections: Vec<&str> = doc.sections.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(seen["sections"], serde_json::json!(sections));
     assert_eq!(seen["toc"].as_array().map(Vec::len), Some(sections.len()));
 }
 
-/// The real binary over an archive collected from sfsim: `report all` as HTML shows exactly
-/// what the JSON format says, in tables, figures and charts.
+/// The real binary over an archive collected from sfsim: `report all` as HTML shows what the
+/// JSON format says, in the text of its tables and figures and in where its charts draw.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binarys_html_page_equals_its_json_over_a_collected_archive() {
     let mut cfg = common::small_config(96);
@@ -149,5 +199,11 @@ async fn the_binarys_html_page_equals_its_json_over_a_collected_archive() {
         "every series and top-N table is drawn: {}",
         charts.len()
     );
+    for kind in ["bars", "columns", "line"] {
+        assert!(
+            charts.iter().any(|c| chromium::chart_kind(c) == kind),
+            "the page draws {kind}"
+        );
+    }
     sim.shutdown();
 }

@@ -411,12 +411,13 @@ fn tick_label(t: f64, ticks: &[f64], kind: Kind) -> String {
     } else {
         1.0
     };
-    let decimals = if step >= 1.0 {
-        0
-    } else {
-        (-step.log10().floor()) as usize
-    }
-    .min(3);
+    // The fewest decimals that write the step exactly (0.25 needs two, 2.5 one), at most 3.
+    let decimals = (0..3)
+        .find(|&d| {
+            let scaled = step * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.abs().max(1.0)
+        })
+        .unwrap_or(3);
     let s = number(t, decimals);
     if kind == Kind::Percent {
         format!("{s}%")
@@ -570,5 +571,7 @@ mod tests {
         let t = Scale::ticks(&[Some(0.3)], 4, Float);
         assert_eq!(tick_label(t[1], &t, Float), "0.1");
         assert_eq!(tick_label(12500.0, &[0.0, 2500.0], Int), "12,500");
+        assert_eq!(tick_label(0.75, &[0.0, 0.25], Float), "0.75");
+        assert_eq!(tick_label(7.5, &[0.0, 2.5], Float), "7.5");
     }
 }
