@@ -267,7 +267,8 @@ async fn splunk_gets_every_event_once_with_the_add_on_sourcetypes() {
     );
     assert_eq!(repeats, 0, "no batch was in doubt");
     // At the sender: sent again exactly what the 4 refused requests carried (a batch each),
-    // and sfevents says so.
+    // and no more than sfevents says it retried (which also counts a send that failed before
+    // the receiver read it).
     let s = h.stats().faults;
     assert_eq!(
         (s.requests_503, s.requests_429, s.connections_closed),
@@ -277,7 +278,11 @@ async fn splunk_gets_every_event_once_with_the_add_on_sourcetypes() {
     t.accepted_once("splunk");
     assert_eq!(t.unanswered, 0, "{t:?}");
     assert!(t.refused > 0 && t.refused <= 4 * 100, "{t:?}");
-    assert_eq!(t.extra, reported(&o, " retried"), "{t:?}\n{}", describe(&o));
+    assert!(
+        t.extra <= reported(&o, " retried"),
+        "{t:?}\n{}",
+        describe(&o)
+    );
     for e in &events {
         let id = e.fields["event_id"].as_str().unwrap();
         let a = &want[id];
@@ -489,13 +494,19 @@ async fn a_logplex_drain_gets_single_line_frames_and_drops_resent_frames() {
     }
     assert_eq!(check_ids(&want, ids), 0, "repeated frames were dropped");
     assert!(h.stats().duplicate_frames >= 2, "{:?}", h.stats());
-    // At the sender, before the dedup: sent again exactly the 3 batches cut or refused (one
-    // request each), as sfevents reports.
+    // At the sender, before the dedup: sent again exactly what the 3 requests cut or refused
+    // carried (a batch each), and no more than sfevents says it retried.
+    let s = h.stats().faults;
+    assert_eq!((s.requests_503, s.connections_closed), (1, 2));
     let t = tally(&want, &h.attempts());
     t.accepted_once("logplex");
     assert!(t.refused > 0 && t.refused <= 150, "{t:?}");
     assert!(t.unanswered > 0 && t.unanswered <= 2 * 150, "{t:?}");
-    assert_eq!(t.extra, reported(&o, " retried"), "{t:?}\n{}", describe(&o));
+    assert!(
+        t.extra <= reported(&o, " retried"),
+        "{t:?}\n{}",
+        describe(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -627,9 +638,20 @@ async fn http_sends_again_only_the_requests_refused_mid_batch() {
     let t = tally(&want, &a);
     t.accepted_once("http");
     assert_eq!(t.unanswered, 0, "{t:?}");
+    // One request refused: at most the events that fit in one 8192-byte body.
+    let mut lens: Vec<usize> = want.values().map(|v| v.to_string().len() + 1).collect();
+    lens.sort_unstable();
+    let fit = lens
+        .iter()
+        .scan(0, |total, l| {
+            *total += l;
+            Some(*total)
+        })
+        .take_while(|total| *total <= 8192)
+        .count();
     assert!(
-        t.refused > 0 && t.refused <= first.len() as u64 * 2,
-        "one request refused: {t:?}"
+        t.refused > 0 && t.refused <= fit as u64,
+        "one request refused, at most {fit} events: {t:?}"
     );
     assert!(
         t.extra <= reported(&o, " retried"),
@@ -658,15 +680,9 @@ impl Dest {
     async fn start(kind: &str) -> Dest {
         match kind {
             "http" => Dest::Http(sumo::start(sumo::Config::default()).await.unwrap()),
-            "logplex" => Dest::Logplex(
-                logplex::start(logplex::Config {
-                    // Every stored copy counts here: repeats must stay within a batch.
-                    dedup_frame_ids: false,
-                    ..logplex::Config::default()
-                })
-                .await
-                .unwrap(),
-            ),
+            // The drain drops repeated frame ids, as real ones do: what it stores hides a
+            // resend, what it counted at the door (`attempts`) does not.
+            "logplex" => Dest::Logplex(logplex::start(logplex::Config::default()).await.unwrap()),
             _ => Dest::Splunk(
                 splunk::start(splunk::Config::with_tokens(vec![splunk::Token::new(TOKEN)]))
                     .await
