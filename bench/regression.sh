@@ -92,24 +92,29 @@ measure() {
 }
 
 order() { if (( $1 % 2 )); then echo "base head"; else echo "head base"; fi; }
+# Before each timed run: the previous run's dirty pages written out, so no run pays for the
+# writeback of the one before it (seen: the second run of a round up to twice as slow).
+settle() { sync; sleep 2; }
 
 # --- 3. collect ----------------------------------------------------------------------------------
 for round in $(seq 1 "$ROUNDS"); do
   for who in $(order "$round"); do
     dir="$BENCH_DIR/collect-$who-$round"
+    settle
     /usr/bin/time -v -o "$dir.time" "${BIN[$who]}" collect --config "$SIM_OUT/sfevents.toml" \
       --output-dir "$dir" --quiet --interval daily --event-type ApiTotalUsage --no-ship
     lines=$(find "$dir/events" -name '*.ndjson' -exec cat {} + | wc -l)
     csv_bytes=$(find "$dir/output" -name '*.csv' -printf '%s\n' | awk '{ s += $1 } END { print s }')
     find "$dir/output" -name '*.csv' -exec sha256sum {} + | awk '{ print $1 }' | sort >"$dir.sha"
     measure collect "$who" "$round" "$dir.time" "$lines" "$csv_bytes"
+    # Keep round 1's archives for shipping; later rounds' go at once (disk), before the
+    # next run starts.
+    (( round == 1 )) || rm -rf "$dir"
   done
   for who in base head; do
     cmp -s "$BENCH_DIR/collect-base-$round.sha" "$BENCH_DIR/collect-$who-$round.sha" \
       || { echo "round $round: the raw CSVs differ" >&2; exit 1; }
   done
-  # Keep round 1's archives for shipping; later rounds' go at once (disk).
-  (( round == 1 )) || rm -rf "$BENCH_DIR/collect-base-$round" "$BENCH_DIR/collect-head-$round"
 done
 stop_sim
 
@@ -134,6 +139,7 @@ for round in $(seq 1 "$SHIP_ROUNDS"); do
     rm -rf "$copy"; cp -a "$src" "$copy"
     events=$(find "$copy/events" -name '*.ndjson' -exec cat {} + | wc -l)
     receiver_start
+    settle
     /usr/bin/time -v -o "$copy.time" "${BIN[$who]}" ship --output-dir "$copy" \
       --to "elasticsearch+$URL?name=bench&mode=ecs" >"$copy.out" 2>"$copy.err" \
       || { echo "$who ship failed:" >&2; cat "$copy.err" >&2; exit 1; }
@@ -175,6 +181,8 @@ print()
 print("| step | base (median) | head (median) | head / base | peak RSS MiB base / head |")
 print("|---|---:|---:|---:|---:|")
 for step in ("collect", "ship"):
+    if (step, "base") not in per or (step, "head") not in per:
+        continue
     b = statistics.median(u for u, _ in per[(step, "base")])
     h = statistics.median(u for u, _ in per[(step, "head")])
     rb = max(r for _, r in per[(step, "base")])
