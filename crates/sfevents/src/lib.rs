@@ -10,6 +10,7 @@ pub mod collect;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod detect;
 pub mod doctor;
 pub mod logging;
 pub mod metrics;

@@ -137,7 +137,7 @@ pub(super) fn append(c: &Connection, org: &str, f: &LogFile) -> rusqlite::Result
     .map(|_| ())
 }
 
-fn entry(r: &rusqlite::Row) -> rusqlite::Result<LogEntry> {
+pub(super) fn entry(r: &rusqlite::Row) -> rusqlite::Result<LogEntry> {
     Ok(LogEntry {
         seq: r.get(0)?,
         file: LogFile {
@@ -153,7 +153,7 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<LogEntry> {
     })
 }
 
-const ENTRY_COLUMNS: &str =
+pub(super) const ENTRY_COLUMNS: &str =
     "seq, source, dataset, path, rows, bytes, oldest_event, newest_event, committed_at";
 
 impl Store {

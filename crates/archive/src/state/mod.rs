@@ -13,6 +13,7 @@ mod archived;
 mod delivery;
 mod objects;
 mod reader;
+mod rules;
 
 /// Bumped after every unit commits; `run`'s shippers wait on it (`commits()`), so they wake as
 /// units commit rather than polling.
@@ -32,6 +33,7 @@ pub use archived::ArchivedTotals;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 pub use objects::PageCommit;
 pub use reader::{LedgerFile, LedgerNdjson, LoggedNdjson, Reader};
+pub use rules::{RuleCommit, RulePosition};
 
 #[derive(Debug, Error)]
 pub enum StateError {
@@ -198,6 +200,7 @@ impl Store {
             .map_err(open_err)?;
         conn.execute_batch(SCHEMA).map_err(open_err)?;
         conn.execute_batch(delivery::SCHEMA).map_err(open_err)?;
+        conn.execute_batch(rules::SCHEMA).map_err(open_err)?;
         delivery::migrate(&conn).map_err(open_err)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",

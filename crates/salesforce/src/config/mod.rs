@@ -73,6 +73,9 @@ pub struct FileConfig {
     pub redaction: Option<RedactionFile>,
     /// `sfevents run`'s Prometheus and health endpoint, e.g. "127.0.0.1:9464" (`metrics.rs`).
     pub metrics_addr: Option<String>,
+    /// `[detections]`: rule folders, disabled rules, allowlists; read by the binary's
+    /// `detect/config.rs`.
+    pub detections: Option<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -12,6 +12,7 @@ use crate::logging::{self, LogFormat};
 use salesforce::config::{self, Overrides};
 
 mod report;
+mod rules;
 mod shipping;
 use self::shipping::{replay, setup_outputs, ship, ship_to};
 
@@ -132,6 +133,17 @@ pub enum Command {
         #[command(flatten)]
         args: self::report::ReportArgs,
     },
+    /// Run Sigma rules over the archive (a backtest), without Salesforce and without moving
+    /// the live rules' position. Exit 1 when an alert at or above --fail-level is found.
+    Detect {
+        #[command(flatten)]
+        args: crate::detect::DetectArgs,
+    },
+    /// The detection rules: list, check or test them (their sample events).
+    Rules {
+        #[command(subcommand)]
+        command: self::rules::RulesCommand,
+    },
     /// Start a simulated org (sfsim) in-process and collect all of it into a folder.
     #[cfg(feature = "demo")]
     Demo {
@@ -218,6 +230,11 @@ pub fn main() -> ExitCode {
                 crate::verify::run(&overrides, &args).await
             }
             Command::Report { args } => self::report::run(&args),
+            Command::Detect { args } => {
+                logging::init(cli.log_format, true, None);
+                crate::detect::run(&args, cli.quiet)
+            }
+            Command::Rules { command } => self::rules::run(&command),
             #[cfg(feature = "demo")]
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
@@ -271,6 +288,13 @@ async fn collect(
             return exit::CONFIG;
         }
     };
+    let rules = match crate::detect::config::live(ov.config.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return exit::CONFIG;
+        }
+    };
     let mut code = exit::OK;
     for org in &orgs {
         let report = collect_org(org, &Options { progress }).await;
@@ -285,11 +309,41 @@ async fn collect(
             eprintln!("error: org '{}': file {id} quarantined: {e}", report.name);
         }
     }
+    let dirs: Vec<PathBuf> = orgs.iter().map(|o| o.archive_dir.clone()).collect();
+    if let Some(set) = rules {
+        code = code.max(detect_live(&dirs, set, quiet).await);
+    }
     if !no_ship && !outputs.is_empty() {
-        let dirs: Vec<PathBuf> = orgs.iter().map(|o| o.archive_dir.clone()).collect();
         code = code.max(ship_to(&dirs, &outputs, None, quiet).await);
     }
     code
+}
+
+/// `collect`'s pass of the live rules, before shipping (so the alerts ship with the events).
+async fn detect_live(dirs: &[PathBuf], set: detections::RuleSet, quiet: bool) -> u8 {
+    let dirs = dirs.to_vec();
+    let pass =
+        tokio::task::spawn_blocking(move || crate::detect::live::catch_up_all(&dirs, &set)).await;
+    match pass {
+        Ok(Ok(p)) => {
+            if !quiet {
+                println!("rules: {} events evaluated, {} alerts", p.events, p.alerts);
+            }
+            if p.missing > 0 {
+                exit::PARTIAL
+            } else {
+                exit::OK
+            }
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: rules: {e:#}");
+            exit::PARTIAL
+        }
+        Err(e) => {
+            eprintln!("error: rules: {e}");
+            exit::PARTIAL
+        }
+    }
 }
 
 async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: LogFormat) -> u8 {
@@ -306,6 +360,64 @@ async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: Lo
             return exit::CONFIG;
         }
     };
+    let rx = stop_on_signals();
+    let outputs = match crate::config::resolve_outputs(ov) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let rules = match crate::detect::config::live(ov.config.as_deref()) {
+        Ok(r) => r.map(std::sync::Arc::new),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return exit::CONFIG;
+        }
+    };
+    crate::metrics::live().set_outputs(outputs.iter().map(|o| o.name.clone()).collect());
+    let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, rx.clone())));
+    // One shipper loop per archive; collection never waits for them.
+    let mut shippers = tokio::task::JoinSet::new();
+    if !outputs.is_empty() {
+        for org in &orgs {
+            shippers.spawn(crate::ship::keep_shipping(
+                org.archive_dir.clone(),
+                outputs.clone(),
+                rx.clone(),
+            ));
+        }
+    }
+    // The rules are one more consumer of each archive's log, beside the shippers.
+    if let Some(set) = &rules {
+        for org in &orgs {
+            shippers.spawn(crate::detect::live::keep_detecting(
+                org.archive_dir.clone(),
+                set.clone(),
+                rx.clone(),
+            ));
+        }
+    }
+    let code = crate::run::run(orgs, Options { progress: false }, rx).await;
+    // A shipper waiting out a dead destination is abandoned: its position is committed
+    // batch by batch, so nothing is lost and at most the batch in flight is sent again.
+    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = shippers.join_next() => if next.is_none() { break },
+            _ = &mut grace => { shippers.abort_all(); break }
+        }
+    }
+    // The server saw the stop too and closes its listener; it is not waited on longer.
+    if let Some(m) = metrics {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), m).await;
+    }
+    code
+}
+
+/// A flag that turns true at the first SIGTERM or Ctrl-C; the second exits at once.
+fn stop_on_signals() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let mut term =
@@ -329,42 +441,7 @@ async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: Lo
             let _ = tx.send(true);
         }
     });
-    let outputs = match crate::config::resolve_outputs(ov) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    crate::metrics::live().set_outputs(outputs.iter().map(|o| o.name.clone()).collect());
-    let metrics = metrics.map(|l| tokio::spawn(crate::metrics::serve(l, rx.clone())));
-    // One shipper loop per archive; collection never waits for them.
-    let mut shippers = tokio::task::JoinSet::new();
-    if !outputs.is_empty() {
-        for org in &orgs {
-            shippers.spawn(crate::ship::keep_shipping(
-                org.archive_dir.clone(),
-                outputs.clone(),
-                rx.clone(),
-            ));
-        }
-    }
-    let code = crate::run::run(orgs, Options { progress: false }, rx).await;
-    // A shipper waiting out a dead destination is abandoned: its position is committed
-    // batch by batch, so nothing is lost and at most the batch in flight is sent again.
-    let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            next = shippers.join_next() => if next.is_none() { break },
-            _ = &mut grace => { shippers.abort_all(); break }
-        }
-    }
-    // The server saw the stop too and closes its listener; it is not waited on longer.
-    if let Some(m) = metrics {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), m).await;
-    }
-    code
+    rx
 }
 
 fn report_code(r: &OrgReport) -> u8 {

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::StateError;
 
+mod detect;
 mod doctor;
 mod reports;
 mod verify;

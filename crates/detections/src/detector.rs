@@ -1,0 +1,205 @@
+//! Evaluates archive events against a `RuleSet`, one at a time, in the order given: detection
+//! rules and filters (rsigma's `Engine`), correlations on each event's own `@timestamp`
+//! (rsigma's `CorrelationEngine`), and the extensions. Its whole state exports as one
+//! serializable value, so a consumer can commit it with its position and a restart neither
+//! loses nor repeats an alert.
+
+use std::collections::HashMap;
+
+use rsigma_eval::{
+    CorrelationAction, CorrelationConfig, CorrelationEngine, CorrelationEventMode,
+    CorrelationSnapshot, EvaluationResult, LogSourceExtractor, TimestampFallback,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{Alert, Firing, MAX_EVENT_IDS};
+use crate::error::RuleError;
+use crate::event::{ArchiveEvent, PRODUCT_FIELD, SERVICE_FIELD};
+use crate::extension::Extension;
+use crate::rule::{RuleInfo, RuleKind};
+use crate::ruleset::RuleSet;
+
+/// The state format; a stored state of another version is dropped (and rebuilt from events).
+const STATE_VERSION: u32 = 1;
+
+pub struct Detector {
+    engine: CorrelationEngine,
+    rules: HashMap<String, RuleInfo>,
+    extensions: HashMap<String, Extension>,
+    /// The newest event time seen, for pruning the extensions' history.
+    newest: i64,
+}
+
+/// Everything a `Detector` remembers between events.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectorState {
+    version: u32,
+    correlations: CorrelationSnapshot,
+    extensions: HashMap<String, Extension>,
+    newest: i64,
+}
+
+impl Detector {
+    pub fn new(set: &RuleSet) -> Result<Self, RuleError> {
+        let config = CorrelationConfig {
+            timestamp_fields: Vec::new(),
+            // Times are always given (`process_event_at`); never the wall clock.
+            timestamp_fallback: TimestampFallback::Skip,
+            emit_detections: false,
+            action_on_match: CorrelationAction::Alert,
+            correlation_event_mode: CorrelationEventMode::Refs,
+            max_correlation_events: MAX_EVENT_IDS,
+            ..CorrelationConfig::default()
+        };
+        let mut engine = CorrelationEngine::new(config);
+        engine.set_logsource_extractor(Some(LogSourceExtractor::new().with_field_names(
+            PRODUCT_FIELD,
+            SERVICE_FIELD,
+            "__sfevents_category",
+        )));
+        engine
+            .add_collection(&set.collection)
+            .map_err(|e| RuleError::Engine(e.to_string()))?;
+        Ok(Self {
+            engine,
+            rules: set
+                .rules()
+                .iter()
+                .map(|r| (r.id.clone(), r.clone()))
+                .collect(),
+            extensions: set.extensions.iter().cloned().collect(),
+            newest: i64::MIN,
+        })
+    }
+
+    /// The alerts this event raises, given every event before it.
+    pub fn process(&mut self, event: &ArchiveEvent) -> Vec<Alert> {
+        self.newest = self.newest.max(event.time);
+        let results = self.engine.process_event_at(event, event.time);
+        let mut alerts = Vec::new();
+        for result in &results {
+            if let Some(alert) = self.alert_for(result, event) {
+                alerts.push(alert);
+            }
+        }
+        alerts
+    }
+
+    fn alert_for(&mut self, result: &EvaluationResult, event: &ArchiveEvent) -> Option<Alert> {
+        let key = result
+            .header
+            .rule_id
+            .clone()
+            .unwrap_or_else(|| result.header.rule_title.clone());
+        let rule = self.rules.get(&key)?;
+        if let Some(body) = result.as_correlation() {
+            let refs = body.event_refs.clone().unwrap_or_default();
+            let count = if body.correlation_type == rsigma_parser::CorrelationType::EventCount {
+                body.aggregated_value as u64
+            } else {
+                refs.len().max(1) as u64
+            };
+            let mut detail = Vec::new();
+            if body.correlation_type == rsigma_parser::CorrelationType::ValueCount {
+                detail.push((
+                    "distinct values".to_string(),
+                    format!("{}", body.aggregated_value as u64),
+                ));
+            }
+            return Some(
+                Firing {
+                    rule,
+                    event,
+                    group: body.group_key.clone(),
+                    detail,
+                    count,
+                    first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
+                    ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
+                    key: format!("{:?}\u{1e}{}", body.group_key, event.id),
+                }
+                .into_alert(),
+            );
+        }
+        match rule.kind {
+            RuleKind::Base | RuleKind::Correlation => None,
+            RuleKind::Detection => Some(single(
+                rule,
+                event,
+                Vec::new(),
+                Vec::new(),
+                event.id.clone(),
+            )),
+            RuleKind::NewValue | RuleKind::Baseline => {
+                let finding = self.extensions.get_mut(&key)?.observe(event)?;
+                Some(single(
+                    rule,
+                    event,
+                    finding.group,
+                    finding.detail,
+                    finding.key,
+                ))
+            }
+        }
+    }
+
+    /// The state to commit with the position the last processed event belongs to.
+    pub fn state(&mut self) -> DetectorState {
+        if self.newest != i64::MIN {
+            for ext in self.extensions.values_mut() {
+                ext.prune(self.newest);
+            }
+        }
+        DetectorState {
+            version: STATE_VERSION,
+            correlations: self.engine.export_state(),
+            extensions: self.extensions.clone(),
+            newest: self.newest,
+        }
+    }
+
+    /// Takes up a committed state. `false` when it is of another version or the correlation
+    /// engine refuses it: the caller starts afresh (and says so).
+    pub fn restore(&mut self, state: DetectorState) -> bool {
+        if state.version != STATE_VERSION || !self.engine.import_state(state.correlations) {
+            return false;
+        }
+        for (id, ext) in state.extensions {
+            // Only rules still loaded, and only if their spec did not change.
+            if let Some(current) = self.extensions.get_mut(&id) {
+                if same_spec(current, &ext) {
+                    *current = ext;
+                }
+            }
+        }
+        self.newest = state.newest;
+        true
+    }
+}
+
+fn same_spec(a: &Extension, b: &Extension) -> bool {
+    let spec = |e: &Extension| match e {
+        Extension::NewValue { spec, .. } => serde_json::to_string(spec).ok(),
+        Extension::Baseline { spec, .. } => serde_json::to_string(spec).ok(),
+    };
+    spec(a) == spec(b)
+}
+
+fn single(
+    rule: &RuleInfo,
+    event: &ArchiveEvent,
+    group: Vec<(String, String)>,
+    detail: Vec<(String, String)>,
+    key: String,
+) -> Alert {
+    Firing {
+        rule,
+        event,
+        group,
+        detail,
+        count: 1,
+        first: event.time,
+        ids: vec![event.id.clone()],
+        key,
+    }
+    .into_alert()
+}

@@ -1,0 +1,232 @@
+//! The rules as one more consumer of the delivery log: `collect` runs a pass before it ships,
+//! `run` keeps a loop per archive woken by commits. A pass evaluates the log's entries after
+//! the rules' position, a chunk at a time; each chunk's alerts become one archive file of the
+//! `alert` dataset, committed with the position and the engine's state in one transaction
+//! (`Store::commit_rules`), so outputs ship them like any other events, and a crash or SIGKILL
+//! at any point neither loses nor repeats an alert: the redo starts from the committed state
+//! and writes the same file again.
+
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use archive::state::{LogEntry, LogFile, RuleCommit, Store};
+use archive::AtomicFile;
+use base::fsmode::Access;
+use detections::detector::DetectorState;
+use detections::reorder::{Reorder, DEFAULT_CAPACITY};
+use detections::{Alert, ArchiveEvent, Detector, RuleSet};
+
+use super::scan::ALERT_DATASET;
+
+/// The rules' consumer name in `rule_positions`.
+pub const CONSUMER: &str = "rules";
+/// Log entries per chunk: one commit (and at most one alerts file) each.
+const CHUNK_ENTRIES: usize = 64;
+
+/// What a pass did.
+#[derive(Debug, Default, Clone)]
+pub struct Pass {
+    pub events: u64,
+    pub alerts: u64,
+    /// Entries whose file could not be read (gone or unreadable): skipped, and logged.
+    pub missing: u64,
+}
+
+/// Evaluates everything the log holds past the rules' position, committing chunk by chunk.
+pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow::Result<Pass> {
+    let _lock = lock(root)?;
+    let position = store.rule_position(org, CONSUMER)?.unwrap_or_default();
+    let mut detector = Detector::new(set)?;
+    if let Some(state) = &position.state {
+        let restored = serde_json::from_str::<DetectorState>(state)
+            .ok()
+            .is_some_and(|s| detector.restore(s));
+        if !restored {
+            tracing::warn!(org, "the rules' saved state does not fit these rules; correlations and baselines start afresh from here");
+        }
+    }
+    let mut pass = Pass::default();
+    let mut seq = position.seq;
+    loop {
+        let entries = store.log_from(org, seq, CHUNK_ENTRIES)?;
+        let Some(last) = entries.last() else { break };
+        let next_seq = last.seq + 1;
+        let (events, alerts) = evaluate(root, &entries, &mut detector, &mut pass);
+        let file = write_alerts(root, seq, next_seq, &alerts)?;
+        let state = serde_json::to_string(&detector.state())?;
+        store.commit_rules(
+            org,
+            CONSUMER,
+            &RuleCommit {
+                next_seq,
+                state: &state,
+                events,
+                alerts: alerts.len() as u64,
+                alerts_file: file.as_ref(),
+            },
+        )?;
+        pass.events += events;
+        pass.alerts += alerts.len() as u64;
+        seq = next_seq;
+    }
+    Ok(pass)
+}
+
+/// Runs one chunk's events through the rules, in time order within the reorder bound.
+fn evaluate(
+    root: &Path,
+    entries: &[LogEntry],
+    detector: &mut Detector,
+    pass: &mut Pass,
+) -> (u64, Vec<Alert>) {
+    let mut reorder = Reorder::new(DEFAULT_CAPACITY);
+    let mut alerts = Vec::new();
+    let mut events = 0;
+    for e in entries.iter().filter(|e| e.file.dataset != ALERT_DATASET) {
+        let path = root.join(&e.file.path);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(err) => {
+                tracing::warn!(file = %path.display(), "the rules cannot read a file the log lists: {err}");
+                pass.missing += 1;
+                continue;
+            }
+        };
+        for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+            match ArchiveEvent::parse(&line, &e.file.dataset) {
+                Ok(ev) => {
+                    events += 1;
+                    if let Some(ready) = reorder.push(ev) {
+                        alerts.extend(detector.process(&ready));
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(file = %path.display(), "a line the rules cannot read: {err}")
+                }
+            }
+        }
+    }
+    for ev in reorder.drain() {
+        alerts.extend(detector.process(&ev));
+    }
+    (events, alerts)
+}
+
+/// The archive line of an alert: the alert document under `fields`, with its time, id and
+/// org beside it as every archive event has them.
+pub fn archive_line(a: &Alert) -> serde_json::Result<String> {
+    serde_json::to_string(&serde_json::json!({
+        "@timestamp": a.timestamp,
+        "id": a.id,
+        "org_id": a.org_id,
+        "source": "sfevents",
+        "event_type": "Alert",
+        "fields": a,
+    }))
+}
+
+/// Writes a chunk's alerts to `events/alert/<day>/alerts-<from>-<to>.ndjson`: the name comes
+/// from the log entries it covers, so a redo after a crash writes the same file again.
+fn write_alerts(
+    root: &Path,
+    from: i64,
+    to: i64,
+    alerts: &[Alert],
+) -> anyhow::Result<Option<LogFile>> {
+    if alerts.is_empty() {
+        return Ok(None);
+    }
+    let day = alerts[0]
+        .timestamp
+        .get(..10)
+        .unwrap_or("unknown")
+        .to_string();
+    let rel: PathBuf = [
+        "events",
+        ALERT_DATASET,
+        &day,
+        &format!("alerts-{from}-{to}.ndjson"),
+    ]
+    .iter()
+    .collect();
+    let mut out = AtomicFile::create_with(&root.join(&rel), Access::Owner)?;
+    let mut bytes = 0u64;
+    for a in alerts {
+        let line = archive_line(a)?;
+        bytes += line.len() as u64 + 1;
+        writeln!(out.writer(), "{line}")?;
+    }
+    out.finish()?;
+    let times = alerts.iter().map(|a| a.timestamp.as_str());
+    Ok(Some(LogFile {
+        source: "sfevents".into(),
+        dataset: ALERT_DATASET.into(),
+        path: rel.to_string_lossy().into_owned(),
+        rows: alerts.len() as u64,
+        bytes,
+        oldest: times.clone().min().map(String::from),
+        newest: times.max().map(String::from),
+    }))
+}
+
+/// Holds `<archive>/.rules.lock` while the rules run over that archive.
+fn lock(root: &Path) -> anyhow::Result<File> {
+    let path = root.join(".rules.lock");
+    let f = base::fsmode::create_file(&path, base::fsmode::PRIVATE_FILE)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    f.lock()
+        .map_err(|e| anyhow::anyhow!("cannot lock {}: {e}", path.display()))?;
+    Ok(f)
+}
+
+/// A pass over every org of the archives under `dirs` (what `collect` runs before it ships).
+pub fn catch_up_all(dirs: &[PathBuf], set: &RuleSet) -> anyhow::Result<Pass> {
+    let mut total = Pass::default();
+    for t in crate::ship::targets(dirs)? {
+        let p = catch_up(&t.store, &t.root, &t.ctx.org, set)?;
+        total.events += p.events;
+        total.alerts += p.alerts;
+        total.missing += p.missing;
+    }
+    Ok(total)
+}
+
+/// `run`'s rules for one archive: a pass whenever units commit (and at least every
+/// `IDLE`), until `stop`.
+pub async fn keep_detecting(
+    root: PathBuf,
+    set: Arc<RuleSet>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+    const GATHER: std::time::Duration = std::time::Duration::from_millis(200);
+    let mut commits = archive::state::commits();
+    loop {
+        commits.mark_unchanged();
+        if root.join("state.db").is_file() {
+            let (r, s) = (root.clone(), set.clone());
+            let outcome = tokio::task::spawn_blocking(move || catch_up_all(&[r], &s)).await;
+            match outcome {
+                Ok(Ok(p)) if p.alerts > 0 => {
+                    tracing::info!(alerts = p.alerts, events = p.events, "rules raised alerts")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!("rules: {e:#}"),
+                Err(e) => tracing::warn!("rules: {e}"),
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = commits.changed() => tokio::time::sleep(GATHER).await,
+            _ = tokio::time::sleep(IDLE) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `sfevents detect`: runs rules over the archive (a backtest) without Salesforce and without
+//! moving the live rules' position. Exit 0; 1 when an alert at or above `--fail-level` was
+//! found (or an archive file could not be read); 2 for usage, configuration or a bad rule.
+
+pub mod config;
+pub mod live;
+pub mod print;
+pub mod scan;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use base::exit;
+use detections::{Alert, Detector, Level, RuleSet};
+
+use self::print::Format;
+use self::scan::{Days, ScanCounts};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DetectArgs {
+    /// Archive folder (holding state.db, or one folder per org).
+    #[arg(long, env = "SFEVENTS_OUTPUT_DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Config file: its orgs' archives and its [detections] table.
+    #[arg(long, env = "SFEVENTS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// A folder of Sigma rules (repeatable), beside the built-in pack.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Run only this rule (by name, repeatable).
+    #[arg(long = "rule", value_name = "NAME")]
+    pub rule: Vec<String>,
+    /// Leave the built-in pack out.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// First day included (2026-11-01), UTC.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Last day included, UTC.
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 1 when an alert at or above this level is found: informational, low, medium,
+    /// high, critical.
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_level: Option<String>,
+}
+
+pub fn run(a: &DetectArgs, quiet: bool) -> u8 {
+    match go(a, quiet) {
+        Ok(code) => code,
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            code
+        }
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> (u8, String) {
+    (exit::CONFIG, e.to_string())
+}
+
+fn go(a: &DetectArgs, quiet: bool) -> Result<u8, (u8, String)> {
+    let fail_level = match &a.fail_level {
+        Some(l) => Some(Level::parse(l).ok_or_else(|| {
+            usage(format!("--fail-level '{l}' is not a level. Fix: use informational, low, medium, high or critical"))
+        })?),
+        None => None,
+    };
+    let days = Days {
+        since: day("--since", &a.since)?,
+        until: day("--until", &a.until)?,
+    };
+    let file = config::read(a.config.as_deref()).map_err(usage)?;
+    let set = RuleSet::load(&file.sources(&a.rules, &a.rule, a.no_builtin)).map_err(usage)?;
+    let roots = archives(a)?;
+    let mut alerts = Vec::new();
+    let mut totals = ScanCounts::default();
+    for root in &roots {
+        let mut detector = Detector::new(&set).map_err(usage)?;
+        let counts = scan::scan(root, &days, |ev| alerts.extend(detector.process(ev)))
+            .map_err(|e| (exit::PARTIAL, format!("{}: {e:#}", root.display())))?;
+        totals.files += counts.files;
+        totals.events += counts.events;
+        totals.missing += counts.missing;
+        totals.bad_lines += counts.bad_lines;
+    }
+    let mut out = std::io::stdout().lock();
+    print::write(&mut out, a.format, &alerts)
+        .map_err(|e| (exit::PARTIAL, format!("cannot write: {e}")))?;
+    if !quiet {
+        eprintln!("{}", footer(&set, &alerts, &totals));
+    }
+    let failed = fail_level.is_some_and(|l| alerts.iter().any(|al| al.rule.level >= l));
+    Ok(if failed || totals.missing > 0 {
+        exit::PARTIAL
+    } else {
+        exit::OK
+    })
+}
+
+/// `2026-11-01` or an RFC 3339 instant, as the day it names.
+fn day(flag: &str, v: &Option<String>) -> Result<Option<String>, (u8, String)> {
+    let Some(v) = v else { return Ok(None) };
+    let d = v.get(..10).unwrap_or(v);
+    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map(|d| Some(d.format("%Y-%m-%d").to_string()))
+        .map_err(|_| {
+            usage(format!(
+                "{flag} '{v}' is not a date. Fix: give a day such as 2026-11-01"
+            ))
+        })
+}
+
+fn archives(a: &DetectArgs) -> Result<Vec<PathBuf>, (u8, String)> {
+    let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
+        .map_err(usage)?;
+    let mut roots: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|d| crate::status::find_archives(d))
+        .collect();
+    roots.dedup();
+    if roots.is_empty() {
+        return Err(usage(format!(
+            "no archive (state.db) under {}. Fix: run `sfevents collect` first, or point --output-dir at the archive",
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(roots)
+}
+
+/// One line: what was read and what fired, per level.
+fn footer(set: &RuleSet, alerts: &[Alert], t: &ScanCounts) -> String {
+    let mut by_level: BTreeMap<Level, usize> = BTreeMap::new();
+    for a in alerts {
+        *by_level.entry(a.rule.level).or_default() += 1;
+    }
+    let levels: Vec<String> = by_level
+        .iter()
+        .rev()
+        .map(|(l, n)| format!("{n} {l}"))
+        .collect();
+    let mut line = format!(
+        "{} alert(s){} from {} rule(s) over {} event(s) in {} file(s)",
+        alerts.len(),
+        if levels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", levels.join(", "))
+        },
+        set.names().len(),
+        t.events,
+        t.files
+    );
+    if t.missing > 0 {
+        line.push_str(&format!(
+            "; {} file(s) the log lists could not be read",
+            t.missing
+        ));
+    }
+    if t.bad_lines > 0 {
+        line.push_str(&format!(
+            "; {} line(s) were not archive events",
+            t.bad_lines
+        ));
+    }
+    line
+}
