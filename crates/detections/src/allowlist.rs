@@ -51,6 +51,7 @@ impl Allowlist {
             return Ok(None);
         }
         let mut selections = String::new();
+        let mut names: Vec<String> = Vec::new();
         let cidrs: Vec<String> = self
             .cidrs
             .iter()
@@ -66,18 +67,24 @@ impl Allowlist {
                 continue;
             }
             for field in fields {
-                selections.push_str(&format!(
-                    "  allow_{what}_{}:\n    {field}{modifier}:\n",
+                let name = format!(
+                    "allow_{what}_{}",
                     field.replace('.', "_").to_ascii_lowercase()
-                ));
+                );
+                selections.push_str(&format!("  {name}:\n    {field}{modifier}:\n"));
+                names.push(name);
                 for v in values {
                     selections.push_str(&format!("      - {}\n", quoted(v)));
                 }
             }
         }
         let id = uuid_from(&selections);
+        // The selections by name, not `1 of allow_*`: rsigma 0.23 does not rename a filter's
+        // selector patterns when it merges the filter into a rule, so a pattern would match
+        // nothing and the filter would let everything through.
+        let condition = names.join(" or ");
         Ok(Some(format!(
-            "title: sfevents allowlist\nid: {id}\nname: sfevents_allowlist\nlogsource:\n  product: salesforce\nfilter:\n  rules: any\n{selections}  condition: not 1 of allow_*\n"
+            "title: sfevents allowlist\nid: {id}\nname: sfevents_allowlist\nlogsource:\n  product: salesforce\nfilter:\n  rules: any\n{selections}  condition: not ({condition})\n"
         )))
     }
 }

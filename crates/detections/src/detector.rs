@@ -92,6 +92,9 @@ impl Detector {
             .clone()
             .unwrap_or_else(|| result.header.rule_title.clone());
         let rule = self.rules.get(&key)?;
+        if rule.kind == RuleKind::Base {
+            return None;
+        }
         if let Some(body) = result.as_correlation() {
             let refs = body.event_refs.clone().unwrap_or_default();
             let count = if body.correlation_type == rsigma_parser::CorrelationType::EventCount {

@@ -123,10 +123,13 @@ impl Event for ArchiveEvent {
         out
     }
 
+    /// The record with `org_id` and the archive's `id` (rsigma reads a correlation's event
+    /// references from `id`).
     fn to_json(&self) -> Value {
         let mut fields = self.fields.clone();
         if let Some(map) = fields.as_object_mut() {
             map.insert("org_id".into(), Value::String(self.org_id.clone()));
+            map.insert("id".into(), Value::String(self.id.clone()));
         }
         fields
     }

@@ -309,6 +309,10 @@ fn describe(parsed: Parsed) -> Result<RuleSet, RuleError> {
             .entry("rsigma.suppress".to_string())
             .or_insert_with(|| yaml_serde::Value::String(c.timespan.original.clone()));
         let sigma_name = c.name.clone().unwrap_or_else(|| c.title.clone());
+        // A correlation without a level that another correlation uses is a stage of that
+        // one (the failures before a success): it raises nothing of its own.
+        let stage = c.level.is_none()
+            && (base.contains(&key) || c.name.as_ref().is_some_and(|n| base.contains(n)));
         rules.push(RuleInfo {
             name: family(&sigma_name).to_string(),
             sigma_name,
@@ -316,7 +320,11 @@ fn describe(parsed: Parsed) -> Result<RuleSet, RuleError> {
             title: c.title.clone(),
             level: Level::from_sigma(c.level),
             tags: c.tags.clone(),
-            kind: RuleKind::Correlation,
+            kind: if stage {
+                RuleKind::Base
+            } else {
+                RuleKind::Correlation
+            },
             datasets: Vec::new(),
             falsepositives: c.falsepositives.clone(),
             description: c.description.clone().unwrap_or_default(),

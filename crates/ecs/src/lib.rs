@@ -26,6 +26,7 @@
 //! ```
 
 mod agent;
+pub mod alert;
 mod apex;
 mod aura_request;
 mod body;
@@ -146,6 +147,8 @@ enum Stream {
     Apex,
     SetupAuditTrail,
     AuraRequest,
+    /// Alerts sfevents raised.
+    Alert,
     Generic(String),
 }
 
@@ -158,6 +161,7 @@ impl Stream {
             }
             (Provider::EventLogFile, t) if apex::EVENT_TYPES.contains(&t) => Stream::Apex,
             (Provider::Object, "SetupAuditTrail") => Stream::SetupAuditTrail,
+            (Provider::Object, alert::SOURCE) => Stream::Alert,
             (Provider::EventLogFile, "AuraRequest") | (Provider::Object, "AuraRequestEventLog") => {
                 Stream::AuraRequest
             }
@@ -179,6 +183,7 @@ impl Stream {
             Stream::Apex => "apex",
             Stream::SetupAuditTrail => "setupaudittrail",
             Stream::AuraRequest => "aura_request",
+            Stream::Alert => "alert",
             Stream::Generic(name) => name,
         }
     }
@@ -263,6 +268,7 @@ impl Normalizer {
             Stream::Apex => apex::map(&cx, &mut b),
             Stream::SetupAuditTrail => setup_audit_trail::map(&cx, &mut b),
             Stream::AuraRequest => aura_request::map(&cx, &mut b),
+            Stream::Alert => alert::map(&cx, &mut b),
             Stream::Generic(ds) => generic::map(&cx, ds, &mut b),
         }
         // The ECS version the integration's pipelines declare; the generic mapping follows it.
@@ -280,7 +286,7 @@ impl Normalizer {
     pub fn agent(&self, event: &Value) -> Result<Doc, EcsError> {
         let ev = ArchiveEvent::parse(event)?;
         let stream = Stream::of(ev.provider, ev.kind);
-        if matches!(stream, Stream::Generic(_)) {
+        if matches!(stream, Stream::Generic(_) | Stream::Alert) {
             return self.ecs(event);
         }
         let mut b = Body::new();

@@ -81,6 +81,14 @@ impl<'a> Meta<'a> {
         }
     }
 
+    /// An alert's level (`critical`, `high`, ...), when the event is an alert sfevents raised.
+    pub fn alert_level(&self, event: &'a Event) -> Option<&'a str> {
+        if self.source != ecs::alert::SOURCE {
+            return None;
+        }
+        event.value["fields"]["rule"]["level"].as_str()
+    }
+
     /// A failed login (EventLogFile Login rows, LoginEvent, LoginHistory) or a setup change:
     /// what security teams alert on, so syslog gives them a higher severity.
     pub fn is_notable(&self, event: &Event) -> bool {

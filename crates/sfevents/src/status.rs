@@ -58,6 +58,7 @@ pub fn report(archive: &Path) -> Result<String, StateError> {
         sources(&mut s, &store, &org)?;
         outputs(&mut s, &store, &org, archive)?;
         quarantine(&mut s, &store, &org)?;
+        alerts(&mut s, &store, &org, archive)?;
         runs(&mut s, &store, &org)?;
     }
     Ok(s)
@@ -208,6 +209,47 @@ fn quarantine(s: &mut String, store: &Store, org: &str) -> Result<(), StateError
             "    {} {} ({} attempts): {}",
             f.file_id, f.event_type, f.attempts, f.last_error
         );
+    }
+    Ok(())
+}
+
+/// The live rules: where they stand, and the alerts raised in the last 24 hours per rule.
+fn alerts(s: &mut String, store: &Store, org: &str, archive: &Path) -> Result<(), StateError> {
+    let Some(p) = store.rule_position(org, crate::detect::live::CONSUMER)? else {
+        return Ok(());
+    };
+    let behind = store.log_end(org)?.saturating_sub(p.seq);
+    let _ = writeln!(
+        s,
+        "  rules: {} events evaluated, {} alerts raised; {}",
+        p.events,
+        p.alerts,
+        if behind == 0 {
+            "caught up".to_string()
+        } else {
+            format!("{behind} log entries to evaluate")
+        }
+    );
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(24))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut per_rule: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for e in store.alert_entries_since(org, &day_ago)? {
+        let text = std::fs::read_to_string(archive.join(&e.file.path)).unwrap_or_default();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let rule = &v["fields"]["rule"];
+            let key = (
+                rule["level"].as_str().unwrap_or("?").to_string(),
+                rule["name"].as_str().unwrap_or("?").to_string(),
+            );
+            *per_rule.entry(key).or_default() += 1;
+        }
+    }
+    if !per_rule.is_empty() {
+        let _ = writeln!(s, "  alerts raised in the last 24 h:");
+    }
+    for ((level, name), n) in per_rule {
+        let _ = writeln!(s, "    {name:<44} {level:<13} {n:>6}");
     }
     Ok(())
 }

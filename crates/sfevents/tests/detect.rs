@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::*;
+use receivers::splunk;
 use serde_json::Value;
 use sfsim::SimHandle;
 
@@ -32,6 +33,8 @@ rsigma.exemplars:
     expect: no-match
     event: {LOGIN_STATUS: LOGIN_NO_ERROR}
 ";
+
+const TOKEN: &str = "8f14e45f-ceea-467f-a8ad-0123456789ab";
 
 fn config(seed: u64) -> sfsim::SimConfig {
     let mut c = small_config(seed);
@@ -311,6 +314,52 @@ async fn live_rules_in_collect_archive_each_alert_once_in_the_delivery_log() {
     backtest.sort();
     live.sort();
     assert_eq!(backtest, live);
+    // status: where the rules stand, and what they raised today.
+    let st = run(&[
+        "status".into(),
+        "--output-dir".into(),
+        dir.display().to_string(),
+    ])
+    .await;
+    assert_exit(&st, 0);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        text.contains(&format!("{} alerts raised; caught up", alerts.len())),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("test_failed_login")
+                && l.trim_end().ends_with(&format!(" {}", alerts.len()))),
+        "{text}"
+    );
+    // The alerts ship with the events: Splunk gets each once, with sfevents' own sourcetype.
+    let hec = splunk::start(splunk::Config::with_tokens(vec![splunk::Token::new(TOKEN)]))
+        .await
+        .unwrap();
+    let o = tokio::process::Command::new(BIN)
+        .args(["ship", "--quiet", "--output-dir"])
+        .arg(&dir)
+        .args([
+            "--to",
+            &format!("splunk+{}?name=hec&token_env=SFEVENTS_HEC_TOKEN", hec.url()),
+        ])
+        .env("SFEVENTS_HEC_TOKEN", TOKEN)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    let shipped: Vec<String> = hec
+        .events()
+        .into_iter()
+        .filter(|e| e.sourcetype.as_deref() == Some("sfevents:alert"))
+        .map(|e| e.event["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let mut unique = shipped.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(shipped.len(), alerts.len(), "each alert shipped once");
+    assert_eq!(unique, live);
     let per_rule: BTreeMap<String, usize> = alerts.iter().fold(BTreeMap::new(), |mut m, a| {
         *m.entry(a["rule"]["name"].as_str().unwrap().to_string())
             .or_default() += 1;

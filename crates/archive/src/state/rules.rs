@@ -93,8 +93,8 @@ impl Store {
         Ok(())
     }
 
-    /// The `alert` files whose alerts may be at or after `since` (RFC 3339): `status` reads
-    /// them to count alerts per rule (one file holds several rules' alerts).
+    /// The `alert` files committed at or after `since` (RFC 3339): `status` reads them to
+    /// count the alerts raised per rule (one file holds several rules' alerts).
     pub fn alert_entries_since(
         &self,
         org: &str,
@@ -103,7 +103,7 @@ impl Store {
         self.with(|c| {
             let mut st = c.prepare(&format!(
                 "SELECT {} FROM delivery_log WHERE org = ?1 AND dataset = 'alert' AND pruned_at IS NULL
-                   AND (newest_event IS NULL OR newest_event >= ?2) ORDER BY seq",
+                   AND committed_at >= ?2 ORDER BY seq",
                 delivery::ENTRY_COLUMNS
             ))?;
             let rows = st.query_map(params![org, since], delivery::entry)?;

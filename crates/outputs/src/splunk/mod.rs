@@ -114,7 +114,10 @@ struct Fields<'a> {
 
 /// The Splunk Add-on for Salesforce's sourcetype for an event's source.
 pub fn sourcetype(source: &str) -> String {
-    if source == "EventLogFile" {
+    if source == ecs::alert::SOURCE {
+        // Not the add-on's: an alert is sfevents' own event.
+        "sfevents:alert".into()
+    } else if source == "EventLogFile" {
         "sfdc:logfile".into()
     } else {
         format!("sfdc:{}", source.to_ascii_lowercase())
@@ -165,6 +168,7 @@ impl SplunkSink {
         let source = match &self.cfg.source {
             Some(s) => s.clone(),
             None if meta.source == "EventLogFile" => format!("sfdc_event_log://{}", self.org),
+            None if meta.source == ecs::alert::SOURCE => format!("sfevents://{}/alert", self.org),
             None => format!("sfdc_object://{}/{}", self.org, meta.source),
         };
         let sourcetype = self

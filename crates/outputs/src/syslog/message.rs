@@ -138,11 +138,10 @@ impl Formatter {
         now: DateTime<Utc>,
         truncated: Option<usize>,
     ) -> Vec<u8> {
-        let notable = meta.is_notable(event);
-        let severity = if notable {
-            self.notable_severity
-        } else {
-            self.severity
+        let severity = match meta.alert_level(event) {
+            Some(level) => alert_severity(level),
+            None if meta.is_notable(event) => self.notable_severity,
+            None => self.severity,
         };
         let pri = u16::from(self.facility) * 8 + u16::from(severity);
         // A year RFC 3339 cannot write in four digits is not the event's real time.
@@ -202,6 +201,16 @@ fn assemble(mut head: Vec<u8>, msg: &[u8]) -> Vec<u8> {
     head.push(b' ');
     head.extend_from_slice(msg);
     head
+}
+
+/// An alert's syslog severity: warning or above, by its rule's level (critical 2, high error
+/// 3, the others warning 4), whatever the output's `severity`.
+fn alert_severity(level: &str) -> u8 {
+    match level {
+        "critical" => 2,
+        "high" => 3,
+        _ => 4,
+    }
 }
 
 #[cfg(test)]
@@ -291,6 +300,36 @@ mod tests {
             event(json!({"id": "x-1", "source": "LoginEvent", "fields": {"Status": "Success"}}));
         let line = text(&f, &e);
         assert!(line.starts_with("<39>1 2026-03-10T12:30:00Z - x - login [sfevents@32473 id=\"x-1\" dataset=\"login\"] {"), "{line}");
+    }
+
+    #[test]
+    fn alerts_go_at_warning_or_above_by_their_level() {
+        let f = Formatter::new(&config("facility=local0&severity=debug"), &org());
+        let alert = |level: &str| {
+            event(
+                json!({"@timestamp": "2024-03-01T10:00:00Z", "id": "a-1", "org_id": "00Dxx",
+                "source": "sfevents", "event_type": "Alert",
+                "fields": {"rule": {"name": "r", "level": level}}}),
+            )
+        };
+        // local0 = 16: warning 4 -> 132, error 3 -> 131, critical 2 -> 130.
+        for (level, pri) in [
+            ("informational", 132),
+            ("low", 132),
+            ("medium", 132),
+            ("high", 131),
+            ("critical", 130),
+        ] {
+            let line = text(&f, &alert(level));
+            assert!(
+                line.starts_with(&format!("<{pri}>1 2024-03-01T10:00:00Z ")),
+                "{level}: {line}"
+            );
+            assert!(
+                line.contains(" alert [sfevents@32473 id=\"a-1\" org=\"00Dxx\" dataset=\"alert\"]"),
+                "{line}"
+            );
+        }
     }
 
     #[test]
