@@ -367,3 +367,67 @@ async fn live_rules_in_collect_archive_each_alert_once_in_the_delivery_log() {
     });
     assert_eq!(per_rule.len(), 1, "{per_rule:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_during_run_with_rules_on_raises_every_alert_exactly_once() {
+    let mut c = config(73);
+    c.faults = sfsim::Faults {
+        delay_ms: Some(15),
+        ..Default::default()
+    };
+    let sim = start(c).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = rules_dir(tmp.path(), FAILED_LOGIN);
+    let cfg = write_config(&sim, tmp.path(), &rules);
+    let now = sim.now().to_rfc3339();
+    // A crash between an alert file and its commit, at a known place: the redo writes the
+    // same file, and the log lists it once.
+    let o = tokio::process::Command::new(BIN)
+        .args(["collect", "--quiet", "--config"])
+        .arg(&cfg)
+        .env("SFEVENTS_NOW", &now)
+        .env("SFEVENTS_TEST_ABORT_BEFORE_RULES_COMMIT", "1")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), None, "aborted: {}", describe(&o));
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..6 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut child = tokio::process::Command::new(BIN)
+            .args(["run", "--quiet", "--config"])
+            .arg(&cfg)
+            .env("SFEVENTS_NOW", &now)
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300 + state % 1500)).await;
+        assert!(child.try_wait().unwrap().is_none(), "run exited by itself");
+        child.start_kill().unwrap(); // SIGKILL
+        child.wait().await.unwrap();
+    }
+    // Whatever is left: a collect takes the rest and evaluates it.
+    let o = tokio::process::Command::new(BIN)
+        .args(["collect", "--quiet", "--config"])
+        .arg(&cfg)
+        .env("SFEVENTS_NOW", &now)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    let dir = tmp.path().join("archive");
+    let alerts: Vec<Value> = archived_alerts(&dir)
+        .into_iter()
+        .map(|l| l["fields"].clone())
+        .collect();
+    let ids: std::collections::HashSet<&str> =
+        alerts.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), alerts.len(), "an alert archived twice");
+    assert_eq!(
+        times(&alerts),
+        generated_failures(&sim),
+        "every generated failure alerted, once"
+    );
+    check_delivery_log(&dir);
+}
