@@ -20,7 +20,13 @@
 #   CSV_BYTES=100000000 ROUNDS=1 bench/regression.sh   # quick
 #
 # Knobs: BASE_REF, CSV_BYTES (default 300000000), ROUNDS (default 2; collect rounds),
-# SHIP_ROUNDS (default ROUNDS), BENCH_DIR, KEEP=1.
+# SHIP_ROUNDS (default ROUNDS), BENCH_DIR, KEEP=1, COUNT=instructions.
+#
+# COUNT=instructions runs each measured command under valgrind's callgrind and compares
+# instructions executed instead of CPU seconds: the same count for the same binary and input
+# whatever else the machine is doing (CPU seconds on a shared 2-core machine vary by a factor
+# of two with a compiler running beside them). Callgrind is some 50 times slower: use a small
+# file (CSV_BYTES=20000000) and one round.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -82,13 +88,26 @@ sim_serve "$BENCH_DIR/sim.stdout" "$BENCH_DIR/sim.stderr" --out "$SIM_OUT" \
 
 RESULTS="$BENCH_DIR/results.tsv"
 : >"$RESULTS"
-# measure STEP WHO ROUND TIMEFILE COUNT UNITS: appends one row (CPU from /usr/bin/time -v).
+# measure STEP WHO ROUND TIMEFILE COUNT UNITS: appends one row (CPU from /usr/bin/time -v;
+# with COUNT=instructions, the instructions callgrind counted, from TIMEFILE.vg).
 measure() {
-  local cpu wall rss
+  local cpu wall rss instr=""
   cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$4")
   wall=$(time_field "$4" "Elapsed (wall clock) time (h:mm:ss or m:ss)")
   rss=$(time_field "$4" "Maximum resident set size (kbytes)")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$cpu" "$wall" "$rss" "$5" "$6" >>"$RESULTS"
+  if [[ -f "$4.vg" ]]; then
+    instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$4.vg" | head -1)
+    [[ -n "$instr" ]] || { echo "no instruction count in $4.vg" >&2; exit 1; }
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$cpu" "$wall" "$rss" "$5" "$6" "$instr" >>"$RESULTS"
+}
+# prefix TIMEFILE: sets PREFIX, what goes before the measured command (callgrind, writing
+# its count to TIMEFILE.vg, when COUNT=instructions).
+prefix() {
+  PREFIX=()
+  if [[ "${COUNT:-cpu}" == instructions ]]; then
+    PREFIX=(valgrind --tool=callgrind --log-file="$1.vg" --callgrind-out-file=/dev/null)
+  fi
 }
 
 order() { if (( $1 % 2 )); then echo "base head"; else echo "head base"; fi; }
@@ -101,7 +120,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for who in $(order "$round"); do
     dir="$BENCH_DIR/collect-$who-$round"
     settle
-    /usr/bin/time -v -o "$dir.time" "${BIN[$who]}" collect --config "$SIM_OUT/sfevents.toml" \
+    prefix "$dir.time"
+    /usr/bin/time -v -o "$dir.time" "${PREFIX[@]}" "${BIN[$who]}" collect --config "$SIM_OUT/sfevents.toml" \
       --output-dir "$dir" --quiet --interval daily --event-type ApiTotalUsage --no-ship
     lines=$(find "$dir/events" -name '*.ndjson' -exec cat {} + | wc -l)
     csv_bytes=$(find "$dir/output" -name '*.csv' -printf '%s\n' | awk '{ s += $1 } END { print s }')
@@ -140,7 +160,8 @@ for round in $(seq 1 "$SHIP_ROUNDS"); do
     events=$(find "$copy/events" -name '*.ndjson' -exec cat {} + | wc -l)
     receiver_start
     settle
-    /usr/bin/time -v -o "$copy.time" "${BIN[$who]}" ship --output-dir "$copy" \
+    prefix "$copy.time"
+    /usr/bin/time -v -o "$copy.time" "${PREFIX[@]}" "${BIN[$who]}" ship --output-dir "$copy" \
       --to "elasticsearch+$URL?name=bench&mode=ecs" >"$copy.out" 2>"$copy.err" \
       || { echo "$who ship failed:" >&2; cat "$copy.err" >&2; exit 1; }
     stored=$(curl -fsS "$URL/__receiver/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["created"])')
@@ -160,17 +181,20 @@ def secs(w):
     for p in w.split(":"):
         t = t * 60 + float(p)
     return t
+instr = any(r[8] for r in rows)
 print("| step | build | round | CPU s | wall s | peak RSS MiB | events | per unit |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 per = {}
-for step, who, rnd, cpu, wall, rss, count, units in rows:
+for step, who, rnd, cpu, wall, rss, count, units, ir in rows:
     cpu, units = float(cpu), float(units)
+    work = float(ir) / 1e9 if instr else cpu   # G instructions, or CPU seconds
+    what = "G instr" if instr else "CPU s"
     if step == "collect":
-        unit = cpu / (units / 1e9)          # CPU s per GB of CSV
-        label = f"{unit:.2f} CPU s/GB"
+        unit = work / (units / 1e9)         # per GB of CSV
+        label = f"{unit:.2f} {what}/GB"
     else:
-        unit = cpu / units * 1e6            # CPU s per million events
-        label = f"{unit:.2f} CPU s/M events"
+        unit = work / units * 1e6           # per million events
+        label = f"{unit:.2f} {what}/M events"
     per.setdefault((step, who), []).append((unit, int(rss) / 1024))
     print(f"| {step} | {who} | {rnd} | {cpu:.2f} | {secs(wall):.1f} | {int(rss)/1024:.1f} | {count} | {label} |")
 counts = {}
@@ -187,7 +211,8 @@ for step in ("collect", "ship"):
     h = statistics.median(u for u, _ in per[(step, "head")])
     rb = max(r for _, r in per[(step, "base")])
     rh = max(r for _, r in per[(step, "head")])
-    unit = "CPU s/GB" if step == "collect" else "CPU s/M events"
+    what = "G instr" if instr else "CPU s"
+    unit = f"{what}/GB" if step == "collect" else f"{what}/M events"
     print(f"| {step} | {b:.2f} {unit} | {h:.2f} {unit} | {h / b:.3f} | {rb:.1f} / {rh:.1f} |")
 if bad:
     print(f"counts differ between builds: {bad}", file=sys.stderr)
