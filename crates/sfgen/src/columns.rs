@@ -107,6 +107,9 @@ const GENERIC_HEADER: &str = "EVENT_TYPE,TIMESTAMP,REQUEST_ID,ORGANIZATION_ID,US
 
 /// The header line (comma-separated, unquoted) of an event type.
 pub(crate) fn header(event_type: &str) -> &'static str {
+    if let Some(h) = crate::security_types::header(event_type) {
+        return h;
+    }
     HEADERS
         .iter()
         .find(|(t, _)| *t == event_type)
@@ -213,6 +216,9 @@ const API_TYPES: &[&str] = &["API", "RestApi", "ApiTotalUsage"];
 
 /// URI templates of an event type.
 pub(crate) fn uri_templates(event_type: &str) -> &'static [&'static str] {
+    if let Some(t) = crate::security_types::uri_templates(event_type) {
+        return t;
+    }
     match event_type {
         "Login" => &[
             "/index.jsp",
@@ -277,7 +283,8 @@ pub(crate) fn uri_templates(event_type: &str) -> &'static [&'static str] {
 
 /// Whether most of a type's events come from the API integration user.
 pub(crate) fn api_heavy(event_type: &str) -> bool {
-    API_TYPES.contains(&event_type)
+    crate::security_types::api_heavy(event_type)
+        || API_TYPES.contains(&event_type)
         || matches!(
             event_type,
             "BulkApiRequest" | "ApexRestApi" | "CompositeApi" | "CompositeApiSubrequest"
@@ -330,6 +337,9 @@ const UI_ELEMENTS: &[&str] = &["", "", "button", "tab", "listView", "recordHeade
 /// The kind of a column of an event type: known names first, then fallbacks by name pattern.
 pub(crate) fn kind(event_type: &str, col: &str) -> Kind {
     use Kind::*;
+    if let Some(k) = crate::security_types::kind(event_type, col) {
+        return k;
+    }
     match col {
         "EVENT_TYPE" => EventType,
         "TIMESTAMP" => Timestamp,
@@ -648,5 +658,7 @@ fn fallback(col: &str) -> Kind {
 /// Every event type with a known header.
 #[cfg(test)]
 pub(crate) fn known_types() -> Vec<&'static str> {
-    HEADERS.iter().map(|(t, _)| *t).collect()
+    let mut v: Vec<&'static str> = HEADERS.iter().map(|(t, _)| *t).collect();
+    v.extend(crate::security_types::types());
+    v
 }

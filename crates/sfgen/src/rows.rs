@@ -146,16 +146,27 @@ pub(crate) struct RowGen<'a> {
     ts_prefix: String,
     iso_prefix: String,
     keys: Vec<Keys>,
+    /// The next row's choices, drawn early by [`RowGen::peek_ms`] (same draws, same order).
+    pending: Option<RowCtx>,
 }
 
 /// One row's values, concatenated (always UTF-8: every source is a `str` or ASCII).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct RowBuf {
     data: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl RowBuf {
+    /// A row holding these values (a scenario's planted row).
+    pub(crate) fn from_values<S: AsRef<str>>(values: &[S]) -> RowBuf {
+        let mut row = RowBuf::default();
+        for v in values {
+            row.data.extend_from_slice(v.as_ref().as_bytes());
+            row.ends.push(row.data.len());
+        }
+        row
+    }
     pub(crate) fn values(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(self.ends.iter()).map(|(a, &b)| &self.data[a..b])
@@ -247,7 +258,17 @@ impl<'a> RowGen<'a> {
             ts_prefix,
             iso_prefix,
             keys,
+            pending: None,
         }
+    }
+
+    /// Milliseconds into the hour of the next row, `None` when the block is done. Draws the
+    /// row's choices now, so a caller can merge other rows in time order.
+    pub(crate) fn peek_ms(&mut self) -> Option<u64> {
+        if self.pending.is_none() && self.i < self.n {
+            self.pending = Some(self.row_ctx());
+        }
+        self.pending.as_ref().map(|c| c.ms)
     }
 
     /// Writes the next row into `row`; false when the block is done.
@@ -255,7 +276,10 @@ impl<'a> RowGen<'a> {
         if self.i >= self.n {
             return false;
         }
-        let ctx = self.row_ctx();
+        let ctx = match self.pending.take() {
+            Some(c) => c,
+            None => self.row_ctx(),
+        };
         self.i += 1;
         row.data.clear();
         row.ends.clear();
@@ -529,7 +553,7 @@ fn template_id_prefix(t: &'static str) -> Option<&'static str> {
 }
 
 /// Expands `{org}` to the org's slug and `{XYZ}` to the row's record id with prefix XYZ.
-fn push_template(out: &mut Vec<u8>, t: &str, rec: u64, slug: &str) {
+pub(crate) fn push_template(out: &mut Vec<u8>, t: &str, rec: u64, slug: &str) {
     let mut rest = t;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];

@@ -8,7 +8,8 @@ fn field(name: &str, ftype: FieldType) -> FieldDef {
 }
 
 /// Schemas of the objects the generator serves (EventLogFile, Organization, User and the
-/// event objects of [`OBJECTS`]), named in any case.
+/// event objects of [`OBJECTS`] and [`SCENARIO_OBJECTS`]), named in any case, as an org
+/// without scenarios shows them ([`Org::schema`] gives a given org's).
 pub fn schema(object: &str) -> Option<ObjectSchema> {
     if let Some(s) = objects::schema(object) {
         return Some(s);

@@ -600,3 +600,9 @@ fn org_is_send_and_sync() {
 mod event_objects;
 
 mod audit_per_hour;
+
+mod scenarios;
+
+mod scenario_data;
+
+mod scenario_quiet;

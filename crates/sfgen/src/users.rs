@@ -61,6 +61,7 @@ pub(crate) fn make_users(rng: &mut Rng, domain: &str) -> (Vec<User>, Vec<UserCtx
             id: id18.clone(),
             username: username.clone(),
             name,
+            is_active: true,
         });
         ctxs.push(UserCtx {
             id15,

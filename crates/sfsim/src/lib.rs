@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-pub use sfgen::{GenOptions, Org, OrgSpec};
+pub use sfgen::{GenOptions, Org, OrgSpec, Planted, Scenario};
 
 /// Faults to inject; every field is off by default. Changeable while running through
 /// [`SimHandle::set_faults`] or `POST /__sim/faults` (JSON of this struct).
@@ -325,7 +325,7 @@ impl SimHandle {
             .filter(|f| self.inner.visibility(f, now) == server::Visibility::Visible)
             .collect()
     }
-    /// What a full query of an event object ([`sfgen::OBJECTS`], any case) returns now: the
+    /// What a full query of an event object ([`sfgen::Org::objects`], any case) returns now: the
     /// stored records (every field, plus SetupAuditTrail's `CreatedBy` user record) that
     /// are visible and within retention, in event-time order, duplicates included when
     /// `duplicate_event_identifiers` is set. Empty for other objects.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sfsim::{Faults, GenOptions, OrgSpec, SimConfig};
+use sfsim::{Faults, GenOptions, OrgSpec, Scenario, SimConfig};
 
 #[derive(Parser)]
 #[command(
@@ -117,6 +117,13 @@ struct Serve {
     /// Store a few RTEM records twice (same EventIdentifier).
     #[arg(long)]
     duplicate_event_identifiers: bool,
+    /// Plant an attack on the org's last full day (repeatable; `all` for every one):
+    /// brute_force, password_spray, credential_stuffing, disabled_account,
+    /// impossible_travel, new_login_country, new_data_loader_app, privileged_permission_set,
+    /// login_as, mass_file_download, secret_hunting_query, mass_delete, threat_detection,
+    /// transaction_security_block.
+    #[arg(long, value_name = "NAME")]
+    scenario: Vec<String>,
     /// Every queryMore (nextRecordsUrl) page answers 500.
     #[arg(long)]
     fail_query_more: bool,
@@ -167,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(a: Serve) -> anyhow::Result<()> {
+    let scenarios = Scenario::parse_list(&a.scenario).map_err(anyhow::Error::msg)?;
     let config = SimConfig {
         org: OrgSpec {
             seed: a.seed,
@@ -182,6 +190,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         },
         org_options: GenOptions {
             audit_per_hour: a.audit_per_hour,
+            scenarios,
         },
         port: a.port,
         bind: a.bind,
@@ -230,6 +239,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
     if let Some(ca) = &sim.credentials.ca_file {
         println!("CA certificate: {}", ca.display());
     }
+    print_planted(&sim.org);
     println!("admin API: {}/__sim/state", sim.url);
     println!(
         "collect with: sfevents collect --config {} --output-dir ./sfevents-out",
@@ -241,4 +251,19 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
     println!("stopping");
     sim.shutdown();
     Ok(())
+}
+
+/// One line per planted attack: who, from where, when, how much.
+fn print_planted(org: &sfsim::Org) {
+    for p in org.planted() {
+        println!(
+            "scenario {}: {} from {} at {} ({} rows, {} records)",
+            p.scenario,
+            p.username,
+            p.source_ip,
+            p.start.format("%Y-%m-%dT%H:%M:%SZ"),
+            p.elf_rows.len(),
+            p.object_records.len()
+        );
+    }
 }

@@ -49,6 +49,24 @@ pub const OBJECTS: &[&str] = &[
     "LoginHistory",
 ];
 
+/// Objects only an org with attack scenarios has records of (see `GenOptions::scenarios`):
+/// LoginAsEvent and FileEventStore (big objects) and the Threat Detection stores (standard
+/// objects). They are served only by such an org, so an org without scenarios looks exactly
+/// as it always did.
+pub const SCENARIO_OBJECTS: &[&str] = &[
+    "LoginAsEvent",
+    "FileEventStore",
+    "ApiAnomalyEventStore",
+    "CredentialStuffingEventStore",
+    "ReportAnomalyEventStore",
+    "SessionHijackingEventStore",
+];
+
+/// [`OBJECTS`] then [`SCENARIO_OBJECTS`]: the order of an org's record lists.
+pub(crate) fn all_objects() -> impl Iterator<Item = &'static str> {
+    OBJECTS.iter().chain(SCENARIO_OBJECTS).copied()
+}
+
 /// One generated record and the time it becomes visible to queries (its storage time:
 /// `CreatedDate` for RTEM objects and SetupAuditTrail, `LoginTime` for LoginHistory).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,13 +76,16 @@ pub struct ObjectRecord {
 }
 
 mod audit;
+mod geo;
+pub(crate) mod planted;
 mod rtem;
 mod schema;
 
 use self::audit::audit_block;
-use self::rtem::rtem_block;
+pub(crate) use self::geo::{Geo, ATTACK_GEOS, GEOS};
+use self::rtem::{add_duplicates, rtem_block};
 use self::schema::field_list;
-pub(crate) use self::schema::{canonical, schema};
+pub(crate) use self::schema::{canonical, schema, schema_with};
 
 fn utc_ms(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
@@ -98,74 +119,6 @@ fn build(
     }
     r
 }
-
-/// Where a login comes from.
-struct Geo {
-    city: &'static str,
-    country: &'static str,
-    iso: &'static str,
-    postal: &'static str,
-    subdivision: &'static str,
-    lat: f64,
-    lon: f64,
-}
-
-const GEOS: &[Geo] = &[
-    Geo {
-        city: "San Francisco",
-        country: "United States",
-        iso: "US",
-        postal: "94105",
-        subdivision: "California",
-        lat: 37.7898,
-        lon: -122.3942,
-    },
-    Geo {
-        city: "New York",
-        country: "United States",
-        iso: "US",
-        postal: "10001",
-        subdivision: "New York",
-        lat: 40.7506,
-        lon: -73.9972,
-    },
-    Geo {
-        city: "London",
-        country: "United Kingdom",
-        iso: "GB",
-        postal: "EC2A",
-        subdivision: "England",
-        lat: 51.5223,
-        lon: -0.0835,
-    },
-    Geo {
-        city: "Frankfurt am Main",
-        country: "Germany",
-        iso: "DE",
-        postal: "60313",
-        subdivision: "Hesse",
-        lat: 50.1155,
-        lon: 8.6842,
-    },
-    Geo {
-        city: "Bengaluru",
-        country: "India",
-        iso: "IN",
-        postal: "560001",
-        subdivision: "Karnataka",
-        lat: 12.9719,
-        lon: 77.5937,
-    },
-    Geo {
-        city: "Tokyo",
-        country: "Japan",
-        iso: "JP",
-        postal: "100-0005",
-        subdivision: "Tokyo",
-        lat: 35.6812,
-        lon: 139.7671,
-    },
-];
 
 /// (entity, key prefix, list views, reports).
 const ENTITIES: &[(&str, &str, &[&str], &[&str])] = &[
@@ -266,20 +219,7 @@ impl<'a> Gen<'a> {
     }
 
     fn uuid(&mut self) -> String {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.rng.u64().to_le_bytes());
-        b[8..].copy_from_slice(&self.rng.u64().to_le_bytes());
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h = hex::encode(b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
+        uuid(&mut self.rng)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -469,6 +409,24 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// A version-4 UUID (an EventIdentifier) from two draws of `rng`.
+pub(crate) fn uuid(rng: &mut Rng) -> String {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&rng.u64().to_le_bytes());
+    b[8..].copy_from_slice(&rng.u64().to_le_bytes());
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 fn rtem(object: &'static str, vals: Vec<(&'static str, Value)>, created_ms: i64) -> ObjectRecord {
     ObjectRecord {
         record: build(object, BIG_OBJECT_ID, vals, Vec::new()),
@@ -593,40 +551,20 @@ fn entity(
     g.pick(ENTITIES)
 }
 
-/// Repeats a few records of an RTEM object (stored twice: same EventIdentifier, same
-/// fields), chosen among those visible at `anchor_ms`.
-fn add_duplicates(object: &str, seed: u64, recs: &mut Vec<ObjectRecord>, anchor_ms: i64) {
-    let ident = |r: &ObjectRecord| {
-        r.record
-            .get("EventIdentifier")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
+/// Sorts an object's records by event time (CreatedDate for SetupAuditTrail, LoginTime for
+/// LoginHistory, EventDate otherwise), then Id. Stable: records of one time and Id (RTEM
+/// records all carry one synthetic Id) keep their order.
+pub(crate) fn sort_records(object: &str, recs: &mut [ObjectRecord]) {
+    let time_field = match object {
+        "SetupAuditTrail" => "CreatedDate",
+        "LoginHistory" => "LoginTime",
+        _ => "EventDate",
     };
-    let mut cands: Vec<(u64, usize)> = recs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.visible_at.timestamp_millis() <= anchor_ms)
-        .map(|(i, r)| {
-            (
-                digest_u64(&[
-                    b"sfgen-dup",
-                    &seed.to_le_bytes(),
-                    object.as_bytes(),
-                    ident(r).as_bytes(),
-                ]),
-                i,
-            )
-        })
-        .collect();
-    cands.sort_unstable();
-    let k = (recs.len() / 40).max(3);
-    let mut chosen: Vec<usize> = cands.iter().take(k).map(|&(_, i)| i).collect();
-    chosen.sort_unstable();
-    for i in chosen.into_iter().rev() {
-        let copy = recs[i].clone();
-        recs.insert(i + 1, copy);
-    }
+    let time = |r: &ObjectRecord| match r.record.get(time_field) {
+        Some(Value::DateTime(t)) => *t,
+        _ => DateTime::<Utc>::default(),
+    };
+    recs.sort_by(|a, b| (time(a), a.record.id.as_deref()).cmp(&(time(b), b.record.id.as_deref())));
 }
 
 /// Every object's records (aligned with [`OBJECTS`]), for hours from `start` to
@@ -671,19 +609,7 @@ pub(crate) fn generate(
     }
     for (i, recs) in out.iter_mut().enumerate() {
         let object = OBJECTS[i];
-        let time_field = match object {
-            "SetupAuditTrail" => "CreatedDate",
-            "LoginHistory" => "LoginTime",
-            _ => "EventDate",
-        };
-        let time = |r: &ObjectRecord| match r.record.get(time_field) {
-            Some(Value::DateTime(t)) => *t,
-            _ => DateTime::<Utc>::default(),
-        };
-        // Stable: SetupAuditTrail ties keep Id order after this sort by (time, Id).
-        recs.sort_by(|a, b| {
-            (time(a), a.record.id.as_deref()).cmp(&(time(b), b.record.id.as_deref()))
-        });
+        sort_records(object, recs);
         if spec.duplicate_event_identifiers && RTEM_OBJECTS.contains(&object) {
             add_duplicates(object, spec.seed, recs, anchor_ms);
         }

@@ -213,3 +213,44 @@ pub(super) fn rtem_block(
     }
     out
 }
+
+/// Repeats a few records of an RTEM object (stored twice: same EventIdentifier, same
+/// fields), chosen among those visible at `anchor_ms`.
+pub(super) fn add_duplicates(
+    object: &str,
+    seed: u64,
+    recs: &mut Vec<ObjectRecord>,
+    anchor_ms: i64,
+) {
+    let ident = |r: &ObjectRecord| {
+        r.record
+            .get("EventIdentifier")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut cands: Vec<(u64, usize)> = recs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.visible_at.timestamp_millis() <= anchor_ms)
+        .map(|(i, r)| {
+            (
+                digest_u64(&[
+                    b"sfgen-dup",
+                    &seed.to_le_bytes(),
+                    object.as_bytes(),
+                    ident(r).as_bytes(),
+                ]),
+                i,
+            )
+        })
+        .collect();
+    cands.sort_unstable();
+    let k = (recs.len() / 40).max(3);
+    let mut chosen: Vec<usize> = cands.iter().take(k).map(|&(_, i)| i).collect();
+    chosen.sort_unstable();
+    for i in chosen.into_iter().rev() {
+        let copy = recs[i].clone();
+        recs.insert(i + 1, copy);
+    }
+}

@@ -134,6 +134,107 @@ pub(super) const IDENTITY_VERIFICATION_EVENT: &[(&str, FieldType)] = &[
     ("VerificationMethod", P),
 ];
 
+pub(super) const LOGIN_AS_EVENT: &[(&str, FieldType)] = &[
+    ("Application", S),
+    ("Browser", S),
+    ("DelegatedOrganizationId", S),
+    ("DelegatedUsername", S),
+    ("EvaluationTime", D),
+    ("LoginAsCategory", P),
+    ("LoginHistoryId", R),
+    ("LoginType", P),
+    ("Platform", S),
+    ("PolicyId", R),
+    ("PolicyOutcome", P),
+    ("RelatedEventIdentifier", S),
+    ("TargetUrl", S),
+    ("UserType", P),
+];
+
+pub(super) const FILE_EVENT_STORE: &[(&str, FieldType)] = &[
+    ("CanDownloadPdf", B),
+    ("ContentSize", N),
+    ("DocumentId", R),
+    ("EvaluationTime", D),
+    ("FileAction", S),
+    ("FileName", S),
+    ("FileSource", S),
+    ("FileType", S),
+    ("IsLatestVersion", B),
+    ("PolicyId", R),
+    ("PolicyOutcome", P),
+    ("ProcessDuration", D),
+    ("RelatedEventIdentifier", S),
+    ("UserType", P),
+    ("VersionId", R),
+];
+
+/// Fields every Threat Detection store has, first (standard objects, not big objects: their
+/// Id is a real record id and every field filters).
+pub(super) const THREAT_HEAD: &[(&str, FieldType)] = &[
+    ("Id", I),
+    ("CreatedDate", Dt),
+    ("EventDate", Dt),
+    ("EventIdentifier", S),
+    ("UserId", R),
+    ("Username", S),
+    ("SessionKey", S),
+    ("LoginKey", S),
+    ("SourceIp", S),
+    ("Score", D),
+    ("Summary", S),
+    ("SecurityEventData", S),
+    ("EvaluationTime", D),
+    ("PolicyId", R),
+    ("PolicyOutcome", P),
+];
+
+pub(super) const API_ANOMALY_EVENT_STORE: &[(&str, FieldType)] = &[
+    ("ApiAnomalyEventNumber", S),
+    ("Operation", S),
+    ("QueriedEntities", S),
+    ("RequestIdentifier", S),
+    ("RowsProcessed", D),
+    ("Uri", S),
+    ("UserAgent", S),
+];
+
+pub(super) const CREDENTIAL_STUFFING_EVENT_STORE: &[(&str, FieldType)] = &[
+    ("CredentialStuffingEventNumber", S),
+    ("AcceptLanguage", S),
+    ("LoginType", P),
+    ("LoginUrl", S),
+    ("UserAgent", S),
+];
+
+pub(super) const REPORT_ANOMALY_EVENT_STORE: &[(&str, FieldType)] =
+    &[("ReportAnomalyEventNumber", S), ("Report", R)];
+
+pub(super) const SESSION_HIJACKING_EVENT_STORE: &[(&str, FieldType)] = &[
+    ("SessionHijackingEventNumber", S),
+    ("CurrentIp", S),
+    ("CurrentPlatform", S),
+    ("CurrentScreen", S),
+    ("CurrentUserAgent", S),
+    ("CurrentWindow", S),
+    ("PreviousIp", S),
+    ("PreviousPlatform", S),
+    ("PreviousScreen", S),
+    ("PreviousUserAgent", S),
+    ("PreviousWindow", S),
+];
+
+/// Transaction Security fields Salesforce puts on every RTEM event but the generator's
+/// ApiEvent and ReportEvent lacked. An org with scenarios has them (appended, null unless a
+/// policy acted); one without keeps the schema it always had.
+pub(crate) fn policy_fields(object: &str) -> &'static [(&'static str, FieldType)] {
+    match object {
+        "ApiEvent" => &[("EvaluationTime", D), ("PolicyId", R), ("PolicyOutcome", P)],
+        "ReportEvent" => &[("PolicyId", R), ("PolicyOutcome", P)],
+        _ => &[],
+    }
+}
+
 pub(super) const SETUP_AUDIT_TRAIL: &[(&str, FieldType)] = &[
     ("Id", I),
     ("Action", S),
@@ -198,6 +299,8 @@ pub(super) fn specific_fields(object: &str) -> Option<&'static [(&'static str, F
         "LightningUriEvent" => LIGHTNING_URI_EVENT,
         "UriEvent" => URI_EVENT,
         "IdentityVerificationEvent" => IDENTITY_VERIFICATION_EVENT,
+        "LoginAsEvent" => LOGIN_AS_EVENT,
+        "FileEventStore" => FILE_EVENT_STORE,
         _ => return None,
     })
 }
@@ -207,6 +310,17 @@ pub(super) fn field_list(object: &str) -> Option<Vec<(&'static str, FieldType)>>
     match object {
         "SetupAuditTrail" => Some(SETUP_AUDIT_TRAIL.to_vec()),
         "LoginHistory" => Some(LOGIN_HISTORY.to_vec()),
+        o if THREAT_OBJECTS.contains(&o) => {
+            let rest = match o {
+                "ApiAnomalyEventStore" => API_ANOMALY_EVENT_STORE,
+                "CredentialStuffingEventStore" => CREDENTIAL_STUFFING_EVENT_STORE,
+                "ReportAnomalyEventStore" => REPORT_ANOMALY_EVENT_STORE,
+                _ => SESSION_HIJACKING_EVENT_STORE,
+            };
+            let mut v = THREAT_HEAD.to_vec();
+            v.extend_from_slice(rest);
+            Some(v)
+        }
         o => {
             let rest = specific_fields(o)?;
             let mut v = RTEM_HEAD.to_vec();
@@ -216,18 +330,25 @@ pub(super) fn field_list(object: &str) -> Option<Vec<(&'static str, FieldType)>>
     }
 }
 
-/// The canonical name of one of [`OBJECTS`], named in any case.
+/// The canonical name of one of [`OBJECTS`] or [`SCENARIO_OBJECTS`], named in any case.
 pub(crate) fn canonical(object: &str) -> Option<&'static str> {
-    OBJECTS
-        .iter()
-        .copied()
-        .find(|o| o.eq_ignore_ascii_case(object))
+    all_objects().find(|o| o.eq_ignore_ascii_case(object))
 }
 
-/// The schema of one of [`OBJECTS`], named in any case.
+/// The schema of one of [`OBJECTS`] or [`SCENARIO_OBJECTS`], named in any case, as an org
+/// without scenarios shows it.
 pub(crate) fn schema(object: &str) -> Option<ObjectSchema> {
+    schema_with(object, false)
+}
+
+/// The schema of an object; `policy` adds [`policy_fields`] (an org with scenarios).
+pub(crate) fn schema_with(object: &str, policy: bool) -> Option<ObjectSchema> {
     let name = canonical(object)?;
-    let fields: Vec<FieldDef> = field_list(name)?
+    let mut list = field_list(name)?;
+    if policy {
+        list.extend_from_slice(policy_fields(name));
+    }
+    let fields: Vec<FieldDef> = list
         .into_iter()
         .map(|(n, t)| {
             let mut f = FieldDef::new(n, t);
@@ -244,6 +365,7 @@ pub(crate) fn schema(object: &str) -> Option<ObjectSchema> {
     let (prefix, big_object) = match name {
         "SetupAuditTrail" => ("0Ym", None),
         "LoginHistory" => ("0Ya", None),
+        o if THREAT_OBJECTS.contains(&o) => (threat_prefix(o), None),
         _ => (
             // Illustrative key prefixes (describe shows one; records carry the synthetic
             // BIG_OBJECT_ID, never an id with this prefix).
@@ -255,6 +377,8 @@ pub(crate) fn schema(object: &str) -> Option<ObjectSchema> {
                 "ListViewEvent" => "0X4",
                 "LightningUriEvent" => "0Yn",
                 "UriEvent" => "0Yz",
+                "LoginAsEvent" => "0Yr",
+                "FileEventStore" => "0Fe",
                 _ => "0ON",
             },
             Some(BigObjectRules {
@@ -268,4 +392,23 @@ pub(crate) fn schema(object: &str) -> Option<ObjectSchema> {
         fields,
         big_object,
     })
+}
+
+/// The Threat Detection stores (standard objects).
+pub(crate) const THREAT_OBJECTS: &[&str] = &[
+    "ApiAnomalyEventStore",
+    "CredentialStuffingEventStore",
+    "ReportAnomalyEventStore",
+    "SessionHijackingEventStore",
+];
+
+/// Illustrative key prefixes of the Threat Detection stores (their records carry ids with
+/// them).
+pub(crate) fn threat_prefix(object: &str) -> &'static str {
+    match object {
+        "ApiAnomalyEventStore" => "0Aa",
+        "CredentialStuffingEventStore" => "0Cs",
+        "ReportAnomalyEventStore" => "0Ra",
+        _ => "0Sh",
+    }
 }

@@ -53,6 +53,7 @@ fn gives_the_asked_count_every_hour_spread_over_it() {
         spec.clone(),
         &GenOptions {
             audit_per_hour: Some((120, 120)),
+            ..Default::default()
         },
     );
     // Every hour from the first day to FUTURE_HOURS past the anchor.
@@ -95,6 +96,7 @@ fn gives_the_asked_count_every_hour_spread_over_it() {
         spec.clone(),
         &GenOptions {
             audit_per_hour: Some((3, 7)),
+            ..Default::default()
         },
     );
     let counts: HashSet<usize> = per_hour(&ranged).values().map(Vec::len).collect();
@@ -109,6 +111,7 @@ fn gives_the_asked_count_every_hour_spread_over_it() {
         },
         &GenOptions {
             audit_per_hour: Some((2, 2)),
+            ..Default::default()
         },
     );
     assert!(per_hour(&alone).values().all(|v| v.len() == 2));

@@ -23,7 +23,9 @@ pub async fn state(State(s): State<Arc<Shared>>) -> Response {
             Visibility::Expired => expired += 1,
         }
     }
-    let objects: serde_json::Map<String, Value> = sfgen::OBJECTS
+    let objects: serde_json::Map<String, Value> = s
+        .org
+        .objects()
         .iter()
         .map(|o| {
             let total = s.org.object_records(o).len();

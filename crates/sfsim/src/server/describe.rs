@@ -9,7 +9,6 @@ use axum::Extension;
 use serde_json::{json, Value};
 use soql::{FieldType, ObjectSchema};
 
-use super::query::{objects, schema_of};
 use super::versions::ApiVersion;
 use super::{ok_json, ApiError, Shared};
 
@@ -71,10 +70,15 @@ fn object_summary(schema: &ObjectSchema, version: &str) -> Value {
     })
 }
 
-pub async fn global(Extension(ApiVersion(version)): Extension<ApiVersion>) -> Response {
-    let objects: Vec<Value> = objects()
-        .filter_map(sfgen::schema)
-        .map(|s| object_summary(&s, &version))
+pub async fn global(
+    State(s): State<Arc<Shared>>,
+    Extension(ApiVersion(version)): Extension<ApiVersion>,
+) -> Response {
+    let objects: Vec<Value> = s
+        .objects()
+        .into_iter()
+        .filter_map(|o| s.object_schema(o))
+        .map(|schema| object_summary(&schema, &version))
         .collect();
     ok_json(json!({
         "encoding": "UTF-8",
@@ -124,7 +128,7 @@ pub async fn record(
     let object = params.get("object").map(String::as_str).unwrap_or("");
     let id = params.get("id").map(String::as_str).unwrap_or("");
     if !object.eq_ignore_ascii_case("EventLogFile") {
-        if schema_of(object).is_none() {
+        if s.object_schema(object).is_none() {
             return Err(ApiError::invalid_type(object));
         }
         return Err(ApiError::not_found());

@@ -153,9 +153,21 @@ impl Shared {
         })
     }
 
+    /// Every object served, by canonical name: EventLogFile, Organization, User, then the
+    /// org's event objects (with [`sfgen::SCENARIO_OBJECTS`] when it has scenarios).
+    pub fn objects(&self) -> Vec<&'static str> {
+        let mut v = query::CORE_OBJECTS.to_vec();
+        v.extend(self.org.objects());
+        v
+    }
+
     /// The schema of an object named in any case, as this org shows it.
     pub fn object_schema(&self, name: &str) -> Option<soql::ObjectSchema> {
-        let mut schema = query::schema_of(name)?;
+        let canonical = self
+            .objects()
+            .into_iter()
+            .find(|o| o.eq_ignore_ascii_case(name))?;
+        let mut schema = self.org.schema(canonical)?;
         if schema.name == "EventLogFile" && !self.elf_interval_field {
             schema.fields.retain(|f| f.name != "Interval");
         }
@@ -219,7 +231,7 @@ impl Shared {
         }
     }
 
-    /// The records of an event object ([`sfgen::OBJECTS`], any case) visible at `now`:
+    /// The records of an event object ([`sfgen::Org::objects`], any case) visible at `now`:
     /// stored (`visible_at`) at or before `now` and within [`OBJECT_RETENTION_DAYS`].
     pub fn visible_object_records(
         &self,

@@ -15,19 +15,8 @@ use super::versions::ApiVersion;
 use super::{lock, ok_json, ApiError, Cursor, Shared, Visibility, MAX_CURSORS};
 use crate::credentials::random_alnum;
 
-/// The objects served besides the event objects of [`sfgen::OBJECTS`].
-const CORE_OBJECTS: &[&str] = &["EventLogFile", "Organization", "User"];
-
-/// Every object served, by its canonical name.
-pub fn objects() -> impl Iterator<Item = &'static str> {
-    CORE_OBJECTS.iter().chain(sfgen::OBJECTS).copied()
-}
-
-/// The schema of an object named in any case.
-pub fn schema_of(name: &str) -> Option<ObjectSchema> {
-    let canonical = objects().find(|o| o.eq_ignore_ascii_case(name))?;
-    sfgen::schema(canonical)
-}
+/// The objects served besides the org's event objects ([`sfgen::Org::objects`]).
+pub(crate) const CORE_OBJECTS: &[&str] = &["EventLogFile", "Organization", "User"];
 
 /// Every record of an object the client may see now.
 pub fn records_of(s: &Shared, schema: &ObjectSchema, version: &str) -> Vec<Record> {
@@ -64,7 +53,7 @@ fn user_record(schema: &ObjectSchema, u: &sfgen::User) -> Record {
             "FirstName" => soql::Value::str(first),
             "LastName" => soql::Value::str(last),
             "Email" => soql::Value::str(u.username.clone()),
-            "IsActive" => soql::Value::Bool(true),
+            "IsActive" => soql::Value::Bool(u.is_active),
             _ => soql::Value::Null,
         };
         r.fields.push((f.name.clone(), v));

@@ -6,4 +6,5 @@ mod events;
 mod faults;
 mod oauth;
 mod query;
+mod scenarios;
 mod tls;
