@@ -54,6 +54,9 @@ pub const EVENT_OBJECTS: &[&str] = &[
     "IdentityVerificationEvent",
     "LoginAsEvent",
     "BulkApiResultEventStore",
+    // File downloads and previews. Whether it is a big object is not confirmed; EventDate
+    // windows read it either way, and `kind = "sobject"` in its table overrides.
+    "FileEventStore",
 ];
 
 #[derive(Debug, Clone)]

@@ -99,8 +99,9 @@ fn evaluate(
                 continue;
             }
         };
+        let dataset: std::sync::Arc<str> = std::sync::Arc::from(e.file.dataset.as_str());
         for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
-            match ArchiveEvent::parse(&line, &e.file.dataset) {
+            match ArchiveEvent::parse(line, &dataset) {
                 Ok(ev) => {
                     events += 1;
                     if let Some(ready) = reorder.push(ev) {

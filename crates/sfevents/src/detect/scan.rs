@@ -62,12 +62,13 @@ pub fn scan(
             continue;
         };
         counts.files += 1;
+        let dataset: std::sync::Arc<str> = std::sync::Arc::from(entry.file.dataset.as_str());
         for line in std::io::BufReader::new(file).lines() {
             let Ok(line) = line else {
                 counts.missing += 1;
                 break;
             };
-            match ArchiveEvent::parse(&line, &entry.file.dataset) {
+            match ArchiveEvent::parse(line, &dataset) {
                 Ok(ev) if days.contains(&ev.timestamp) => {
                     counts.events += 1;
                     if let Some(ready) = reorder.push(ev) {
