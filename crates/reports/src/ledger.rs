@@ -157,29 +157,54 @@ impl Ledger {
     /// overlap the window, from the delivery log.
     pub fn object_files(&self, source: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
         let listed = self.ask(|r, org| r.object_listing(org, source))?;
+        Ok(self.overlapping(
+            listed
+                .into_iter()
+                .map(|f| (f.path, f.rows, f.oldest, f.newest)),
+            w,
+        ))
+    }
+
+    /// The NDJSON files of a dataset (`alert`: the live rules' alerts) whose events overlap
+    /// the window, from the delivery log.
+    pub fn dataset_files(&self, dataset: &str, w: &Window) -> Result<Vec<FileRef>, ReportError> {
+        let listed = self.ask(|r, org| r.dataset_listing(org, dataset))?;
+        Ok(self.overlapping(
+            listed
+                .into_iter()
+                .map(|f| (f.path, f.rows, f.oldest, f.newest)),
+            w,
+        ))
+    }
+
+    /// The listed files (path, rows, oldest and newest event) whose events can fall in the
+    /// window: a file overlaps unless it ends before the window or starts after it.
+    fn overlapping(
+        &self,
+        listed: impl Iterator<Item = (String, i64, String, String)>,
+        w: &Window,
+    ) -> Vec<FileRef> {
         fn day(t: &str) -> &str {
             t.get(..10).unwrap_or("")
         }
-        Ok(listed
-            .into_iter()
-            .filter(|f| {
-                // A file overlaps unless it ends before the window or starts after it.
+        listed
+            .filter(|(_, _, oldest, newest)| {
                 let before = w
                     .since
                     .as_deref()
-                    .is_some_and(|s| !f.newest.is_empty() && day(&f.newest) < s);
+                    .is_some_and(|s| !newest.is_empty() && day(newest) < s);
                 let after = w
                     .until
                     .as_deref()
-                    .is_some_and(|u| !f.oldest.is_empty() && day(&f.oldest) > u);
+                    .is_some_and(|u| !oldest.is_empty() && day(oldest) > u);
                 !(before || after)
             })
-            .map(|f| FileRef {
+            .map(|(path, rows, _, _)| FileRef {
                 csv: None,
-                ndjson: self.path(&f.path),
-                rows: f.rows.max(0) as u64,
+                ndjson: self.path(&path),
+                rows: rows.max(0) as u64,
             })
-            .collect())
+            .collect()
     }
 }
 

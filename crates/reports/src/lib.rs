@@ -6,6 +6,7 @@
 //! turn the sections into a terminal table, CSV, JSON or one HTML page.
 
 pub mod agg;
+pub mod alerts;
 pub mod apex;
 pub mod api_usage;
 pub mod connected_apps;
@@ -70,6 +71,7 @@ pub const NAMES: &[&str] = &[
     "data-access",
     "setup-changes",
     "apex",
+    "alerts",
     "health",
 ];
 
@@ -140,6 +142,15 @@ impl Ctx<'_> {
         self.scan(|a, w| a.object_files(source, w), fields, make)
     }
 
+    /// Scans an archive dataset by name (`alert`) over every archive.
+    pub fn dataset<A: Acc + Default>(
+        &self,
+        dataset: &str,
+        fields: &[&str],
+    ) -> Result<(A, ScanStats), ReportError> {
+        self.scan(|a, w| a.dataset_files(dataset, w), fields, &A::default)
+    }
+
     /// The files `files_of` lists in every archive, scanned together.
     fn scan<A: Acc>(
         &self,
@@ -194,10 +205,12 @@ pub fn build(name: &str, ledgers: &[Ledger], opts: &Options) -> Result<Document,
             "data-access" => data_access::build(&ctx)?,
             "setup-changes" => setup_changes::build(&ctx)?,
             "apex" => apex::build(&ctx)?,
+            "alerts" => alerts::build(&ctx)?,
             _ => health::build(&ctx)?,
         };
         spans.push(span);
-        // `all` leaves out what has no data, but says which were left out.
+        // `all` leaves out what has no data, but says which were left out. `health` is always
+        // kept, and `alerts` never sets `empty`: that no alert was raised is news too.
         if name == "all" && section.empty.is_some() && *n != "health" {
             continue;
         }

@@ -19,7 +19,8 @@ pub enum Format {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// api-usage, logins, connected-apps, data-access, setup-changes, apex, health, or all.
+    /// api-usage, logins, connected-apps, data-access, setup-changes, apex, alerts, health, or
+    /// all.
     pub name: String,
     /// Archive folder (holding state.db, or one folder per org).
     #[arg(long, env = "SFEVENTS_OUTPUT_DIR")]

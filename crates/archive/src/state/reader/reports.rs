@@ -30,6 +30,14 @@ pub struct ObjectListing {
     pub newest: String,
 }
 
+/// What the live rules of an org have done so far, summed over their positions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleTotals {
+    /// Events evaluated and alerts raised.
+    pub events: i64,
+    pub alerts: i64,
+}
+
 /// One EventLogFile's volume and timing, for `health`.
 #[derive(Debug, Clone)]
 pub struct ElfVolume {
@@ -217,6 +225,41 @@ impl Reader {
         )
     }
 
+    /// The NDJSON files of one dataset of `org` (`alert`, `login_event`, ...), in delivery-log
+    /// order.
+    pub fn dataset_listing(
+        &self,
+        org: &str,
+        dataset: &str,
+    ) -> Result<Vec<ObjectListing>, StateError> {
+        all(
+            self,
+            "SELECT path, rows, coalesce(oldest_event, ''), coalesce(newest_event, '') \
+                 FROM delivery_log WHERE org = ?1 AND dataset = ?2 ORDER BY seq",
+            [org, dataset],
+        )
+    }
+
+    /// What the live rules of `org` have evaluated and raised in all; `None` when they never
+    /// ran here (no position), or the archive predates them (no `rule_positions` table).
+    pub fn rule_totals(&self, org: &str) -> Result<Option<RuleTotals>, StateError> {
+        let tables: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'rule_positions'",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables == 0 {
+            return Ok(None);
+        }
+        let (positions, events, alerts): (i64, i64, i64) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(events), 0), coalesce(sum(alerts), 0) \
+                 FROM rule_positions WHERE org = ?1",
+            [org],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok((positions > 0).then_some(RuleTotals { events, alerts }))
+    }
+
     /// Every EventLogFile of `org`, with its volume and timing.
     pub fn elf_volumes(&self, org: &str) -> Result<Vec<ElfVolume>, StateError> {
         all(
@@ -357,5 +400,52 @@ mod tests {
             .collect();
         assert_eq!(got, [("es", 0, false), ("splunk", 6, true)]);
         assert!(r.elf_listing("other", "Login").unwrap().is_empty());
+    }
+
+    #[test]
+    fn alert_files_and_the_live_rules_totals() {
+        use crate::state::{LogFile, RuleCommit};
+        let d = tempfile::tempdir().unwrap();
+        let db = d.path().join("state.db");
+        let s = Store::open(&db).unwrap();
+        let r = Reader::open(&db).unwrap();
+        assert_eq!(r.rule_totals("o").unwrap(), None, "rules never ran");
+        assert!(r.dataset_listing("o", "alert").unwrap().is_empty());
+        let file = LogFile {
+            source: "sfevents".into(),
+            dataset: "alert".into(),
+            path: "events/alert/2024-01-01/alerts-1-2.ndjson".into(),
+            rows: 3,
+            bytes: 900,
+            oldest: Some("2024-01-01T00:00:00.000Z".into()),
+            newest: Some("2024-01-01T05:00:00.000Z".into()),
+        };
+        let pass = |events, alerts, f| RuleCommit {
+            next_seq: 1,
+            state: "{}",
+            events,
+            alerts,
+            alerts_file: f,
+        };
+        s.commit_rules("o", "rules", &pass(10, 3, Some(&file)))
+            .unwrap();
+        s.commit_rules("o", "rules", &pass(5, 0, None)).unwrap();
+        let totals = r.rule_totals("o").unwrap();
+        assert_eq!(
+            totals,
+            Some(RuleTotals {
+                events: 15,
+                alerts: 3
+            })
+        );
+        assert_eq!(r.rule_totals("other").unwrap(), None);
+        let listed = r.dataset_listing("o", "alert").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path, file.path);
+        assert_eq!(
+            (listed[0].rows, listed[0].newest.as_str()),
+            (3, "2024-01-01T05:00:00.000Z")
+        );
+        assert!(r.dataset_listing("o", "login").unwrap().is_empty());
     }
 }
