@@ -9,6 +9,8 @@
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "report_alerts/live_rules.rs"]
+mod live_rules;
 #[path = "report_html/sample.rs"]
 mod sample;
 
@@ -148,6 +150,21 @@ fn the_page_shows_the_documents_numbers_offline() {
         cells("health_per_type", 3),
         ["Report", "0", "0", "0.0\u{a0}%", "—", "—"]
     );
+    assert_eq!(
+        cells("alerts_per_rule", 0),
+        [
+            "salesforce_login_failure",
+            "low",
+            "A failed login",
+            "1,101",
+            "2026-02-09 03:14:15.000 UTC",
+            "2026-03-10 11:02:03.120 UTC"
+        ]
+    );
+    assert_eq!(
+        cells("alerts_per_day", 17),
+        ["2026-02-26", "44", "2", "0", "2", "40", "0"]
+    );
     let sections: Vec<&str> = doc.sections.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(seen["sections"], serde_json::json!(sections));
     assert_eq!(seen["toc"].as_array().map(Vec::len), Some(sections.len()));
@@ -165,6 +182,10 @@ async fn the_binarys_html_page_equals_its_json_over_a_collected_archive() {
     let sim = common::start(cfg).await;
     let dir = tempfile::tempdir().expect("temp dir");
     common::collect_with_audit(&sim, dir.path()).await;
+    // The live rules over what was collected (the same org, the same archive): alerts.
+    let rules = tempfile::tempdir().expect("temp dir");
+    let cfg = live_rules::live_config(&sim, rules.path(), "default", dir.path(), live_rules::RULES);
+    common::assert_exit(&live_rules::collect_live(&sim, &cfg).await, 0);
     let page = dir.path().join("report.html");
     let archive = dir.path().display().to_string();
     let o = common::run(&[
@@ -205,5 +226,28 @@ async fn the_binarys_html_page_equals_its_json_over_a_collected_archive() {
             "the page draws {kind}"
         );
     }
+    // The alerts section, with rows: every table of it on the page, its days drawn as
+    // columns stacked by level.
+    assert!(sections.iter().any(|s| s["id"] == "alerts"), "{sections:?}");
+    for id in [
+        "alerts_per_rule",
+        "alerts_per_day",
+        "alerts_top_users",
+        "alerts_top_addresses",
+    ] {
+        let rows = json[id].as_array().map_or(0, Vec::len);
+        assert!(rows > 0, "{id} has rows");
+        assert_eq!(
+            seen["tables"][id].as_array().map(Vec::len),
+            Some(rows),
+            "{id} on the page"
+        );
+    }
+    let days: Vec<&Value> = charts
+        .iter()
+        .filter(|c| c["table"] == "alerts_per_day")
+        .collect();
+    assert_eq!(days.len(), 1, "one chart of alerts per day");
+    assert_eq!(chromium::chart_kind(days[0]), "columns");
     sim.shutdown();
 }

@@ -252,6 +252,119 @@ fn setup_changes() -> Section {
     s
 }
 
+fn alerts() -> Section {
+    let mut s = section("alerts", "Alerts");
+    s.sources = vec!["alert (the live rules' alerts): 12 files, 1,206 rows".into()];
+    s.figures = vec![
+        figure("alerts", Cell::Int(1_206)),
+        figure("high or critical", Cell::Int(37)),
+        figure("rules", Cell::Int(4)),
+        figure("users named", Cell::Int(18)),
+        figure("addresses named", Cell::Int(9)),
+    ];
+    let mut rules = Table::new(
+        "alerts_per_rule",
+        "Alerts per rule",
+        &[
+            ("rule", Kind::Text),
+            ("level", Kind::Text),
+            ("title", Kind::Text),
+            ("alerts", Kind::Int),
+            ("first alert", Kind::Time),
+            ("last alert", Kind::Time),
+        ],
+    )
+    .chart(ChartKind::Bars, 0, &[3]);
+    for (name, level, title, n) in [
+        ("salesforce_login_failure", "low", "A failed login", 1_101),
+        ("acme_tor_login", "high", HOSTILE, 35),
+        (
+            "salesforce_brute_force",
+            "medium",
+            "Brute force against one user (ELF Login)",
+            68,
+        ),
+        (
+            "salesforce_admin_grant",
+            "critical",
+            "Modify All Data granted",
+            2,
+        ),
+    ] {
+        rules.push(vec![
+            Cell::text(name),
+            Cell::text(level),
+            Cell::text(title),
+            Cell::Int(n),
+            Cell::text("2026-02-09T03:14:15.000Z"),
+            Cell::text("2026-03-10T11:02:03.120Z"),
+        ]);
+    }
+    let levels = ["critical", "high", "medium", "low", "informational"];
+    let mut columns = vec![("day", Kind::Time), ("alerts", Kind::Int)];
+    columns.extend(levels.iter().map(|l| (*l, Kind::Int)));
+    let mut days = Table::new("alerts_per_day", "Alerts per day, by level", &columns).chart(
+        ChartKind::Columns,
+        0,
+        &[2, 3, 4, 5, 6],
+    );
+    for d in 0..30 {
+        let per = [
+            i64::from(d == 17) * 2,
+            i64::from(d % 9 == 4),
+            wave(d, 2, 2).max(0),
+            wave(d, 36, 12).max(0),
+            0,
+        ];
+        let mut row = vec![
+            Cell::text(format!(
+                "2026-{}",
+                if d < 20 {
+                    format!("02-{:02}", d + 9)
+                } else {
+                    format!("03-{:02}", d - 19)
+                }
+            )),
+            Cell::Int(per.iter().sum()),
+        ];
+        row.extend(per.iter().map(|n| Cell::Int(*n)));
+        days.push(row);
+    }
+    let mut users = Table::new(
+        "alerts_top_users",
+        "Users named by the most alerts",
+        &[
+            ("user", Kind::Text),
+            ("alerts", Kind::Int),
+            ("rules", Kind::Text),
+        ],
+    )
+    .chart(ChartKind::Bars, 0, &[1]);
+    users.push(vec![
+        Cell::text(HOSTILE),
+        Cell::Int(412),
+        Cell::text("acme_tor_login, salesforce_login_failure"),
+    ]);
+    users.push(vec![
+        Cell::text("jane.doe@acme.example"),
+        Cell::Int(97),
+        Cell::text("salesforce_brute_force, salesforce_login_failure"),
+    ]);
+    users.omitted = 16;
+    let addresses = Table::new(
+        "alerts_top_addresses",
+        "Addresses named by the most alerts",
+        &[
+            ("address", Kind::Text),
+            ("alerts", Kind::Int),
+            ("rules", Kind::Text),
+        ],
+    )
+    .chart(ChartKind::Bars, 0, &[1]);
+    s.tables = vec![rules, days, users, addresses];
+    s
+}
+
 fn health() -> Section {
     let mut s = section("health", "Collection health");
     s.sources = vec!["the archive's ledger (state.sqlite)".into()];
@@ -337,6 +450,7 @@ pub fn document() -> Document {
             logins(),
             connected_apps(),
             setup_changes(),
+            alerts(),
             health(),
         ],
     }
