@@ -42,11 +42,22 @@ pub struct ArchiveEvent {
     fields: Vec<Span>,
 }
 
-/// Where one field's key and raw JSON value are in `text`.
+/// Where one field's key and raw JSON value are in `text`, with the key's `tag`.
 #[derive(Debug, Clone, Copy)]
 struct Span {
     key: (u32, u32),
     value: (u32, u32),
+    tag: u32,
+}
+
+/// A key's length, first and last byte: most keys differ in one of them, so a lookup compares
+/// bytes only when the tags agree.
+fn tag(key: &str) -> u32 {
+    let b = key.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) => ((b.len() as u32) << 16) | (u32::from(*f) << 8) | u32::from(*l),
+        _ => 0,
+    }
 }
 
 /// The parts of an archive line the rules need; the rest (`source`, `file_id`, ...) is skipped.
@@ -128,6 +139,7 @@ impl ArchiveEvent {
             .map(|(k, v)| Span {
                 key: range(k),
                 value: range(v.get()),
+                tag: tag(k),
             })
             .collect();
         let id = l.id.map(Cow::into_owned).unwrap_or_default();
@@ -194,9 +206,10 @@ impl ArchiveEvent {
 
     /// The raw JSON value of a field whose key is exactly `name`.
     fn raw(&self, name: &str) -> Option<&str> {
+        let t = tag(name);
         self.fields
             .iter()
-            .find(|s| s.key.1 - s.key.0 == name.len() as u32 && self.slice(s.key) == name)
+            .find(|s| s.tag == t && self.slice(s.key) == name)
             .map(|s| self.slice(s.value))
     }
 
