@@ -21,6 +21,8 @@ use crate::ruleset::RuleSet;
 
 /// The state format; a stored state of another version is dropped (and rebuilt from events).
 const STATE_VERSION: u32 = 1;
+/// Entries one correlation group keeps in its window.
+const MAX_GROUP_ENTRIES: usize = 1_000;
 
 pub struct Detector {
     engine: CorrelationEngine,
@@ -49,6 +51,10 @@ impl Detector {
             action_on_match: CorrelationAction::Alert,
             correlation_event_mode: CorrelationEventMode::Refs,
             max_correlation_events: MAX_EVENT_IDS,
+            // A group's window keeps at most this many entries (the oldest go): the pack's
+            // thresholds are far below it, and a busy user or address cannot grow memory
+            // without bound.
+            max_group_entries: Some(MAX_GROUP_ENTRIES),
             ..CorrelationConfig::default()
         };
         let mut engine = CorrelationEngine::new(config);
