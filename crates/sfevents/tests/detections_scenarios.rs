@@ -556,11 +556,10 @@ fn expected(sim: &SimHandle, p: &Planted, truth: &Truth, archive: &Archive) -> V
                 1,
             ),
         ],
-        // The blocked report export is still an export attempt.
+        // The blocked report export is reported as blocked, not as an export.
         Scenario::TransactionSecurityBlock => vec![
             want("transaction_security_block/medium/api_event", &[], 1),
             want("transaction_security_block/medium/report_event", &[], 1),
-            want("report_export/low/report_event", &[], 1),
         ],
     };
     let all = successes(sim);

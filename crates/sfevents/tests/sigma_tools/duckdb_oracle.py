@@ -19,7 +19,9 @@ event id) and `dataset`. JSON strings stay VARCHAR (every EventLogFile value is 
 numbers DOUBLE, booleans BOOLEAN: what the record holds, not what a reader guesses from it.
 A rule's query runs over its own dataset's view (DuckDB identifiers ignore case, so one view
 of all datasets would merge ELF's `QUERY` with ApiEvent's `Query`, and mix their types), with
-`dataset = '<service>'` added for the logsource, which the backend ignores.
+`dataset = '<service>'` added for the logsource, which the backend ignores. Under a negation
+(`not blocked`), a field some records lack reads as a text no rule value equals: Sigma holds
+`not blocked` true for such a record, while SQL's NOT of a NULL comparison is unknown.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
+    SigmaExists,
+    SigmaNull,
     SigmaRegularExpression,
 )
 from sigma_backend_duckdb import DuckDBBackend
@@ -47,6 +51,8 @@ EXTENSIONS = ("sfevents.new_value", "sfevents.baseline")
 # Columns the view adds to every record; a record field of the same name (any case: `Id`)
 # cannot be a column of its own in DuckDB.
 ADDED = ("id", "org_id", "dataset")
+# What an absent field reads as under a negation (see Archive.absent_is_not_null).
+ABSENT = "\u0000absent"
 
 
 def sql_str(s: str) -> str:
@@ -80,6 +86,42 @@ def lossy(rule: SigmaRule) -> str | None:
             if isinstance(v, SigmaRegularExpression) and v.flags:
                 return f"{item.field}|re with flags: the backend drops the flags"
     return None
+
+
+def negated_fields(rule: SigmaRule) -> set[str]:
+    """Fields compared with a value inside a detection the condition negates (`not blocked`)."""
+    names = set()
+    for cond in rule.detection.condition:
+        words = cond.replace("(", " ").replace(")", " ").split()
+        names.update(b for a, b in zip(words, words[1:]) if a == "not")
+    out = set()
+    for name in names & set(rule.detection.detections):
+        def walk(d):
+            for item in d.detection_items:
+                if isinstance(item, SigmaDetection):
+                    yield from walk(item)
+                elif isinstance(item, SigmaDetectionItem):
+                    yield item
+        items = list(walk(rule.detection.detections[name]))
+        # IS [NOT] NULL (null, exists) is two-valued in SQL too; a field the same negated
+        # detection also tests for null (`- F: ''` / `- F: null`) is decided by that test.
+        nulls = {i.field for i in items if any(isinstance(v, (SigmaNull, SigmaExists)) for v in i.value)}
+        for item in items:
+            if item.field is not None and item.field not in nulls and any(
+                not isinstance(v, (SigmaNull, SigmaExists)) for v in item.value
+            ):
+                out.add(item.field)
+    return out
+
+
+def null_checked(rule: SigmaRule) -> set[str]:
+    """Fields the rule tests for null or presence (`field: null`, `field|exists`), where a NULL
+    column must stay NULL."""
+    return {
+        i.field
+        for i in detection_items(rule)
+        if i.field is not None and any(isinstance(v, (SigmaNull, SigmaExists)) for v in i.value)
+    }
 
 
 def rule_fields(rule: SigmaRule) -> set[str]:
@@ -189,6 +231,26 @@ class Archive:
         return None
 
 
+    def absent_is_not_null(self, dataset: str, negated: set[str], null_checked: set[str]) -> str | None:
+        """Sigma: `not blocked` holds for a record without the field; SQL: NOT (NULL = 'Block') is
+        NULL, and the backend's query would drop the record. So, for the fields a negated
+        detection compares with a value, `logs` shows an absent value as a text no rule value
+        equals (the rule never tests those fields for null). Returns why not when it cannot."""
+        cols = self.columns.get(dataset, {})
+        fix = []
+        for f in sorted(negated):
+            if not self.con.execute(f"SELECT count(*) FROM logs WHERE {ident(f)} IS NULL").fetchone()[0]:
+                continue
+            if f in null_checked or cols.get(f, "VARCHAR") != "VARCHAR":
+                return f"not over {f}, which some records lack and the rule also tests for null or as a number"
+            fix.append(f"COALESCE({ident(f)}, {sql_str(ABSENT)}) AS {ident(f)}")
+        if fix:
+            # Materialised: `logs` cannot be defined over itself.
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE logs_absent AS SELECT * REPLACE ({', '.join(fix)}) FROM logs")
+            self.con.execute("CREATE OR REPLACE TEMP VIEW logs AS SELECT * FROM logs_absent")
+        return None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--archive", required=True, type=pathlib.Path)
@@ -244,6 +306,10 @@ def main() -> int:
             entry.update(status="skipped", reason=f"the backend gave {len(queries)} queries")
             continue
         why = archive.logs_for(service, rule_fields(r))
+        if why:
+            entry.update(status="skipped", reason=why)
+            continue
+        why = archive.absent_is_not_null(service, negated_fields(r), null_checked(r))
         if why:
             entry.update(status="skipped", reason=why)
             continue
