@@ -294,3 +294,92 @@ async fn a_document_the_mapping_refuses_is_dead_lettered_with_elasticsearchs_rea
     );
     sim.shutdown();
 }
+
+/// A rule on failed ELF logins, for alerts to ship.
+const FAILED_LOGIN: &str = "title: A failed login
+id: 2c4f7c3e-2a51-4c8e-9d57-6c3f0e1a2b02
+name: test_failed_login.elf
+logsource: {product: salesforce, service: login}
+detection:
+  selection:
+    LOGIN_STATUS|startswith: LOGIN_ERROR
+  condition: selection
+level: high
+tags: [attack.credential-access, attack.t1110.001]
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_accepted_as_ecs_alerts_under_the_installed_template() {
+    let sim = start(org(72, &["Login"])).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("failed_login.yml"), FAILED_LOGIN).unwrap();
+    let c = &sim.credentials;
+    let cfg = tmp.path().join("sfevents.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [\"Login\"]\n[detections]\nenabled = true\nbuiltin = false\nrules = [\"rules\"]\n",
+            sim.url,
+            c.client_id,
+            c.username,
+            c.private_key_file.display()
+        ),
+    )
+    .unwrap();
+    let o = tokio::process::Command::new(BIN)
+        .args(["collect", "--quiet", "--no-ship", "--config"])
+        .arg(&cfg)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&o, 0);
+    let dir = tmp.path().join("archive");
+    let events = archived(&dir);
+    let alerts: Vec<&Value> = events
+        .values()
+        .filter(|v| v["event_type"] == "Alert")
+        .collect();
+    assert!(alerts.len() > 3, "{} alerts", alerts.len());
+
+    let h = es::start(es::Config::default()).await.expect("receiver");
+    setup_and_ship(&h, &dir, 0).await;
+    let st = h.stats();
+    assert_eq!(
+        (st.rejected, st.conflicts, st.created as usize),
+        (0, 0, events.len()),
+        "{st:?}"
+    );
+    let docs: Vec<_> = h
+        .all_docs()
+        .into_iter()
+        .filter(|d| d.index == "logs-salesforce.alert-default")
+        .collect();
+    assert_eq!(
+        docs.len(),
+        alerts.len(),
+        "every alert in the alert data stream"
+    );
+    for d in &docs {
+        assert!(d.ignored.is_empty(), "{:?}", d.ignored);
+        let b = &d.source;
+        assert_eq!(b["event"]["kind"], "alert");
+        assert_eq!(b["event"]["severity"], 73);
+        assert_eq!(b["rule"]["name"], "test_failed_login");
+        assert_eq!(b["threat"]["technique"]["id"], json!(["T1110"]));
+        assert_eq!(
+            b["threat"]["technique"]["subtechnique"]["id"],
+            json!(["T1110.001"])
+        );
+        assert_eq!(b["salesforce"]["alert"]["count"], 1);
+        assert_eq!(b["message"], events[&d.id]["fields"]["summary"]);
+    }
+    let m = h.mapping("logs-salesforce.alert-default").expect("mapped");
+    assert_eq!(
+        m["properties"]["data_stream"]["properties"]["dataset"]["value"],
+        "salesforce.alert"
+    );
+    sim.shutdown();
+}
