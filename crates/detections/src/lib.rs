@@ -20,6 +20,7 @@ pub mod detector;
 mod error;
 pub mod event;
 pub mod extension;
+pub mod fields;
 pub mod pack;
 pub mod reorder;
 pub mod rule;

@@ -112,3 +112,12 @@ fn uuid_like(s: &str) -> bool {
     parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12]
         && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
+
+#[test]
+fn the_pack_names_only_known_fields() {
+    let warnings = builtin().unknown_fields();
+    assert!(
+        warnings.is_empty(),
+        "fields the reference does not list for the rule's dataset: {warnings:#?}"
+    );
+}

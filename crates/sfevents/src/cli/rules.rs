@@ -157,13 +157,41 @@ fn check(dirs: &[PathBuf]) -> Result<u8, String> {
     {
         eprintln!("warning: {}: rule '{}' names no logsource service (dataset): it is evaluated against every event", r.file, r.sigma_name);
     }
+    let unknown = set.unknown_fields();
+    for w in &unknown {
+        eprintln!("warning: {}", field_warning(w));
+    }
     println!(
         "{} rule(s) load: {} alerting, {} name(s)",
         set.rules().len(),
         set.rules().iter().filter(|r| r.alerts()).count(),
         set.names().len()
     );
+    println!(
+        "{} warning(s): field(s) not known for the rule's dataset",
+        unknown.len()
+    );
     Ok(exit::OK)
+}
+
+/// `FILE: rule 'NAME': field 'X' is not a field of DATASET (known: A, B, ...)`, the known
+/// fields nearest to X first.
+fn field_warning(w: &detections::fields::FieldWarning) -> String {
+    let known = detections::fields::nearest_fields(&w.dataset, &w.field);
+    let shown = detections::fields::KNOWN_SHOWN;
+    let mut list = known
+        .iter()
+        .take(shown)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if known.len() > shown {
+        list.push_str(&format!(", ... {} more", known.len() - shown));
+    }
+    format!(
+        "{}: rule '{}': field '{}' is not a field of {} (known: {list})",
+        w.file, w.rule, w.field, w.dataset
+    )
 }
 
 fn test(dirs: &[PathBuf]) -> Result<u8, String> {
