@@ -30,7 +30,23 @@ pub struct Detector {
     extensions: HashMap<String, Extension>,
     /// The newest event time seen, for pruning the extensions' history.
     newest: i64,
+    /// Temporal correlations -> the correlations they use as stages (brute force -> success).
+    stages: HashMap<String, Vec<String>>,
+    /// The last firing of each stage correlation, per group: its first time and event ids.
+    /// rsigma gives a temporal correlation the references of its detection stages only, so a
+    /// brute force that succeeded would list the user's successes and none of the failures;
+    /// its evidence is the stage's events and the event that completed it.
+    evidence: HashMap<String, Evidence>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct Evidence {
+    first: i64,
+    ids: Vec<String>,
+}
+
+/// Stage firings older than this (event time) are forgotten.
+const EVIDENCE_HORIZON: i64 = 86_400;
 
 /// Everything a `Detector` remembers between events.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +55,8 @@ pub struct DetectorState {
     correlations: CorrelationSnapshot,
     extensions: HashMap<String, Extension>,
     newest: i64,
+    #[serde(default)]
+    evidence: HashMap<String, Evidence>,
 }
 
 impl Detector {
@@ -75,6 +93,8 @@ impl Detector {
                 .collect(),
             extensions: set.extensions.iter().cloned().collect(),
             newest: i64::MIN,
+            stages: stages(set),
+            evidence: HashMap::new(),
         })
     }
 
@@ -97,16 +117,19 @@ impl Detector {
             .rule_id
             .clone()
             .unwrap_or_else(|| result.header.rule_title.clone());
+        if let Some(body) = result.as_correlation() {
+            self.remember(&key, body, event);
+        }
         let rule = self.rules.get(&key)?;
         if rule.kind == RuleKind::Base {
             return None;
         }
         if let Some(body) = result.as_correlation() {
-            let refs = body.event_refs.clone().unwrap_or_default();
+            let refs = self.evidence_of(&key, body, event);
             let count = if body.correlation_type == rsigma_parser::CorrelationType::EventCount {
                 body.aggregated_value as u64
             } else {
-                refs.len().max(1) as u64
+                refs.ids.len().max(1) as u64
             };
             let mut detail = Vec::new();
             if body.correlation_type == rsigma_parser::CorrelationType::ValueCount {
@@ -122,8 +145,8 @@ impl Detector {
                     group: body.group_key.clone(),
                     detail,
                     count,
-                    first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
-                    ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
+                    first: refs.first,
+                    ids: refs.ids,
                     key: format!("{:?}\u{1e}{}", body.group_key, event.id),
                 }
                 .into_alert(),
@@ -151,6 +174,62 @@ impl Detector {
         }
     }
 
+    /// Keeps a stage correlation's firing for the temporal correlations that use it.
+    fn remember(&mut self, key: &str, body: &rsigma_eval::CorrelationBody, event: &ArchiveEvent) {
+        if !self.stages.values().any(|s| s.iter().any(|k| k == key)) {
+            return;
+        }
+        let refs = body.event_refs.clone().unwrap_or_default();
+        let ev = Evidence {
+            first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
+            ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
+        };
+        self.evidence.insert(group_key(key, &body.group_key), ev);
+    }
+
+    /// A firing's evidence: its own event references, or for a temporal correlation with a
+    /// stage, the stage's last firing in the same group and the event that completed it.
+    fn evidence_of(
+        &self,
+        key: &str,
+        body: &rsigma_eval::CorrelationBody,
+        event: &ArchiveEvent,
+    ) -> Evidence {
+        let stage = self.stages.get(key).into_iter().flatten().find_map(|s| {
+            let values: Vec<&String> = body.group_key.iter().map(|(_, v)| v).collect();
+            self.evidence.iter().find(|(k, _)| {
+                k.split_once('\u{1e}').is_some_and(|(rule, rest)| {
+                    rule == s
+                        && rest
+                            == values
+                                .iter()
+                                .map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\u{1f}")
+                })
+            })
+        });
+        match stage {
+            Some((_, ev)) => {
+                let mut ids = ev.ids.clone();
+                if !ids.contains(&event.id) {
+                    ids.push(event.id.clone());
+                }
+                Evidence {
+                    first: ev.first.min(event.time),
+                    ids,
+                }
+            }
+            None => {
+                let refs = body.event_refs.clone().unwrap_or_default();
+                Evidence {
+                    first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
+                    ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
+                }
+            }
+        }
+    }
+
     /// The state to commit with the position the last processed event belongs to.
     pub fn state(&mut self) -> DetectorState {
         if self.newest != i64::MIN {
@@ -158,11 +237,14 @@ impl Detector {
                 ext.prune(self.newest);
             }
         }
+        let horizon = self.newest.saturating_sub(EVIDENCE_HORIZON);
+        self.evidence.retain(|_, e| e.first >= horizon);
         DetectorState {
             version: STATE_VERSION,
             correlations: self.engine.export_state(),
             extensions: self.extensions.clone(),
             newest: self.newest,
+            evidence: self.evidence.clone(),
         }
     }
 
@@ -181,8 +263,39 @@ impl Detector {
             }
         }
         self.newest = state.newest;
+        self.evidence = state.evidence;
         true
     }
+}
+
+/// `rule key \u{1e} group values joined by \u{1f}`.
+fn group_key(rule: &str, group: &[(String, String)]) -> String {
+    let values: Vec<&str> = group.iter().map(|(_, v)| v.as_str()).collect();
+    format!("{rule}\u{1e}{}", values.join("\u{1f}"))
+}
+
+/// Each temporal correlation's stages: the correlations among the rules it names.
+fn stages(set: &RuleSet) -> HashMap<String, Vec<String>> {
+    use rsigma_parser::CorrelationType as T;
+    let key = |id: &Option<String>, title: &str| id.clone().unwrap_or_else(|| title.to_string());
+    let correlations = &set.collection.correlations;
+    correlations
+        .iter()
+        .filter(|c| matches!(c.correlation_type, T::Temporal | T::TemporalOrdered))
+        .map(|c| {
+            let used = correlations
+                .iter()
+                .filter(|s| {
+                    c.rules
+                        .iter()
+                        .any(|r| Some(r) == s.name.as_ref() || Some(r) == s.id.as_ref())
+                })
+                .map(|s| key(&s.id, &s.title))
+                .collect();
+            (key(&c.id, &c.title), used)
+        })
+        .filter(|(_, used): &(String, Vec<String>)| !used.is_empty())
+        .collect()
 }
 
 fn same_spec(a: &Extension, b: &Extension) -> bool {

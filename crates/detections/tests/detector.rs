@@ -147,3 +147,23 @@ fn allowlisted_addresses_neither_alert_nor_count() {
         .collect();
     assert_eq!(run(&mut d, &other).len(), 1);
 }
+
+#[test]
+fn a_brute_force_that_worked_lists_the_failures_and_the_success() {
+    let set = pack(Allowlist::default());
+    let mut d = Detector::new(&set).unwrap();
+    // The user's own success earlier in the window is not evidence of the attack.
+    let mut events = vec![login(100, 0, 7, "198.51.100.9", OK)];
+    events.extend((0..10).map(|i| login(i, 120 + 60 * i as i64, 7, "203.0.113.50", BAD)));
+    events.push(login(10, 900, 7, "203.0.113.50", OK));
+    let alerts = run(&mut d, &events);
+    let high: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.rule.level == detections::Level::High)
+        .collect();
+    assert_eq!(high.len(), 1, "{alerts:#?}");
+    let mut want: Vec<String> = (0..10).map(|i| format!("ev-{i}")).collect();
+    want.push("ev-10".into());
+    assert_eq!(high[0].events.ids, want);
+    assert_eq!(high[0].first_seen, events[1].timestamp);
+}
