@@ -215,7 +215,7 @@ fn quarantine(s: &mut String, store: &Store, org: &str) -> Result<(), StateError
 
 /// The live rules: where they stand, and the alerts raised in the last 24 hours per rule.
 fn alerts(s: &mut String, store: &Store, org: &str, archive: &Path) -> Result<(), StateError> {
-    let Some(p) = store.rule_position(org, crate::detect::live::CONSUMER)? else {
+    let Some(p) = store.rule_position(org, archive::state::RULES_CONSUMER)? else {
         return Ok(());
     };
     let behind = store.log_end(org)?.saturating_sub(p.seq);

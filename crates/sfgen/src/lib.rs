@@ -7,6 +7,7 @@
 
 mod columns;
 mod ids;
+mod kind;
 mod objects;
 mod planted;
 mod rows;

@@ -7,7 +7,7 @@
 //! [`crate::columns`] consults this module only for these type names, so every other type's
 //! columns and values are untouched.
 
-use crate::columns::Kind;
+use crate::kind::Kind;
 
 pub(crate) const HEADERS: &[(&str, &str)] = &[
     (

@@ -33,7 +33,7 @@ pub use archived::ArchivedTotals;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 pub use objects::PageCommit;
 pub use reader::{LedgerFile, LedgerNdjson, LoggedNdjson, Reader};
-pub use rules::{RuleCommit, RulePosition};
+pub use rules::{RuleCommit, RulePosition, RULES_CONSUMER};
 
 #[derive(Debug, Error)]
 pub enum StateError {

@@ -17,6 +17,10 @@ CREATE TABLE IF NOT EXISTS rule_positions (
     PRIMARY KEY (org, consumer));
 ";
 
+/// The live rules' consumer name in `rule_positions` (`sfevents`' `detect/live.rs` moves it,
+/// `status` and reports read it).
+pub const RULES_CONSUMER: &str = "rules";
+
 /// Where the rule engine stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RulePosition {

@@ -47,6 +47,7 @@ mod errors;
 pub mod faults;
 pub mod filter_path;
 mod http;
+mod index_mapping;
 mod leaf;
 mod mapper;
 mod mappings;

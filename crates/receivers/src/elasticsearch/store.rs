@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::attempts::Attempts;
 use super::faults::Faults;
-use super::mappings::IndexMapping;
+use super::index_mapping::IndexMapping;
 use super::templates;
 
 /// A stored document.

@@ -21,7 +21,7 @@ use detections::{Alert, ArchiveEvent, Detector, RuleSet};
 use super::scan::ALERT_DATASET;
 
 /// The rules' consumer name in `rule_positions`.
-pub const CONSUMER: &str = "rules";
+pub use archive::state::RULES_CONSUMER as CONSUMER;
 /// Log entries per chunk: one commit (and at most one alerts file) each.
 const CHUNK_ENTRIES: usize = 64;
 
