@@ -76,6 +76,16 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// Whether any rule reads `dataset`: a rule without a `service` reads every dataset. The
+    /// binary skips the files of datasets no rule reads (most EventLogFile types, for the
+    /// built-in pack) without parsing them.
+    pub fn reads(&self, dataset: &str) -> bool {
+        self.collection
+            .rules
+            .iter()
+            .any(|r| r.logsource.service.as_deref().is_none_or(|s| s == dataset))
+    }
+
     /// The names alerts carry, for `--rule` checks and `status`.
     pub fn names(&self) -> BTreeSet<&str> {
         self.rules

@@ -121,3 +121,23 @@ fn the_pack_names_only_known_fields() {
         "fields the reference does not list for the rule's dataset: {warnings:#?}"
     );
 }
+
+#[test]
+fn the_pack_reads_its_datasets_and_a_rule_without_a_service_reads_all() {
+    let set = builtin();
+    assert!(set.reads("login") && set.reads("setup_audit_trail") && set.reads("api_event"));
+    assert!(!set.reads("uri") && !set.reads("lightning_page_view"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("any.yml"),
+        "title: Any record naming a key\nid: 5d7e1f7e-3f44-4c7e-9a1b-0c4f2d9e8b11\nname: any_key.all\nlogsource: {product: salesforce}\ndetection:\n  selection:\n    Query|contains: api_key\n  condition: selection\nlevel: low\n",
+    )
+    .unwrap();
+    let set = RuleSet::load(&RuleSources {
+        builtin: false,
+        folders: vec![dir.path().to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(set.reads("uri") && set.reads("anything"));
+}

@@ -53,7 +53,7 @@ pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow:
         let entries = store.log_from(org, seq, CHUNK_ENTRIES)?;
         let Some(last) = entries.last() else { break };
         let next_seq = last.seq + 1;
-        let (events, alerts) = evaluate(root, &entries, &mut detector, &mut pass);
+        let (events, alerts) = evaluate(root, &entries, set, &mut detector, &mut pass);
         let file = write_alerts(root, seq, next_seq, &alerts)?;
         // Tests stop here, between the alert file and its commit, the one place a crash
         // could leave an alert behind twice if the redo did not write the same file.
@@ -83,13 +83,18 @@ pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow:
 fn evaluate(
     root: &Path,
     entries: &[LogEntry],
+    set: &RuleSet,
     detector: &mut Detector,
     pass: &mut Pass,
 ) -> (u64, Vec<Alert>) {
     let mut reorder = Reorder::new(DEFAULT_CAPACITY);
     let mut alerts = Vec::new();
     let mut events = 0;
-    for e in entries.iter().filter(|e| e.file.dataset != ALERT_DATASET) {
+    // Files of datasets no rule reads are passed over unread (the position still moves).
+    for e in entries
+        .iter()
+        .filter(|e| e.file.dataset != ALERT_DATASET && set.reads(&e.file.dataset))
+    {
         let path = root.join(&e.file.path);
         let file = match File::open(&path) {
             Ok(f) => f,

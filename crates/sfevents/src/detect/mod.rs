@@ -79,8 +79,13 @@ fn go(a: &DetectArgs, quiet: bool) -> Result<u8, (u8, String)> {
     let mut totals = ScanCounts::default();
     for root in &roots {
         let mut detector = Detector::new(&set).map_err(usage)?;
-        let counts = scan::scan(root, &days, |ev| alerts.extend(detector.process(ev)))
-            .map_err(|e| (exit::PARTIAL, format!("{}: {e:#}", root.display())))?;
+        let counts = scan::scan(
+            root,
+            &days,
+            |d| set.reads(d),
+            |ev| alerts.extend(detector.process(ev)),
+        )
+        .map_err(|e| (exit::PARTIAL, format!("{}: {e:#}", root.display())))?;
         totals.files += counts.files;
         totals.events += counts.events;
         totals.missing += counts.missing;

@@ -46,16 +46,21 @@ impl Days {
 
 /// Calls `each` with every event of the archive at `root` in the asked days, in time order
 /// within the reorder bound.
+/// `reads` says which datasets the rules read; the files of the others are passed over.
 pub fn scan(
     root: &Path,
     days: &Days,
+    reads: impl Fn(&str) -> bool,
     mut each: impl FnMut(&ArchiveEvent),
 ) -> anyhow::Result<ScanCounts> {
     let reader = Reader::open(&root.join("state.db"))?;
     let entries = reader.log_between(days.since.as_deref(), days.until_exclusive().as_deref())?;
     let mut counts = ScanCounts::default();
     let mut reorder = Reorder::new(DEFAULT_CAPACITY);
-    for entry in entries.iter().filter(|e| e.file.dataset != ALERT_DATASET) {
+    for entry in entries
+        .iter()
+        .filter(|e| e.file.dataset != ALERT_DATASET && reads(&e.file.dataset))
+    {
         let path = root.join(&entry.file.path);
         let Ok(file) = std::fs::File::open(&path) else {
             counts.missing += 1;
