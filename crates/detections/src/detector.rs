@@ -30,6 +30,8 @@ pub struct Detector {
     extensions: HashMap<String, Extension>,
     /// The newest event time seen, for pruning the extensions' history.
     newest: i64,
+    /// The earliest event time seen, where a baseline's learning starts.
+    first: i64,
     /// Temporal correlations -> the correlations they use as stages (brute force -> success).
     stages: HashMap<String, Vec<String>>,
     /// The last firing of each stage correlation, per group: its first time and event ids.
@@ -57,6 +59,12 @@ pub struct DetectorState {
     newest: i64,
     #[serde(default)]
     evidence: HashMap<String, Evidence>,
+    #[serde(default = "no_time")]
+    first: i64,
+}
+
+fn no_time() -> i64 {
+    i64::MAX
 }
 
 impl Detector {
@@ -93,6 +101,7 @@ impl Detector {
                 .collect(),
             extensions: set.extensions.iter().cloned().collect(),
             newest: i64::MIN,
+            first: i64::MAX,
             stages: stages(set),
             evidence: HashMap::new(),
         })
@@ -101,6 +110,7 @@ impl Detector {
     /// The alerts this event raises, given every event before it.
     pub fn process(&mut self, event: &ArchiveEvent) -> Vec<Alert> {
         self.newest = self.newest.max(event.time);
+        self.first = self.first.min(event.time);
         let results = self.engine.process_event_at(event, event.time);
         let mut alerts = Vec::new();
         for result in &results {
@@ -162,7 +172,10 @@ impl Detector {
                 event.id.clone(),
             )),
             RuleKind::NewValue | RuleKind::Baseline => {
-                let finding = self.extensions.get_mut(&key)?.observe(event)?;
+                let first = self.first;
+                let ext = self.extensions.get_mut(&key)?;
+                ext.watched_since(first);
+                let finding = ext.observe(event)?;
                 Some(single(
                     rule,
                     event,
@@ -245,6 +258,7 @@ impl Detector {
             extensions: self.extensions.clone(),
             newest: self.newest,
             evidence: self.evidence.clone(),
+            first: self.first,
         }
     }
 
@@ -264,6 +278,7 @@ impl Detector {
         }
         self.newest = state.newest;
         self.evidence = state.evidence;
+        self.first = state.first;
         true
     }
 }

@@ -51,6 +51,11 @@ pub struct BaselineSpec {
     pub percentile: f64,
     #[serde(default = "thirty_days")]
     pub history: String,
+    /// Nothing alerts while the rule has watched less than this of event time (default: none,
+    /// the floor applies from the first day). For rules whose floor routine jobs pass before
+    /// any history exists.
+    #[serde(default)]
+    pub learn: Option<String>,
 }
 
 fn thirty_days() -> String {
@@ -106,6 +111,9 @@ pub struct NewValueState {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BaselineState {
+    /// The earliest event time the rule has seen.
+    #[serde(default)]
+    started: Option<i64>,
     /// key -> day -> sum.
     days: HashMap<String, BTreeMap<i64, f64>>,
     /// key -> the last day alerted.
@@ -146,8 +154,20 @@ impl Extension {
                         spec.percentile
                     ));
                 }
-                span_ok(BASELINE_KEY, "history", &spec.history)
+                span_ok(BASELINE_KEY, "history", &spec.history)?;
+                match &spec.learn {
+                    Some(l) => span_ok(BASELINE_KEY, "learn", l),
+                    None => Ok(()),
+                }
             }
+        }
+    }
+
+    /// The earliest event time the rules have seen of any dataset: a baseline's `learn` counts
+    /// from there (an attack can be the first event its detection ever matches).
+    pub fn watched_since(&mut self, first: i64) {
+        if let Extension::Baseline { state, .. } = self {
+            state.started = Some(state.started.map_or(first, |s| s.min(first)));
         }
     }
 
@@ -248,7 +268,11 @@ impl BaselineState {
             spec.floor
                 .max(spec.factor * percentile(&mut past, spec.percentile))
         };
-        if sum <= threshold || self.alerted.get(&key) == Some(&day) {
+        let started = *self.started.get_or_insert(event.time);
+        self.started = Some(started.min(event.time));
+        let learn = spec.learn.as_deref().and_then(seconds).unwrap_or(0);
+        let learning = event.time - started.min(event.time) < learn;
+        if learning || sum <= threshold || self.alerted.get(&key) == Some(&day) {
             return None;
         }
         self.alerted.insert(key.clone(), day);
@@ -354,6 +378,27 @@ mod tests {
         // Day 11's trailing days: 610 and ten 80s, p95 = 345, threshold 3 x 345 = 1035.
         assert_eq!(ext.observe(&rows(11, 1035)), None);
         assert!(ext.observe(&rows(11, 1)).is_some());
+    }
+
+    #[test]
+    fn a_baseline_that_learns_is_silent_until_it_has_watched_long_enough() {
+        let spec: BaselineSpec = serde_json::from_value(
+            json!({"field": "ROWS", "group-by": ["USER_ID"], "floor": 100, "learn": "7d"}),
+        )
+        .unwrap();
+        let mut ext = Extension::baseline(spec);
+        let rows =
+            |d: i64, n: u64| event(d * DAY + 60, json!({"USER_ID": "u", "ROWS": n.to_string()}));
+        assert_eq!(
+            ext.observe(&rows(0, 500)),
+            None,
+            "past the floor on day 0, but learning"
+        );
+        assert_eq!(ext.observe(&rows(6, 500)), None, "day 6: still learning");
+        assert!(
+            ext.observe(&rows(7, 5000)).is_some(),
+            "day 7: watched a week"
+        );
     }
 
     #[test]
