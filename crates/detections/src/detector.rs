@@ -192,11 +192,7 @@ impl Detector {
         if !self.stages.values().any(|s| s.iter().any(|k| k == key)) {
             return;
         }
-        let refs = body.event_refs.clone().unwrap_or_default();
-        let ev = Evidence {
-            first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
-            ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
-        };
+        let ev = refs_evidence(body, event);
         self.evidence.insert(group_key(key, &body.group_key), ev);
     }
 
@@ -208,22 +204,14 @@ impl Detector {
         body: &rsigma_eval::CorrelationBody,
         event: &ArchiveEvent,
     ) -> Evidence {
-        let stage = self.stages.get(key).into_iter().flatten().find_map(|s| {
-            let values: Vec<&String> = body.group_key.iter().map(|(_, v)| v).collect();
-            self.evidence.iter().find(|(k, _)| {
-                k.split_once('\u{1e}').is_some_and(|(rule, rest)| {
-                    rule == s
-                        && rest
-                            == values
-                                .iter()
-                                .map(|v| v.as_str())
-                                .collect::<Vec<_>>()
-                                .join("\u{1f}")
-                })
-            })
-        });
+        let stage = self
+            .stages
+            .get(key)
+            .into_iter()
+            .flatten()
+            .find_map(|s| self.evidence.get(&group_key(s, &body.group_key)));
         match stage {
-            Some((_, ev)) => {
+            Some(ev) => {
                 let mut ids = ev.ids.clone();
                 if !ids.contains(&event.id) {
                     ids.push(event.id.clone());
@@ -233,13 +221,7 @@ impl Detector {
                     ids,
                 }
             }
-            None => {
-                let refs = body.event_refs.clone().unwrap_or_default();
-                Evidence {
-                    first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
-                    ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
-                }
-            }
+            None => refs_evidence(body, event),
         }
     }
 
@@ -280,6 +262,15 @@ impl Detector {
         self.evidence = state.evidence;
         self.first = state.first;
         true
+    }
+}
+
+/// A firing's own event references, as rsigma kept them.
+fn refs_evidence(body: &rsigma_eval::CorrelationBody, event: &ArchiveEvent) -> Evidence {
+    let refs = body.event_refs.as_deref().unwrap_or_default();
+    Evidence {
+        first: refs.iter().map(|r| r.timestamp).min().unwrap_or(event.time),
+        ids: refs.iter().filter_map(|r| r.id.clone()).collect(),
     }
 }
 

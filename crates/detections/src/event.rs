@@ -100,35 +100,17 @@ impl ArchiveEvent {
     /// Reads one NDJSON line of the archive. `dataset` is the file's (the delivery log knows
     /// it); a line without `@timestamp` or `fields` is refused.
     pub fn parse(line: String, dataset: &Arc<str>) -> Result<Self, EventError> {
-        let parsed = match serde_json::from_str::<Line>(&line) {
-            Ok(l) => Self::from_line(&line, l)?,
-            // A field name with an escape cannot be borrowed: normalise the line once.
-            Err(_) => return Self::parse_slow(&line, dataset),
+        // A field name with an escape cannot be borrowed: such a line is normalised once.
+        let Ok(l) = serde_json::from_str::<Line>(&line) else {
+            return Self::parse_slow(&line, dataset);
         };
-        let (time, timestamp, id, org_id, spans) = parsed;
-        Ok(Self {
-            time,
-            timestamp,
-            id,
-            org_id,
-            dataset: dataset.clone(),
-            text: line.into_boxed_str(),
-            fields: spans,
-        })
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn from_line(
-        text: &str,
-        l: Line,
-    ) -> Result<(i64, String, String, String, Vec<Span>), EventError> {
         let timestamp = l
             .timestamp
             .ok_or(EventError::Missing("@timestamp"))?
             .into_owned();
         let time = parse_time(&timestamp)?;
         let fields = l.fields.ok_or(EventError::Missing("fields"))?;
-        let base = text.as_ptr() as usize;
+        let base = line.as_ptr() as usize;
         let range = |s: &str| {
             let start = s.as_ptr() as usize - base;
             (start as u32, (start + s.len()) as u32)
@@ -144,7 +126,15 @@ impl ArchiveEvent {
             .collect();
         let id = l.id.map(Cow::into_owned).unwrap_or_default();
         let org_id = l.org_id.map(Cow::into_owned).unwrap_or_default();
-        Ok((time, timestamp, id, org_id, spans))
+        Ok(Self {
+            time,
+            timestamp,
+            id,
+            org_id,
+            dataset: dataset.clone(),
+            text: line.into_boxed_str(),
+            fields: spans,
+        })
     }
 
     /// Parses through a JSON tree and writes the event again in plain form.

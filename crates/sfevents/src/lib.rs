@@ -5,6 +5,7 @@
 //! the ledger, cursor and delivery log together ([`collect`]); [`ship`] then delivers the log
 //! to each output. docs/ARCHITECTURE.md draws the whole house.
 
+pub mod archives;
 pub mod cli;
 pub mod collect;
 pub mod config;

@@ -50,17 +50,6 @@ pub struct ReportArgs {
     pub top: usize,
 }
 
-/// `2026-11-01` or an RFC 3339 instant, as the day it names.
-fn day(flag: &str, v: &Option<String>) -> anyhow::Result<Option<String>> {
-    let Some(v) = v else { return Ok(None) };
-    let d = v.get(..10).unwrap_or(v);
-    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map(|d| Some(d.format("%Y-%m-%d").to_string()))
-        .map_err(|_| {
-            anyhow::anyhow!("{flag} '{v}' is not a date. Fix: give a day such as 2026-11-01")
-        })
-}
-
 pub fn run(a: &ReportArgs) -> u8 {
     match go(a) {
         Ok(()) => exit::OK,
@@ -100,8 +89,8 @@ fn window(a: &ReportArgs) -> Result<Window, (u8, String)> {
             reports::NAMES.join(", ")
         )));
     }
-    let since = day("--since", &a.since).map_err(usage)?;
-    let until = day("--until", &a.until).map_err(usage)?;
+    let since = crate::archives::day("--since", &a.since).map_err(usage)?;
+    let until = crate::archives::day("--until", &a.until).map_err(usage)?;
     if let (Some(s), Some(u)) = (&since, &until) {
         if s > u {
             return Err(usage(format!(
@@ -117,19 +106,8 @@ fn window(a: &ReportArgs) -> Result<Window, (u8, String)> {
 
 /// The archives under `--output-dir`/`--config`, only the asked org's with `--org`.
 fn open_archives(a: &ReportArgs) -> Result<Vec<Ledger>, (u8, String)> {
-    let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
-        .map_err(usage)?;
-    let mut roots: Vec<PathBuf> = dirs
-        .iter()
-        .flat_map(|d| crate::status::find_archives(d))
-        .collect();
-    roots.dedup();
-    if roots.is_empty() {
-        return Err(usage(format!(
-            "no archive (state.db) under {}. Fix: run `sfevents collect` first, or point --output-dir at the archive",
-            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-        )));
-    }
+    let roots =
+        crate::archives::roots(a.output_dir.as_deref(), a.config.as_deref()).map_err(usage)?;
     let mut archives = Vec::new();
     for r in roots {
         let arc = Ledger::open(&r).map_err(usage)?;

@@ -7,7 +7,7 @@
 //! and writes the same file again.
 
 use std::fs::File;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,10 +15,9 @@ use archive::state::{LogEntry, LogFile, RuleCommit, Store};
 use archive::AtomicFile;
 use base::fsmode::Access;
 use detections::detector::DetectorState;
-use detections::reorder::{Reorder, DEFAULT_CAPACITY};
-use detections::{Alert, ArchiveEvent, Detector, RuleSet};
+use detections::{Alert, Detector, RuleSet};
 
-use super::scan::ALERT_DATASET;
+use super::scan::{feed, ALERT_DATASET};
 
 /// The rules' consumer name in `rule_positions`.
 pub use archive::state::RULES_CONSUMER as CONSUMER;
@@ -79,7 +78,8 @@ pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow:
     Ok(pass)
 }
 
-/// Runs one chunk's events through the rules, in time order within the reorder bound.
+/// Runs one chunk's events through the rules, in time order within the reorder bound. Files
+/// of datasets no rule reads are passed over unread (the position still moves).
 fn evaluate(
     root: &Path,
     entries: &[LogEntry],
@@ -87,42 +87,16 @@ fn evaluate(
     detector: &mut Detector,
     pass: &mut Pass,
 ) -> (u64, Vec<Alert>) {
-    let mut reorder = Reorder::new(DEFAULT_CAPACITY);
     let mut alerts = Vec::new();
-    let mut events = 0;
-    // Files of datasets no rule reads are passed over unread (the position still moves).
-    for e in entries
-        .iter()
-        .filter(|e| e.file.dataset != ALERT_DATASET && set.reads(&e.file.dataset))
-    {
-        let path = root.join(&e.file.path);
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            Err(err) => {
-                tracing::warn!(file = %path.display(), "the rules cannot read a file the log lists: {err}");
-                pass.missing += 1;
-                continue;
-            }
-        };
-        let dataset: std::sync::Arc<str> = std::sync::Arc::from(e.file.dataset.as_str());
-        for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
-            match ArchiveEvent::parse(line, &dataset) {
-                Ok(ev) => {
-                    events += 1;
-                    if let Some(ready) = reorder.push(ev) {
-                        alerts.extend(detector.process(&ready));
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(file = %path.display(), "a line the rules cannot read: {err}")
-                }
-            }
-        }
-    }
-    for ev in reorder.drain() {
-        alerts.extend(detector.process(&ev));
-    }
-    (events, alerts)
+    let counts = feed(
+        root,
+        entries,
+        |d| set.reads(d),
+        |_| true,
+        |ev| alerts.extend(detector.process(ev)),
+    );
+    pass.missing += counts.missing;
+    (counts.events, alerts)
 }
 
 /// The archive line of an alert: the alert document under `fields`, with its time, id and

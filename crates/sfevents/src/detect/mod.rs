@@ -69,12 +69,13 @@ fn go(a: &DetectArgs, quiet: bool) -> Result<u8, (u8, String)> {
         None => None,
     };
     let days = Days {
-        since: day("--since", &a.since)?,
-        until: day("--until", &a.until)?,
+        since: crate::archives::day("--since", &a.since).map_err(usage)?,
+        until: crate::archives::day("--until", &a.until).map_err(usage)?,
     };
     let file = config::read(a.config.as_deref()).map_err(usage)?;
     let set = RuleSet::load(&file.sources(&a.rules, &a.rule, a.no_builtin)).map_err(usage)?;
-    let roots = archives(a)?;
+    let roots =
+        crate::archives::roots(a.output_dir.as_deref(), a.config.as_deref()).map_err(usage)?;
     let mut alerts = Vec::new();
     let mut totals = ScanCounts::default();
     for root in &roots {
@@ -103,36 +104,6 @@ fn go(a: &DetectArgs, quiet: bool) -> Result<u8, (u8, String)> {
     } else {
         exit::OK
     })
-}
-
-/// `2026-11-01` or an RFC 3339 instant, as the day it names.
-fn day(flag: &str, v: &Option<String>) -> Result<Option<String>, (u8, String)> {
-    let Some(v) = v else { return Ok(None) };
-    let d = v.get(..10).unwrap_or(v);
-    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map(|d| Some(d.format("%Y-%m-%d").to_string()))
-        .map_err(|_| {
-            usage(format!(
-                "{flag} '{v}' is not a date. Fix: give a day such as 2026-11-01"
-            ))
-        })
-}
-
-fn archives(a: &DetectArgs) -> Result<Vec<PathBuf>, (u8, String)> {
-    let dirs = salesforce::config::archive_roots(a.output_dir.as_deref(), a.config.as_deref())
-        .map_err(usage)?;
-    let mut roots: Vec<PathBuf> = dirs
-        .iter()
-        .flat_map(|d| crate::status::find_archives(d))
-        .collect();
-    roots.dedup();
-    if roots.is_empty() {
-        return Err(usage(format!(
-            "no archive (state.db) under {}. Fix: run `sfevents collect` first, or point --output-dir at the archive",
-            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    Ok(roots)
 }
 
 /// One line: what was read and what fired, per level.

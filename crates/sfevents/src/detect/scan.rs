@@ -5,7 +5,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use archive::state::Reader;
+use archive::state::{LogEntry, Reader};
 use detections::reorder::{Reorder, DEFAULT_CAPACITY};
 use detections::ArchiveEvent;
 
@@ -45,16 +45,36 @@ impl Days {
 }
 
 /// Calls `each` with every event of the archive at `root` in the asked days, in time order
-/// within the reorder bound.
-/// `reads` says which datasets the rules read; the files of the others are passed over.
+/// within the reorder bound. `reads` says which datasets the rules read; the files of the
+/// others are passed over.
 pub fn scan(
     root: &Path,
     days: &Days,
     reads: impl Fn(&str) -> bool,
-    mut each: impl FnMut(&ArchiveEvent),
+    each: impl FnMut(&ArchiveEvent),
 ) -> anyhow::Result<ScanCounts> {
     let reader = Reader::open(&root.join("state.db"))?;
     let entries = reader.log_between(days.since.as_deref(), days.until_exclusive().as_deref())?;
+    Ok(feed(
+        root,
+        &entries,
+        reads,
+        |ev| days.contains(&ev.timestamp),
+        each,
+    ))
+}
+
+/// The events of the log entries' files, live and in `detect` alike: datasets `reads` wants
+/// (never the alerts), events `keep` wants, put back in time order within the reorder bound,
+/// handed to `each`. A file that cannot be read and a line that is not an event are counted
+/// and logged, and the rest goes on.
+pub fn feed(
+    root: &Path,
+    entries: &[LogEntry],
+    reads: impl Fn(&str) -> bool,
+    keep: impl Fn(&ArchiveEvent) -> bool,
+    mut each: impl FnMut(&ArchiveEvent),
+) -> ScanCounts {
     let mut counts = ScanCounts::default();
     let mut reorder = Reorder::new(DEFAULT_CAPACITY);
     for entry in entries
@@ -62,9 +82,13 @@ pub fn scan(
         .filter(|e| e.file.dataset != ALERT_DATASET && reads(&e.file.dataset))
     {
         let path = root.join(&entry.file.path);
-        let Ok(file) = std::fs::File::open(&path) else {
-            counts.missing += 1;
-            continue;
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), "the rules cannot read a file the log lists: {e}");
+                counts.missing += 1;
+                continue;
+            }
         };
         counts.files += 1;
         let dataset: std::sync::Arc<str> = std::sync::Arc::from(entry.file.dataset.as_str());
@@ -74,7 +98,7 @@ pub fn scan(
                 break;
             };
             match ArchiveEvent::parse(line, &dataset) {
-                Ok(ev) if days.contains(&ev.timestamp) => {
+                Ok(ev) if keep(&ev) => {
                     counts.events += 1;
                     if let Some(ready) = reorder.push(ev) {
                         each(&ready);
@@ -89,5 +113,5 @@ pub fn scan(
         }
     }
     reorder.drain().for_each(|ev| each(&ev));
-    Ok(counts)
+    counts
 }
