@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use common::live_rules::{collect_live, live_config};
 use common::*;
 use receivers::splunk;
 use serde_json::Value;
@@ -242,22 +243,6 @@ async fn rules_test_fails_on_a_sample_that_does_not_hold() {
         .contains("sample 'a success': expected no-match, got match"));
 }
 
-/// A config naming the org, with `[detections]` over `rules`.
-fn write_config(sim: &SimHandle, dir: &Path, rules: &Path) -> PathBuf {
-    let c = &sim.credentials;
-    let text = format!(
-        "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [\"Login\"]\n[detections]\nenabled = true\nbuiltin = false\nrules = [\"{}\"]\n",
-        sim.url,
-        c.client_id,
-        c.username,
-        c.private_key_file.display(),
-        rules.display()
-    );
-    let p = dir.join("sfevents.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 /// Every alert line of the archive's `alert` files.
 fn archived_alerts(dir: &Path) -> Vec<Value> {
     ndjson_lines(dir)
@@ -271,16 +256,15 @@ fn archived_alerts(dir: &Path) -> Vec<Value> {
 async fn live_rules_in_collect_archive_each_alert_once_in_the_delivery_log() {
     let sim = start(config(72)).await;
     let tmp = tempfile::tempdir().unwrap();
-    let rules = rules_dir(tmp.path(), FAILED_LOGIN);
-    let cfg = write_config(&sim, tmp.path(), &rules);
-    let now = sim.now().to_rfc3339();
-    let collect = || async {
-        let mut cmd = tokio::process::Command::new(BIN);
-        cmd.args(["collect", "--quiet", "--config"])
-            .arg(&cfg)
-            .env("SFEVENTS_NOW", &now);
-        cmd.output().await.unwrap()
-    };
+    let cfg = live_config(
+        &sim,
+        tmp.path(),
+        "sim",
+        &tmp.path().join("archive"),
+        FAILED_LOGIN,
+    );
+    let rules = tmp.path().join("rules");
+    let collect = || collect_live(&sim, &cfg);
     assert_exit(&collect().await, 0);
     let dir = tmp.path().join("archive");
     let lines = archived_alerts(&dir);
@@ -377,8 +361,13 @@ async fn sigkill_during_run_with_rules_on_raises_every_alert_exactly_once() {
     };
     let sim = start(c).await;
     let tmp = tempfile::tempdir().unwrap();
-    let rules = rules_dir(tmp.path(), FAILED_LOGIN);
-    let cfg = write_config(&sim, tmp.path(), &rules);
+    let cfg = live_config(
+        &sim,
+        tmp.path(),
+        "sim",
+        &tmp.path().join("archive"),
+        FAILED_LOGIN,
+    );
     let now = sim.now().to_rfc3339();
     // A crash between an alert file and its commit, at a known place: the redo writes the
     // same file, and the log lists it once.

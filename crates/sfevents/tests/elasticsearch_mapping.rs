@@ -9,6 +9,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+use common::live_rules;
 use common::*;
 use receivers::elasticsearch as es;
 use serde_json::{json, Value};
@@ -312,31 +313,9 @@ tags: [attack.credential-access, attack.t1110.001]
 async fn alerts_are_accepted_as_ecs_alerts_under_the_installed_template() {
     let sim = start(org(72, &["Login"])).await;
     let tmp = tempfile::tempdir().unwrap();
-    let rules = tmp.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("failed_login.yml"), FAILED_LOGIN).unwrap();
-    let c = &sim.credentials;
-    let cfg = tmp.path().join("sfevents.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "output_dir = \"archive\"\n[[org]]\nname = \"sim\"\ninstance_url = \"{}\"\n[org.auth]\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [\"Login\"]\n[detections]\nenabled = true\nbuiltin = false\nrules = [\"rules\"]\n",
-            sim.url,
-            c.client_id,
-            c.username,
-            c.private_key_file.display()
-        ),
-    )
-    .unwrap();
-    let o = tokio::process::Command::new(BIN)
-        .args(["collect", "--quiet", "--no-ship", "--config"])
-        .arg(&cfg)
-        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
-        .output()
-        .await
-        .unwrap();
-    assert_exit(&o, 0);
     let dir = tmp.path().join("archive");
+    let cfg = live_rules::live_config(&sim, tmp.path(), "sim", &dir, FAILED_LOGIN);
+    assert_exit(&live_rules::collect_live(&sim, &cfg).await, 0);
     let events = archived(&dir);
     let alerts: Vec<&Value> = events
         .values()

@@ -1,19 +1,17 @@
 //! `sfevents report alerts` over archives whose live rules raised alerts while `collect` ran
-//! (a rule file of the test's own, see `report_alerts/live_rules.rs`). What the report should
+//! (a rule file of the test's own, see `common/live_rules.rs`). What the report should
 //! say is counted here from the archive's files themselves: the alert files for rules, days
 //! and levels; for the users and addresses, the alert's group values, else the event the
 //! alert matched (looked up by id in the archive), with user ids named by the archive's
 //! Login rows. Nothing here reads the report's code or the alerts' summaries.
 
 mod common;
-#[path = "report_alerts/live_rules.rs"]
-mod live_rules;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use common::live_rules::{collect_live, live_config, RULES, SILENT};
 use common::*;
-use live_rules::{collect_live, live_config, RULES, SILENT};
 use serde_json::{json, Value};
 use sfsim::SimConfig;
 

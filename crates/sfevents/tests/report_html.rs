@@ -9,8 +9,6 @@
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
-#[path = "report_alerts/live_rules.rs"]
-mod live_rules;
 #[path = "report_html/sample.rs"]
 mod sample;
 
@@ -184,8 +182,14 @@ async fn the_binarys_html_page_equals_its_json_over_a_collected_archive() {
     common::collect_with_audit(&sim, dir.path()).await;
     // The live rules over what was collected (the same org, the same archive): alerts.
     let rules = tempfile::tempdir().expect("temp dir");
-    let cfg = live_rules::live_config(&sim, rules.path(), "default", dir.path(), live_rules::RULES);
-    common::assert_exit(&live_rules::collect_live(&sim, &cfg).await, 0);
+    let cfg = common::live_rules::live_config(
+        &sim,
+        rules.path(),
+        "default",
+        dir.path(),
+        common::live_rules::RULES,
+    );
+    common::assert_exit(&common::live_rules::collect_live(&sim, &cfg).await, 0);
     let page = dir.path().join("report.html");
     let archive = dir.path().display().to_string();
     let o = common::run(&[

@@ -1,8 +1,7 @@
-//! Live rules for the alert report's tests: a rule file of the tests' own (a one-event rule on
+//! Live rules for the tests: a rule file of the tests' own (a one-event rule on
 //! failed ELF logins, and a correlation of one user's failures), and a config that turns them
-//! on for one org's archive. Shared by `report_alerts.rs` and `report_html.rs`.
-
-#![allow(dead_code)]
+//! on for one org's archive. Shared by the tests of detect, the alert report, its HTML page and
+//! the Elasticsearch alert stream.
 
 use std::path::{Path, PathBuf};
 
