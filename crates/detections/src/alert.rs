@@ -150,9 +150,13 @@ fn summary(
     first_seen: &str,
 ) -> String {
     let pick = |fields: &[&str]| {
-        fields
-            .iter()
-            .find_map(|f| group.get(*f).cloned().or_else(|| event.text(f)))
+        fields.iter().find_map(|f| {
+            group
+                .get(*f)
+                .filter(|v| !v.is_empty())
+                .cloned()
+                .or_else(|| event.text(f))
+        })
     };
     let mut parts = Vec::new();
     if let Some(user) = pick(USER_FIELDS) {
@@ -178,4 +182,56 @@ fn summary(
         format!(" (at {})", event.timestamp)
     };
     format!("{}{who}{when}", rule.title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule::RuleKind;
+
+    #[test]
+    fn an_empty_group_value_does_not_hide_the_events_own_app() {
+        let rule = RuleInfo {
+            sigma_name: "r.elf".into(),
+            name: "r".into(),
+            id: "id".into(),
+            title: "T".into(),
+            level: Level::Medium,
+            tags: vec![],
+            kind: RuleKind::Correlation,
+            datasets: vec!["api_total_usage".into()],
+            falsepositives: vec![],
+            description: String::new(),
+            file: String::new(),
+        };
+        let fields = serde_json::json!({"USER_NAME": "u@x", "CLIENT_NAME": "Data Loader"});
+        let event = ArchiveEvent::new(
+            1_764_000_000,
+            "e1",
+            "00D",
+            "api_total_usage",
+            fields.as_object().unwrap().clone(),
+        );
+        let alert = Firing {
+            rule: &rule,
+            event: &event,
+            group: vec![
+                ("CONNECTED_APP_NAME".into(), String::new()),
+                ("USER_NAME".into(), "u@x".into()),
+            ],
+            detail: vec![],
+            count: 1,
+            first: event.time,
+            ids: vec!["e1".into()],
+            key: "k".into(),
+        }
+        .into_alert();
+        assert!(
+            alert
+                .summary
+                .starts_with("T: user u@x, via Data Loader (at "),
+            "{}",
+            alert.summary
+        );
+    }
 }
