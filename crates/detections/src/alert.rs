@@ -125,7 +125,7 @@ impl Firing<'_> {
 }
 
 /// sha256 over the rule, the org and the firing's key, as 32 hex digits.
-pub fn alert_id(rule_id: &str, org_id: &str, key: &str) -> String {
+fn alert_id(rule_id: &str, org_id: &str, key: &str) -> String {
     let mut h = Sha256::new();
     for part in [rule_id, org_id, key] {
         h.update(part.as_bytes());

@@ -77,10 +77,6 @@ impl Reorder {
         std::iter::from_fn(move || self.pop())
     }
 
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
