@@ -16,6 +16,7 @@ use crate::alert::{Alert, Firing, MAX_EVENT_IDS};
 use crate::error::RuleError;
 use crate::event::{ArchiveEvent, PRODUCT_FIELD, SERVICE_FIELD};
 use crate::extension::Extension;
+use crate::partition;
 use crate::rule::{RuleInfo, RuleKind};
 use crate::ruleset::RuleSet;
 
@@ -23,9 +24,22 @@ use crate::ruleset::RuleSet;
 const STATE_VERSION: u32 = 1;
 /// Entries one correlation group keeps in its window.
 const MAX_GROUP_ENTRIES: usize = 1_000;
+/// How far (event time) the clock of expiry moves between two sweeps of expired windows.
+const SWEEP_EVERY: i64 = 60;
+/// Disorder within one dataset that a sweep still leaves room for (object windows are read
+/// newest first, files interleave): a window expires only this long after its timespan.
+const SWEEP_MARGIN: i64 = 600;
+/// A dataset whose newest event is this far behind the newest of all is idle (a daily
+/// EventLogFile type, a quiet object) and does not hold back the expiry of the others.
+const IDLE_DATASET: i64 = 3 * 86_400;
 
 pub struct Detector {
-    engine: CorrelationEngine,
+    /// One correlation engine per independent part of the rules (see `partition`).
+    parts: Vec<EnginePart>,
+    /// Dataset -> the parts that read it.
+    route: HashMap<String, Vec<usize>>,
+    /// The parts that read every dataset.
+    every: Vec<usize>,
     rules: HashMap<String, RuleInfo>,
     extensions: HashMap<String, Extension>,
     /// The newest event time seen, for pruning the extensions' history.
@@ -39,6 +53,73 @@ pub struct Detector {
     /// brute force that succeeded would list the user's successes and none of the failures;
     /// its evidence is the stage's events and the event that completed it.
     evidence: HashMap<String, Evidence>,
+    /// The newest event time per dataset: windows expire by the slowest active dataset's
+    /// clock, so an EventLogFile hours behind the objects still finds its windows.
+    newest_by_dataset: HashMap<String, i64>,
+}
+
+/// A correlation engine over some datasets' rules.
+struct EnginePart {
+    engine: CorrelationEngine,
+    datasets: Vec<String>,
+    every: bool,
+    correlation_ids: Vec<String>,
+    /// The expiry clock at the last sweep.
+    swept: i64,
+}
+
+impl EnginePart {
+    fn new(part: partition::Part) -> Result<Self, RuleError> {
+        let config = CorrelationConfig {
+            timestamp_fields: Vec::new(),
+            // Times are always given (`process_event_at`); never the wall clock.
+            timestamp_fallback: TimestampFallback::Skip,
+            emit_detections: false,
+            action_on_match: CorrelationAction::Alert,
+            correlation_event_mode: CorrelationEventMode::Refs,
+            max_correlation_events: MAX_EVENT_IDS,
+            // A group's window keeps at most this many entries (the oldest go): the pack's
+            // thresholds are far below it, and a busy user or address cannot grow memory
+            // without bound.
+            max_group_entries: Some(MAX_GROUP_ENTRIES),
+            ..CorrelationConfig::default()
+        };
+        let mut engine = CorrelationEngine::new(config);
+        engine.set_logsource_extractor(Some(LogSourceExtractor::new().with_field_names(
+            PRODUCT_FIELD,
+            SERVICE_FIELD,
+            "__sfevents_category",
+        )));
+        engine
+            .add_collection(&part.collection)
+            .map_err(|e| RuleError::Engine(e.to_string()))?;
+        Ok(Self {
+            engine,
+            datasets: part.datasets.into_iter().collect(),
+            every: part.every,
+            correlation_ids: part.correlation_ids,
+            swept: i64::MIN,
+        })
+    }
+
+    /// Drops the windows no event can reach any more. rsigma trims a window only when its
+    /// group gets a new event, and sweeps the others only at its cap of 100,000 groups, so
+    /// without this a busy org would keep every user's and address's window. The clock is
+    /// the slowest of the part's active datasets, less a margin for disorder within one.
+    fn sweep(&mut self, newest_by_dataset: &HashMap<String, i64>, newest: i64) {
+        let active = newest_by_dataset
+            .iter()
+            .filter(|(d, _)| self.every || self.datasets.contains(d))
+            .map(|(_, &t)| t)
+            .filter(|&t| t >= newest.saturating_sub(IDLE_DATASET));
+        if let Some(clock) = active.min() {
+            if clock >= self.swept.saturating_add(SWEEP_EVERY) {
+                self.swept = clock;
+                self.engine
+                    .evict_expired(clock.saturating_sub(SWEEP_MARGIN));
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -61,6 +142,12 @@ pub struct DetectorState {
     evidence: HashMap<String, Evidence>,
     #[serde(default = "no_time")]
     first: i64,
+    #[serde(default)]
+    newest_by_dataset: HashMap<String, i64>,
+    /// Each part's last sweep, by its first correlation's id: part of the state, so a
+    /// restored detector sweeps exactly when one that never stopped would.
+    #[serde(default)]
+    swept: HashMap<String, i64>,
 }
 
 fn no_time() -> i64 {
@@ -69,31 +156,22 @@ fn no_time() -> i64 {
 
 impl Detector {
     pub fn new(set: &RuleSet) -> Result<Self, RuleError> {
-        let config = CorrelationConfig {
-            timestamp_fields: Vec::new(),
-            // Times are always given (`process_event_at`); never the wall clock.
-            timestamp_fallback: TimestampFallback::Skip,
-            emit_detections: false,
-            action_on_match: CorrelationAction::Alert,
-            correlation_event_mode: CorrelationEventMode::Refs,
-            max_correlation_events: MAX_EVENT_IDS,
-            // A group's window keeps at most this many entries (the oldest go): the pack's
-            // thresholds are far below it, and a busy user or address cannot grow memory
-            // without bound.
-            max_group_entries: Some(MAX_GROUP_ENTRIES),
-            ..CorrelationConfig::default()
-        };
-        let mut engine = CorrelationEngine::new(config);
-        engine.set_logsource_extractor(Some(LogSourceExtractor::new().with_field_names(
-            PRODUCT_FIELD,
-            SERVICE_FIELD,
-            "__sfevents_category",
-        )));
-        engine
-            .add_collection(&set.collection)
-            .map_err(|e| RuleError::Engine(e.to_string()))?;
+        let mut parts = Vec::new();
+        let mut route: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut every = Vec::new();
+        for (i, part) in partition::split(&set.collection).into_iter().enumerate() {
+            for d in &part.datasets {
+                route.entry(d.clone()).or_default().push(i);
+            }
+            if part.every {
+                every.push(i);
+            }
+            parts.push(EnginePart::new(part)?);
+        }
         Ok(Self {
-            engine,
+            parts,
+            route,
+            every,
             rules: set
                 .rules()
                 .iter()
@@ -104,6 +182,7 @@ impl Detector {
             first: i64::MAX,
             stages: stages(set),
             evidence: HashMap::new(),
+            newest_by_dataset: HashMap::new(),
         })
     }
 
@@ -111,7 +190,20 @@ impl Detector {
     pub fn process(&mut self, event: &ArchiveEvent) -> Vec<Alert> {
         self.newest = self.newest.max(event.time);
         self.first = self.first.min(event.time);
-        let results = self.engine.process_event_at(event, event.time);
+        match self.newest_by_dataset.get_mut(&*event.dataset) {
+            Some(newest) => *newest = (*newest).max(event.time),
+            None => {
+                self.newest_by_dataset
+                    .insert(event.dataset.to_string(), event.time);
+            }
+        }
+        let routed = self.route.get(&*event.dataset).into_iter().flatten();
+        let mut results = Vec::new();
+        for &i in routed.chain(&self.every) {
+            let part = &mut self.parts[i];
+            part.sweep(&self.newest_by_dataset, self.newest);
+            results.extend(part.engine.process_event_at(event, event.time));
+        }
         let mut alerts = Vec::new();
         for result in &results {
             if let Some(alert) = self.alert_for(result, event) {
@@ -236,18 +328,24 @@ impl Detector {
         self.evidence.retain(|_, e| e.first >= horizon);
         DetectorState {
             version: STATE_VERSION,
-            correlations: self.engine.export_state(),
+            correlations: self.export_correlations(),
             extensions: self.extensions.clone(),
             newest: self.newest,
             evidence: self.evidence.clone(),
             first: self.first,
+            newest_by_dataset: self.newest_by_dataset.clone(),
+            swept: self
+                .parts
+                .iter()
+                .filter_map(|p| Some((p.correlation_ids.first()?.clone(), p.swept)))
+                .collect(),
         }
     }
 
     /// Takes up a committed state. `false` when it is of another version or the correlation
     /// engine refuses it: the caller starts afresh (and says so).
     pub fn restore(&mut self, state: DetectorState) -> bool {
-        if state.version != STATE_VERSION || !self.engine.import_state(state.correlations) {
+        if state.version != STATE_VERSION || !self.import_correlations(state.correlations) {
             return false;
         }
         for (id, ext) in state.extensions {
@@ -261,7 +359,73 @@ impl Detector {
         self.newest = state.newest;
         self.evidence = state.evidence;
         self.first = state.first;
+        self.newest_by_dataset = state.newest_by_dataset;
+        for part in &mut self.parts {
+            if let Some(t) = part
+                .correlation_ids
+                .first()
+                .and_then(|id| state.swept.get(id))
+            {
+                part.swept = *t;
+            }
+        }
         true
+    }
+}
+
+impl Detector {
+    /// The parts' correlation states as one snapshot: their correlations are disjoint, so the
+    /// stored state does not depend on how the rules are split.
+    fn export_correlations(&self) -> CorrelationSnapshot {
+        let mut all: Option<CorrelationSnapshot> = None;
+        for part in &self.parts {
+            let s = part.engine.export_state();
+            let Some(all) = all.as_mut() else {
+                all = Some(s);
+                continue;
+            };
+            all.windows.extend(s.windows);
+            all.last_alert.extend(s.last_alert);
+            all.event_buffers.extend(s.event_buffers);
+            all.event_ref_buffers.extend(s.event_ref_buffers);
+        }
+        // No part (no rule at all): an empty engine's snapshot, of rsigma's current version.
+        all.unwrap_or_else(|| CorrelationEngine::new(CorrelationConfig::default()).export_state())
+    }
+
+    /// Gives each part the correlations it holds; `false` when rsigma refuses the snapshot.
+    fn import_correlations(&mut self, mut all: CorrelationSnapshot) -> bool {
+        for part in &mut self.parts {
+            let mut mine = empty_snapshot(all.version);
+            for id in &part.correlation_ids {
+                if let Some(v) = all.windows.remove(id) {
+                    mine.windows.insert(id.clone(), v);
+                }
+                if let Some(v) = all.last_alert.remove(id) {
+                    mine.last_alert.insert(id.clone(), v);
+                }
+                if let Some(v) = all.event_buffers.remove(id) {
+                    mine.event_buffers.insert(id.clone(), v);
+                }
+                if let Some(v) = all.event_ref_buffers.remove(id) {
+                    mine.event_ref_buffers.insert(id.clone(), v);
+                }
+            }
+            if !part.engine.import_state(mine) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn empty_snapshot(version: u32) -> CorrelationSnapshot {
+    CorrelationSnapshot {
+        version,
+        windows: HashMap::new(),
+        last_alert: HashMap::new(),
+        event_buffers: HashMap::new(),
+        event_ref_buffers: HashMap::new(),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod event;
 pub mod extension;
 pub mod fields;
 pub mod pack;
+mod partition;
 pub mod reorder;
 pub mod rule;
 pub mod ruleset;

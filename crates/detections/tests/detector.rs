@@ -167,3 +167,69 @@ fn a_brute_force_that_worked_lists_the_failures_and_the_success() {
     assert_eq!(high[0].events.ids, want);
     assert_eq!(high[0].first_seen, events[1].timestamp);
 }
+
+/// The number of correlation groups the state holds (windows of every rule and group).
+fn groups(d: &mut Detector) -> usize {
+    let state = serde_json::to_value(d.state()).unwrap();
+    state["correlations"]["windows"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|g| g.as_array().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn windows_no_event_can_reach_are_dropped_as_time_moves_on() {
+    let set = pack(Allowlist::default());
+    let mut d = Detector::new(&set).unwrap();
+    // A failed login from a new address every 2 s for 6 hours: 10,800 addresses, each a
+    // group of the spray and stuffing rules (10 and 30 minutes), none ever reaching its
+    // threshold (each from another user, so no user is brute-forced either). rsigma alone
+    // keeps every one until its cap of 100,000 groups.
+    let events = (0..10_800usize).map(|i| {
+        let ip = format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256);
+        login(i, 2 * i as i64, i, &ip, BAD)
+    });
+    for e in events {
+        assert!(d.process(&e).is_empty());
+    }
+    let held = groups(&mut d);
+    // What can still count: the last 30 minutes of windows plus the sweep's margin (10
+    // minutes) and period (1 minute), for the few rules keyed by address: well under 3,000.
+    assert!(held < 3_000, "{held} correlation groups held after 6 hours");
+    assert!(held > 100, "{held}: the recent windows must stay");
+}
+
+#[test]
+fn a_dataset_hours_behind_another_keeps_its_windows() {
+    let set = pack(Allowlist::default());
+    let mut d = Detector::new(&set).unwrap();
+    // Real-time LoginEvent objects run five hours ahead of the EventLogFile Login rows that
+    // arrive later: the Login rows' windows must expire by the Login rows' own time.
+    let ahead = |i: usize| {
+        ArchiveEvent::new(
+            T0 + 5 * 3_600 + 100 * i as i64,
+            &format!("ev-ahead-{i}"),
+            "00D000000000001AAA",
+            "login_event",
+            json!({"UserId": "0055j00000AT699", "Username": "x@acme.example.com",
+                   "Status": "Success", "SourceIp": "192.0.2.1"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        )
+    };
+    // Ten failures of one user, 100 s apart, interleaved with object events still ahead.
+    let mut alerts = Vec::new();
+    for i in 0..10usize {
+        alerts.extend(d.process(&ahead(i)));
+        alerts.extend(d.process(&login(i, 100 * i as i64, 7, "198.51.100.9", BAD)));
+    }
+    assert_eq!(
+        names(&alerts).get("salesforce_brute_force/medium"),
+        Some(&1),
+        "{:?}",
+        names(&alerts)
+    );
+}

@@ -322,8 +322,10 @@ async fn collect(
 /// `collect`'s pass of the live rules, before shipping (so the alerts ship with the events).
 async fn detect_live(dirs: &[PathBuf], set: detections::RuleSet, quiet: bool) -> u8 {
     let dirs = dirs.to_vec();
-    let pass =
-        tokio::task::spawn_blocking(move || crate::detect::live::catch_up_all(&dirs, &set)).await;
+    let pass = tokio::task::spawn_blocking(move || {
+        crate::detect::live::catch_up_all(&dirs, &set, &mut Default::default())
+    })
+    .await;
     match pass {
         Ok(Ok(p)) => {
             if !quiet {

@@ -6,6 +6,7 @@
 //! at any point neither loses nor repeats an alert: the redo starts from the committed state
 //! and writes the same file again.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,12 +34,45 @@ pub struct Pass {
     pub missing: u64,
 }
 
+/// Detectors kept between the passes of `run`, per archive and org, with the position their
+/// state belongs to: a pass whose position is still that one goes on with it instead of
+/// compiling the rules and parsing the committed state again. Another process that moved the
+/// position (a `collect` on the same archive) makes the next pass start from the commit.
+#[derive(Default)]
+pub struct Warm {
+    detectors: HashMap<(PathBuf, String), (i64, Detector)>,
+}
+
 /// Evaluates everything the log holds past the rules' position, committing chunk by chunk.
-pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow::Result<Pass> {
+pub fn catch_up(
+    store: &Store,
+    root: &Path,
+    org: &str,
+    set: &RuleSet,
+    warm: &mut Warm,
+) -> anyhow::Result<Pass> {
     let _lock = lock(root)?;
     let position = store.rule_position(org, CONSUMER)?.unwrap_or_default();
+    let key = (root.to_path_buf(), org.to_string());
+    let mut detector = match warm.detectors.remove(&key) {
+        Some((seq, detector)) if seq == position.seq => detector,
+        _ => restored(set, position.state.as_deref(), org)?,
+    };
+    let mut pass = Pass::default();
+    let mut seq = position.seq;
+    let outcome = advance(store, root, org, set, &mut detector, &mut seq, &mut pass);
+    // Only a detector whose state was committed may go on; after an error, the next pass
+    // starts from the commit.
+    if outcome.is_ok() {
+        warm.detectors.insert(key, (seq, detector));
+    }
+    outcome.map(|()| pass)
+}
+
+/// A detector for `set` with the committed state, or fresh when it does not fit the rules.
+fn restored(set: &RuleSet, state: Option<&str>, org: &str) -> anyhow::Result<Detector> {
     let mut detector = Detector::new(set)?;
-    if let Some(state) = &position.state {
+    if let Some(state) = state {
         let restored = serde_json::from_str::<DetectorState>(state)
             .ok()
             .is_some_and(|s| detector.restore(s));
@@ -46,14 +80,25 @@ pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow:
             tracing::warn!(org, "the rules' saved state does not fit these rules; correlations and baselines start afresh from here");
         }
     }
-    let mut pass = Pass::default();
-    let mut seq = position.seq;
+    Ok(detector)
+}
+
+/// The chunks past `seq`, each committed with its alerts and the detector's state.
+fn advance(
+    store: &Store,
+    root: &Path,
+    org: &str,
+    set: &RuleSet,
+    detector: &mut Detector,
+    seq: &mut i64,
+    pass: &mut Pass,
+) -> anyhow::Result<()> {
     loop {
-        let entries = store.log_from(org, seq, CHUNK_ENTRIES)?;
+        let entries = store.log_from(org, *seq, CHUNK_ENTRIES)?;
         let Some(last) = entries.last() else { break };
         let next_seq = last.seq + 1;
-        let (events, alerts) = evaluate(root, &entries, set, &mut detector, &mut pass);
-        let file = write_alerts(root, seq, next_seq, &alerts)?;
+        let (events, alerts) = evaluate(root, &entries, set, detector, pass);
+        let file = write_alerts(root, *seq, next_seq, &alerts)?;
         // Tests stop here, between the alert file and its commit, the one place a crash
         // could leave an alert behind twice if the redo did not write the same file.
         if file.is_some() && std::env::var_os("SFEVENTS_TEST_ABORT_BEFORE_RULES_COMMIT").is_some() {
@@ -73,9 +118,9 @@ pub fn catch_up(store: &Store, root: &Path, org: &str, set: &RuleSet) -> anyhow:
         )?;
         pass.events += events;
         pass.alerts += alerts.len() as u64;
-        seq = next_seq;
+        *seq = next_seq;
     }
-    Ok(pass)
+    Ok(())
 }
 
 /// Runs one chunk's events through the rules, in time order within the reorder bound. Files
@@ -167,10 +212,10 @@ fn lock(root: &Path) -> anyhow::Result<File> {
 }
 
 /// A pass over every org of the archives under `dirs` (what `collect` runs before it ships).
-pub fn catch_up_all(dirs: &[PathBuf], set: &RuleSet) -> anyhow::Result<Pass> {
+pub fn catch_up_all(dirs: &[PathBuf], set: &RuleSet, warm: &mut Warm) -> anyhow::Result<Pass> {
     let mut total = Pass::default();
     for t in crate::ship::targets(dirs)? {
-        let p = catch_up(&t.store, &t.root, &t.ctx.org, set)?;
+        let p = catch_up(&t.store, &t.root, &t.ctx.org, set, warm)?;
         total.events += p.events;
         total.alerts += p.alerts;
         total.missing += p.missing;
@@ -188,11 +233,21 @@ pub async fn keep_detecting(
     const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
     const GATHER: std::time::Duration = std::time::Duration::from_millis(200);
     let mut commits = archive::state::commits();
+    let mut warm = Some(Warm::default());
     loop {
         commits.mark_unchanged();
         if root.join("state.db").is_file() {
             let (r, s) = (root.clone(), set.clone());
-            let outcome = tokio::task::spawn_blocking(move || catch_up_all(&[r], &s)).await;
+            let mut w = warm.take().unwrap_or_default();
+            let outcome = tokio::task::spawn_blocking(move || {
+                let pass = catch_up_all(&[r], &s, &mut w);
+                (pass, w)
+            })
+            .await
+            .map(|(pass, w)| {
+                warm = Some(w);
+                pass
+            });
             match outcome {
                 Ok(Ok(p)) if p.alerts > 0 => {
                     tracing::info!(alerts = p.alerts, events = p.events, "rules raised alerts")
