@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use url::Url;
 
+use crate::notify::Routing;
 use crate::probe::Findings;
 use crate::settings::{ConfigError, Settings};
 use crate::sink::{OrgContext, Sink, SinkError};
@@ -77,6 +78,13 @@ pub trait Output: Send + Sync + 'static {
         })
     }
 
+    /// A notifier's routing (`min_level`, `rules`, `suppress_minutes`): the shipper then reads
+    /// only alerts and applies it. `None`: the output takes every event.
+    fn routing<'a>(&self, c: &'a Self::Config) -> Option<&'a Routing> {
+        let _ = c;
+        None
+    }
+
     /// `sfevents setup`: installs what the output needs at the destination, idempotently.
     /// `None`: it needs nothing.
     fn setup<'a>(
@@ -116,6 +124,11 @@ impl OutputConfig {
     /// `setup`: what the output installs at its destination; `None` when it needs nothing.
     pub fn setup(&self) -> Option<BoxFuture<'_, SetupResult>> {
         self.kind.configured().setup(self)
+    }
+
+    /// A notifier's routing; `None` for an output that takes every event.
+    pub fn routing(&self) -> Option<Routing> {
+        self.kind.configured().routing()
     }
 }
 
@@ -189,6 +202,7 @@ pub(crate) trait Configured: Send + Sync {
     fn sink(&self, cfg: &OutputConfig, org: &OrgContext) -> Result<Box<dyn Sink>, SinkError>;
     fn probe<'a>(&'a self, cfg: &'a OutputConfig, out: &'a mut dyn Findings) -> BoxFuture<'a, ()>;
     fn setup<'a>(&'a self, cfg: &'a OutputConfig) -> Option<BoxFuture<'a, SetupResult>>;
+    fn routing(&self) -> Option<Routing>;
     fn config(&self) -> &dyn Any;
     fn config_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn Configured>;
@@ -212,6 +226,9 @@ impl<T: Output> Configured for Typed<T> {
     }
     fn setup<'a>(&'a self, cfg: &'a OutputConfig) -> Option<BoxFuture<'a, SetupResult>> {
         self.output.setup(cfg, &self.config)
+    }
+    fn routing(&self) -> Option<Routing> {
+        self.output.routing(&self.config).cloned()
     }
     fn config(&self) -> &dyn Any {
         &self.config

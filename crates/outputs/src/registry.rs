@@ -16,6 +16,10 @@ fn builtin() -> Vec<Arc<dyn Kind>> {
         kind(crate::logplex::Logplex),
         kind(crate::splunk::Splunk),
         kind(crate::http::Http),
+        kind(crate::webhook::Webhook),
+        kind(crate::pagerduty::PagerDuty),
+        kind(crate::slack::Slack),
+        kind(crate::teams::Teams),
     ]
 }
 

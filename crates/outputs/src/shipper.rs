@@ -3,6 +3,7 @@
 //! now, dead-letters what it refused for good, and commits the position batch by batch, in
 //! log order, only after the destination acknowledged everything before it.
 
+mod gating;
 mod reader;
 mod report;
 
@@ -17,6 +18,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use self::reader::{Batch, Reader};
 use self::report::ShipError;
 use crate::dead_letter::DeadLetters;
+use crate::notify::{Gate, Routing, ALERT_DATASET};
 use crate::output::BatchLimits;
 use crate::sink::{Event, Sink, SinkError, Verdict};
 use archive::redact::Redactor;
@@ -75,6 +77,7 @@ struct Delivered {
     counts: Counts,
     seq: i64,
     row: u64,
+    held: gating::Held,
 }
 
 /// A batch that could not be settled: why, and what was counted before.
@@ -97,6 +100,8 @@ pub struct Shipper {
     dead: DeadLetters,
     stop: Arc<AtomicBool>,
     redact: Option<Arc<Redactor>>,
+    /// A notifier's routing: only alerts are read, and its gate chooses what is sent.
+    routing: Option<Routing>,
 }
 
 impl Shipper {
@@ -122,7 +127,24 @@ impl Shipper {
             retry,
             stop,
             redact: None,
+            routing: None,
         }
+    }
+
+    /// Makes this a notifier's shipper: it reads only alerts, and sends those its routing
+    /// takes and its suppression does not hold back.
+    pub fn notifying(mut self, routing: Option<Routing>) -> Shipper {
+        self.routing = routing;
+        self
+    }
+
+    /// The gate of a notifier, with the marks it committed; `None` for other outputs.
+    fn gate(&self) -> Result<Option<Gate>, ShipError> {
+        let Some(routing) = &self.routing else {
+            return Ok(None);
+        };
+        let marks = self.store.notify_marks(&self.org, &self.name)?;
+        Ok(Some(Gate::new(routing.clone(), marks)))
     }
 
     /// Redacts every event before the sink sees it (`[redaction]`): one place for every kind
@@ -176,6 +198,7 @@ impl Shipper {
             end,
             fixed: false,
             redact: self.redact.clone(),
+            only: self.routing.as_ref().map(|_| ALERT_DATASET),
         };
         self.run(reader, true, &mut report).await;
         if let Ok(p) = self.store.position(&self.org, &self.name, start) {
@@ -208,6 +231,7 @@ impl Shipper {
             end: i64::MAX,
             fixed: true,
             redact: self.redact.clone(),
+            only: self.routing.as_ref().map(|_| ALERT_DATASET),
         };
         self.run(reader, false, &mut report).await;
         report
@@ -217,6 +241,13 @@ impl Shipper {
     async fn run(&self, mut reader: Reader, commit: bool, report: &mut ShipReport) {
         let mut in_flight: FuturesOrdered<Delivery> = FuturesOrdered::new();
         let mut exhausted = false;
+        let mut gate = match self.gate() {
+            Ok(g) => g,
+            Err(e) => {
+                report.error = Some(e.into());
+                return;
+            }
+        };
         loop {
             while !exhausted && in_flight.len() < self.limits.in_flight {
                 if self.stop.load(Ordering::SeqCst) {
@@ -232,7 +263,12 @@ impl Shipper {
                 };
                 reader = r;
                 match b {
-                    Ok(Some(batch)) => in_flight.push_back(Box::pin(self.deliver(batch, commit))),
+                    Ok(Some(mut batch)) => {
+                        if let Some(g) = gate.as_mut() {
+                            gating::apply(g, &mut batch);
+                        }
+                        in_flight.push_back(Box::pin(self.deliver(batch, commit)))
+                    }
                     Ok(None) => exhausted = true,
                     Err(e) => {
                         report.error.get_or_insert(e.into());
@@ -267,6 +303,8 @@ impl Shipper {
         report.duplicates += c.duplicates;
         report.dead += c.dead;
         report.retried += c.retried;
+        report.suppressed += d.held.suppressed;
+        report.skipped += d.held.skipped;
         if commit {
             let a = Advance {
                 seq: d.seq,
@@ -275,6 +313,9 @@ impl Shipper {
                 dead: c.dead,
                 retried: c.retried,
                 settled: c.sent,
+                suppressed: d.held.suppressed,
+                skipped: d.held.skipped,
+                marks: d.held.marks,
             };
             self.store.advance(&self.org, &self.name, &a)?;
         }
@@ -343,6 +384,7 @@ impl Shipper {
             counts,
             seq: batch.seq,
             row: batch.row,
+            held: batch.held,
         })
     }
 

@@ -91,7 +91,8 @@ fn shipper(
         retry,
         stop,
     )
-    .redacting(o.redaction.clone()))
+    .redacting(o.redaction.clone())
+    .notifying(o.routing()))
 }
 
 fn failed(o: &OutputConfig, why: impl ToString) -> ShipReport {

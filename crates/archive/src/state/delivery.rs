@@ -28,10 +28,13 @@ CREATE TABLE IF NOT EXISTS output_positions (
 /// Columns added after the first release of `output_positions`: `in_flight` counts the
 /// events of batches sent and not yet settled (non-zero at start means the last process
 /// stopped mid-batch), `repeats` the events that may therefore have reached the destination
-/// twice.
+/// twice; a notifier's `suppressed` counts the alerts its `suppress_minutes` held back and
+/// `skipped` those its `min_level` or `rules` do not take.
 pub(super) const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("in_flight", "INTEGER NOT NULL DEFAULT 0"),
     ("repeats", "INTEGER NOT NULL DEFAULT 0"),
+    ("suppressed", "INTEGER NOT NULL DEFAULT 0"),
+    ("skipped", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// Adds the columns of [`ADDED_COLUMNS`] that an older state.db lacks.
@@ -85,6 +88,10 @@ pub struct Position {
     pub in_flight: u64,
     /// Events that may have reached the destination twice: in flight when a process stopped.
     pub repeats: u64,
+    /// A notifier's alerts held back by `suppress_minutes`.
+    pub suppressed: u64,
+    /// A notifier's alerts below its `min_level` or outside its `rules`.
+    pub skipped: u64,
 }
 
 /// What an output still has to deliver.
@@ -106,6 +113,12 @@ pub struct Advance {
     pub retried: u64,
     /// The batch's events, counted in flight when it was sent.
     pub settled: u64,
+    /// A notifier's: alerts held back, and not its to send (counted in `delivered` too).
+    pub suppressed: u64,
+    pub skipped: u64,
+    /// A notifier's: the suppression keys it notified in this batch, with the alert's time
+    /// (epoch seconds), committed with the position so a restart suppresses as before.
+    pub marks: Vec<(String, i64)>,
 }
 
 /// Where a new output starts in an archive that already holds events.
@@ -239,7 +252,7 @@ impl Store {
         self.with(|c| {
             c.query_row(
                 "SELECT seq, row, delivered, dead, retried, last_error, last_error_at, last_success,
-                        in_flight, repeats
+                        in_flight, repeats, suppressed, skipped
                  FROM output_positions WHERE org = ?1 AND output = ?2",
                 params![org, output],
                 |r| {
@@ -254,6 +267,8 @@ impl Store {
                         last_success: r.get(7)?,
                         in_flight: r.get::<_, i64>(8)? as u64,
                         repeats: r.get::<_, i64>(9)? as u64,
+                        suppressed: r.get::<_, i64>(10)? as u64,
+                        skipped: r.get::<_, i64>(11)? as u64,
                     })
                 },
             )
@@ -282,10 +297,12 @@ impl Store {
     /// has already written the batch's dead letters.
     pub fn advance(&self, org: &str, output: &str, a: &Advance) -> Result<(), StateError> {
         self.with(|c| {
-            c.execute(
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
                 "UPDATE output_positions SET seq = ?3, row = ?4, delivered = delivered + ?5,
                    dead = dead + ?6, retried = retried + ?7, last_success = ?8, updated_at = ?8,
-                   in_flight = MAX(in_flight - ?9, 0)
+                   in_flight = MAX(in_flight - ?9, 0), suppressed = suppressed + ?10,
+                   skipped = skipped + ?11
                  WHERE org = ?1 AND output = ?2",
                 params![
                     org,
@@ -296,10 +313,13 @@ impl Store {
                     a.dead as i64,
                     a.retried as i64,
                     now(),
-                    a.settled as i64
+                    a.settled as i64,
+                    a.suppressed as i64,
+                    a.skipped as i64
                 ],
-            )
-            .map(|_| ())
+            )?;
+            super::notify::mark(&tx, org, output, &a.marks)?;
+            tx.commit()
         })
     }
 

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 mod archived;
 mod delivery;
+mod notify;
 mod objects;
 mod reader;
 mod rules;
@@ -31,6 +32,7 @@ fn committed() {
 
 pub use archived::ArchivedTotals;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
+pub use notify::MARK_HORIZON;
 pub use objects::PageCommit;
 pub use reader::{LedgerFile, LedgerNdjson, LoggedNdjson, Reader};
 pub use rules::{RuleCommit, RulePosition, RULES_CONSUMER};
@@ -201,6 +203,7 @@ impl Store {
         conn.execute_batch(SCHEMA).map_err(open_err)?;
         conn.execute_batch(delivery::SCHEMA).map_err(open_err)?;
         conn.execute_batch(rules::SCHEMA).map_err(open_err)?;
+        conn.execute_batch(notify::SCHEMA).map_err(open_err)?;
         delivery::migrate(&conn).map_err(open_err)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",

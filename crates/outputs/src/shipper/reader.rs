@@ -19,6 +19,8 @@ pub(super) struct Batch {
     pub unreadable: Vec<(Event, String)>,
     pub seq: i64,
     pub row: u64,
+    /// A notifier's: what its gate took out of the batch.
+    pub held: super::gating::Held,
 }
 
 /// Reads events in log order from a position.
@@ -41,6 +43,9 @@ pub(super) struct Reader {
     pub fixed: bool,
     /// `[redaction]`: applied as each line is read, so no sink ever sees a redacted value.
     pub redact: Option<Arc<Redactor>>,
+    /// Only the files of this dataset are read (a notifier's `alert`); the position passes
+    /// over the others without opening them.
+    pub only: Option<&'static str>,
 }
 
 impl Reader {
@@ -96,6 +101,7 @@ impl Reader {
             unreadable: Vec::new(),
             seq: self.seq,
             row: self.row,
+            held: Default::default(),
         };
         let start = (self.seq, self.row);
         let mut bytes = 0usize;
@@ -106,6 +112,11 @@ impl Reader {
                 break;
             }
             if self.open.is_none() {
+                let wanted = |e: &LogEntry| self.only.is_none_or(|d| e.file.dataset == d);
+                if self.entries.front().is_some_and(|e| !wanted(e)) {
+                    self.next_entry(&mut batch);
+                    continue;
+                }
                 self.open_first()?;
             }
             let Some((r, read)) = self.open.as_mut() else {

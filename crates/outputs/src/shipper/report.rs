@@ -21,6 +21,10 @@ pub struct ShipReport {
     /// Events a previous process had in flight when it stopped: the destination may hold
     /// them twice (unless it deduplicates by id).
     pub repeats: u64,
+    /// A notifier's alerts held back by `suppress_minutes`, and those its `min_level` or
+    /// `rules` do not take (neither counted in `delivered`).
+    pub suppressed: u64,
+    pub skipped: u64,
     /// Why the pass stopped before the end of the log.
     pub error: Option<LastError>,
 }
