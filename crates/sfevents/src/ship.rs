@@ -151,6 +151,12 @@ pub fn describe(r: &ShipReport, archive: &Path) -> String {
         r.retried,
         r.remaining
     );
+    if r.suppressed + r.skipped > 0 {
+        s.push_str(&format!(
+            "; alerts not notified: {} suppressed, {} skipped",
+            r.suppressed, r.skipped
+        ));
+    }
     if r.repeats > 0 {
         s.push_str(&format!(
             "; {} events were in flight when the last run stopped and were sent again (a destination that does not deduplicate by id may hold them twice)",

@@ -181,6 +181,13 @@ fn outputs(s: &mut String, store: &Store, org: &str, archive: &Path) -> Result<(
             b.events,
             human_bytes(b.bytes as i64)
         );
+        if p.suppressed + p.skipped > 0 {
+            let _ = writeln!(
+                s,
+                "    alerts not notified: {} suppressed (suppress_minutes), {} skipped (min_level, rules)",
+                p.suppressed, p.skipped
+            );
+        }
         if p.dead > 0 {
             let _ = writeln!(
                 s,

@@ -11,6 +11,7 @@ use crate::collect::{collect_org, Options, OrgReport};
 use crate::logging::{self, LogFormat};
 use salesforce::config::{self, Overrides};
 
+mod alerts;
 mod report;
 mod rules;
 mod shipping;
@@ -139,6 +140,11 @@ pub enum Command {
         #[command(flatten)]
         args: crate::detect::DetectArgs,
     },
+    /// Alerts at the outputs: `alerts test --output NAME` sends one test alert.
+    Alerts {
+        #[command(subcommand)]
+        command: self::alerts::AlertsCommand,
+    },
     /// The detection rules: list, check or test them (their sample events).
     Rules {
         #[command(subcommand)]
@@ -235,6 +241,10 @@ pub fn main() -> ExitCode {
                 crate::detect::run(&args, cli.quiet)
             }
             Command::Rules { command } => self::rules::run(&command),
+            Command::Alerts { command } => {
+                logging::init(cli.log_format, cli.quiet, None);
+                self::alerts::run(&command).await
+            }
             #[cfg(feature = "demo")]
             Command::Demo { dir, seed, days } => {
                 logging::init(cli.log_format, true, Some(&dir.join("logs")));
