@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use base::exit;
-use detections::{Alert, Detector, Level, RuleSet};
+use detections::{Detector, Level, RuleSet};
 
 use self::print::Format;
 use self::scan::{Days, ScanCounts};
@@ -76,42 +76,61 @@ fn go(a: &DetectArgs, quiet: bool) -> Result<u8, (u8, String)> {
     let set = RuleSet::load(&file.sources(&a.rules, &a.rule, a.no_builtin)).map_err(usage)?;
     let roots =
         crate::archives::roots(a.output_dir.as_deref(), a.config.as_deref()).map_err(usage)?;
-    let mut alerts = Vec::new();
+    let rule_width = set.names().iter().map(|n| n.len()).max().unwrap_or(4);
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printer = print::Printer::new(stdout, a.format, rule_width).map_err(cannot_write)?;
+    let mut fired = Fired::default();
     let mut totals = ScanCounts::default();
     for root in &roots {
         let mut detector = Detector::new(&set).map_err(usage)?;
+        let mut written = Ok(());
         let counts = scan::scan(
             root,
             &days,
             |d| set.reads(d),
-            |ev| alerts.extend(detector.process(ev)),
+            |ev| {
+                for alert in detector.process(ev) {
+                    *fired.by_level.entry(alert.rule.level).or_default() += 1;
+                    fired.failed |= fail_level.is_some_and(|l| alert.rule.level >= l);
+                    if written.is_ok() {
+                        written = printer.alert(&alert);
+                    }
+                }
+            },
         )
         .map_err(|e| (exit::PARTIAL, format!("{}: {e:#}", root.display())))?;
+        written.map_err(cannot_write)?;
         totals.files += counts.files;
         totals.events += counts.events;
         totals.missing += counts.missing;
         totals.bad_lines += counts.bad_lines;
     }
-    let mut out = std::io::stdout().lock();
-    print::write(&mut out, a.format, &alerts)
-        .map_err(|e| (exit::PARTIAL, format!("cannot write: {e}")))?;
+    printer.finish().map_err(cannot_write)?;
     if !quiet {
-        eprintln!("{}", footer(&set, &alerts, &totals));
+        eprintln!("{}", footer(&set, &fired, &totals));
     }
-    let failed = fail_level.is_some_and(|l| alerts.iter().any(|al| al.rule.level >= l));
-    Ok(if failed || totals.missing > 0 {
+    Ok(if fired.failed || totals.missing > 0 {
         exit::PARTIAL
     } else {
         exit::OK
     })
 }
 
+/// What fired: counts per level, and whether any reached `--fail-level`.
+#[derive(Default)]
+struct Fired {
+    by_level: BTreeMap<Level, usize>,
+    failed: bool,
+}
+
+fn cannot_write(e: std::io::Error) -> (u8, String) {
+    (exit::PARTIAL, format!("cannot write: {e}"))
+}
+
 /// One line: what was read and what fired, per level.
-fn footer(set: &RuleSet, alerts: &[Alert], t: &ScanCounts) -> String {
-    let mut by_level: BTreeMap<Level, usize> = BTreeMap::new();
-    for a in alerts {
-        *by_level.entry(a.rule.level).or_default() += 1;
-    }
+fn footer(set: &RuleSet, fired: &Fired, t: &ScanCounts) -> String {
+    let by_level = &fired.by_level;
+    let total: usize = by_level.values().sum();
     let levels: Vec<String> = by_level
         .iter()
         .rev()
@@ -119,7 +138,7 @@ fn footer(set: &RuleSet, alerts: &[Alert], t: &ScanCounts) -> String {
         .collect();
     let mut line = format!(
         "{} alert(s){} from {} rule(s) over {} event(s) in {} file(s)",
-        alerts.len(),
+        total,
         if levels.is_empty() {
             String::new()
         } else {

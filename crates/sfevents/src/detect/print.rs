@@ -1,5 +1,6 @@
 //! `detect`'s output: a table for people, JSON or NDJSON (one alert document per line) for
-//! programs.
+//! programs. Alerts are written as the rules raise them, never gathered: a backtest over
+//! months raises hundreds of thousands, each with up to 100 event ids.
 
 use std::io::Write;
 
@@ -12,44 +13,76 @@ pub enum Format {
     Ndjson,
 }
 
-pub fn write(out: &mut dyn Write, format: Format, alerts: &[Alert]) -> std::io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, alerts)?;
-            writeln!(out)
-        }
-        Format::Ndjson => {
-            for a in alerts {
-                serde_json::to_writer(&mut *out, a)?;
-                writeln!(out)?;
-            }
-            Ok(())
-        }
-        Format::Table => table(out, alerts),
-    }
+/// Writes alerts one at a time in `format`.
+pub struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    /// The table's rule column: as wide as the longest rule name that may fire.
+    rule_width: usize,
+    written: usize,
 }
 
-fn table(out: &mut dyn Write, alerts: &[Alert]) -> std::io::Result<()> {
-    let rule_width = alerts
-        .iter()
-        .map(|a| a.rule.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    writeln!(
-        out,
-        "{:<24}  {:<13}  {:<rule_width$}  summary",
-        "time", "level", "rule"
-    )?;
-    for a in alerts {
-        writeln!(
+impl<W: Write> Printer<W> {
+    /// Starts the output (the table's header, JSON's opening bracket).
+    pub fn new(mut out: W, format: Format, rule_width: usize) -> std::io::Result<Self> {
+        let rule_width = rule_width.max(4);
+        match format {
+            Format::Table => writeln!(
+                out,
+                "{:<24}  {:<13}  {:<rule_width$}  summary",
+                "time", "level", "rule"
+            )?,
+            Format::Json => write!(out, "[")?,
+            Format::Ndjson => {}
+        }
+        Ok(Printer {
             out,
-            "{:<24}  {:<13}  {:<rule_width$}  {}",
-            a.timestamp,
-            a.rule.level.as_str(),
-            a.rule.name,
-            a.summary
-        )?;
+            format,
+            rule_width,
+            written: 0,
+        })
     }
-    Ok(())
+
+    pub fn alert(&mut self, a: &Alert) -> std::io::Result<()> {
+        let w = self.rule_width;
+        match self.format {
+            Format::Table => writeln!(
+                self.out,
+                "{:<24}  {:<13}  {:<w$}  {}",
+                a.timestamp,
+                a.rule.level.as_str(),
+                a.rule.name,
+                a.summary
+            )?,
+            Format::Json => {
+                let sep = if self.written == 0 { "\n" } else { ",\n" };
+                write!(self.out, "{sep}")?;
+                let text = serde_json::to_string_pretty(a)?;
+                // Indented one level inside the array, as a pretty array of them would be.
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        writeln!(self.out)?;
+                    }
+                    write!(self.out, "  {line}")?;
+                }
+            }
+            Format::Ndjson => {
+                serde_json::to_writer(&mut self.out, a)?;
+                writeln!(self.out)?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the output (JSON's closing bracket) and flushes it.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        if self.format == Format::Json {
+            if self.written > 0 {
+                writeln!(self.out)?;
+            }
+            writeln!(self.out, "]")?;
+        }
+        self.out.flush()
+    }
 }
