@@ -14,6 +14,7 @@
 pub mod config;
 pub mod dead_letter;
 pub mod elasticsearch;
+pub mod email;
 pub mod encode;
 pub mod http;
 pub mod http_client;

@@ -20,6 +20,7 @@ fn builtin() -> Vec<Arc<dyn Kind>> {
         kind(crate::pagerduty::PagerDuty),
         kind(crate::slack::Slack),
         kind(crate::teams::Teams),
+        kind(crate::email::Email),
     ]
 }
 

@@ -1,4 +1,4 @@
-//! `receivers elasticsearch|splunk|logplex|http`: runs a test receiver until Ctrl-C and prints
+//! `receivers elasticsearch|splunk|logplex|http|pagerduty|slack|teams`: runs a test receiver until Ctrl-C and prints
 //! its URL (and the CA to trust with `--tls`).
 
 use anyhow::Context;
@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use rand::distr::{Alphanumeric, SampleString};
 use receivers::common::Faults as CommonFaults;
 use receivers::elasticsearch::{self, ApiKey, Config, Credentials, Faults, LimitOn};
-use receivers::{http, logplex, splunk};
+use receivers::{http, logplex, pagerduty, slack, splunk, teams};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +29,12 @@ enum Command {
     Logplex(Logplex),
     /// A newline-delimited HTTP receiver (Sumo Logic HTTP source, generic webhook).
     Http(Http),
+    /// A PagerDuty Events API v2 endpoint: routing keys, incidents by dedup key, rate limit.
+    Pagerduty(Pagerduty),
+    /// A Slack incoming webhook: webhook paths, Block Kit limits, rate limit.
+    Slack(Slack),
+    /// A Microsoft Teams Workflows webhook: Adaptive Card messages, sig, 28 KB, 4 per second.
+    Teams(Teams),
 }
 
 /// Where to listen, for the receivers other than Elasticsearch.
@@ -106,6 +112,56 @@ struct Http {
 }
 
 #[derive(clap::Args)]
+struct Pagerduty {
+    #[command(flatten)]
+    listen: Listen,
+    /// Serve this 32-character routing key (repeatable); without any, one is generated.
+    #[arg(long = "routing-key", value_name = "KEY")]
+    routing_keys: Vec<String>,
+    /// Events a routing key may send per minute; 0 lifts the limit.
+    #[arg(long, default_value_t = pagerduty::DEFAULT_EVENTS_PER_MINUTE)]
+    events_per_minute: u32,
+}
+
+#[derive(clap::Args)]
+struct Slack {
+    #[command(flatten)]
+    listen: Listen,
+    /// Serve this webhook path, /services/T/B/SECRET (repeatable); without any, one is
+    /// generated.
+    #[arg(long = "webhook", value_name = "PATH")]
+    webhooks: Vec<String>,
+    /// Serve this webhook path refusing every message, as PATH=action_prohibited,
+    /// PATH=channel_not_found or PATH=channel_is_archived (repeatable).
+    #[arg(long = "refusing", value_name = "PATH=ERROR")]
+    refusing: Vec<String>,
+    /// Messages a webhook may send at once.
+    #[arg(long, default_value_t = slack::DEFAULT_RATE.burst)]
+    burst: u32,
+    /// Milliseconds for one more message to be allowed.
+    #[arg(long, default_value_t = slack::DEFAULT_RATE.refill_every_ms)]
+    refill_ms: u64,
+    /// No rate limit.
+    #[arg(long)]
+    no_rate_limit: bool,
+}
+
+#[derive(clap::Args)]
+struct Teams {
+    #[command(flatten)]
+    listen: Listen,
+    /// Serve this workflow, as PATH:SIG (repeatable); without any, one is generated.
+    #[arg(long = "workflow", value_name = "PATH:SIG")]
+    workflows: Vec<String>,
+    /// Largest body in bytes (default 28672, Teams' 28 KB).
+    #[arg(long, value_name = "BYTES")]
+    max_body_bytes: Option<u64>,
+    /// No rate limit (default: 4 requests a second per workflow).
+    #[arg(long)]
+    no_rate_limit: bool,
+}
+
+#[derive(clap::Args)]
 struct Es {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -166,6 +222,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Splunk(a) => run_splunk(a).await,
         Command::Logplex(a) => run_logplex(a).await,
         Command::Http(a) => run_http(a).await,
+        Command::Pagerduty(a) => run_pagerduty(a).await,
+        Command::Slack(a) => run_slack(a).await,
+        Command::Teams(a) => run_teams(a).await,
     }
 }
 
@@ -321,6 +380,117 @@ async fn run_http(a: Http) -> anyhow::Result<()> {
     };
     let recv = http::start(config).await.context("starting the receiver")?;
     announce(recv.url(), recv.ca_file(), "/__receiver/lines");
+    wait().await?;
+    recv.shutdown();
+    Ok(())
+}
+
+fn secret(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), len)
+}
+
+async fn run_pagerduty(a: Pagerduty) -> anyhow::Result<()> {
+    let mut keys = a.routing_keys.clone();
+    if keys.is_empty() {
+        keys.push(secret(pagerduty::event::ROUTING_KEY_LEN));
+    }
+    let config = pagerduty::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        routing_keys: keys.clone(),
+        events_per_minute: a.events_per_minute,
+        faults: a.listen.faults()?,
+        ..pagerduty::Config::default()
+    };
+    let pd = pagerduty::start(config)
+        .await
+        .context("starting the receiver")?;
+    announce(
+        pd.url(),
+        pd.ca_file(),
+        "/__receiver/events, /__receiver/incidents",
+    );
+    for k in &keys {
+        println!("routing key: {k} (POST {}/v2/enqueue)", pd.url());
+    }
+    wait().await?;
+    pd.shutdown();
+    Ok(())
+}
+
+async fn run_slack(a: Slack) -> anyhow::Result<()> {
+    let mut hooks: Vec<slack::Webhook> =
+        a.webhooks.iter().map(|p| slack::Webhook::new(p)).collect();
+    for r in &a.refusing {
+        let (path, error) = r
+            .split_once('=')
+            .with_context(|| format!("--refusing must be PATH=ERROR, got {r:?}"))?;
+        let refusal: slack::Refusal = serde_json::from_value(serde_json::Value::from(error))
+            .with_context(|| format!("--refusing: unknown error {error:?}"))?;
+        hooks.push(slack::Webhook::new(path).refusing(refusal));
+    }
+    if hooks.is_empty() {
+        let path = format!("/services/T{}/B{}/{}", secret(8), secret(8), secret(24));
+        hooks.push(slack::Webhook::new(&path));
+    }
+    let rate = slack::Rate {
+        burst: a.burst,
+        refill_every_ms: a.refill_ms,
+    };
+    let config = slack::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        webhooks: hooks.clone(),
+        rate: (!a.no_rate_limit).then_some(rate),
+        faults: a.listen.faults()?,
+        ..slack::Config::default()
+    };
+    let hook = slack::start(config)
+        .await
+        .context("starting the receiver")?;
+    announce(hook.url(), hook.ca_file(), "/__receiver/messages");
+    for h in &hooks {
+        let refusing = h
+            .refusal
+            .map(|r| format!(" (answers {})", r.body()))
+            .unwrap_or_default();
+        println!("webhook: {}{refusing}", hook.webhook_url(&h.path));
+    }
+    wait().await?;
+    hook.shutdown();
+    Ok(())
+}
+
+async fn run_teams(a: Teams) -> anyhow::Result<()> {
+    let mut flows = Vec::new();
+    for w in &a.workflows {
+        let (path, sig) = w
+            .rsplit_once(':')
+            .with_context(|| format!("--workflow must be PATH:SIG, got {w:?}"))?;
+        flows.push(teams::Workflow::new(path, sig));
+    }
+    if flows.is_empty() {
+        let path = format!("/workflows/{}/triggers/manual/paths/invoke", secret(32));
+        flows.push(teams::Workflow::new(&path, &secret(43)));
+    }
+    let config = teams::Config {
+        bind: a.listen.bind.clone(),
+        port: a.listen.port,
+        tls: a.listen.tls,
+        workflows: flows.clone(),
+        rate: (!a.no_rate_limit).then_some(teams::DEFAULT_RATE),
+        max_body_bytes: a.max_body_bytes.unwrap_or(teams::MAX_MESSAGE_BYTES),
+        faults: a.listen.faults()?,
+    };
+    let recv = teams::start(config)
+        .await
+        .context("starting the receiver")?;
+    announce(recv.url(), recv.ca_file(), "/__receiver/messages");
+    for f in &flows {
+        println!("workflow: {}", recv.workflow_url(f));
+    }
     wait().await?;
     recv.shutdown();
     Ok(())

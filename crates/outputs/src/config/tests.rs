@@ -30,7 +30,7 @@ fn urls_and_tables() {
     let e = err(from_url("kafka+https://k.example"));
     assert_eq!(
         e,
-        "--to kafka+https://k.example: output type 'kafka' is not known: use elasticsearch, opensearch, syslog, logplex, splunk, http, webhook, pagerduty, slack or teams"
+        "--to kafka+https://k.example: output type 'kafka' is not known: use elasticsearch, opensearch, syslog, logplex, splunk, http, webhook, pagerduty, slack, teams or email"
     );
     let e = err(from_url("ftp://es.example"));
     assert!(e.contains("which kind of output"), "{e}");
@@ -58,7 +58,7 @@ fn urls_and_tables() {
     let t: toml::Table = toml::from_str("name = \"x\"\nurl = \"https://os.example\"").unwrap();
     assert_eq!(
         err(from_table(&t, None)),
-        "output 'x' has no type: add type = \"elasticsearch\" (or elasticsearch, opensearch, syslog, logplex, splunk, http, webhook, pagerduty, slack or teams)"
+        "output 'x' has no type: add type = \"elasticsearch\" (or elasticsearch, opensearch, syslog, logplex, splunk, http, webhook, pagerduty, slack, teams or email)"
     );
     let t: toml::Table =
         toml::from_str("type = \"http\"\nurl = \"https://h.example\"\nheader = { A = \"b\" }")

@@ -168,8 +168,7 @@ fn security(scheme: &str, host: &str, s: &Settings) -> Result<Security, ConfigEr
 /// `localhost`, 127.0.0.0/8 or ::1.
 pub fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || IpAddr::from_str(h).is_ok_and(|ip| ip.is_loopback())
+    h.eq_ignore_ascii_case("localhost") || IpAddr::from_str(h).is_ok_and(|ip| ip.is_loopback())
 }
 
 fn credentials(
@@ -252,11 +251,20 @@ mod tests {
         assert_eq!((c.security, c.port), (Security::StartTls, 587));
         assert_eq!(c.to.len(), 2);
         assert_eq!(c.to[1].email.to_string(), "b@y.example");
-        assert_eq!((c.digest_minutes, c.subject_prefix.as_str()), (0, "[sfevents]"));
+        assert_eq!(
+            (c.digest_minutes, c.subject_prefix.as_str()),
+            (0, "[sfevents]")
+        );
         let c = cfg("smtps://mail.example?from=alerts@x.example&to=a@x.example&digest_minutes=15&min_level=high");
-        assert_eq!((c.security, c.port, c.digest_minutes), (Security::Implicit, 465, 15));
+        assert_eq!(
+            (c.security, c.port, c.digest_minutes),
+            (Security::Implicit, 465, 15)
+        );
         assert_eq!(c.routing.min_level, 3);
-        let o = from_url("email+smtp://mail.example:2525?from=a@x.example&to=b@x.example&starttls=opportunistic").unwrap();
+        let o = from_url(
+            "email+smtp://mail.example:2525?from=a@x.example&to=b@x.example&starttls=opportunistic",
+        )
+        .unwrap();
         assert!(o.routing().is_some());
         assert_eq!(o.name, "email-mail.example-2525");
         let c = o.kind.settings::<EmailConfig>().unwrap();
@@ -272,11 +280,19 @@ mod tests {
         let e = err("smtp://mail.example?from=alerts@x.example&to=not-an-address");
         assert!(e.contains("'not-an-address' is not a mail address"), "{e}");
         let e = err("smtp://mail.example?from=a@x.example&to=b@x.example&starttls=maybe");
-        assert!(e.contains("starttls = 'maybe'") && e.contains("required or opportunistic or none"), "{e}");
+        assert!(
+            e.contains("starttls = 'maybe'") && e.contains("required or opportunistic or none"),
+            "{e}"
+        );
         let e = err("smtp://mail.example?from=a@x.example&to=b@x.example&starttls=none");
-        assert!(e.contains("only for a server on this machine") && e.contains("mail.example"), "{e}");
+        assert!(
+            e.contains("only for a server on this machine") && e.contains("mail.example"),
+            "{e}"
+        );
         for local in ["localhost", "127.0.0.1", "[::1]"] {
-            let c = cfg(&format!("smtp://{local}:25?from=a@x.example&to=b@x.example&starttls=none"));
+            let c = cfg(&format!(
+                "smtp://{local}:25?from=a@x.example&to=b@x.example&starttls=none"
+            ));
             assert_eq!(c.security, Security::Plain, "{local}");
         }
         let e = err("smtps://mail.example?from=a@x.example&to=b@x.example&starttls=required");
@@ -291,10 +307,19 @@ mod tests {
         assert!(e.contains("SFEVENTS_TEST_SMTP_UNSET"), "{e}");
         std::env::set_var("SFEVENTS_TEST_SMTP_PW", "hunter2-secret");
         let e = err("smtp://mail.example?from=a@x.example&to=b@x.example&username=u&password_env=SFEVENTS_TEST_SMTP_PW&starttls=opportunistic");
-        assert!(e.contains("starttls = required") && !e.contains("hunter2"), "{e}");
+        assert!(
+            e.contains("starttls = required") && !e.contains("hunter2"),
+            "{e}"
+        );
         let c = cfg("smtp://mail.example?from=a@x.example&to=b@x.example&username=u&password_env=SFEVENTS_TEST_SMTP_PW");
-        assert!(!format!("{c:?}").contains("hunter2"), "the password is secret");
-        assert_eq!(c.scrub("AUTH failed for hunter2-secret"), "AUTH failed for [redacted]");
+        assert!(
+            !format!("{c:?}").contains("hunter2"),
+            "the password is secret"
+        );
+        assert_eq!(
+            c.scrub("AUTH failed for hunter2-secret"),
+            "AUTH failed for [redacted]"
+        );
         let e = err("smtp://mail.example/inbox?from=a@x.example&to=b@x.example");
         assert!(e.contains("no path"), "{e}");
         let e = err("smtp://u:pw@mail.example?from=a@x.example&to=b@x.example");

@@ -1,14 +1,15 @@
 //! What the receivers have in common: serving over HTTP or HTTPS with a generated CA, stopping
 //! and restarting on the same port, closing a client's connection from a handler, request
-//! bodies (size caps, gzip), and the faults, delivery-attempt counts and admin endpoints of the
-//! Splunk, Logplex and HTTP receivers. The Elasticsearch receiver keeps its own faults, which
-//! reach into bulk items.
+//! bodies (size caps, gzip), the faults, delivery-attempt counts and admin endpoints of the
+//! Splunk, Logplex, HTTP and alert receivers, and the alert receivers' rate limits. The
+//! Elasticsearch receiver keeps its own faults, which reach into bulk items.
 
 pub(crate) mod admin;
 pub mod attempts;
 pub(crate) mod body;
 pub(crate) mod conn;
 pub(crate) mod faults;
+pub mod ratelimit;
 pub(crate) mod server;
 pub(crate) mod shared;
 pub(crate) mod tls;
@@ -17,6 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use attempts::{Attempt, Attempts};
 pub use faults::{FaultCounts, Faults};
+pub use ratelimit::Rate;
 pub use server::Error;
 
 /// Takes a lock over a receiver's state. A handler that panicked mid-update cannot leave the
