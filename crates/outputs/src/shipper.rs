@@ -138,6 +138,19 @@ impl Shipper {
         self
     }
 
+    /// Where this pass stops reading: the log's end, or for a digest notifier the first entry
+    /// committed within its span (those wait for the next digest).
+    fn end(&self) -> Result<i64, archive::state::StateError> {
+        match self.routing.as_ref().filter(|r| r.gather_secs > 0) {
+            Some(r) => {
+                let cutoff = chrono::Utc::now() - chrono::Duration::seconds(r.gather_secs);
+                let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                self.store.log_end_before(&self.org, &cutoff)
+            }
+            None => self.store.log_end(&self.org),
+        }
+    }
+
     /// The gate of a notifier, with the marks it committed; `None` for other outputs.
     fn gate(&self) -> Result<Option<Gate>, ShipError> {
         let Some(routing) = &self.routing else {
@@ -163,7 +176,7 @@ impl Shipper {
         let (pos, end) = match self
             .store
             .position(&self.org, &self.name, start)
-            .and_then(|p| Ok((p, self.store.log_end(&self.org)?)))
+            .and_then(|p| Ok((p, self.end()?)))
         {
             Ok(x) => x,
             Err(e) => {

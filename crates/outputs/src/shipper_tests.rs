@@ -346,3 +346,77 @@ async fn a_retry_after_is_waited_out() {
         started.elapsed()
     );
 }
+
+/// Commits one file of `dataset` holding `lines` as a page.
+fn commit_lines(d: &tempfile::TempDir, store: &Store, dataset: &str, name: &str, lines: &[String]) {
+    let path = format!("events/{dataset}/2024-01-01/{name}.ndjson");
+    let full = d.path().join(&path);
+    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&full, &text).unwrap();
+    let lf = LogFile {
+        source: dataset.into(),
+        dataset: dataset.into(),
+        path,
+        rows: lines.len() as u64,
+        bytes: text.len() as u64,
+        oldest: None,
+        newest: None,
+    };
+    let page = PageCommit {
+        source: dataset,
+        seen: &[],
+        files: std::slice::from_ref(&lf),
+        cursor: None,
+        newest: None,
+    };
+    store.commit_page("org", 1, &page).unwrap();
+}
+
+fn alert_line(id: &str, level: &str) -> String {
+    format!(
+        "{{\"@timestamp\":\"2024-01-01T00:00:00.000Z\",\"id\":\"{id}\",\"source\":\"sfevents\",\"event_type\":\"Alert\",\"fields\":{{\"@timestamp\":\"2024-01-01T00:00:00.000Z\",\"id\":\"{id}\",\"rule\":{{\"name\":\"r\",\"level\":\"{level}\"}},\"group\":{{}}}}}}"
+    )
+}
+
+#[tokio::test]
+async fn a_notifier_reads_only_alerts_and_a_digest_waits_out_its_span() {
+    let (d, store, _) = archive(2, 3);
+    let alerts = [("a1", "high"), ("a2", "low"), ("a3", "critical")];
+    let lines: Vec<String> = alerts.iter().map(|(id, l)| alert_line(id, l)).collect();
+    commit_lines(&d, &store, "alert", "alerts-1-3", &lines);
+    archive_more(&d, &store);
+    let routing = |gather_secs| Routing {
+        min_level: crate::notify::level_rank("medium").unwrap(),
+        rules: Vec::new(),
+        suppress_secs: 0,
+        gather_secs,
+    };
+    // A digest of a day: everything was committed just now, so nothing is read yet.
+    let sink = Arc::new(Memory::default());
+    let r = shipper(&d, &store, sink.clone(), 10)
+        .notifying(Some(routing(86_400)))
+        .ship(Start::Beginning)
+        .await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!((r.delivered, r.skipped), (0, 0));
+    assert_eq!(*sink.sends.lock().unwrap(), 0);
+    // At once: the alerts at or above medium, none of the login events around them; the
+    // position passes the whole log.
+    let r = shipper(&d, &store, sink.clone(), 10)
+        .notifying(Some(routing(0)))
+        .ship(Start::Beginning)
+        .await;
+    let mut got: Vec<String> = sink.got.lock().unwrap().keys().cloned().collect();
+    got.sort();
+    assert_eq!(got, ["a1", "a3"]);
+    assert_eq!((r.delivered, r.skipped, r.suppressed), (2, 1, 0));
+    let p = position(&store);
+    assert_eq!((p.seq, p.skipped), (store.log_end("org").unwrap(), 1));
+}
+
+/// One more file of login events after the alerts.
+fn archive_more(d: &tempfile::TempDir, store: &Store) {
+    let line = "{\"@timestamp\":\"2024-01-01T00:00:00.000Z\",\"id\":\"late\",\"source\":\"LoginEvent\",\"fields\":{}}";
+    commit_lines(d, store, "login_event", "late", &[line.to_string()]);
+}

@@ -211,6 +211,23 @@ impl Store {
             .collect())
     }
 
+    /// The first entry committed after `cutoff` (RFC 3339 UTC, as `committed_at` is
+    /// written), else the next sequence number: a digest notifier reads the log up to there,
+    /// so each of its passes gathers what was committed until `cutoff`.
+    pub fn log_end_before(&self, org: &str, cutoff: &str) -> Result<i64, StateError> {
+        let first_after: Option<i64> = self.with(|c| {
+            c.query_row(
+                "SELECT MIN(seq) FROM delivery_log WHERE org = ?1 AND committed_at > ?2",
+                params![org, cutoff],
+                |r| r.get(0),
+            )
+        })?;
+        match first_after {
+            Some(seq) => Ok(seq),
+            None => self.log_end(org),
+        }
+    }
+
     /// The sequence number the next entry will get.
     pub fn log_end(&self, org: &str) -> Result<i64, StateError> {
         self.with(|c| {

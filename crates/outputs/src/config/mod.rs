@@ -291,6 +291,8 @@ fn port(url: &Url) -> u16 {
     url.port_or_known_default().unwrap_or(match url.scheme() {
         "tls" => 6514,
         "tcp" | "udp" => 514,
+        "smtp" => 587,
+        "smtps" => 465,
         _ => 0,
     })
 }

@@ -131,7 +131,10 @@ pub fn parse(url: &Url, s: &Settings) -> Result<EmailConfig, ConfigError> {
         tls_verify: s.flag("tls_verify", true)?,
         digest_minutes: digest as u32,
         subject_prefix: s.get("subject_prefix").unwrap_or("[sfevents]").to_string(),
-        routing: Routing::parse(s)?,
+        routing: Routing {
+            gather_secs: digest as i64 * 60,
+            ..Routing::parse(s)?
+        },
         // Mail servers throttle bursts from one sender; a few a second is plenty for alerts.
         interval: crate::notify::interval(s, 5)?,
     })

@@ -6,14 +6,13 @@
 //! server has taken the mail (250 to the DATA): a crash in between sends that mail again, it
 //! never loses one.
 //!
-//! Digests (`digest_minutes = N`, N > 0): one mail per *batch* of alerts, listing every alert
-//! of it (at most `max_batch_events`, 20 by default), its `Message-ID` made of the first and
-//! last alert ids. A digest cannot wait N minutes for more alerts here: the shipper hands a
-//! sink the alerts that are in the log now, and holding them in the sink across batches would
-//! move the position past alerts no mail holds yet (a crash would lose them). So N only turns
-//! digests on for now; what one digest gathers is what one pass of the shipper found (the
-//! alerts of one collection cycle, in batches of `max_batch_events`). Suppression
-//! (`suppress_minutes`) still cuts repeats across passes.
+//! Digests (`digest_minutes = N`, N > 0): the shipper hands this output only the alerts
+//! committed at least N minutes ago (`Routing::gather_secs`), so a pass of `run`'s shipper
+//! gathers about N minutes of alerts, and each batch of them (at most `max_batch_events`,
+//! 20 by default: raise it for long digests) becomes one mail listing them, its `Message-ID`
+//! made of the first and last alert ids. The position moves only after that mail is taken, so
+//! a crash sends the digest again and never loses an alert. `collect` sends what is older than
+//! N minutes; the rest waits for the next pass.
 //!
 //! Answers: a 5xx for a recipient or the message dead-letters the alert (or every alert of a
 //! digest) with the server's words; refused credentials (535), a TLS failure or a server

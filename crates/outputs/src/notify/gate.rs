@@ -112,6 +112,7 @@ mod tests {
             min_level: level_rank(min).unwrap(),
             rules: rules.iter().map(|r| r.to_string()).collect(),
             suppress_secs: minutes * 60,
+            gather_secs: 0,
         }
     }
 

@@ -56,6 +56,9 @@ pub struct Routing {
     pub rules: Vec<String>,
     /// One notification per rule and group values within this many seconds; 0: no suppression.
     pub suppress_secs: i64,
+    /// A digest's span: the shipper hands the notifier only alerts committed at least this
+    /// long ago, so each pass gathers one span's alerts into one message. 0: at once.
+    pub gather_secs: i64,
 }
 
 impl Routing {
@@ -90,6 +93,7 @@ impl Routing {
             min_level,
             rules,
             suppress_secs,
+            gather_secs: 0,
         })
     }
 }
