@@ -341,3 +341,46 @@ async fn alerts_test_sends_one_marked_test_alert() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the outputs are hook"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_a_notifier_without_notifying() {
+    let sim = start(small_config(83)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, h) = hook(0).await;
+    let mut args = vec!["doctor".to_string()];
+    args.extend(auth_args(&sim, &tmp.path().join("archive")));
+    args.extend(["--event-type".into(), "Login".into()]);
+    args.push("--to".into());
+    args.push(format!("webhook+{url}?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook"));
+    let out = tokio::process::Command::new(BIN)
+        .args(&args)
+        .env("NOTIFY_TEST_DOCTOR_SECRET", SECRET)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = text
+        .lines()
+        .find(|l| l.contains("reachable over TLS"))
+        .unwrap_or_else(|| panic!("no notifier check in:\n{text}"));
+    assert!(line.contains("nothing was sent"), "{line}");
+    assert!(!line.contains(SECRET));
+    assert_eq!(h.got.lock().unwrap().len(), 0, "doctor notified nobody");
+    // A notifier nobody answers for is a problem with its fix.
+    drop(h);
+    let mut bad = args.clone();
+    let last = bad.len() - 1;
+    bad[last] = "webhook+http://127.0.0.1:9/hook?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook".into();
+    let out = tokio::process::Command::new(BIN)
+        .args(&bad)
+        .env("NOTIFY_TEST_DOCTOR_SECRET", SECRET)
+        .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let line = text.lines().find(|l| l.contains("reachable over TLS")).unwrap();
+    assert!(line.contains("cannot reach") && line.contains("Fix:"), "{line}");
+}
