@@ -23,25 +23,13 @@ pub struct ScanCounts {
     pub bad_lines: u64,
 }
 
-/// The days asked, both ends included (YYYY-MM-DD), either open.
-#[derive(Debug, Default, Clone)]
-pub struct Days {
-    pub since: Option<String>,
-    pub until: Option<String>,
-}
+/// The days a backtest covers: the reports' window (both ends included, either open).
+pub use reports::ledger::Window as Days;
 
-impl Days {
-    fn contains(&self, timestamp: &str) -> bool {
-        let day = timestamp.get(..10).unwrap_or(timestamp);
-        self.since.as_deref().is_none_or(|s| day >= s)
-            && self.until.as_deref().is_none_or(|u| day <= u)
-    }
-
-    /// `until` as the exclusive bound of the log query: the day after.
-    fn until_exclusive(&self) -> Option<String> {
-        let u = chrono::NaiveDate::parse_from_str(self.until.as_deref()?, "%Y-%m-%d").ok()?;
-        Some((u + chrono::Days::new(1)).format("%Y-%m-%d").to_string())
-    }
+/// `until` as the exclusive bound of the log query: the day after.
+fn until_exclusive(days: &Days) -> Option<String> {
+    let u = chrono::NaiveDate::parse_from_str(days.until.as_deref()?, "%Y-%m-%d").ok()?;
+    Some((u + chrono::Days::new(1)).format("%Y-%m-%d").to_string())
 }
 
 /// Calls `each` with every event of the archive at `root` in the asked days, in time order
@@ -54,7 +42,7 @@ pub fn scan(
     each: impl FnMut(&ArchiveEvent),
 ) -> anyhow::Result<ScanCounts> {
     let reader = Reader::open(&root.join("state.db"))?;
-    let entries = reader.log_between(days.since.as_deref(), days.until_exclusive().as_deref())?;
+    let entries = reader.log_between(days.since.as_deref(), until_exclusive(days).as_deref())?;
     Ok(feed(
         root,
         &entries,
