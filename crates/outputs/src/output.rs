@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use url::Url;
 
-use crate::notify::Routing;
+use crate::notify::routing::Routing;
 use crate::probe::Findings;
 use crate::settings::{ConfigError, Settings};
 use crate::sink::{OrgContext, Sink, SinkError};

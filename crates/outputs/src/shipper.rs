@@ -77,7 +77,7 @@ struct Delivered {
     counts: Counts,
     seq: i64,
     row: u64,
-    held: gating::Held,
+    held: reader::Held,
 }
 
 /// A batch that could not be settled: why, and what was counted before.

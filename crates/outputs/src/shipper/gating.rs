@@ -5,14 +5,6 @@
 use super::reader::Batch;
 use crate::notify::{AlertView, Decision, Gate};
 
-/// What a batch did not send, and the suppression marks of what it sends.
-#[derive(Debug, Default)]
-pub(super) struct Held {
-    pub suppressed: u64,
-    pub skipped: u64,
-    pub marks: Vec<(String, i64)>,
-}
-
 /// Applies the gate to a batch, in log order (batches are gated in the order they are read,
 /// so a later batch sees the marks of the earlier ones even while both are in flight).
 pub(super) fn apply(gate: &mut Gate, batch: &mut Batch) {

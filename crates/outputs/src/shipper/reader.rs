@@ -20,7 +20,15 @@ pub(super) struct Batch {
     pub seq: i64,
     pub row: u64,
     /// A notifier's: what its gate took out of the batch.
-    pub held: super::gating::Held,
+    pub held: Held,
+}
+
+/// What a batch did not send, and the suppression marks of what it sends.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    pub suppressed: u64,
+    pub skipped: u64,
+    pub marks: Vec<(String, i64)>,
 }
 
 /// Reads events in log order from a position.
