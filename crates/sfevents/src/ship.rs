@@ -169,10 +169,11 @@ pub fn describe(r: &ShipReport, archive: &Path) -> String {
     s
 }
 
-/// `run`'s shippers for one archive: woken as units commit (and at least every
-/// `SHIP_IDLE`), each output delivers what the collector committed since, retrying a
-/// destination that is down for as long as it takes (the archive is the buffer). Ends when
-/// `stop` turns true.
+/// `run`'s shippers for one archive: each output has its own loop, woken as units commit
+/// (and at least every `SHIP_IDLE`), delivering what the collector committed since and
+/// retrying a destination that is down for as long as it takes (the archive is the buffer).
+/// An output that is down or slow (a PagerDuty outage, a throttled Slack) never holds back
+/// another. Ends when `stop` turns true.
 pub async fn keep_shipping(
     root: PathBuf,
     outputs: Vec<OutputConfig>,
@@ -180,29 +181,54 @@ pub async fn keep_shipping(
 ) {
     let halt = halt_on(&stop);
     let mut commits = archive::state::commits();
-    // Built once the archive names its org, then kept: each holds its sink (one client, one
-    // cluster check) and its output's lock for the life of `run`.
-    let mut shippers: Shippers = Vec::new();
+    let mut loops = Vec::new();
     let mut built_for: HashSet<(String, String)> = HashSet::new();
     // An archive holds one org: once its shippers are all built, the org list is not read again.
     let mut complete = false;
+    while !complete && !*stop.borrow() {
+        commits.mark_unchanged();
+        if root.join("state.db").is_file() {
+            // Built once the archive names its org, then kept: each holds its sink (one
+            // client, one cluster check) and its output's lock for the life of `run`.
+            let mut shippers: Shippers = Vec::new();
+            complete = build(&root, &outputs, &halt, &mut shippers, &mut built_for);
+            for (s, start, lock) in shippers {
+                loops.push(tokio::spawn(keep_one(s, start, lock, stop.clone())));
+            }
+        }
+        if !complete {
+            tokio::select! {
+                _ = commits.changed() => {}
+                _ = tokio::time::sleep(SHIP_IDLE) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+    for l in loops {
+        let _ = l.await;
+    }
+}
+
+/// One output's loop in `run`: a pass, then a wait for commits, until `stop`.
+async fn keep_one(
+    s: Shipper,
+    start: archive::state::Start,
+    _lock: File,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut commits = archive::state::commits();
     loop {
         commits.mark_unchanged();
-        if !complete && root.join("state.db").is_file() {
-            complete = build(&root, &outputs, &halt, &mut shippers, &mut built_for);
-        }
-        for (s, start, _lock) in &shippers {
-            let r = s.ship(*start).await;
-            if r.delivered + r.dead > 0 || r.error.is_some() {
-                tracing::info!(
-                    output = %s.name,
-                    delivered = r.delivered,
-                    dead = r.dead,
-                    remaining = r.remaining,
-                    error = r.error.as_ref().map_or("", |e| e.message.as_str()),
-                    "shipped"
-                );
-            }
+        let r = s.ship(start).await;
+        if r.delivered + r.dead > 0 || r.error.is_some() {
+            tracing::info!(
+                output = %s.name,
+                delivered = r.delivered,
+                dead = r.dead,
+                remaining = r.remaining,
+                error = r.error.as_ref().map_or("", |e| e.message.as_str()),
+                "shipped"
+            );
         }
         if *stop.borrow() {
             return;

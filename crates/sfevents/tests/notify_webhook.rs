@@ -7,15 +7,12 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use common::live_rules::{collect_live, live_config, RULES};
+use common::notify::{archived_alerts, Got, Hook};
 use common::*;
 use serde_json::Value;
 use sfsim::SimConfig;
@@ -30,72 +27,10 @@ fn config(seed: u64) -> SimConfig {
     c
 }
 
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Got {
-    delivery: String,
-    signature: String,
-    body: Vec<u8>,
-    refused: bool,
-}
-
-#[derive(Default)]
-struct Hook {
-    got: Mutex<Vec<Got>>,
-    /// Requests still to refuse with 503.
-    refuse: Mutex<usize>,
-}
-
-async fn receive(State(h): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let refused = {
-        let mut r = h.refuse.lock().unwrap();
-        let refuse = *r > 0;
-        *r = r.saturating_sub(1);
-        refuse
-    };
-    h.got.lock().unwrap().push(Got {
-        delivery: header("x-sfevents-delivery"),
-        signature: header("x-sfevents-signature"),
-        body: body.to_vec(),
-        refused,
-    });
-    if refused {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::NO_CONTENT
-    }
-}
-
-/// A webhook receiver on loopback: its URL and what it got.
+/// A webhook receiver on loopback (tests/common/notify.rs): its URL and what it got.
 async fn hook(refuse: usize) -> (String, Arc<Hook>) {
-    let h = Arc::new(Hook::default());
-    *h.refuse.lock().unwrap() = refuse;
-    let app = axum::Router::new()
-        .route("/hook", post(receive))
-        .with_state(h.clone());
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (url, h)
-}
-
-/// The archive's alerts (their `fields`), by id.
-fn archived_alerts(dir: &Path) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    for f in walk(&dir.join("events").join("alert")) {
-        for line in std::fs::read_to_string(&f).unwrap().lines() {
-            let v: Value = serde_json::from_str(line).unwrap();
-            out.insert(v["id"].as_str().unwrap().to_string(), v["fields"].clone());
-        }
-    }
-    out
+    let h = Hook::start(refuse, std::time::Duration::ZERO).await;
+    (h.url.clone(), h)
 }
 
 fn walk(d: &Path) -> Vec<PathBuf> {
@@ -351,7 +286,9 @@ async fn doctor_checks_a_notifier_without_notifying() {
     args.extend(auth_args(&sim, &tmp.path().join("archive")));
     args.extend(["--event-type".into(), "Login".into()]);
     args.push("--to".into());
-    args.push(format!("webhook+{url}?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook"));
+    args.push(format!(
+        "webhook+{url}?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook"
+    ));
     let out = tokio::process::Command::new(BIN)
         .args(&args)
         .env("NOTIFY_TEST_DOCTOR_SECRET", SECRET)
@@ -371,7 +308,8 @@ async fn doctor_checks_a_notifier_without_notifying() {
     drop(h);
     let mut bad = args.clone();
     let last = bad.len() - 1;
-    bad[last] = "webhook+http://127.0.0.1:9/hook?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook".into();
+    bad[last] =
+        "webhook+http://127.0.0.1:9/hook?secret_env=NOTIFY_TEST_DOCTOR_SECRET&name=hook".into();
     let out = tokio::process::Command::new(BIN)
         .args(&bad)
         .env("NOTIFY_TEST_DOCTOR_SECRET", SECRET)
@@ -381,6 +319,12 @@ async fn doctor_checks_a_notifier_without_notifying() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let line = text.lines().find(|l| l.contains("reachable over TLS")).unwrap();
-    assert!(line.contains("cannot reach") && line.contains("Fix:"), "{line}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("reachable over TLS"))
+        .unwrap();
+    assert!(
+        line.contains("cannot reach") && line.contains("Fix:"),
+        "{line}"
+    );
 }

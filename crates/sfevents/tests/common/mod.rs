@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod live_rules;
+pub mod notify;
 pub mod rsyslog;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
