@@ -1,5 +1,5 @@
-//! The email output against a real SMTP server: aiosmtpd (tests/smtp/smtp_server.py) with a
-//! certificate made here, STARTTLS required, AUTH required, each message it takes written to a
+//! The email output against a real SMTP server: aiosmtpd (`receivers::smtp`) with a generated
+//! certificate, STARTTLS required, AUTH required, each message it takes written to a
 //! folder as a .eml file. The sink is built as the shipper builds it (`outputs::sink`) and
 //! handed archive lines of alerts; the files show what a mailbox would receive.
 //!
@@ -7,14 +7,12 @@
 //! ~/.cache/sfevents/sigma-venv), beside the Sigma tools; without it these tests fail and say
 //! so.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
 use base64::Engine;
 use outputs::probe::{Findings, Level};
 use outputs::{Event, OrgContext, OutputConfig, SinkError, Verdict};
+use receivers::smtp::{Mode, Smtp};
 use serde_json::json;
 
 const USER: &str = "sfevents";
@@ -23,124 +21,21 @@ const PASSWORD_VAR: &str = "SFEVENTS_TEST_SMTP_PASSWORD";
 const WRONG: &str = "wrong-smtp-pass";
 const WRONG_VAR: &str = "SFEVENTS_TEST_SMTP_WRONG";
 
-/// The venv's python, which must import aiosmtpd.
-fn python() -> PathBuf {
-    let dir = match std::env::var_os("SFEVENTS_SIGMA_VENV") {
-        Some(d) => PathBuf::from(d),
-        None => {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME is set");
-            cache.join("sfevents").join("sigma-venv")
-        }
-    };
-    let python = dir.join("bin").join("python");
-    let ok = Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{} cannot import aiosmtpd, the SMTP server of this test: run scripts/test, which \
-         installs aiosmtpd==1.4.6 into that venv (or point SFEVENTS_SIGMA_VENV at a venv that \
-         has it)",
-        python.display()
-    );
-    python
-}
-
-/// A CA and a server certificate for 127.0.0.1 signed by it, as PEM files in `dir`:
-/// (ca.pem, server.pem, server.key).
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-        KeyPair, KeyUsagePurpose,
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::default();
-    ca.distinguished_name
-        .push(DnType::CommonName, "sfevents test SMTP CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let cert = leaf.signed_by(&key, &issuer).unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    );
-    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
-}
-
-/// One running aiosmtpd, stopped when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    ca: PathBuf,
-    mails: PathBuf,
-    _dir: tempfile::TempDir,
-}
+/// The SMTP server (`receivers::smtp`: aiosmtpd with STARTTLS or implicit TLS, AUTH required).
+struct Server(Smtp);
 
 impl Server {
     fn start(mode: &str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let (ca, cert, key) = certificates(dir.path());
-        let mails = dir.path().join("mails");
-        std::fs::create_dir(&mails).unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/smtp_server.py");
-        let mut child = Command::new(python())
-            .arg(script)
-            .args(["--mode", mode, "--user", USER, "--password", PASSWORD])
-            .arg("--cert")
-            .arg(&cert)
-            .arg("--key")
-            .arg(&key)
-            .arg("--dir")
-            .arg(&mails)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the SMTP server");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let Some(port) = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|p| p.parse().ok())
-        else {
-            let _ = child.kill();
-            panic!("the SMTP server did not start (it printed {line:?}; its errors are above)");
+        let mode = if mode == "smtps" {
+            Mode::Implicit
+        } else {
+            Mode::StartTls
         };
-        Server {
-            child,
-            port,
-            ca,
-            mails,
-            _dir: dir,
-        }
+        Server(Smtp::start(mode, USER, PASSWORD))
+    }
+
+    fn ca(&self) -> &Path {
+        self.0.ca_file()
     }
 
     /// The output's URL for this server, with `extra` settings.
@@ -149,28 +44,14 @@ impl Server {
         std::env::set_var(WRONG_VAR, WRONG);
         format!(
             "{scheme}://127.0.0.1:{}?from=Alerts%20%3Calerts@x.example%3E&to=soc@x.example,oncall@y.example&username={USER}&ca_file={}{extra}",
-            self.port,
-            self.ca.display()
+            self.0.port,
+            self.ca().display()
         )
     }
 
     /// The messages received, in order.
     fn mails(&self) -> Vec<Mail> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.mails)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| Mail::read(p)).collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.mail_files().iter().map(|p| Mail::read(p)).collect()
     }
 }
 
@@ -465,7 +346,7 @@ async fn an_untrusted_certificate_stops_the_output() {
     let server = Server::start("starttls");
     let url = server
         .url("smtp", &format!("&password_env={PASSWORD_VAR}"))
-        .replace(&format!("&ca_file={}", server.ca.display()), "");
+        .replace(&format!("&ca_file={}", server.ca().display()), "");
     let events = [alert("a8b9", "jane@acme.example", "high", "Brute force")];
     match send(&url, &events).await {
         Err(SinkError::Fatal(m)) => assert!(m.contains("TLS") && m.contains("ca_file"), "{m}"),

@@ -27,5 +27,6 @@ pub mod http;
 pub mod logplex;
 pub mod pagerduty;
 pub mod slack;
+pub mod smtp;
 pub mod splunk;
 pub mod teams;

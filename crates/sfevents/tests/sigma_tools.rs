@@ -145,16 +145,7 @@ level: low
 
 /// The venv of sigma-cli, pySigma's DuckDB backend and DuckDB; a test fails without it.
 fn venv() -> PathBuf {
-    let dir = match std::env::var_os("SFEVENTS_SIGMA_VENV") {
-        Some(d) => PathBuf::from(d),
-        None => {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .expect("HOME or XDG_CACHE_HOME is set");
-            cache.join("sfevents").join("sigma-venv")
-        }
-    };
+    let dir = receivers::smtp::test_venv();
     for tool in ["python", "sigma"] {
         assert!(
             dir.join("bin").join(tool).is_file(),

@@ -5,9 +5,8 @@
 //! ids so every test can compare it with the archive's alerts.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -294,7 +293,7 @@ impl Vendors {
             t += &format!("[[output]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\n{pace}", h.url);
         }
         if let Some(m) = &self.smtp {
-            t += &format!("[[output]]\nname = \"mail\"\ntype = \"email\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"sfevents@x.example\"\nto = \"soc@x.example\"\nusername = \"{SMTP_USER}\"\npassword_env = \"SFEVENTS_TEST_SMTP_PASSWORD\"\nca_file = \"{}\"\n{pace}", m.port, m.ca.display());
+            t += &format!("[[output]]\nname = \"mail\"\ntype = \"email\"\nurl = \"smtp://127.0.0.1:{}\"\nfrom = \"sfevents@x.example\"\nto = \"soc@x.example\"\nusername = \"{SMTP_USER}\"\npassword_env = \"SFEVENTS_TEST_SMTP_PASSWORD\"\nca_file = \"{}\"\n{pace}", m.port(), m.ca_file().display());
         }
         t
     }
@@ -356,111 +355,32 @@ pub fn teams_ids(t: &teams::Handle) -> Vec<String> {
         .collect()
 }
 
-/// The venv's python, which must import aiosmtpd (`scripts/test` installs it).
-fn python() -> PathBuf {
-    let dir = match std::env::var_os("SFEVENTS_SIGMA_VENV") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".cache/sfevents/sigma-venv"),
-    };
-    let python = dir.join("bin").join("python");
-    let ok = Command::new(&python)
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{} cannot import aiosmtpd: run scripts/test",
-        python.display()
-    );
-    python
-}
-
-/// A CA and a certificate for 127.0.0.1 signed by it, in `dir`: (ca, cert, key).
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::default();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.use_authority_key_identifier_extension = true;
-    let cert = leaf.signed_by(&key, &issuer).unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
-}
-
-/// aiosmtpd (crates/outputs/tests/smtp/smtp_server.py) with STARTTLS and AUTH required; each
-/// mail it takes is a .eml file. Stopped when dropped.
-pub struct Smtp {
-    child: Child,
-    pub port: u16,
-    ca: PathBuf,
-    mails: PathBuf,
-    _dir: tempfile::TempDir,
-}
+/// The SMTP server (`receivers::smtp`), STARTTLS and AUTH required.
+pub struct Smtp(receivers::smtp::Smtp);
 
 impl Smtp {
     pub fn start() -> Smtp {
-        let dir = tempfile::tempdir().unwrap();
-        let (ca, cert, key) = certificates(dir.path());
-        let mails = dir.path().join("mails");
-        std::fs::create_dir(&mails).unwrap();
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../outputs/tests/smtp/smtp_server.py"
-        );
-        let mut child = Command::new(python())
-            .arg(script)
-            .args(["--mode", "starttls", "--user", SMTP_USER])
-            .args(["--password", SMTP_PASSWORD])
-            .arg("--cert")
-            .arg(&cert)
-            .arg("--key")
-            .arg(&key)
-            .arg("--dir")
-            .arg(&mails)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the SMTP server");
-        let mut line = String::new();
-        // It prints READY <port> once it listens (or dies, closing stdout).
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|p| p.parse().ok());
-        let port = port.unwrap_or_else(|| panic!("the SMTP server did not start: {line:?}"));
-        Smtp {
-            child,
-            port,
-            ca,
-            mails,
-            _dir: dir,
-        }
+        use receivers::smtp::Mode;
+        Smtp(receivers::smtp::Smtp::start(
+            Mode::StartTls,
+            SMTP_USER,
+            SMTP_PASSWORD,
+        ))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    pub fn ca_file(&self) -> &Path {
+        self.0.ca_file()
     }
 
     /// The Message-ID of each mail taken.
     pub fn message_ids(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for e in std::fs::read_dir(&self.mails).unwrap().flatten() {
-            if e.path().extension().is_none_or(|x| x != "eml") {
-                continue;
-            }
-            let raw = std::fs::read_to_string(e.path()).unwrap();
+        for path in self.0.mail_files() {
+            let raw = std::fs::read_to_string(path).unwrap();
             let head = raw.split("\r\n\r\n").next().unwrap_or_default();
             let id = head.lines().find_map(|l| {
                 let (k, v) = l.split_once(':')?;
@@ -470,14 +390,6 @@ impl Smtp {
             out.push(id.unwrap_or_default());
         }
         out
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
