@@ -93,7 +93,7 @@ async fn every_alert_reaches_the_webhook_once_signed_even_after_refusals() {
     add_outputs(
         &cfg,
         &format!(
-            "[[output]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\n"
+            "[[output]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nstart = \"beginning\"\n"
         ),
     );
     assert_exit(&collect(&sim, &cfg).await, 0);
@@ -139,12 +139,15 @@ async fn routing_and_suppression_hold_back_exactly_what_they_should() {
     let (all_url, all) = hook(0).await;
     let (high_url, high) = hook(0).await;
     let (quiet_url, quiet) = hook(0).await;
+    // A notifier left at its default start takes only alerts that come after it.
+    let (later_url, later) = hook(0).await;
     add_outputs(
         &cfg,
         &format!(
-            "[[output]]\nname = \"all\"\ntype = \"webhook\"\nurl = \"{all_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\n\
-             [[output]]\nname = \"high\"\ntype = \"webhook\"\nurl = \"{high_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nmin_level = \"high\"\n\
-             [[output]]\nname = \"quiet\"\ntype = \"webhook\"\nurl = \"{quiet_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nrules = \"test_failed_*\"\nsuppress_minutes = 1440\n"
+            "[[output]]\nname = \"all\"\ntype = \"webhook\"\nurl = \"{all_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nstart = \"beginning\"\n\
+             [[output]]\nname = \"high\"\ntype = \"webhook\"\nurl = \"{high_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nstart = \"beginning\"\nmin_level = \"high\"\n\
+             [[output]]\nname = \"quiet\"\ntype = \"webhook\"\nurl = \"{quiet_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\nmax_per_second = 1000\nstart = \"beginning\"\nrules = \"test_failed_*\"\nsuppress_minutes = 1440\n\
+             [[output]]\nname = \"later\"\ntype = \"webhook\"\nurl = \"{later_url}\"\nsecret_env = \"SFEVENTS_TEST_HOOK_SECRET\"\n"
         ),
     );
     assert_exit(&collect(&sim, &cfg).await, 0);
@@ -152,6 +155,11 @@ async fn routing_and_suppression_hold_back_exactly_what_they_should() {
     let level = |a: &Value| a["rule"]["level"].as_str().unwrap().to_string();
     let name = |a: &Value| a["rule"]["name"].as_str().unwrap().to_string();
     assert_eq!(all.got.lock().unwrap().len(), alerts.len());
+    assert_eq!(
+        later.got.lock().unwrap().len(),
+        0,
+        "start = now by default for a notifier"
+    );
     let want_high = alerts.values().filter(|a| level(a) == "high").count();
     assert!(want_high > 0 && want_high < alerts.len());
     assert_eq!(

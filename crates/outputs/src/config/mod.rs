@@ -232,7 +232,14 @@ fn resolve(kind: &str, url: &str, s: &Settings) -> Result<OutputConfig, ConfigEr
     let (url, host) = address(url)?;
     let typed = output.parse(&url, s)?;
     let name = name(s, &kind, &host, &url)?;
-    let start = match s.choice("start", &["beginning", "now"])? {
+    // A notifier added to an archive that already holds alerts (or to a first run's backfill
+    // of weeks) starts with the alerts that come after it: nobody wants last month paged.
+    // Other outputs take the whole archive.
+    let order: &[&'static str] = match typed.routing() {
+        Some(_) => &["now", "beginning"],
+        None => &["beginning", "now"],
+    };
+    let start = match s.choice("start", order)? {
         "now" => Start::Now,
         _ => Start::Beginning,
     };

@@ -206,9 +206,12 @@ mod tests {
         );
         let e = err("teams+http://flows.example?suppress_minutes=5");
         assert!(e.contains("plain http://"), "{e}");
-        assert!(from_url("https://intake.example/x")
-            .unwrap()
-            .routing()
-            .is_none());
+        let http = from_url("https://intake.example/x").unwrap();
+        assert!(http.routing().is_none());
+        // Notifiers start with the alerts that come after them; other outputs at the start.
+        use archive::state::Start;
+        assert_eq!((o.start, http.start), (Start::Now, Start::Beginning));
+        let o = from_url("pagerduty+https://events.pagerduty.com?routing_key_env=SFEVENTS_TEST_PD_KEY&start=beginning").unwrap();
+        assert_eq!(o.start, Start::Beginning);
     }
 }

@@ -279,7 +279,7 @@ impl Vendors {
     pub fn outputs(&self) -> String {
         let ca = |p: Option<&Path>| p.expect("a TLS receiver").display().to_string();
         let mut t = String::new();
-        let pace = "max_per_second = 100\n";
+        let pace = "max_per_second = 100\nstart = \"beginning\"\n";
         if let Some(pd) = &self.pd {
             t += &format!("[[output]]\nname = \"pd\"\ntype = \"pagerduty\"\nurl = \"{}/v2/enqueue\"\nrouting_key_env = \"SFEVENTS_TEST_PD_KEY\"\nca_file = \"{}\"\n{pace}", pd.url(), ca(pd.ca_file()));
         }
