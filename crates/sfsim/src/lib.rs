@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+pub use pubsub::{PubSubConfig, PubSubFaults, PubSubStats};
 pub use sfgen::{GenOptions, Org, OrgSpec, Planted, Scenario};
 
 /// Faults to inject; every field is off by default. Changeable while running through
@@ -51,6 +52,8 @@ pub struct Faults {
     /// REST answers carry a `Date` header this many seconds off the real time, as if this
     /// machine's clock (not the org's) were wrong by the opposite amount.
     pub date_skew_secs: Option<i64>,
+    /// Pub/Sub API faults (stream resets, stalls, refused subscriptions, expired replay ids).
+    pub pubsub: PubSubFaults,
 }
 
 /// How to run the simulator.
@@ -88,6 +91,8 @@ pub struct SimConfig {
     /// Whether EventLogFile has the `Interval` field (API 37+). `false` plays an org whose
     /// field-level security hides it: queries naming it answer INVALID_FIELD.
     pub elf_interval_field: bool,
+    /// The Pub/Sub API (gRPC) served beside the REST API, on a port of its own.
+    pub pubsub: PubSubConfig,
     pub faults: Faults,
 }
 
@@ -120,6 +125,7 @@ impl Default for SimConfig {
             jwt_max_exp_secs: None,
             log_file_content_type: "application/octetstream".into(),
             elf_interval_field: true,
+            pubsub: PubSubConfig::default(),
             faults: Faults::default(),
         }
     }
@@ -150,13 +156,21 @@ pub struct SimHandle {
     pub org: Arc<Org>,
     /// The folder holding `credentials.json`, `sfevents.toml`, the keys and the CA.
     pub out_dir: PathBuf,
+    /// The Pub/Sub API's base URL: `https://127.0.0.1:PORT`, or `http://` when
+    /// [`PubSubConfig::plaintext`] is set.
+    pub pubsub_url: String,
+    /// The CA that signed the Pub/Sub API's certificate (the same CA as HTTPS), when it
+    /// serves TLS.
+    pub pubsub_ca_file: Option<PathBuf>,
     inner: Arc<server::Shared>,
+    pubsub: Arc<pubsub::PubSubState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _tmp: Option<TempDirGuard>,
 }
 
 mod clock;
 mod credentials;
+pub mod pubsub;
 pub mod server;
 mod tls;
 
@@ -211,11 +225,23 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
         format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
     };
 
-    let server_tls = if config.tls {
+    // One CA and certificate serve HTTPS and the Pub/Sub API's TLS alike.
+    let pubsub_tls = !config.pubsub.plaintext;
+    let generated_tls = if config.tls || pubsub_tls {
         Some(tls::generate(&out_dir.join("ca.crt"))?)
     } else {
         None
     };
+    let pubsub_pem = generated_tls
+        .as_ref()
+        .filter(|_| pubsub_tls)
+        .map(|t| pubsub::ServerPem {
+            cert_chain: t.cert_chain_pem.clone(),
+            key: t.key_pem.clone(),
+        });
+    let pubsub_ca_file = pubsub_tls.then(|| out_dir.join("ca.crt"));
+    let server_tls = generated_tls.filter(|_| config.tls);
+    let (pubsub_config, bind) = (config.pubsub.clone(), config.bind.clone());
     let ca_file = config.tls.then(|| out_dir.join("ca.crt"));
     let generated = credentials::generate(&out_dir, &url, &username, ca_file)?;
     let credentials = generated.credentials.clone();
@@ -231,14 +257,22 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
 
     let handle = axum_server::Handle::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (pubsub_tx, pubsub_rx) = tokio::sync::oneshot::channel::<()>();
     {
         let handle = handle.clone();
         tokio::spawn(async move {
             // A dropped sender stops the server too.
             let _ = rx.await;
             handle.graceful_shutdown(Some(Duration::from_secs(1)));
+            let _ = pubsub_tx.send(());
         });
     }
+    let pubsub = Arc::new(pubsub::PubSubState::new(shared.clone(), pubsub_config)?);
+    let pubsub_url = pubsub::serve(pubsub.clone(), &bind, pubsub_pem, async move {
+        let _ = pubsub_rx.await;
+    })
+    .await
+    .context("starting the Pub/Sub API")?;
     let service = app.into_make_service();
     match server_tls {
         Some(t) => {
@@ -265,14 +299,17 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
             });
         }
     }
-    tracing::info!(%url, out_dir = %out_dir.display(), "sfsim serving");
+    tracing::info!(%url, %pubsub_url, out_dir = %out_dir.display(), "sfsim serving");
 
     Ok(SimHandle {
         url,
         credentials,
         org,
         out_dir,
+        pubsub_url,
+        pubsub_ca_file,
         inner: shared,
+        pubsub,
         shutdown: Some(tx),
         _tmp: tmp,
     })
@@ -334,6 +371,32 @@ impl SimHandle {
             .visible_object_records(object, self.now())
             .cloned()
             .collect()
+    }
+    /// The Pub/Sub endpoint as `host:port` (what `salesforce-pubsub-api-client` calls
+    /// `pubSubEndpoint`).
+    pub fn pubsub_endpoint(&self) -> &str {
+        self.pubsub_url
+            .split_once("://")
+            .map_or(self.pubsub_url.as_str(), |(_, rest)| rest)
+    }
+    /// The Pub/Sub API's counters: subscriptions opened, streams open now, events sent.
+    pub fn pubsub_stats(&self) -> PubSubStats {
+        self.pubsub.stats()
+    }
+    /// Pub/Sub topics served (`/event/LoginEventStream`, ...) and the storage object whose
+    /// records each streams.
+    pub fn pubsub_topics(&self) -> Vec<(String, String)> {
+        self.pubsub
+            .topics
+            .iter()
+            .map(|t| (t.name.clone(), t.object.to_string()))
+            .collect()
+    }
+    /// Every HTTP request the REST server answered (token grants, userinfo, queries,
+    /// downloads...; the `/__sim` admin API excluded), whether or not it counted against
+    /// DailyApiRequests: lets a test assert that a streaming client makes no REST calls.
+    pub fn rest_requests(&self) -> u64 {
+        self.inner.rest_requests()
     }
     /// Stops serving.
     pub fn shutdown(mut self) {

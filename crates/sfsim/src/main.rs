@@ -205,6 +205,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         jwt_max_exp_secs: a.jwt_max_exp_secs,
         log_file_content_type: a.log_file_content_type,
         elf_interval_field: !a.no_interval_field,
+        pubsub: Default::default(),
         faults: Faults {
             session_max_calls: a.session_max_calls,
             session_max_secs: a.session_max_secs,
@@ -220,6 +221,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
             deny_objects: a.deny_object,
             empty_objects: a.empty_object,
             date_skew_secs: a.date_skew_secs,
+            pubsub: Default::default(),
         },
     };
     let sim = sfsim::start(config).await.context("starting sfsim")?;
@@ -236,6 +238,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         sim.out_dir.join("credentials.json").display()
     );
     println!("username: {}", sim.credentials.username);
+    println!("Pub/Sub API: {}", sim.pubsub_url);
     if let Some(ca) = &sim.credentials.ca_file {
         println!("CA certificate: {}", ca.display());
     }

@@ -96,6 +96,8 @@ pub struct Shared {
     pub elf_interval_field: bool,
     pub daily_api_limit: AtomicU64,
     pub api_calls: AtomicU64,
+    /// Every REST request answered but the `/__sim` admin API's.
+    rest_requests: AtomicU64,
     /// REST calls since the faults were last set: drives `error_5xx_every`/`error_429_every`.
     pub fault_calls: AtomicU64,
     /// Query requests (first pages and `nextRecordsUrl` pages) per object, as named in FROM.
@@ -141,6 +143,7 @@ impl Shared {
             elf_interval_field: c.elf_interval_field,
             daily_api_limit: AtomicU64::new(c.daily_api_limit),
             api_calls: AtomicU64::new(0),
+            rest_requests: AtomicU64::new(0),
             fault_calls: AtomicU64::new(0),
             query_requests: Mutex::new(HashMap::new()),
             faults: RwLock::new(c.faults),
@@ -194,6 +197,17 @@ impl Shared {
 
     pub fn api_calls(&self) -> u64 {
         self.api_calls.load(Ordering::SeqCst)
+    }
+
+    /// Every REST request answered so far but the `/__sim` admin API's.
+    pub fn rest_requests(&self) -> u64 {
+        self.rest_requests.load(Ordering::SeqCst)
+    }
+
+    /// Whether an access token is alive (issued, not expired by the session faults),
+    /// without counting a call: what the Pub/Sub API checks its `accesstoken` with.
+    pub(crate) fn token_alive(&self, token: &str) -> bool {
+        !token.is_empty() && auth::check_token(self, Some(token), &self.faults()).is_ok()
     }
 
     pub fn daily_api_limit(&self) -> u64 {
@@ -323,7 +337,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/limits", post(admin::limits))
         .merge(rest)
         .fallback(fallback)
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(shared.clone(), log_request))
         .with_state(shared)
 }
 
@@ -344,10 +358,14 @@ async fn limit_info(State(s): State<Arc<Shared>>, req: Request, next: Next) -> R
     resp
 }
 
-/// Logs method, path (never the query string: it may hold a password) and status.
-async fn log_request(req: Request, next: Next) -> Response {
+/// Counts REST requests; logs method, path (never the query string: it may hold a
+/// password) and status.
+async fn log_request(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    if !path.starts_with("/__sim") {
+        s.rest_requests.fetch_add(1, Ordering::SeqCst);
+    }
     let resp = next.run(req).await;
     if method == Method::OPTIONS {
         return resp;
