@@ -20,7 +20,8 @@
 #      times each; the archived events must be equal in number.
 #
 # Knobs: DAYS (6), ROWS_PER_HOUR (14000), TYPES (Login API RestApi URI ApiTotalUsage), MIN_ROWS
-# (10000000), RUNS (2), BENCH_DIR (kept; the archive is reused when present), SFEVENTS_SIGMA_VENV,
+# (10000000), RUNS (2), BENCH_DIR, KEEP (0: the archives, about 19 GB at the defaults, are
+# removed at the end; 1: kept, and the next run reuses the archive), SFEVENTS_SIGMA_VENV,
 # LIVE (0), LIVE_DAYS (1), LIVE_RUNS (3).
 set -euo pipefail
 
@@ -47,7 +48,14 @@ flock /tmp/cargo.lock cargo build --release -p sfevents -p sfsim >&2
 mkdir -p "$BENCH_DIR"
 ARCHIVE="$BENCH_DIR/archive"
 SIM_PID=""
-trap 'stop_sim' EXIT
+KEEP="${KEEP:-0}"
+# The archives are large (about 19 GB with LIVE=1): gone at the end unless KEEP=1, so a
+# benchmark never leaves a disk full behind it.
+cleanup() {
+  stop_sim
+  [[ "$KEEP" == 1 ]] || rm -rf "$ARCHIVE" "$BENCH_DIR"/live-on "$BENCH_DIR"/live-off "$BENCH_DIR/alerts.ndjson"
+}
+trap cleanup EXIT
 
 # --- 1. the archive ------------------------------------------------------------------------------
 rows() { find "$ARCHIVE/events" -name '*.ndjson' -exec cat {} + 2>/dev/null | wc -l; }
