@@ -7,3 +7,4 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod sources;
+pub mod stream;

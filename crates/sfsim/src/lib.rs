@@ -96,6 +96,36 @@ pub struct SimConfig {
     pub faults: Faults,
 }
 
+impl SimConfig {
+    /// An org for streaming tests: the storage objects' records (`records_per_hour`) over
+    /// `days` days to a fixed instant, a frozen clock, one sparse EventLogFile type, and a
+    /// keepalive of one second instead of 270.
+    pub fn streaming(seed: u64, days: u32, records_per_hour: (u32, u32)) -> SimConfig {
+        use chrono::TimeZone;
+        let mut c = SimConfig {
+            org: OrgSpec {
+                seed,
+                days,
+                anchor: chrono::Utc
+                    .with_ymd_and_hms(2026, 3, 10, 14, 25, 0)
+                    .single()
+                    .expect("a valid instant"),
+                event_types: vec!["Login".into()],
+                hourly: true,
+                rows_per_hour: (0, 1),
+                late_files: false,
+                big_file_bytes: None,
+                records_per_hour,
+                duplicate_event_identifiers: false,
+            },
+            freeze_clock: true,
+            ..SimConfig::default()
+        };
+        c.pubsub.keepalive = std::time::Duration::from_secs(1);
+        c
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {

@@ -7,9 +7,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::TimeZone;
 use serde_json::Value as Json;
-use sfsim::{OrgSpec, SimConfig, SimHandle};
+use sfsim::{SimConfig, SimHandle};
 use soql::Value;
 
 /// The workspace root (`crates/sfsim/../..`).
@@ -72,27 +71,8 @@ async fn pubsub_client_receives_the_storage_objects_events() {
         "salesforce-pubsub-api-client is not installed in {}: run `npm ci --prefix tests/fidelity` first",
         fidelity.display()
     );
-    let mut config = SimConfig {
-        org: OrgSpec {
-            seed: 21,
-            days: 4,
-            anchor: chrono::Utc
-                .with_ymd_and_hms(2026, 3, 10, 14, 25, 0)
-                .single()
-                .expect("anchor"),
-            event_types: vec!["Login".into()],
-            hourly: true,
-            rows_per_hour: (0, 1),
-            late_files: false,
-            big_file_bytes: None,
-            records_per_hour: (2, 12),
-            duplicate_event_identifiers: false,
-        },
-        tls: true,
-        freeze_clock: true,
-        ..SimConfig::default()
-    };
-    config.pubsub.keepalive = Duration::from_secs(1);
+    let mut config = SimConfig::streaming(21, 4, (2, 12));
+    config.tls = true;
     let sim = sfsim::start(config).await.expect("sfsim starts");
     let token = token(&sim).await;
     let rest_before = sim.rest_requests();

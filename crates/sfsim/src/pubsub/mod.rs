@@ -18,9 +18,10 @@ use crate::server::Shared;
 pub use schemas::EVENT_UUID;
 pub use topics::{decode_replay, encode_replay, stream_event};
 
-/// The generated messages, server and client of `proto/pubsub_api.proto`.
+/// The generated messages, server and client of the Pub/Sub API proto, from the `pubsub-api`
+/// crate (one copy of the proto for the simulator and the collector).
 pub mod proto {
-    tonic::include_proto!("eventbus.v1");
+    pub use pubsub_api::proto::*;
 }
 
 use proto::pub_sub_server::{PubSub, PubSubServer};

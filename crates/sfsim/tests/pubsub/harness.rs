@@ -7,12 +7,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use apache_avro::types::Value as Avro;
-use chrono::TimeZone;
 use sfsim::pubsub::proto::pub_sub_client::PubSubClient;
 use sfsim::pubsub::proto::{
     FetchRequest, FetchResponse, ReplayPreset, SchemaRequest, TopicRequest,
 };
-use sfsim::{OrgSpec, SimConfig, SimHandle};
+use sfsim::{SimConfig, SimHandle};
 use soql::Value;
 use tokio::sync::mpsc;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
@@ -22,27 +21,9 @@ pub const LOGIN: &str = "/event/LoginEventStream";
 pub const CORRUPTED: &str = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted";
 
 pub fn config() -> SimConfig {
-    let mut c = SimConfig {
-        org: OrgSpec {
-            seed: 5,
-            days: 4,
-            anchor: chrono::Utc
-                .with_ymd_and_hms(2026, 3, 10, 14, 25, 0)
-                .single()
-                .expect("anchor"),
-            event_types: vec!["Login".into()],
-            hourly: true,
-            rows_per_hour: (0, 1),
-            late_files: false,
-            big_file_bytes: None,
-            records_per_hour: (2, 12),
-            duplicate_event_identifiers: true,
-        },
-        freeze_clock: true,
-        ..SimConfig::default()
-    };
+    let mut c = SimConfig::streaming(5, 4, (2, 12));
+    c.org.duplicate_event_identifiers = true;
     c.pubsub.plaintext = true;
-    c.pubsub.keepalive = Duration::from_secs(1);
     c
 }
 
