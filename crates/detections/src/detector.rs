@@ -26,9 +26,13 @@ const STATE_VERSION: u32 = 1;
 const MAX_GROUP_ENTRIES: usize = 1_000;
 /// How far (event time) the clock of expiry moves between two sweeps of expired windows.
 const SWEEP_EVERY: i64 = 60;
-/// Disorder within one dataset that a sweep still leaves room for (object windows are read
-/// newest first, files interleave): a window expires only this long after its timespan.
-const SWEEP_MARGIN: i64 = 600;
+/// Disorder within one dataset that a sweep still leaves room for: a window expires only this
+/// long after its timespan. Object windows are read newest first (a backfill window can span a
+/// day), EventLogFile rows are not sorted within a file and hourly files come late; an event
+/// later than this would find its windows gone, and live rules (reordered per chunk) and a
+/// backtest (reordered across the archive) would then disagree. Ten minutes did: two days is
+/// what the scenario test of live against backtest needs with room to spare.
+const SWEEP_MARGIN: i64 = 2 * 86_400;
 /// A dataset whose newest event is this far behind the newest of all is idle (a daily
 /// EventLogFile type, a quiet object) and does not hold back the expiry of the others.
 const IDLE_DATASET: i64 = 3 * 86_400;

@@ -671,13 +671,22 @@ async fn every_scenario_raises_exactly_its_alerts_live_and_in_the_backtest() {
     // Live agrees with the backtest: the same alerts, by id.
     let (live, backtest) = (sorted_ids(&archive.alerts), sorted_ids(&alerts));
     if live.is_empty() || live != backtest {
-        let only = |a: &[String], b: &[String]| a.iter().filter(|x| !b.contains(x)).count();
+        let only = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        };
+        // Name the alerts that differ: which rule, group and time.
+        let show_ids = |ids: Vec<String>, all: &[Value]| -> Vec<String> {
+            all.iter()
+                .filter(|a| ids.iter().any(|i| a["id"] == i.as_str()))
+                .map(show)
+                .collect()
+        };
         failures.push(format!(
-            "live rules archived {} alerts, detect raised {}: {} only live, {} only in the backtest",
+            "live rules archived {} alerts, detect raised {}: only live {:?}, only in the backtest {:?}",
             live.len(),
             backtest.len(),
-            only(&live, &backtest),
-            only(&backtest, &live)
+            show_ids(only(&live, &backtest), &archive.alerts),
+            show_ids(only(&backtest, &live), &alerts)
         ));
     }
     // Alerts with a scenario's rows or records among their evidence, by scenario.
