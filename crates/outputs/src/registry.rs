@@ -18,8 +18,8 @@ fn builtin() -> Vec<Arc<dyn Kind>> {
         kind(crate::http::Http),
         kind(crate::webhook::Webhook),
         kind(crate::pagerduty::PagerDuty),
-        kind(crate::slack::Slack),
-        kind(crate::teams::Teams),
+        kind(crate::notify::chat::ChatOutput::<crate::slack::Slack>::new()),
+        kind(crate::notify::chat::ChatOutput::<crate::teams::Teams>::new()),
         kind(crate::email::Email),
     ]
 }

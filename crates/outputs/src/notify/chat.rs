@@ -12,8 +12,10 @@ use super::endpoint::Endpoint;
 use super::sink::{AlertSink, Deliver};
 use super::{AlertView, Routing};
 use crate::http_client::{self, Answer};
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::probe::Findings;
 use crate::settings::{ConfigError, Settings};
-use crate::sink::{Event, SinkError, Verdict};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 
 #[derive(Debug, Clone)]
 pub struct ChatConfig {
@@ -48,10 +50,15 @@ impl ChatConfig {
     }
 }
 
-/// A chat service: how it renders an alert and reads an answer.
+/// A chat service: how it renders an alert and reads an answer. [`ChatOutput`] makes it an
+/// output, so Slack and Teams differ only in this.
 pub trait Chat: Send + Sync + 'static {
     /// `Slack`, `Teams`: in messages.
     const NAME: &'static str;
+    /// The names `type =` and `--to kind+` take.
+    const NAMES: &'static [&'static str];
+    /// Requests per second the service takes (Slack about 1, Teams 4).
+    const PER_SECOND: usize;
     fn message(alert: &AlertView) -> Value;
     fn verdict(dest: &str, a: &Answer) -> Result<Verdict, SinkError>;
 }
@@ -87,8 +94,59 @@ impl<C: Chat> Deliver for Poster<C> {
     }
 }
 
+/// The output of a chat service: its settings, sink, doctor check and routing.
+pub struct ChatOutput<C: Chat>(std::marker::PhantomData<fn() -> C>);
+
+impl<C: Chat> ChatOutput<C> {
+    pub fn new() -> Self {
+        ChatOutput(std::marker::PhantomData)
+    }
+}
+
+impl<C: Chat> Default for ChatOutput<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Chat> Output for ChatOutput<C> {
+    type Config = ChatConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        C::NAMES
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        super::BATCH
+    }
+    fn parse(&self, url: &Url, s: &Settings) -> Result<ChatConfig, ConfigError> {
+        ChatConfig::parse(url, s, C::NAME, C::PER_SECOND)
+    }
+    fn sink(
+        &self,
+        _: &OutputConfig,
+        c: &ChatConfig,
+        _: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(sink::<C>(c)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a ChatConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(super::probe::reachable(&c.endpoint, out))
+    }
+    fn routing<'a>(&self, c: &'a ChatConfig) -> Option<&'a Routing> {
+        Some(&c.routing)
+    }
+}
+
 /// The sink of a chat notifier.
-pub fn sink<C: Chat>(c: &ChatConfig) -> Result<AlertSink<impl Deliver>, SinkError> {
+fn sink<C: Chat>(c: &ChatConfig) -> Result<AlertSink<impl Deliver>, SinkError> {
     let poster = Poster::<C> {
         client: c.endpoint.target.client()?,
         endpoint: c.endpoint.clone(),

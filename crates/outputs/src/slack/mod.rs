@@ -4,60 +4,21 @@
 //! a 429's `Retry-After` is waited out). The webhook URL is a secret: give it with `url_env`
 //! or `url_file`, and `slack+https://hooks.slack.com` as the output's url.
 
-use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use url::Url;
 
 use crate::http_client::{self, Answer};
-use crate::notify::chat::{self, Chat, ChatConfig};
+use crate::notify::chat::Chat;
 use crate::notify::text::{clip, context, facts, title};
-use crate::notify::{AlertView, Routing};
-use crate::output::{BatchLimits, Output, OutputConfig};
-use crate::probe::Findings;
-use crate::settings::{ConfigError, Settings};
-use crate::sink::{OrgContext, Sink, SinkError, Verdict};
+use crate::notify::AlertView;
+use crate::sink::{SinkError, Verdict};
 
-/// `type = "slack"`, `--to slack+https://hooks.slack.com?url_env=SLACK_WEBHOOK_URL`.
+/// `type = "slack"` (registered as `ChatOutput<Slack>`), `--to slack+https://hooks.slack.com?url_env=SLACK_WEBHOOK_URL`.
 pub struct Slack;
-
-impl Output for Slack {
-    type Config = ChatConfig;
-
-    fn names(&self) -> &'static [&'static str] {
-        &["slack"]
-    }
-    fn keys(&self) -> &'static [&'static str] {
-        chat::KEYS
-    }
-    fn batch(&self) -> BatchLimits {
-        crate::notify::BATCH
-    }
-    fn parse(&self, url: &Url, s: &Settings) -> Result<ChatConfig, ConfigError> {
-        ChatConfig::parse(url, s, "Slack", 1)
-    }
-    fn sink(
-        &self,
-        _: &OutputConfig,
-        c: &ChatConfig,
-        _: &OrgContext,
-    ) -> Result<Box<dyn Sink>, SinkError> {
-        Ok(Box::new(chat::sink::<Slack>(c)?))
-    }
-    fn probe<'a>(
-        &'a self,
-        _: &'a OutputConfig,
-        c: &'a ChatConfig,
-        out: &'a mut dyn Findings,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(crate::notify::probe::reachable(&c.endpoint, out))
-    }
-    fn routing<'a>(&self, c: &'a ChatConfig) -> Option<&'a Routing> {
-        Some(&c.routing)
-    }
-}
 
 impl Chat for Slack {
     const NAME: &'static str = "Slack";
+    const NAMES: &'static [&'static str] = &["slack"];
+    const PER_SECOND: usize = 1;
 
     fn message(a: &AlertView) -> Value {
         // Block Kit: a header's text at most 150 characters, at most 10 fields of 2000, a

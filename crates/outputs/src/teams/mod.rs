@@ -4,60 +4,21 @@
 //! take. The workflow URL is a secret (it carries a signature): give it with `url_env` or
 //! `url_file`. Office 365 connector URLs were retired in 2026; Workflows replaced them.
 
-use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use url::Url;
 
 use crate::http_client::Answer;
-use crate::notify::chat::{self, Chat, ChatConfig};
+use crate::notify::chat::Chat;
 use crate::notify::text::{clip, context, facts, title};
-use crate::notify::{AlertView, Routing};
-use crate::output::{BatchLimits, Output, OutputConfig};
-use crate::probe::Findings;
-use crate::settings::{ConfigError, Settings};
-use crate::sink::{OrgContext, Sink, SinkError, Verdict};
+use crate::notify::AlertView;
+use crate::sink::{SinkError, Verdict};
 
-/// `type = "teams"`, `--to teams+https://<workflow host>?url_env=TEAMS_WORKFLOW_URL`.
+/// `type = "teams"` (registered as `ChatOutput<Teams>`), `--to teams+https://<workflow host>?url_env=TEAMS_WORKFLOW_URL`.
 pub struct Teams;
-
-impl Output for Teams {
-    type Config = ChatConfig;
-
-    fn names(&self) -> &'static [&'static str] {
-        &["teams"]
-    }
-    fn keys(&self) -> &'static [&'static str] {
-        chat::KEYS
-    }
-    fn batch(&self) -> BatchLimits {
-        crate::notify::BATCH
-    }
-    fn parse(&self, url: &Url, s: &Settings) -> Result<ChatConfig, ConfigError> {
-        ChatConfig::parse(url, s, "Teams", 4)
-    }
-    fn sink(
-        &self,
-        _: &OutputConfig,
-        c: &ChatConfig,
-        _: &OrgContext,
-    ) -> Result<Box<dyn Sink>, SinkError> {
-        Ok(Box::new(chat::sink::<Teams>(c)?))
-    }
-    fn probe<'a>(
-        &'a self,
-        _: &'a OutputConfig,
-        c: &'a ChatConfig,
-        out: &'a mut dyn Findings,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(crate::notify::probe::reachable(&c.endpoint, out))
-    }
-    fn routing<'a>(&self, c: &'a ChatConfig) -> Option<&'a Routing> {
-        Some(&c.routing)
-    }
-}
 
 impl Chat for Teams {
     const NAME: &'static str = "Teams";
+    const NAMES: &'static [&'static str] = &["teams"];
+    const PER_SECOND: usize = 4;
 
     fn message(a: &AlertView) -> Value {
         let urgent = matches!(a.rule.level.as_str(), "high" | "critical");
