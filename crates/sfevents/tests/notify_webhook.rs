@@ -202,27 +202,13 @@ async fn routing_and_suppression_hold_back_exactly_what_they_should() {
     );
 }
 
-/// The times of a rule's alerts in the order the delivery log holds them (files in commit
-/// order, lines in file order).
+/// The times of a rule's alerts in the order the delivery log holds them: alert files are
+/// named by the log range they cover (`alerts-<from>-<to>`), lines in file order.
 fn archived_in_log_order(dir: &Path, rule: &str) -> Vec<i64> {
-    let out = std::process::Command::new("sqlite3")
-        .arg(dir.join("state.db"))
-        .arg("SELECT path FROM delivery_log WHERE dataset = 'alert' ORDER BY seq")
-        .output();
-    let paths: Vec<PathBuf> = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(|p| dir.join(p))
-            .collect(),
-        // Without the sqlite3 shell: the alert files are named by their log range, in order.
-        _ => {
-            let mut files = walk(&dir.join("events").join("alert"));
-            files.sort_by_key(|p| range_start(p));
-            files
-        }
-    };
+    let mut files = walk(&dir.join("events").join("alert"));
+    files.sort_by_key(|p| range_start(p));
     let mut times = Vec::new();
-    for f in paths {
+    for f in files {
         for line in std::fs::read_to_string(&f).unwrap().lines() {
             let v: Value = serde_json::from_str(line).unwrap();
             if v["fields"]["rule"]["name"] == rule {
