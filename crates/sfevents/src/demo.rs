@@ -53,6 +53,8 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
                 Ok(o)
             })
             .collect::<anyhow::Result<_>>()?,
+        streams: Vec::new(),
+        pubsub_url: url::Url::parse(&sim.pubsub_url)?,
         max_attempts: 5,
         api_budget_percent: 80,
         archive_keep_days: None,
@@ -61,7 +63,14 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
         archive_redaction: None,
         notes: Vec::new(),
     };
-    let report = collect_org(&cfg, &Options { progress }).await;
+    let report = collect_org(
+        &cfg,
+        &Options {
+            progress,
+            stream_for: None,
+        },
+    )
+    .await;
     sim.shutdown();
     Ok(report)
 }

@@ -1,6 +1,7 @@
 //! `sfevents run`: the long-running mode. Each source runs on its own interval (say
 //! LoginEvent every minute, SetupAuditTrail every five, EventLogFile hourly), object sources
 //! read at most `max_windows_per_run` windows per cycle, and the org's API budget is watched.
+//! Pub/Sub streams run beside them for as long as the process does.
 //!
 //! SIGTERM or SIGINT stops cleanly: no new unit starts, the unit in flight finishes (its commit
 //! is atomic, so abandoning it would lose nothing either), and the process exits 0. A second
@@ -26,6 +27,7 @@ pub async fn run(orgs: Vec<OrgConfig>, opts: Options, stop: watch::Receiver<bool
         let stop = stop.clone();
         let opts = Options {
             progress: opts.progress,
+            stream_for: None,
         };
         tasks.spawn(async move { run_org(cfg, opts, stop).await });
     }
@@ -86,12 +88,19 @@ async fn run_org(cfg: OrgConfig, opts: Options, mut stop: watch::Receiver<bool>)
     tracing::info!(org = %cfg.name, "running; stop with SIGTERM or Ctrl-C");
     // EventLogFile and the objects keep separate schedules: a long download of a big file
     // must not hold back LoginEvent's one-minute freshness.
+    // Streams run beside both: a stream's events reach the archive seconds after they happen.
     let all_objects: Vec<usize> = (0..cfg.objects.len()).collect();
-    let (a, b) = tokio::join!(
+    let (a, b, streams) = tokio::join!(
         schedule(&rt, &opts, stop.clone(), cfg.elf.enabled, Vec::new()),
         schedule(&rt, &opts, stop.clone(), false, all_objects),
+        rt.stream(stop.clone()),
     );
-    a.max(b)
+    let mut code = a.max(b);
+    for (topic, why) in &streams.failed {
+        eprintln!("error: org '{}': stream {topic}: {why}", cfg.name);
+        code = code.max(base::exit::CONFIG);
+    }
+    code
 }
 
 /// Runs the given sources of one org, each on its interval, until a stop is asked.

@@ -14,6 +14,7 @@ mod metrics;
 mod objects;
 mod org;
 pub mod redaction;
+mod streams;
 mod urls;
 
 pub use auth::{Auth, AuthConfigError, AuthFile};
@@ -24,6 +25,7 @@ pub use objects::{
 use org::resolve_org;
 pub use org::OrgError;
 pub use redaction::{RedactionArgs, RedactionError, RedactionFile, DEFAULT_KEY_ENV};
+pub use streams::{storage_object, StreamConfig, StreamConfigError, StreamFile, StreamStart};
 pub use urls::UrlError;
 
 // The variants that wrap another error print its message in their own and do not give it as
@@ -95,6 +97,11 @@ pub struct OrgFile {
     pub max_attempts: Option<u32>,
     #[serde(default, rename = "object")]
     pub objects: Vec<ObjectFile>,
+    /// `[[org.stream]]` tables: Pub/Sub topics read as they are published.
+    #[serde(default, rename = "stream")]
+    pub streams: Vec<StreamFile>,
+    /// The Pub/Sub API endpoint (default https://api.pubsub.salesforce.com:7443).
+    pub pubsub_url: Option<String>,
     /// Stop for the day once the org's DailyApiRequests usage passes this percentage.
     pub api_budget_percent: Option<u8>,
     /// Remove NDJSON files older than this many days once every output has delivered them.
@@ -211,6 +218,14 @@ pub struct Overrides {
     /// LoginHistory or any SObject. With --object and no --event-type, no EventLogFile is taken.
     #[arg(long = "object", value_name = "NAME")]
     pub objects: Vec<String>,
+    /// Pub/Sub topics to stream (repeatable), e.g. /event/LoginEventStream: each event is
+    /// archived seconds after it happens, as its storage object's record. With --stream and no
+    /// --event-type or --object, only the streams are collected.
+    #[arg(long = "stream", value_name = "TOPIC")]
+    pub streams: Vec<String>,
+    /// The Pub/Sub API endpoint (default https://api.pubsub.salesforce.com:7443).
+    #[arg(long, env = "SFEVENTS_PUBSUB_URL")]
+    pub pubsub_url: Option<String>,
     /// Objects: the first window on EventDate in minutes (default 60); sparse windows then grow.
     #[arg(long, env = "SFEVENTS_WINDOW_MINUTES")]
     pub window_minutes: Option<u32>,
@@ -297,6 +312,9 @@ pub struct OrgConfig {
     pub auth: Auth,
     pub elf: ElfConfig,
     pub objects: Vec<ObjectConfig>,
+    pub streams: Vec<StreamConfig>,
+    /// The Pub/Sub API endpoint, checked (plain `http://` to loopback only).
+    pub pubsub_url: Url,
     pub max_attempts: u32,
     pub api_budget_percent: u8,
     /// Archive retention: NDJSON days (only once delivered everywhere), raw CSV days.

@@ -77,6 +77,9 @@ pub struct ObjectConfig {
     pub run_max_windows: u32,
     pub max_rows_per_window: u64,
     pub every_seconds: u64,
+    /// A Pub/Sub stream archives the same object (`[[org.stream]]`): the ids it may deliver
+    /// again are kept for it (see `sources::streaming`).
+    pub streamed: bool,
 }
 
 /// Why an object source's settings are refused.
@@ -167,6 +170,7 @@ pub(super) fn resolve_object(f: ObjectFile, ov: &Overrides) -> Result<ObjectConf
                 60
             })
             .max(1),
+        streamed: false,
         name,
     })
 }

@@ -7,6 +7,7 @@ use url::Url;
 
 use super::auth::{resolve_auth, AuthConfigError};
 use super::objects::{resolve_object, ObjectError, ObjectFile};
+use super::streams::{resolve_streams, StreamConfigError};
 use super::urls::{check_transport, default_audience, parse_url, UrlError};
 use super::{
     rel, Auth, AuthFile, ConfigError, ElfConfig, ElfFile, IntervalChoice, ObjectConfig, OrgConfig,
@@ -22,6 +23,8 @@ pub enum OrgError {
     Auth(#[from] AuthConfigError),
     #[error(transparent)]
     Object(#[from] ObjectError),
+    #[error(transparent)]
+    Stream(#[from] StreamConfigError),
     /// The built-in login URL does not parse: never, but `Url::parse` cannot know that.
     #[error("{0}")]
     DefaultLoginUrl(url::ParseError),
@@ -87,7 +90,21 @@ pub(super) fn resolve_org(
     if max_attempts == 0 {
         return Err(in_org(OrgError::MaxAttempts));
     }
-    let objects = objects(o.objects, ov).map_err(in_org)?;
+    let mut objects = objects(o.objects, ov).map_err(in_org)?;
+    let polled: Vec<String> = objects.iter().map(|o| o.name.clone()).collect();
+    let streams = resolve_streams(std::mem::take(&mut o.streams), ov, &polled)
+        .map_err(|e| in_org(e.into()))?;
+    for obj in &mut objects {
+        obj.streamed = streams
+            .iter()
+            .any(|s| s.source.eq_ignore_ascii_case(&obj.name));
+    }
+    let pubsub_url = ov
+        .pubsub_url
+        .as_deref()
+        .or(o.pubsub_url.as_deref())
+        .unwrap_or(crate::stream::DEFAULT_URL);
+    let pubsub_url = parse_url(pubsub_url, "pubsub_url").map_err(|e| in_org(e.into()))?;
     let api_budget_percent = ov.api_budget_percent.or(o.api_budget_percent).unwrap_or(80);
     if api_budget_percent == 0 || api_budget_percent > 100 {
         return Err(in_org(OrgError::ApiBudget));
@@ -104,6 +121,8 @@ pub(super) fn resolve_org(
         auth: login.auth,
         elf,
         objects,
+        streams,
+        pubsub_url,
         max_attempts,
         api_budget_percent,
         archive_keep_days,
@@ -215,8 +234,10 @@ fn elf_config(
         return Err(OrgError::Concurrency);
     }
     Ok(ElfConfig {
-        // `--object` alone selects objects only; with `--event-type` too, both.
-        enabled: elf.enabled && (ov.objects.is_empty() || !ov.event_types.is_empty()),
+        // `--object` or `--stream` alone selects objects or streams only; with
+        // `--event-type` too, both.
+        enabled: elf.enabled
+            && ((ov.objects.is_empty() && ov.streams.is_empty()) || !ov.event_types.is_empty()),
         event_types,
         interval,
         backfill_days: ov.backfill_days.or(elf.backfill_days),
@@ -239,6 +260,9 @@ fn objects(mut files: Vec<ObjectFile>, ov: &Overrides) -> Result<Vec<ObjectConfi
     }
     if !ov.objects.is_empty() {
         files.retain(|f| ov.objects.iter().any(|n| n.eq_ignore_ascii_case(&f.name)));
+    } else if !ov.streams.is_empty() {
+        // `--stream` alone collects only the streams, as `--object` alone only objects.
+        files.clear();
     }
     Ok(files
         .into_iter()

@@ -71,5 +71,6 @@ pub(super) fn check_transport(cfg: &OrgConfig) -> Result<(), ConfigError> {
     if let Some(u) = &cfg.instance_url {
         check_http(u, "instance URL").map_err(|e| ctx(e.to_string()))?;
     }
+    check_http(&cfg.pubsub_url, "pubsub_url").map_err(|e| ctx(e.to_string()))?;
     Ok(())
 }

@@ -22,7 +22,7 @@ use crate::config::ObjectConfig;
 use archive::normalize::{iso, parse_sf_datetime};
 use archive::state::Cursor;
 
-const CURSOR_KEY: &str = "EventDate";
+pub(crate) const CURSOR_KEY: &str = "EventDate";
 /// Windows are not halved below this.
 const MIN_WINDOW_SECS: i64 = 60;
 
@@ -131,9 +131,13 @@ pub async fn collect(
         }
     }
     report.caught_up = true;
-    // Ids older than the look-back can never be read again.
+    // Ids older than the look-back can never be read again, unless a stream of the object
+    // delivers them: it may start again from its earliest retained event.
     if let Some(p) = walk.progress {
-        let horizon = p - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
+        let mut horizon = p - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
+        if cfg.streamed {
+            horizon = horizon.min(now - Duration::days(crate::sources::streaming::STREAMABLE_DAYS));
+        }
         ctx.store
             .purge_seen(&ctx.org, source, &iso(&horizon))
             .map_err(local)?;
@@ -246,6 +250,7 @@ async fn run_window(
             }
             // Each page is committed as it comes: a failure on a later page keeps it, and
             // the window is read again (its ids de-duplicate) with the cursor unmoved.
+            let _page = ctx.page_lock();
             let new = ctx.write_page(source, &records, &["EventIdentifier"], "EventDate")?;
             ctx.commit(source, &new, None)?;
             report.events += new.seen.len() as u64;

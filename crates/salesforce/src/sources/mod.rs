@@ -5,3 +5,4 @@ pub mod event_log_file;
 pub mod event_objects;
 pub mod records;
 pub mod sobjects;
+pub mod streaming;

@@ -26,12 +26,19 @@ pub struct ObjectCtx {
     pub org: String,
     pub org_id: String,
     pub run_id: i64,
-    /// Numbers the files of this run.
-    pub seq: AtomicU64,
+    /// Numbers the files of this run (shared by copies made with [`ObjectCtx::with_via`]).
+    pub seq: Arc<AtomicU64>,
     /// Fields per object from the describe call, kept for the runtime's life.
     pub fields: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>>,
     /// `[redaction] archive = true`: records are written redacted.
     pub redact: Option<Arc<archive::redact::Redactor>>,
+    /// Held from a page's de-duplication to its commit: two paths archiving one object at
+    /// once (a stream and the object's poll) must not both find an event new. Shared by
+    /// every context of an org.
+    pub pages: Arc<std::sync::Mutex<()>>,
+    /// How the records came, when not by a REST query: `pubsub` for a stream. Written as the
+    /// line's `via`, so `verify` can tell the paths apart; nothing else reads it.
+    pub via: Option<&'static str>,
 }
 
 /// What one object source did in one run.
@@ -63,6 +70,29 @@ pub fn recover_pending(store: &Store, archive: &Archive) -> Result<usize, ApiErr
 }
 
 impl ObjectCtx {
+    /// Held around [`ObjectCtx::write_page`] and [`ObjectCtx::commit`]: see `pages`.
+    pub fn page_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.pages.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy that writes records marked as delivered `via` another path, with the same
+    /// client, archive, state, run and file numbering.
+    pub fn with_via(&self, via: &'static str) -> ObjectCtx {
+        ObjectCtx {
+            client: self.client.clone(),
+            store: self.store.clone(),
+            archive: self.archive.clone(),
+            org: self.org.clone(),
+            org_id: self.org_id.clone(),
+            run_id: self.run_id,
+            seq: self.seq.clone(),
+            fields: self.fields.clone(),
+            redact: self.redact.clone(),
+            pages: self.pages.clone(),
+            via: Some(via),
+        }
+    }
+
     /// The fields to select, described once per runtime.
     pub async fn fields(
         &self,
@@ -147,6 +177,8 @@ struct Line<'a> {
     id: &'a str,
     org_id: &'a str,
     source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
     fields: &'a Map<String, Value>,
 }
 
@@ -318,6 +350,7 @@ impl ObjectCtx {
                 id: &buf.id,
                 org_id: &self.org_id,
                 source,
+                via: self.via,
                 fields,
             };
             serde_json::to_writer(&mut buf.line, &ev).map_err(local)?;

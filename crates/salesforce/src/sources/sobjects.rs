@@ -104,6 +104,7 @@ pub async fn collect(
             if stop.load(Ordering::SeqCst) {
                 return Err(ApiError::Local(STOPPING.into()));
             }
+            let _page = ctx.page_lock();
             let new = ctx.write_page(source, &records, &key_fields, cf)?;
             let moved = page_end(&records, cf).filter(|l| cursor.as_ref().is_none_or(|c| l > c));
             let cur = moved.as_ref().map(|(t, id)| Cursor {

@@ -10,7 +10,7 @@
 //!   the storage object's REST records ([`decode`]), keepalives with the latest replay id, and
 //!   flow control that the caller replenishes as it commits.
 //!
-//! Not wired into `collect`/`run` yet: this is the library those will use.
+//! `sources::stream` runs a long-lived subscription per topic on top of this.
 
 mod client;
 mod connect;
@@ -23,4 +23,4 @@ pub use connect::{connect, DEFAULT_URL};
 pub use decode::{Decoded, EventSchema, EVENT_UUID};
 pub use error::StreamError;
 pub use pubsub_api::proto::TopicInfo;
-pub use subscription::{Batch, Replay, StreamEvent, Subscription, MAX_REQUESTED};
+pub use subscription::{Batch, Replay, Requester, StreamEvent, Subscription, MAX_REQUESTED};

@@ -183,6 +183,29 @@ impl Subscription {
     /// Asks for `n` more events (1 to [`MAX_REQUESTED`]): the caller does so as it commits
     /// what it received, so no more is in flight than it can lose to a crash.
     pub async fn request(&mut self, n: i32) -> Result<(), StreamError> {
+        self.pending += self.requester().request(n).await?;
+        Ok(())
+    }
+
+    /// A handle that asks for more events while another task reads the batches.
+    pub fn requester(&self) -> Requester {
+        Requester {
+            topic: self.topic.clone(),
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+/// Asks a subscription for more events (see [`Subscription::requester`]).
+#[derive(Clone)]
+pub struct Requester {
+    topic: String,
+    requests: mpsc::Sender<FetchRequest>,
+}
+
+impl Requester {
+    /// Asks for `n` more events (1 to [`MAX_REQUESTED`]); returns how many were asked for.
+    pub async fn request(&self, n: i32) -> Result<i32, StreamError> {
         let req = fetch(&self.topic, ReplayPreset::Latest, Vec::new(), n);
         let n = req.num_requested;
         self.requests
@@ -191,7 +214,6 @@ impl Subscription {
             .map_err(|_| StreamError::Closed {
                 topic: self.topic.clone(),
             })?;
-        self.pending += n;
-        Ok(())
+        Ok(n)
     }
 }

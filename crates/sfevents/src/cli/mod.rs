@@ -48,6 +48,10 @@ pub enum Command {
         /// Do not ship to the outputs at the end (run `sfevents ship` later).
         #[arg(long)]
         no_ship: bool,
+        /// Also read the org's Pub/Sub streams (--stream, [[org.stream]]) for this many
+        /// seconds, then commit and stop.
+        #[arg(long, value_name = "SECONDS")]
+        stream_for: Option<u64>,
     },
     /// Keep collecting: each source on its own interval, until SIGTERM or Ctrl-C.
     Run {
@@ -195,8 +199,16 @@ pub fn main() -> ExitCode {
     let progress = !cli.quiet && std::io::stderr().is_terminal();
     let code = rt.block_on(async {
         match cli.command {
-            Command::Collect { overrides, no_ship } => {
-                collect(&overrides, no_ship, cli.quiet, cli.log_format, progress).await
+            Command::Collect {
+                overrides,
+                no_ship,
+                stream_for,
+            } => {
+                let opts = Options {
+                    progress,
+                    stream_for: stream_for.map(std::time::Duration::from_secs),
+                };
+                collect(&overrides, no_ship, cli.quiet, cli.log_format, opts).await
             }
             Command::Ship { args, output } => ship(&args, output.as_deref(), cli.quiet).await,
             Command::Setup {
@@ -285,7 +297,7 @@ async fn collect(
     no_ship: bool,
     quiet: bool,
     format: LogFormat,
-    progress: bool,
+    opts: Options,
 ) -> u8 {
     let orgs = match setup(ov, quiet, format) {
         Ok(o) => o,
@@ -307,7 +319,7 @@ async fn collect(
     };
     let mut code = exit::OK;
     for org in &orgs {
-        let report = collect_org(org, &Options { progress }).await;
+        let report = collect_org(org, &opts).await;
         if !quiet && report.org_id.is_some() {
             print_report(&report);
         }
@@ -410,7 +422,15 @@ async fn run(ov: &Overrides, metrics_addr: Option<&str>, quiet: bool, format: Lo
             ));
         }
     }
-    let code = crate::run::run(orgs, Options { progress: false }, rx).await;
+    let code = crate::run::run(
+        orgs,
+        Options {
+            progress: false,
+            stream_for: None,
+        },
+        rx,
+    )
+    .await;
     // A shipper waiting out a dead destination is abandoned: its position is committed
     // batch by batch, so nothing is lost and at most the batch in flight is sent again.
     let grace = tokio::time::sleep(std::time::Duration::from_secs(5));
@@ -489,6 +509,12 @@ fn print_report(r: &OrgReport) {
             rep.windows,
             rep.events,
             if rep.caught_up { "" } else { " (more to read)" }
+        );
+    }
+    for s in &r.streams {
+        println!(
+            "  {:<24} {:>8} events received, {} archived, {} reconnects",
+            s.topic, s.received, s.committed, s.reconnects
         );
     }
 }

@@ -19,6 +19,7 @@ use salesforce::sources::{event_objects, sobjects};
 
 mod elf;
 mod open;
+pub mod stream;
 
 /// How a cycle of one org ended.
 #[derive(Debug, Default)]
@@ -38,6 +39,8 @@ pub struct OrgReport {
     pub api_usage: Option<(u64, u64)>,
     pub per_type: BTreeMap<String, (u64, u64)>,
     pub objects: BTreeMap<String, ObjectReport>,
+    /// The Pub/Sub streams, when they ran (`collect --stream-for`).
+    pub streams: Vec<salesforce::sources::streaming::StreamSnapshot>,
 }
 
 impl OrgReport {
@@ -48,6 +51,8 @@ impl OrgReport {
 
 pub struct Options {
     pub progress: bool,
+    /// `collect --stream-for`: also run the org's streams, for this long.
+    pub stream_for: Option<std::time::Duration>,
 }
 
 /// Which sources a cycle runs, and how far.
@@ -82,13 +87,27 @@ pub(crate) enum UnitEnd {
 
 /// Runs one cycle of every source of `cfg`.
 pub async fn collect_org(cfg: &OrgConfig, opts: &Options) -> OrgReport {
-    match OrgRuntime::open(cfg).await {
-        Ok(rt) => {
-            rt.cycle(&Due::everything(cfg), opts, &AtomicBool::new(false))
-                .await
+    let rt = match OrgRuntime::open(cfg).await {
+        Ok(rt) => rt,
+        Err(report) => return report,
+    };
+    let (due, no_stop) = (Due::everything(cfg), AtomicBool::new(false));
+    let cycle = rt.cycle(&due, opts, &no_stop);
+    let Some(d) = opts.stream_for.filter(|_| !cfg.streams.is_empty()) else {
+        if !cfg.streams.is_empty() {
+            tracing::warn!(org = %cfg.name, "the org's streams are read by `sfevents run`, or by `collect --stream-for SECONDS`");
         }
-        Err(report) => report,
+        return cycle.await;
+    };
+    let (mut report, streams) = tokio::join!(cycle, rt.stream(stream::stop_after(d)));
+    for (topic, why) in streams.failed {
+        // Every fault that stops a stream is one of configuration: its URL, its CA file,
+        // the topic, the credentials.
+        report.config_error = true;
+        report.failed.push((format!("stream {topic}"), why));
     }
+    report.streams = streams.streams;
+    report
 }
 
 /// An org, ready to collect.
@@ -100,6 +119,8 @@ pub struct OrgRuntime {
     stats: Arc<ApiStats>,
     org_id: String,
     fields: Arc<Mutex<std::collections::HashMap<String, Vec<String>>>>,
+    /// Shared by every source writing object pages: see `ObjectCtx::pages`.
+    pages: Arc<Mutex<()>>,
     _lock: std::fs::File,
 }
 
@@ -212,6 +233,8 @@ impl OrgRuntime {
             seq: Default::default(),
             fields: self.fields.clone(),
             redact: self.cfg.archive_redaction.clone(),
+            pages: self.pages.clone(),
+            via: None,
         };
         for &i in &due.objects {
             let Some(o) = self.cfg.objects.get(i) else {

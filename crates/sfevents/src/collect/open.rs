@@ -95,6 +95,7 @@ async fn open(cfg: &OrgConfig) -> Result<OrgRuntime, OpenError> {
         stats,
         org_id,
         fields: Arc::default(),
+        pages: Arc::default(),
         _lock: lock,
     })
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use crate::collect::OrgReport;
 use archive::state::Store;
 use salesforce::client::ApiStats;
+use salesforce::sources::streaming::StreamStatus;
 
 /// Where an org stands, for `/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub(crate) struct OrgLive {
     pub errors: BTreeMap<String, u64>,
     /// Cycles per outcome: ok, partial (some units failed), stopped.
     pub cycles: BTreeMap<&'static str, u64>,
+    /// The org's Pub/Sub streams, read at each scrape.
+    pub streams: Vec<Arc<StreamStatus>>,
 }
 
 /// What `run` records as it goes.
@@ -57,6 +60,7 @@ impl Live {
                 health: Health::Starting,
                 errors: BTreeMap::new(),
                 cycles: BTreeMap::new(),
+                streams: Vec::new(),
             });
             f(o);
         }
@@ -109,6 +113,14 @@ impl Live {
                 Some(why) if !budget_pause => Health::Failing(format!("last cycle stopped: {why}")),
                 _ => Health::Ok,
             };
+        });
+    }
+
+    /// A stream of the org started: its counters are read at each scrape.
+    pub fn stream_started(&self, name: &str, status: Arc<StreamStatus>) {
+        self.with_org(name, None, |o| {
+            o.streams.retain(|s| s.topic != status.topic);
+            o.streams.push(status);
         });
     }
 

@@ -21,6 +21,7 @@ use axum::response::IntoResponse;
 
 mod live;
 mod page;
+mod streams;
 mod text;
 
 use live::StoresRef;

@@ -9,8 +9,8 @@ use salesforce::client::ApiStats;
 use super::live::{store_for, Health, Live, StoresRef};
 use super::page::{rss_bytes, seconds, Page};
 
-const C: &str = "counter";
-const G: &str = "gauge";
+pub(super) const C: &str = "counter";
+pub(super) const G: &str = "gauge";
 
 /// One org as a scrape sees it: a copy, so that no lock is held while state.db is read.
 struct OrgView {
@@ -20,6 +20,7 @@ struct OrgView {
     health: Health,
     errors: std::collections::BTreeMap<String, u64>,
     cycles: std::collections::BTreeMap<&'static str, u64>,
+    streams: Vec<Arc<salesforce::sources::streaming::StreamStatus>>,
 }
 
 pub fn render(live: &Live, stores: &StoresRef) -> String {
@@ -35,6 +36,7 @@ pub fn render(live: &Live, stores: &StoresRef) -> String {
                 health: o.health.clone(),
                 errors: o.errors.clone(),
                 cycles: o.cycles.clone(),
+                streams: o.streams.clone(),
             })
             .collect(),
         Err(_) => Vec::new(),
@@ -45,6 +47,9 @@ pub fn render(live: &Live, stores: &StoresRef) -> String {
         cycles(&mut p, &org);
         if let Some(api) = &org.api {
             api_calls(&mut p, &org.name, api);
+        }
+        for s in &org.streams {
+            super::streams::stream(&mut p, &org.name, &s.snapshot(), now);
         }
         let Some(store) = store_for(stores, &org.archive) else {
             continue;

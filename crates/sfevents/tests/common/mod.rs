@@ -6,6 +6,7 @@
 pub mod live_rules;
 pub mod notify;
 pub mod rsyslog;
+pub mod stream;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
