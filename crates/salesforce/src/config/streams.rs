@@ -64,7 +64,7 @@ pub enum StreamConfigError {
     Start { topic: String, given: String },
     #[error("stream {topic}: batch must be between 1 and 100 (Salesforce sends at most 100 events per request)")]
     Batch { topic: String },
-    #[error("stream {topic}: watchdog_seconds must be at least 10")]
+    #[error("stream {topic}: watchdog_seconds must be at least 2 (Salesforce sends a keepalive within 270 seconds; the default is 600)")]
     Watchdog { topic: String },
     #[error("stream {0} is configured twice")]
     Twice(String),
@@ -156,7 +156,7 @@ fn resolve_stream(f: StreamFile, polled: &[String]) -> Result<StreamConfig, Stre
         return Err(StreamConfigError::Batch { topic });
     }
     let watchdog = f.watchdog_seconds.unwrap_or(600);
-    if watchdog < 10 {
+    if watchdog < 2 {
         return Err(StreamConfigError::Watchdog { topic });
     }
     let source = storage_object(topic.trim_start_matches("/event/"));

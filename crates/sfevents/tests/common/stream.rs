@@ -86,3 +86,32 @@ pub fn assert_once(archived: &BTreeMap<String, (u32, Vec<String>)>) {
     let twice: Vec<_> = archived.iter().filter(|(_, (n, _))| *n > 1).collect();
     assert!(twice.is_empty(), "archived more than once: {twice:?}");
 }
+
+/// A config file streaming LoginEventStream with a watchdog of `watchdog` seconds (the
+/// simulator's keepalives come every second); the flags give the rest.
+pub fn config_file(dir: &Path, watchdog: u64) -> std::path::PathBuf {
+    let path = dir.join("sfevents.toml");
+    let text = format!(
+        "[[org]]\nname = \"default\"\n\n[[org.stream]]\ntopic = \"{LOGIN_TOPIC}\"\nwatchdog_seconds = {watchdog}\nflush_millis = 100\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Waits until the archive holds `want` events of `source` (or `secs` pass); returns what it
+/// holds.
+pub async fn wait_for(
+    dir: &Path,
+    source: &str,
+    want: usize,
+    secs: u64,
+) -> BTreeMap<String, (u32, Vec<String>)> {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let got = archived(dir, source);
+        if got.len() >= want || std::time::Instant::now() > end {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

@@ -64,7 +64,8 @@ pub struct PubSubFaults {
     /// Every Subscribe stream is closed with UNAVAILABLE `RST_STREAM closed stream` once it
     /// has sent this many events (0: at once, including streams already open).
     pub reset_after_events: Option<u64>,
-    /// Streams send nothing at all, not even keepalives (the "silent stall").
+    /// Streams send nothing at all, not even keepalives (the "silent stall"); a stream that
+    /// stalled stays silent after the fault is cleared.
     pub stall: bool,
     /// New Subscribe calls fail with UNAVAILABLE `sfdc.platform.eventbus.grpc.service.unavailable`.
     pub refuse_subscriptions: bool,

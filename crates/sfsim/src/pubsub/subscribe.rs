@@ -61,6 +61,7 @@ pub async fn subscribe(
         cursor,
         pending: 0,
         sent: 0,
+        stalled: false,
     };
     sub.add_requested(first.num_requested);
     let (tx, rx) = mpsc::channel(4);
@@ -144,6 +145,10 @@ struct Subscription {
     pending: i32,
     /// Events sent on this stream.
     sent: u64,
+    /// The stream saw a stall: it stays silent for good, as the reported stalls do ("if it
+    /// didn't return within 120s then it typically never returned at all"). Streams opened
+    /// after the fault is cleared work.
+    stalled: bool,
 }
 
 /// Counts a stream as open for as long as its task lives.
@@ -236,7 +241,8 @@ impl Subscription {
                 return Step::Fail(Status::unavailable("RST_STREAM closed stream"));
             }
         }
-        if faults.stall {
+        if faults.stall || self.stalled {
+            self.stalled = true;
             return Step::Idle;
         }
         let published = self.topic.published(self.state.shared.now());

@@ -91,6 +91,8 @@ impl Streamer {
         tracing::warn!(%topic, "{why}: reading {source} from {} over REST, then streaming from the earliest retained event", iso(&from));
         let mut cfg = object_defaults(source).map_err(local)?;
         cfg.backfill_days = 180;
+        // The stream delivers these events again from its earliest: their ids stay.
+        cfg.streamed = true;
         self.set_poll_start(from)?;
         let report =
             event_objects::collect(&self.poll_ctx, &cfg, None, now, &AtomicBool::new(false))
