@@ -56,6 +56,7 @@ pub fn report(archive: &Path) -> Result<String, StateError> {
         let _ = writeln!(s, "org {org} ({org_id}) — archive {}", archive.display());
         event_types(&mut s, &store, &org)?;
         sources(&mut s, &store, &org)?;
+        streams(&mut s, &store, &org)?;
         outputs(&mut s, &store, &org, archive)?;
         quarantine(&mut s, &store, &org)?;
         alerts(&mut s, &store, &org, archive)?;
@@ -103,6 +104,50 @@ fn event_types(s: &mut String, store: &Store, org: &str) -> Result<(), StateErro
             s,
             "  {t:<24} {files:>7} {rows:>10} {:>10}  {interval:<8} {cursor:<30} {newest}",
             human_bytes(bytes)
+        );
+    }
+    Ok(())
+}
+
+/// Pub/Sub streams: where each stands, as the last `run` saved it (its counters are since
+/// that process started).
+fn streams(s: &mut String, store: &Store, org: &str) -> Result<(), StateError> {
+    use salesforce::sources::streaming::StreamSnapshot;
+    let now = chrono::Utc::now();
+    let ago = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("never".to_string(), |t| {
+            format!("{} ago", human_duration(now - t))
+        })
+    };
+    for (source, key, cur) in store.cursors(org)? {
+        let Some(topic) = key.strip_prefix("replay ") else {
+            continue;
+        };
+        let snap = StreamSnapshot::load(store, topic).unwrap_or_default();
+        let state = if snap.connected {
+            "connected"
+        } else {
+            "not connected"
+        };
+        let saved = cur.extra.as_deref().and_then(parse_sf_datetime);
+        let _ = writeln!(
+            s,
+            "  stream {topic} (archived as {source}): {state} as of {}; replay position saved {}, newest event {}",
+            ago(snap.at),
+            ago(saved),
+            if cur.last_id.is_empty() { "-" } else { cur.last_id.as_str() },
+        );
+        let _ = writeln!(
+            s,
+            "    {} events received, {} archived, {} reconnects; last event {}, last keepalive {}{}",
+            snap.received,
+            snap.committed,
+            snap.reconnects,
+            ago(snap.last_event),
+            ago(snap.last_keepalive),
+            snap.last_error
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
         );
     }
     Ok(())

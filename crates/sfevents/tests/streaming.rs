@@ -55,9 +55,14 @@ async fn steady_streaming_makes_no_rest_calls() {
     let sim = common::start(common::stream::config(22, 2)).await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let child = command(&sim, dir, "run", &["--stream", LOGIN_TOPIC])
-        .spawn()
-        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let args = ["--stream", LOGIN_TOPIC, "--metrics-addr", addr.as_str()];
+    let child = command(&sim, dir, "run", &args).spawn().unwrap();
     let retained = stored(&sim, "LoginEvent", sim.now() - long_ago()).len();
     let got = common::stream::wait_for(dir, "LoginEvent", retained, 20).await;
     assert_eq!(got.len(), retained, "the retained events did not arrive");
@@ -70,12 +75,45 @@ async fn steady_streaming_makes_no_rest_calls() {
     assert!(want.len() > retained, "nothing was published");
     let got = common::stream::wait_for(dir, "LoginEvent", want.len(), 20).await;
     assert_eq!(sim.rest_requests(), rest, "REST calls while streaming");
+    let page = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let labels = format!("{{org=\"default\",topic=\"{LOGIN_TOPIC}\"}}");
+    for (name, value) in [
+        ("sfevents_stream_connected", 1),
+        ("sfevents_stream_events_received_total", want.len()),
+        ("sfevents_stream_events_committed_total", want.len()),
+        ("sfevents_stream_reconnects_total", 0),
+    ] {
+        let line = format!("{name}{labels} {value}");
+        assert!(page.lines().any(|l| l == line), "no `{line}` in\n{page}");
+    }
     common::signal(&child, "TERM");
     let o = child.wait_with_output().await.unwrap();
     common::assert_exit(&o, 0);
     assert_once(&got);
     assert_eq!(got.keys().cloned().collect::<Vec<_>>(), want);
     assert!(got.values().all(|(_, via)| via[0] == "pubsub"));
+    let status = common::run(&[
+        "status".into(),
+        "--output-dir".into(),
+        dir.display().to_string(),
+    ])
+    .await;
+    let text = String::from_utf8_lossy(&status.stdout);
+    let line = format!(
+        "{} events received, {} archived, 0 reconnects",
+        want.len(),
+        want.len()
+    );
+    assert!(text.contains(&line), "no `{line}` in\n{text}");
+    assert!(
+        text.contains("stream /event/LoginEventStream (archived as LoginEvent): not connected"),
+        "{text}"
+    );
 }
 
 /// A small xorshift generator: the seed is printed, so a failing round can be replayed.
@@ -285,4 +323,42 @@ async fn a_missing_or_disabled_topic_is_a_configuration_error() {
         assert!(err.contains(topic) && err.contains(says), "{err}");
         assert!(archived(tmp.path(), "LogoutEvent").is_empty());
     }
+}
+
+/// `doctor` asks GetTopic for each configured stream: a topic that can be subscribed to is
+/// ok, a missing one a problem with the fix; no subscription is opened.
+#[tokio::test]
+async fn doctor_checks_each_stream_topic() {
+    let sim = common::start(common::stream::config(27, 1)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--stream",
+        LOGIN_TOPIC,
+        "--stream",
+        "/event/NoSuchEventStream",
+    ];
+    let o = common::stream::run(&sim, tmp.path(), "doctor", &args).await;
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_ne!(o.status.code(), Some(0), "{out}");
+    let line = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or("")
+            .to_string()
+    };
+    let ok = line("stream /event/LoginEventStream");
+    assert!(
+        ok.contains("can subscribe") && ok.contains("archived as LoginEvent"),
+        "{out}"
+    );
+    let bad = line("stream /event/NoSuchEventStream");
+    assert!(
+        bad.contains("does not exist") && bad.contains("Event Manager"),
+        "{out}"
+    );
+    assert_eq!(sim.pubsub_stats().subscriptions_opened, 0);
 }

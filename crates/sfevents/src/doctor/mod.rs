@@ -11,6 +11,7 @@
 mod local;
 mod org;
 mod outputs;
+mod streams;
 
 use std::fmt::Write as _;
 

@@ -72,6 +72,7 @@ pub async fn check(r: &mut Report, org: &OrgConfig) -> u64 {
         None
     };
     objects(r, &scope, org, &client).await;
+    super::streams::check(r, &scope, org, &client).await;
     if let Some((max, remaining)) = limits {
         headroom(r, &scope, org, max, remaining, files);
     }
