@@ -302,6 +302,35 @@ async fn a_position_older_than_the_retention_is_filled_from_the_storage_object()
     let by_rest = got.values().filter(|(_, v)| v[0] == "rest").count();
     assert!(by_rest > 0, "nothing came from the storage object");
     assert!(sim.query_requests("LoginEvent") > 0);
+    // verify: per day, how many came by which path; --deep re-reads the storage object over
+    // the days the stream covers and finds every event archived.
+    let o = common::stream::run(
+        &sim,
+        _tmp.path(),
+        "verify",
+        &["--stream", LOGIN_TOPIC, "--deep"],
+    )
+    .await;
+    let out = String::from_utf8_lossy(&o.stdout);
+    common::assert_exit(&o, 0);
+    let row = out
+        .lines()
+        .find(|l| l.contains("stream /event/LoginEventStream"))
+        .unwrap_or("");
+    let streamed: u64 = row
+        .split(" streamed")
+        .filter_map(|p| p.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    let rest: u64 = row
+        .split(" by REST")
+        .filter_map(|p| p.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(
+        (streamed as usize, rest as usize),
+        (got.len() - by_rest, by_rest),
+        "{out}"
+    );
+    assert!(out.contains("LoginEvent (deep)"), "{out}");
 }
 
 /// A topic that does not exist, or whose streaming is off in Event Manager, stops with the

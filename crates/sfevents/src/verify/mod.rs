@@ -24,6 +24,7 @@ mod ledger;
 mod records;
 mod report;
 mod sobjects;
+mod streams;
 
 use std::sync::Arc;
 
@@ -247,6 +248,10 @@ async fn against_salesforce(
             }
             ObjectKind::Event => deep.extend(event_object(r, o, args.deep, ledger, since, now)),
         }
+    }
+    streams::by_path(r, org, ledger).await;
+    if args.deep {
+        deep.extend(streams::deep_plans(r, org, ledger, since, now).await);
     }
     if deep.is_empty() || !deep_within_budget(r, org, client, &deep).await {
         return;
