@@ -422,6 +422,21 @@ impl SimHandle {
             .map(|t| (t.name.clone(), t.object.to_string()))
             .collect()
     }
+    /// Every event of `topic`, published or not yet: its EventIdentifier and the simulator
+    /// time it is published at (a benchmark maps that to this machine's clock to time how
+    /// long an event takes to reach an archive).
+    pub fn publish_times(&self, topic: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
+        let Some(t) = self.pubsub.topics.iter().find(|t| t.name == topic) else {
+            return Vec::new();
+        };
+        t.events()
+            .iter()
+            .filter_map(|e| {
+                let id = t.record(e)?.get("EventIdentifier")?.as_str()?.to_string();
+                Some((id, e.at))
+            })
+            .collect()
+    }
     /// Every HTTP request the REST server answered (token grants, userinfo, queries,
     /// downloads...; the `/__sim` admin API excluded), whether or not it counted against
     /// DailyApiRequests: lets a test assert that a streaming client makes no REST calls.
