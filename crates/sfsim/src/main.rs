@@ -144,6 +144,23 @@ struct Serve {
     /// REST answers carry a Date header this many seconds off the real time.
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     date_skew_secs: Option<i64>,
+    /// Pub/Sub API port; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pubsub_port: u16,
+    /// Serve the Pub/Sub API as plain HTTP/2 (h2c) instead of TLS (clients that allow
+    /// http:// to loopback).
+    #[arg(long)]
+    pubsub_plaintext: bool,
+    /// Seconds before an empty keepalive when requested events are pending (Salesforce:
+    /// within 270).
+    #[arg(long, value_name = "SECS", default_value_t = 270)]
+    pubsub_keepalive_secs: u64,
+    /// Hours a published event stays replayable (Salesforce: 72).
+    #[arg(long, value_name = "HOURS", default_value_t = 72)]
+    pubsub_retention_hours: u64,
+    /// A topic not enabled for streaming in Event Manager (repeatable), e.g. LogoutEventStream.
+    #[arg(long, value_name = "TOPIC")]
+    pubsub_disabled_topic: Vec<String>,
 }
 
 fn parse_range(s: &str) -> Result<(u32, u32), String> {
@@ -205,7 +222,13 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         jwt_max_exp_secs: a.jwt_max_exp_secs,
         log_file_content_type: a.log_file_content_type,
         elf_interval_field: !a.no_interval_field,
-        pubsub: Default::default(),
+        pubsub: sfsim::PubSubConfig {
+            port: a.pubsub_port,
+            plaintext: a.pubsub_plaintext,
+            keepalive: std::time::Duration::from_secs(a.pubsub_keepalive_secs),
+            retention: std::time::Duration::from_secs(a.pubsub_retention_hours * 3600),
+            disabled_topics: a.pubsub_disabled_topic,
+        },
         faults: Faults {
             session_max_calls: a.session_max_calls,
             session_max_secs: a.session_max_secs,
