@@ -727,3 +727,63 @@ async fn the_seed_command_line_with_an_org_alias_logs_in_natively_without_the_sf
     );
     sim.shutdown();
 }
+
+/// `--shard I/N`: N instances with one config collect each org exactly once between them,
+/// and a bad shard is a configuration error.
+#[tokio::test]
+async fn shards_split_the_orgs_with_no_coordination() {
+    let sim = start(small_config(27)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..6).map(|i| format!("org-{i}")).collect();
+    let mut text = String::from("output_dir = \"archive\"\n");
+    for name in &names {
+        text.push_str(&format!(
+            "[[org]]\nname = \"{name}\"\ninstance_url = \"{}\"\n[org.auth]\nmethod = \"jwt\"\nclient_id = \"{}\"\nusername = \"{}\"\nkey_file = \"{}\"\n[org.event_log_file]\nevent_types = [\"URI\"]\n",
+            sim.url,
+            sim.credentials.client_id,
+            sim.credentials.username,
+            sim.credentials.private_key_file.display()
+        ));
+    }
+    let cfg = dir.path().join("sfevents.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let mut taken: Vec<String> = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let o = run(&[
+            "collect".into(),
+            "--config".into(),
+            cfg.display().to_string(),
+            "--shard".into(),
+            shard.into(),
+        ])
+        .await;
+        assert_exit(&o, 0);
+        let out = String::from_utf8_lossy(&o.stdout);
+        let mine: Vec<String> = names
+            .iter()
+            .filter(|n| out.contains(&format!("org '{n}'")))
+            .cloned()
+            .collect();
+        assert!(
+            !mine.is_empty() && mine.len() < names.len(),
+            "shard {shard}: {out}"
+        );
+        taken.extend(mine);
+    }
+    taken.sort();
+    assert_eq!(taken, names, "each org once across the shards");
+    let archives = std::fs::read_dir(dir.path().join("archive"))
+        .unwrap()
+        .count();
+    assert_eq!(archives, names.len());
+    let o = run(&[
+        "collect".into(),
+        "--config".into(),
+        cfg.display().to_string(),
+        "--shard".into(),
+        "2/2".into(),
+    ])
+    .await;
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("shard '2/2'"), "{}", stderr(&o));
+}

@@ -14,6 +14,7 @@ mod metrics;
 mod objects;
 mod org;
 pub mod redaction;
+mod shard;
 mod streams;
 mod urls;
 
@@ -25,6 +26,7 @@ pub use objects::{
 use org::resolve_org;
 pub use org::OrgError;
 pub use redaction::{RedactionArgs, RedactionError, RedactionFile, DEFAULT_KEY_ENV};
+pub use shard::Shard;
 pub use streams::{storage_object, StreamConfig, StreamConfigError, StreamFile, StreamStart};
 pub use urls::UrlError;
 
@@ -57,6 +59,8 @@ pub enum ConfigError {
     Redaction(RedactionError),
     #[error("give --output-dir DIR (the archive) or --config FILE")]
     NoArchive,
+    #[error("shard '{0}' is not I/N with 0 <= I < N: write it like 0/3 (instance 0 of 3; a StatefulSet's pod ordinal)")]
+    Shard(String),
     #[error("{flag} '{given}' is not an address and port like 127.0.0.1:9464 or [::1]:9464")]
     MetricsAddr { flag: &'static str, given: String },
 }
@@ -75,6 +79,8 @@ pub struct FileConfig {
     pub redaction: Option<RedactionFile>,
     /// `sfevents run`'s Prometheus and health endpoint, e.g. "127.0.0.1:9464" (`metrics.rs`).
     pub metrics_addr: Option<String>,
+    /// `shard = "I/N"`: collect only the orgs that hash to shard I of N (see `--shard`).
+    pub shard: Option<String>,
     /// `[detections]`: rule folders, disabled rules, allowlists; read by the binary's
     /// `detect/config.rs`.
     pub detections: Option<toml::Table>,
@@ -156,6 +162,10 @@ pub struct Overrides {
     /// Only these orgs of the config file (repeatable).
     #[arg(long = "org")]
     pub only_orgs: Vec<String>,
+    /// Collect only the orgs whose name hashes to shard I of N (0 <= I < N), e.g. 0/3: N
+    /// instances with the same config split its orgs with no coordination.
+    #[arg(long, value_name = "I/N", env = "SFEVENTS_SHARD")]
+    pub shard: Option<String>,
     /// Where the archive and state live.
     #[arg(long, env = "SFEVENTS_OUTPUT_DIR")]
     pub output_dir: Option<PathBuf>,
@@ -366,6 +376,15 @@ pub fn resolve(ov: &Overrides) -> Result<Vec<OrgConfig>, ConfigError> {
             }
         }
         orgs.retain(|o| ov.only_orgs.contains(&o.name));
+    }
+    if let Some(s) = ov.shard.as_deref().or(file.shard.as_deref()) {
+        let shard = Shard::parse(s)?;
+        orgs.retain(|o| shard.takes(&o.name));
+        if orgs.is_empty() {
+            tracing::warn!(
+                "shard {s}: no org of the config hashes to this shard; nothing to collect"
+            );
+        }
     }
     let mut names = std::collections::HashSet::new();
     for o in &orgs {
