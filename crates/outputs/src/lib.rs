@@ -18,6 +18,8 @@ pub mod email;
 pub mod encode;
 pub mod http;
 pub mod http_client;
+#[cfg(feature = "lake")]
+pub mod lake;
 pub mod logplex;
 pub mod notify;
 pub mod output;

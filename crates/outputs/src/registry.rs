@@ -21,6 +21,8 @@ fn builtin() -> Vec<Arc<dyn Kind>> {
         kind(crate::notify::chat::ChatOutput::<crate::slack::Slack>::new()),
         kind(crate::notify::chat::ChatOutput::<crate::teams::Teams>::new()),
         kind(crate::email::Email),
+        #[cfg(feature = "lake")]
+        kind(crate::lake::LakeOutput),
     ]
 }
 

@@ -264,12 +264,16 @@ fn address(url: &str) -> Result<(Url, String), ConfigError> {
         url: url.to_string(),
         reason: e.to_string(),
     })?;
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| ConfigError::NoHost {
-            url: parsed.to_string(),
-        })?
-        .to_string();
+    let host = match parsed.host_str() {
+        Some(h) => h.to_string(),
+        // `file:///path` (a local lake) has no host.
+        None if parsed.scheme() == "file" => "local".to_string(),
+        None => {
+            return Err(ConfigError::NoHost {
+                url: parsed.to_string(),
+            })
+        }
+    };
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(ConfigError::CredentialsInUrl { host });
     }

@@ -1,0 +1,73 @@
+//! The lake output: archived events as Parquet in Hive partitions on S3-compatible object
+//! storage (`--to s3://bucket/prefix?region=...`) or in a local folder (`--to file:///path`),
+//! for the engines that read such lakes (Athena, Trino, Spark, DuckDB, ClickHouse, Snowflake).
+//!
+//! - `layout`: `<prefix>/sfevents/v1/org_id=<id>/dataset=<dataset>/event_date=<day>/part-<key>-<n>.parquet`.
+//! - `columns`: `id`, `timestamp`, `org_id`, `source`, provenance, then the Salesforce fields,
+//!   typed from their values; `file`: zstd Parquet sorted by time, cut at `max_file_mb`.
+//! - `sink`: one shipper batch is one upload, acknowledged only once every file is stored, its
+//!   files named from where the batch starts in the delivery log, so a redo overwrites them.
+//! - `store`: `object_store`'s S3 client (rustls, no OpenSSL) or local file system.
+//! - `probe`: `doctor` lists the prefix and stores and removes one object.
+//! - `ocsf`: `format = ocsf`, OCSF 1.1 documents in Security Lake's custom-source layout
+//!   (`ext/<source>/region=<region>/accountId=<org id>/eventDay=<YYYYMMDD>/`).
+
+pub mod columns;
+pub mod config;
+mod file;
+pub mod layout;
+pub mod ocsf;
+mod probe;
+mod sink;
+mod store;
+
+use futures_util::future::BoxFuture;
+use url::Url;
+
+use self::config::LakeConfig;
+use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::probe::Findings;
+use crate::settings::{ConfigError, Settings};
+use crate::sink::{OrgContext, Sink, SinkError};
+
+pub use self::sink::LakeSink;
+pub use self::store::LakeError;
+
+/// The lake output: `type = "lake"`, `--to s3://...`, `--to file:///...`.
+pub struct LakeOutput;
+
+impl Output for LakeOutput {
+    type Config = LakeConfig;
+
+    fn names(&self) -> &'static [&'static str] {
+        &["lake"]
+    }
+    fn schemes(&self) -> &'static [&'static str] {
+        &["s3", "file"]
+    }
+    fn keys(&self) -> &'static [&'static str] {
+        config::KEYS
+    }
+    fn batch(&self) -> BatchLimits {
+        config::BATCH
+    }
+    fn parse(&self, url: &Url, s: &Settings) -> Result<LakeConfig, ConfigError> {
+        config::parse(url, s)
+    }
+    fn sink(
+        &self,
+        cfg: &OutputConfig,
+        c: &LakeConfig,
+        _org: &OrgContext,
+    ) -> Result<Box<dyn Sink>, SinkError> {
+        Ok(Box::new(LakeSink::new(&cfg.name, c)?))
+    }
+    fn probe<'a>(
+        &'a self,
+        _: &'a OutputConfig,
+        c: &'a LakeConfig,
+        out: &'a mut dyn Findings,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(probe::probe(c, out))
+    }
+}
