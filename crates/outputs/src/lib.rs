@@ -37,7 +37,7 @@ pub mod teams;
 pub mod webhook;
 
 pub use config::ConfigError;
-pub use output::{Output, OutputConfig, OutputKind};
+pub use output::{Linger, Output, OutputConfig, OutputKind};
 pub use registry::register;
 pub use shipper::{ErrorKind, LastError, ShipReport, Shipper};
 pub use sink::{Event, OrgContext, Sink, SinkError, Verdict};

@@ -85,6 +85,13 @@ pub trait Output: Send + Sync + 'static {
         None
     }
 
+    /// How long `run` may hold back a small backlog so that it ships as fewer, larger
+    /// writes (a lake's files). `None`: ship as soon as events are committed.
+    fn linger(&self, c: &Self::Config) -> Option<Linger> {
+        let _ = c;
+        None
+    }
+
     /// `sfevents setup`: installs what the output needs at the destination, idempotently.
     /// `None`: it needs nothing.
     fn setup<'a>(
@@ -130,6 +137,19 @@ impl OutputConfig {
     pub fn routing(&self) -> Option<Routing> {
         self.kind.configured().routing()
     }
+
+    /// How long `run` may hold back a small backlog (see [`Output::linger`]).
+    pub fn linger(&self) -> Option<Linger> {
+        self.kind.configured().linger()
+    }
+}
+
+/// `run` ships an output's backlog once it holds `min_bytes` of archive lines, or once it
+/// has waited `max_wait` since the backlog began (`ship` and `collect` ship at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Linger {
+    pub min_bytes: u64,
+    pub max_wait: std::time::Duration,
 }
 
 /// How much goes into one request, and how many requests are in flight.
@@ -203,6 +223,7 @@ pub(crate) trait Configured: Send + Sync {
     fn probe<'a>(&'a self, cfg: &'a OutputConfig, out: &'a mut dyn Findings) -> BoxFuture<'a, ()>;
     fn setup<'a>(&'a self, cfg: &'a OutputConfig) -> Option<BoxFuture<'a, SetupResult>>;
     fn routing(&self) -> Option<Routing>;
+    fn linger(&self) -> Option<Linger>;
     fn config(&self) -> &dyn Any;
     fn config_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn Configured>;
@@ -229,6 +250,9 @@ impl<T: Output> Configured for Typed<T> {
     }
     fn routing(&self) -> Option<Routing> {
         self.output.routing(&self.config).cloned()
+    }
+    fn linger(&self) -> Option<Linger> {
+        self.output.linger(&self.config)
     }
     fn config(&self) -> &dyn Any {
         &self.config

@@ -102,6 +102,8 @@ pub struct Shipper {
     redact: Option<Arc<Redactor>>,
     /// A notifier's routing: only alerts are read, and its gate chooses what is sent.
     routing: Option<Routing>,
+    /// How long `run` may hold back a small backlog (a lake's).
+    linger: Option<crate::Linger>,
 }
 
 impl Shipper {
@@ -128,7 +130,28 @@ impl Shipper {
             stop,
             redact: None,
             routing: None,
+            linger: None,
         }
+    }
+
+    /// Lets `run` hold back a backlog smaller than `linger.min_bytes` for up to
+    /// `linger.max_wait` (see [`crate::Output::linger`]).
+    pub fn lingering(mut self, linger: Option<crate::Linger>) -> Shipper {
+        self.linger = linger;
+        self
+    }
+
+    pub fn linger(&self) -> Option<crate::Linger> {
+        self.linger
+    }
+
+    /// Archive bytes committed and not yet shipped, counted from where the output would
+    /// start (`start` when it has no position yet).
+    pub fn backlog_bytes(&self, start: Start) -> u64 {
+        self.store
+            .position(&self.org, &self.name, start)
+            .and_then(|p| self.store.backlog(&self.org, &p))
+            .map_or(0, |b| b.bytes)
     }
 
     /// Makes this a notifier's shipper: it reads only alerts, and sends those its routing

@@ -92,7 +92,8 @@ fn shipper(
         stop,
     )
     .redacting(o.redaction.clone())
-    .notifying(o.routing()))
+    .notifying(o.routing())
+    .lingering(o.linger()))
 }
 
 fn failed(o: &OutputConfig, why: impl ToString) -> ShipReport {
@@ -219,6 +220,11 @@ async fn keep_one(
     let mut commits = archive::state::commits();
     loop {
         commits.mark_unchanged();
+        if let Some(l) = s.linger() {
+            if linger(&s, start, l, &mut stop).await {
+                return;
+            }
+        }
         let r = s.ship(start).await;
         if r.delivered + r.dead > 0 || r.error.is_some() {
             tracing::info!(
@@ -244,6 +250,40 @@ async fn keep_one(
         }
         if *stop.borrow() {
             return;
+        }
+    }
+}
+
+/// Waits until the output's backlog holds `l.min_bytes` of archive lines, or has waited
+/// `l.max_wait` since it began. True when a stop was asked meanwhile: what is held stays in
+/// the archive, and the next run ships it.
+async fn linger(
+    s: &Shipper,
+    start: archive::state::Start,
+    l: outputs::Linger,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let mut commits = archive::state::commits();
+    let mut since: Option<tokio::time::Instant> = None;
+    loop {
+        commits.mark_unchanged();
+        let bytes = s.backlog_bytes(start);
+        let began = *since.get_or_insert_with(tokio::time::Instant::now);
+        if bytes >= l.min_bytes || (bytes > 0 && began.elapsed() >= l.max_wait) {
+            return false;
+        }
+        if bytes == 0 {
+            // Nothing held: the wait starts with the first commit.
+            since = None;
+        }
+        let wait = l.max_wait.saturating_sub(began.elapsed()).max(SHIP_GATHER);
+        tokio::select! {
+            _ = commits.changed() => tokio::time::sleep(SHIP_GATHER).await,
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return true;
         }
     }
 }

@@ -19,6 +19,8 @@ pub const KEYS: &[&str] = &[
     "session_token_env",
     "session_token_file",
     "max_file_mb",
+    "flush_minutes",
+    "flush_seconds",
     "format",
 ];
 
@@ -79,6 +81,9 @@ pub struct LakeConfig {
     pub format: Format,
     /// A Parquet file is closed and another begun once it reaches this many bytes.
     pub max_file_bytes: u64,
+    /// `flush_minutes`: `run` ships a backlog smaller than a full batch once it is this old,
+    /// so a quiet org still lands data and a busy one makes few, large files.
+    pub flush: std::time::Duration,
 }
 
 impl LakeConfig {
@@ -120,6 +125,11 @@ pub fn parse(url: &Url, s: &Settings) -> Result<LakeConfig, ConfigError> {
         }
     };
     let mb = s.number("max_file_mb", 128, 1)?;
+    let flush_secs = match s.get("flush_seconds") {
+        // The finer form, for a lake that must land within a minute.
+        Some(_) => s.number("flush_seconds", 900, 1)?,
+        None => s.number("flush_minutes", 15, 1)? * 60,
+    };
     let format = match s.choice("format", &["raw", "ocsf"])? {
         "ocsf" => Format::Ocsf {
             region: s
@@ -134,6 +144,7 @@ pub fn parse(url: &Url, s: &Settings) -> Result<LakeConfig, ConfigError> {
         location,
         format,
         max_file_bytes: mb as u64 * 1024 * 1024,
+        flush: std::time::Duration::from_secs(flush_secs as u64),
     })
 }
 

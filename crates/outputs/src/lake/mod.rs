@@ -25,7 +25,7 @@ use futures_util::future::BoxFuture;
 use url::Url;
 
 use self::config::LakeConfig;
-use crate::output::{BatchLimits, Output, OutputConfig};
+use crate::output::{BatchLimits, Linger, Output, OutputConfig};
 use crate::probe::Findings;
 use crate::settings::{ConfigError, Settings};
 use crate::sink::{OrgContext, Sink, SinkError};
@@ -53,6 +53,13 @@ impl Output for LakeOutput {
     }
     fn parse(&self, url: &Url, s: &Settings) -> Result<LakeConfig, ConfigError> {
         config::parse(url, s)
+    }
+    /// A full batch's worth of archive lines, or `flush_minutes` of waiting.
+    fn linger(&self, c: &LakeConfig) -> Option<Linger> {
+        Some(Linger {
+            min_bytes: config::BATCH.max_bytes as u64,
+            max_wait: c.flush,
+        })
     }
     fn sink(
         &self,
