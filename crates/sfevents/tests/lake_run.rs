@@ -93,3 +93,99 @@ async fn run_holds_a_small_backlog_until_flush_time_and_loses_nothing_on_stop() 
     assert_eq!(d, all, "every archived event in the lake");
     assert!(parquet_files(&lake) > 0);
 }
+
+/// Every `id` in the lake's Parquet files, with how many times it is there.
+fn lake_ids(dir: &Path) -> std::collections::BTreeMap<String, u32> {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = std::collections::BTreeMap::new();
+    let mut files = Vec::new();
+    fn walk(d: &Path, files: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, files);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                files.push(p);
+            }
+        }
+    }
+    walk(dir, &mut files);
+    for f in files {
+        let file = std::fs::File::open(&f).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let ids = batch.column_by_name("id").expect("an id column");
+            for id in ids.as_string::<i32>().iter().flatten() {
+                *out.entry(id.to_string()).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `sfevents ship` to a lake, SIGKILLed at random points mid-upload again and again, then
+/// run to its end: every archived event is in the lake exactly once.
+#[tokio::test]
+async fn ship_killed_at_random_points_leaves_every_row_once() {
+    let sim = common::start(common::small_config(42)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("archive");
+    let lake = tmp.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    let o = common::collect(&sim, &archive, &["--no-ship"]).await;
+    common::assert_exit(&o, 0);
+    let want: std::collections::BTreeSet<String> = common::ndjson_lines(&archive)
+        .into_iter()
+        .map(|(_, v)| v["id"].as_str().unwrap().to_string())
+        .collect();
+    let to = format!("file://{}?name=lake&max_batch_events=40", lake.display());
+    let ship = |archive: &Path| {
+        let mut c = tokio::process::Command::new(BIN);
+        c.args(["ship", "--quiet", "--output-dir"])
+            .arg(archive)
+            .args(["--to", to.as_str()])
+            .env_remove("SFEVENTS_CONFIG")
+            .kill_on_drop(true);
+        c
+    };
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    // Kills that left the lake partly shipped: the test only means something with some.
+    let mut midway = 0;
+    for _ in 0..8 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let child = ship(&archive).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(20 + seed % 150)).await;
+        common::signal(&child, "KILL");
+        let _ = child.wait_with_output().await;
+        let (done, all) = delivered(&archive);
+        if done > 0 && done < all {
+            midway += 1;
+        }
+    }
+    let o = ship(&archive).output().await.unwrap();
+    common::assert_exit(&o, 0);
+    let got = lake_ids(&lake);
+    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} ids twice, e.g. {:?}",
+        twice.len(),
+        twice.first()
+    );
+    let ids: std::collections::BTreeSet<String> = got.into_keys().collect();
+    assert_eq!(ids.len(), want.len());
+    assert_eq!(ids, want);
+    assert!(midway > 0, "no kill landed mid-ship");
+}
