@@ -62,30 +62,40 @@ fn command(sim: &SimHandle, dir: &Path, args: &[&str]) -> tokio::process::Comman
         "--output-dir",
         &dir.display().to_string(),
     ]);
-    cmd.env("SFEVENTS_NOW", sim.now().to_rfc3339())
-        .stdout(std::process::Stdio::null())
+    // A frozen org's clock is not this machine's: the collector takes the org's. A real-time
+    // org's runs with this machine's clock (a few seconds ahead; see `offset`).
+    if sim.now() < Utc::now() - chrono::Duration::hours(1) {
+        cmd.env("SFEVENTS_NOW", sim.now().to_rfc3339());
+    }
+    cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     cmd
 }
 
+/// The archive's LoginEvent files in the delivery log (through the archive crate's store).
+fn login_files(dir: &Path) -> Vec<archive::state::LogEntry> {
+    let Ok(store) = archive::state::Store::open(&dir.join("state.db")) else {
+        return Vec::new();
+    };
+    let orgs = store.orgs().unwrap_or_default();
+    orgs.iter()
+        .flat_map(|o| store.log_from(o, 0, usize::MAX >> 1).unwrap_or_default())
+        .filter(|e| e.file.source == "LoginEvent")
+        .collect()
+}
+
 /// Each archived LoginEvent's EventIdentifier and when its file was committed.
 fn committed(dir: &Path) -> HashMap<String, DateTime<Utc>> {
-    let db = rusqlite::Connection::open(dir.join("state.db")).expect("state.db");
-    let mut st = db
-        .prepare("SELECT path, committed_at FROM delivery_log WHERE source = 'LoginEvent'")
-        .unwrap();
-    let files: Vec<(String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
     let mut out = HashMap::new();
-    for (path, at) in files {
-        let at = DateTime::parse_from_rfc3339(&at)
+    for e in login_files(dir) {
+        let at = DateTime::parse_from_rfc3339(&e.committed_at)
             .unwrap()
             .with_timezone(&Utc);
-        for line in std::fs::read_to_string(dir.join(&path)).unwrap().lines() {
+        for line in std::fs::read_to_string(dir.join(&e.file.path))
+            .unwrap()
+            .lines()
+        {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             let id = v["fields"]["EventIdentifier"].as_str().unwrap().to_string();
             assert!(out.insert(id.clone(), at).is_none(), "{id} archived twice");
@@ -94,8 +104,15 @@ fn committed(dir: &Path) -> HashMap<String, DateTime<Utc>> {
     out
 }
 
-/// Latencies in milliseconds of the events published in `[from, to)`; and how many of them
-/// the archive lacks.
+/// How far this machine's clock is ahead of a real-time org's (the org's clock starts at
+/// its anchor when sfsim has generated it, seconds after the anchor was taken).
+fn offset(sim: &SimHandle) -> chrono::Duration {
+    Utc::now() - sim.now()
+}
+
+/// Latencies in milliseconds of the events published in `[from, to)` (the org's time); and
+/// how many of them the archive lacks. An event is published when the org's clock passes
+/// its time, at `at + offset` on this machine's.
 fn latencies(
     sim: &SimHandle,
     dir: &Path,
@@ -103,6 +120,7 @@ fn latencies(
     to: DateTime<Utc>,
 ) -> (Vec<i64>, usize) {
     let done = committed(dir);
+    let shift = offset(sim);
     let mut lat = Vec::new();
     let mut missing = 0;
     for (id, at) in sim.publish_times(TOPIC) {
@@ -110,7 +128,7 @@ fn latencies(
             continue;
         }
         match done.get(&id) {
-            Some(c) => lat.push((*c - at).num_milliseconds()),
+            Some(c) => lat.push((*c - (at + shift)).num_milliseconds()),
             None => missing += 1,
         }
     }
@@ -158,15 +176,7 @@ async fn timed(mut cmd: tokio::process::Command, done: impl Fn() -> bool) -> f64
 
 /// LoginEvent rows the archive's delivery log holds.
 fn rows(dir: &Path) -> usize {
-    let Ok(db) = rusqlite::Connection::open(dir.join("state.db")) else {
-        return 0;
-    };
-    db.query_row(
-        "SELECT COALESCE(SUM(rows), 0) FROM delivery_log WHERE source = 'LoginEvent'",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .map_or(0, |n| n as usize)
+    login_files(dir).iter().map(|e| e.file.rows as usize).sum()
 }
 
 async fn realtime(seconds: u64) {
@@ -233,7 +243,11 @@ async fn catchup(per_hour: u32) {
     let stream = command(&a, da.path(), &["run", "--stream", TOPIC]);
     let sc = timed(stream, || rows(da.path()) >= events).await;
     let n = committed(da.path()).len();
-    let poll = command(&b, db.path(), &["collect", "--object", "LoginEvent"]);
+    let poll = command(
+        &b,
+        db.path(),
+        &["collect", "--object", "LoginEvent", "--settle-seconds", "0"],
+    );
     let pc = timed(poll, || false).await;
     let np = committed(db.path()).len();
     println!("catch-up of {events} published events ({per_hour} an hour over 2 days):");

@@ -131,18 +131,29 @@ pub async fn collect(
         }
     }
     report.caught_up = true;
-    // Ids older than the look-back can never be read again, unless a stream of the object
-    // delivers them: it may start again from its earliest retained event.
     if let Some(p) = walk.progress {
-        let mut horizon = p - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
-        if cfg.streamed {
-            horizon = horizon.min(now - Duration::days(crate::sources::streaming::STREAMABLE_DAYS));
-        }
-        ctx.store
-            .purge_seen(&ctx.org, source, &iso(&horizon))
-            .map_err(local)?;
+        purge_seen(ctx, cfg, p, now)?;
     }
     Ok(report)
+}
+
+/// Forgets ids older than the look-back (from `progress`): they can never be read again,
+/// unless a stream of the object delivers them, which may start again from its earliest
+/// retained event.
+fn purge_seen(
+    ctx: &ObjectCtx,
+    cfg: &ObjectConfig,
+    progress: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut horizon = progress - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
+    if cfg.streamed {
+        horizon = horizon.min(now - Duration::days(crate::sources::streaming::STREAMABLE_DAYS));
+    }
+    ctx.store
+        .purge_seen(&ctx.org, &cfg.name, &iso(&horizon))
+        .map_err(local)?;
+    Ok(())
 }
 
 /// The fields to select: the configured or described ones, with the two the walk needs.

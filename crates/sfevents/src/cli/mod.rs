@@ -197,74 +197,63 @@ pub fn main() -> ExitCode {
         }
     };
     let progress = !cli.quiet && std::io::stderr().is_terminal();
-    let code = rt.block_on(async {
-        match cli.command {
-            Command::Collect {
-                overrides,
-                no_ship,
-                stream_for,
-            } => {
-                let opts = Options {
-                    progress,
-                    stream_for: stream_for.map(std::time::Duration::from_secs),
-                };
-                collect(&overrides, no_ship, cli.quiet, cli.log_format, opts).await
-            }
-            Command::Ship { args, output } => ship(&args, output.as_deref(), cli.quiet).await,
-            Command::Setup {
-                kind,
-                config,
-                to,
-                output,
-            } => setup_outputs(&kind, config, to, output.as_deref(), cli.quiet).await,
-            Command::Replay {
-                args,
-                output,
-                since,
-                until,
-                datasets,
-            } => replay(&args, &output, since, until, &datasets, cli.quiet).await,
-            Command::Run {
-                overrides,
-                metrics_addr,
-            } => {
-                run(
-                    &overrides,
-                    metrics_addr.as_deref(),
-                    cli.quiet,
-                    cli.log_format,
-                )
-                .await
-            }
-            Command::Status { output_dir, config } => status(output_dir, config),
-            Command::Doctor { overrides } => {
-                // Warnings only, and no log file: doctor creates nothing in the archive.
-                logging::init(cli.log_format, true, None);
-                crate::doctor::run(&overrides).await
-            }
-            Command::Verify { overrides, args } => {
-                // Warnings only, and no log file: verify changes nothing in the archive.
-                logging::init(cli.log_format, true, None);
-                crate::verify::run(&overrides, &args).await
-            }
-            Command::Report { args } => self::report::run(&args),
-            Command::Detect { args } => {
-                logging::init(cli.log_format, true, None);
-                crate::detect::run(&args, cli.quiet)
-            }
-            Command::Rules { command } => self::rules::run(&command),
-            Command::Alerts { command } => {
-                logging::init(cli.log_format, cli.quiet, None);
-                self::alerts::run(&command).await
-            }
-            #[cfg(feature = "demo")]
-            Command::Demo { dir, seed, days } => {
-                logging::init(cli.log_format, true, Some(&dir.join("logs")));
-                demo(&dir, seed, days, progress).await
-            }
-        }
-    });
+    let code = rt.block_on(dispatch(cli.command, cli.quiet, cli.log_format, progress));
     ExitCode::from(code)
+}
+
+/// Runs one command; returns its exit code.
+async fn dispatch(command: Command, quiet: bool, format: LogFormat, progress: bool) -> u8 {
+    match command {
+        Command::Collect {
+            overrides,
+            no_ship,
+            stream_for,
+        } => collect(&overrides, no_ship, quiet, format, progress, stream_for).await,
+        Command::Ship { args, output } => ship(&args, output.as_deref(), quiet).await,
+        Command::Setup {
+            kind,
+            config,
+            to,
+            output,
+        } => setup_outputs(&kind, config, to, output.as_deref(), quiet).await,
+        Command::Replay {
+            args,
+            output,
+            since,
+            until,
+            datasets,
+        } => replay(&args, &output, since, until, &datasets, quiet).await,
+        Command::Run {
+            overrides,
+            metrics_addr,
+        } => run(&overrides, metrics_addr.as_deref(), quiet, format).await,
+        Command::Status { output_dir, config } => status(output_dir, config),
+        Command::Doctor { overrides } => {
+            // Warnings only, and no log file: doctor creates nothing in the archive.
+            logging::init(format, true, None);
+            crate::doctor::run(&overrides).await
+        }
+        Command::Verify { overrides, args } => {
+            // Warnings only, and no log file: verify changes nothing in the archive.
+            logging::init(format, true, None);
+            crate::verify::run(&overrides, &args).await
+        }
+        Command::Report { args } => self::report::run(&args),
+        Command::Detect { args } => {
+            logging::init(format, true, None);
+            crate::detect::run(&args, quiet)
+        }
+        Command::Rules { command } => self::rules::run(&command),
+        Command::Alerts { command } => {
+            logging::init(format, quiet, None);
+            self::alerts::run(&command).await
+        }
+        #[cfg(feature = "demo")]
+        Command::Demo { dir, seed, days } => {
+            logging::init(format, true, Some(&dir.join("logs")));
+            demo(&dir, seed, days, progress).await
+        }
+    }
 }
 
 /// Resolves the configuration and starts logging into the first org's archive.
@@ -297,8 +286,13 @@ async fn collect(
     no_ship: bool,
     quiet: bool,
     format: LogFormat,
-    opts: Options,
+    progress: bool,
+    stream_for: Option<u64>,
 ) -> u8 {
+    let opts = Options {
+        progress,
+        stream_for: stream_for.map(std::time::Duration::from_secs),
+    };
     let orgs = match setup(ov, quiet, format) {
         Ok(o) => o,
         Err(code) => return code,
