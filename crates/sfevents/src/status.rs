@@ -55,6 +55,7 @@ pub fn report(archive: &Path) -> Result<String, StateError> {
     for org in store.orgs()? {
         let _ = writeln!(s, "org {org} ({org_id}) — archive {}", archive.display());
         event_types(&mut s, &store, &org)?;
+        archive_size(&mut s, &store, &org, archive)?;
         sources(&mut s, &store, &org)?;
         streams(&mut s, &store, &org)?;
         outputs(&mut s, &store, &org, archive)?;
@@ -106,6 +107,28 @@ fn event_types(s: &mut String, store: &Store, org: &str) -> Result<(), StateErro
             human_bytes(bytes)
         );
     }
+    Ok(())
+}
+
+/// What the archive keeps of the EventLogFiles against the CSV Salesforce served: the raw
+/// CSV and the NDJSON still on disk, and their sum per byte served.
+fn archive_size(s: &mut String, store: &Store, org: &str, root: &Path) -> Result<(), StateError> {
+    let files = store.ledger_sizes(org)?;
+    let served: u64 = files.iter().map(|f| f.0).sum();
+    if served == 0 {
+        return Ok(());
+    }
+    let size = |p: &str| std::fs::metadata(root.join(p)).map_or(0, |m| m.len());
+    let csv: u64 = files.iter().map(|f| size(&f.1)).sum();
+    let ndjson: u64 = files.iter().map(|f| size(&f.2)).sum();
+    let _ = writeln!(
+        s,
+        "  archive of EventLogFiles: {} raw CSV + {} NDJSON for {} of CSV served: {:.2} bytes kept per byte served",
+        human_bytes(csv as i64),
+        human_bytes(ndjson as i64),
+        human_bytes(served as i64),
+        (csv + ndjson) as f64 / served as f64,
+    );
     Ok(())
 }
 

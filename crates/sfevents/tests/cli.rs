@@ -787,3 +787,48 @@ async fn shards_split_the_orgs_with_no_coordination() {
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("shard '2/2'"), "{}", stderr(&o));
 }
+
+/// `status` weighs the archive against the CSV Salesforce served: the raw CSV (byte for byte
+/// what was served, on a fresh archive) plus the NDJSON, per byte served.
+#[tokio::test]
+async fn status_reports_archive_bytes_per_byte_of_csv() {
+    let sim = start(small_config(28)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = common::collect(
+        &sim,
+        &out,
+        &["--event-type", "Login", "--event-type", "URI"],
+    )
+    .await;
+    assert_exit(&o, 0);
+    fn size(d: &std::path::Path) -> u64 {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    size(&p)
+                } else {
+                    std::fs::metadata(&p).map_or(0, |m| m.len())
+                }
+            })
+            .sum()
+    }
+    let (csv, ndjson) = (size(&out.join("output")), size(&out.join("events")));
+    assert!(csv > 0 && ndjson > 0);
+    let want = format!(
+        "{:.2} bytes kept per byte served",
+        (csv + ndjson) as f64 / csv as f64
+    );
+    let st = run(&[
+        "status".into(),
+        "--output-dir".into(),
+        out.display().to_string(),
+    ])
+    .await;
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(text.contains(&want), "no `{want}` in\n{text}");
+}

@@ -437,6 +437,19 @@ impl Store {
     }
 
     /// Per event type: files, rows, bytes delivered, newest LogDate.
+    /// Every EventLogFile in the ledger: the CSV bytes Salesforce served, and where its raw
+    /// CSV and NDJSON were written (`status` weighs what the archive keeps against it).
+    pub fn ledger_sizes(&self, org: &str) -> Result<Vec<(u64, String, String)>, StateError> {
+        self.with(|c| {
+            let mut st =
+                c.prepare("SELECT bytes, csv_path, ndjson_path FROM files WHERE org = ?1")?;
+            let rows = st.query_map([org], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+            })?;
+            rows.collect()
+        })
+    }
+
     pub fn totals_by_type(&self, org: &str) -> Result<Vec<TypeTotals>, StateError> {
         self.with(|c| {
             let mut st = c.prepare(
