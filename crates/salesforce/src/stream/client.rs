@@ -26,13 +26,18 @@ pub struct Auth {
 
 impl Auth {
     /// The metadata of a REST session; `None` when the session does not name its org (no
-    /// identity URL): then build [`Auth`] with the org id from elsewhere.
+    /// identity URL): then use [`Auth::for_org`] with the org id from elsewhere.
     pub fn from_session(s: &crate::auth::Session) -> Option<Auth> {
-        Some(Auth {
+        Some(Auth::for_org(s, s.org_id()?))
+    }
+
+    /// The metadata of a REST session of the org `org_id`.
+    pub fn for_org(s: &crate::auth::Session, org_id: String) -> Auth {
+        Auth {
             access_token: s.access_token.clone(),
             instance_url: s.instance_url.as_str().trim_end_matches('/').to_string(),
-            tenant_id: s.org_id()?,
-        })
+            tenant_id: org_id,
+        }
     }
 }
 

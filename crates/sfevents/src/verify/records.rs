@@ -21,32 +21,49 @@ const NAMED: usize = 5;
 
 /// The archive's records of `source` (files not pruned), read on a blocking thread.
 pub async fn read_archived(root: PathBuf, paths: Vec<String>) -> Result<Vec<Rec>, VerifyError> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(rename = "@timestamp")]
+        timestamp: String,
+        id: String,
+    }
+    fold_lines(root, paths, Vec::new(), |out: &mut Vec<Rec>, l: Line| {
+        // `<scope>-<key>`: the scope is 20 hex digits.
+        let key = l.id.split_once('-').map_or(l.id.as_str(), |(_, k)| k);
+        out.push((l.timestamp, key.to_string()));
+    })
+    .await
+}
+
+/// Folds every line of the NDJSON files `paths` (archive-relative), read as a `T`, into
+/// `acc`, on a blocking thread. A missing file is skipped: the archive check reports it.
+pub async fn fold_lines<T, A, F>(
+    root: PathBuf,
+    paths: Vec<String>,
+    mut acc: A,
+    mut f: F,
+) -> Result<A, VerifyError>
+where
+    T: serde::de::DeserializeOwned,
+    A: Send + 'static,
+    F: FnMut(&mut A, T) + Send + 'static,
+{
     tokio::task::spawn_blocking(move || {
-        #[derive(serde::Deserialize)]
-        struct Line {
-            #[serde(rename = "@timestamp")]
-            timestamp: String,
-            id: String,
-        }
-        let mut out = Vec::new();
         for p in paths {
             let text = match std::fs::read_to_string(root.join(&p)) {
                 Ok(t) => t,
-                // Reported by the archive check.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(source) => return Err(VerifyError::Read { path: p, source }),
             };
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let l: Line = match serde_json::from_str(line) {
-                    Ok(l) => l,
-                    Err(source) => return Err(VerifyError::Record { path: p, source }),
-                };
-                // `<scope>-<key>`: the scope is 20 hex digits.
-                let key = l.id.split_once('-').map_or(l.id.as_str(), |(_, k)| k);
-                out.push((l.timestamp, key.to_string()));
+                let v: T = serde_json::from_str(line).map_err(|source| VerifyError::Record {
+                    path: p.clone(),
+                    source,
+                })?;
+                f(&mut acc, v);
             }
         }
-        Ok(out)
+        Ok(acc)
     })
     .await?
 }

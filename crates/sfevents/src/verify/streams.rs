@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::deep::{plan_deep, DeepPlan};
 use super::error::VerifyError;
 use super::ledger::Inventory;
-use super::records::read_archived;
+use super::records::{fold_lines, read_archived};
 use super::report::{OrgVerdicts, Verdict};
 use archive::normalize::parse_sf_datetime;
 use salesforce::config::{object_defaults, OrgConfig, StreamConfig};
@@ -49,36 +49,27 @@ async fn per_day_by_path(
     root: PathBuf,
     paths: Vec<String>,
 ) -> Result<BTreeMap<String, (u64, u64)>, VerifyError> {
-    tokio::task::spawn_blocking(move || {
-        #[derive(serde::Deserialize)]
-        struct Line {
-            #[serde(rename = "@timestamp")]
-            timestamp: String,
-            via: Option<String>,
-        }
-        let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        for p in paths {
-            let text = match std::fs::read_to_string(root.join(&p)) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(VerifyError::Read { path: p, source }),
-            };
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let l: Line = serde_json::from_str(line).map_err(|source| VerifyError::Record {
-                    path: p.clone(),
-                    source,
-                })?;
-                let day = l.timestamp.get(..10).unwrap_or("?").to_string();
-                let e = out.entry(day).or_default();
-                match l.via.as_deref() {
-                    Some("pubsub") => e.0 += 1,
-                    _ => e.1 += 1,
-                }
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(rename = "@timestamp")]
+        timestamp: String,
+        via: Option<String>,
+    }
+    let days = BTreeMap::new();
+    fold_lines(
+        root,
+        paths,
+        days,
+        |days: &mut BTreeMap<String, (u64, u64)>, l: Line| {
+            let day = l.timestamp.get(..10).unwrap_or("?").to_string();
+            let e = days.entry(day).or_default();
+            match l.via.as_deref() {
+                Some("pubsub") => e.0 += 1,
+                _ => e.1 += 1,
             }
-        }
-        Ok(out)
-    })
-    .await?
+        },
+    )
+    .await
 }
 
 /// The `--deep` plans of streamed objects that are not also polled: from their oldest
