@@ -391,3 +391,44 @@ async fn doctor_checks_each_stream_topic() {
     );
     assert_eq!(sim.pubsub_stats().subscriptions_opened, 0);
 }
+
+/// A custom platform event (no storage object, no EventIdentifier) is archived under its own
+/// name, told apart by its EventUuid: every event once across a restart that resumes from
+/// the stored replay id.
+#[tokio::test]
+async fn a_custom_platform_event_is_archived_once_by_its_event_uuid() {
+    let sim = common::start(common::stream::config(29, 1)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let topic = "/event/Order_Shipped__e";
+    let args = ["--stream", topic, "--stream-for", "2"];
+    let count = |sim: &sfsim::SimHandle| {
+        let now = sim.now();
+        sim.publish_times(topic)
+            .iter()
+            .filter(|(_, at)| *at <= now)
+            .count()
+    };
+    let o = common::stream::run(&sim, dir, "collect", &args).await;
+    common::assert_exit(&o, 0);
+    let first = count(&sim);
+    sim.advance_clock(Duration::from_secs(3 * 3600));
+    let o = common::stream::run(&sim, dir, "collect", &args).await;
+    common::assert_exit(&o, 0);
+    let want = count(&sim);
+    assert!(want > first && first > 0, "{first} then {want}");
+    let mut uuids = std::collections::BTreeMap::new();
+    let mut orders = std::collections::BTreeSet::new();
+    for (_, v) in common::ndjson_lines(dir) {
+        assert_eq!(v["source"], "Order_Shipped__e");
+        let uuid = v["fields"]["EventUuid"]
+            .as_str()
+            .expect("an EventUuid")
+            .to_string();
+        *uuids.entry(uuid).or_insert(0) += 1;
+        orders.insert(v["fields"]["Order_Number__c"].as_str().unwrap().to_string());
+        assert!(v["fields"]["Amount__c"].is_number(), "{v}");
+    }
+    assert!(uuids.values().all(|n| *n == 1), "an event archived twice");
+    assert_eq!((uuids.len(), orders.len()), (want, want));
+}

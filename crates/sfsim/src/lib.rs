@@ -422,9 +422,10 @@ impl SimHandle {
             .map(|t| (t.name.clone(), t.object.to_string()))
             .collect()
     }
-    /// Every event of `topic`, published or not yet: its EventIdentifier and the simulator
-    /// time it is published at (a benchmark maps that to this machine's clock to time how
-    /// long an event takes to reach an archive).
+    /// Every event of `topic`, published or not yet: its EventIdentifier (a custom platform
+    /// event, which has none: `#` and its replay value) and the simulator time it is
+    /// published at (a benchmark maps that to this machine's clock to time how long an event
+    /// takes to reach an archive).
     pub fn publish_times(&self, topic: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>)> {
         let Some(t) = self.pubsub.topics.iter().find(|t| t.name == topic) else {
             return Vec::new();
@@ -432,7 +433,10 @@ impl SimHandle {
         t.events()
             .iter()
             .filter_map(|e| {
-                let id = t.record(e)?.get("EventIdentifier")?.as_str()?.to_string();
+                let id = match t.record(e)?.get("EventIdentifier") {
+                    Some(v) => v.as_str()?.to_string(),
+                    None => format!("#{}", e.replay),
+                };
                 Some((id, e.at))
             })
             .collect()

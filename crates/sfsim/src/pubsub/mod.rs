@@ -2,6 +2,7 @@
 //! Real-Time Event Monitoring streams (`/event/LoginEventStream`, ...), whose events are the
 //! storage objects' records, served over TLS (or h2c when asked) on a port of its own.
 
+pub mod custom;
 mod schemas;
 mod subscribe;
 mod topics;

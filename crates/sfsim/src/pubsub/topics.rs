@@ -37,7 +37,7 @@ pub struct EventRef {
     pub at: DateTime<Utc>,
     /// The replay id's numeric value (see [`encode_replay`]).
     pub replay: u64,
-    /// Index into `org.object_records(object)`.
+    /// Index into the topic's records.
     pub record: usize,
 }
 
@@ -47,8 +47,11 @@ pub struct Topic {
     pub name: String,
     /// `LoginEventStream`.
     pub event: String,
-    /// The storage object whose records are the events (`LoginEvent`).
-    pub object: &'static str,
+    /// The storage object whose records are the events (`LoginEvent`), or the event itself
+    /// when it has none (a custom platform event).
+    pub object: String,
+    /// The records of a custom platform event (none for a storage object's stream).
+    custom: Option<Vec<sfgen::ObjectRecord>>,
     pub fields: Vec<StreamField>,
     pub schema: Schema,
     pub schema_json: String,
@@ -63,7 +66,30 @@ impl Topic {
         let object_schema = org
             .schema(object)
             .ok_or_else(|| anyhow::anyhow!("no schema for {object}"))?;
-        let fields = schemas::stream_fields(&object_schema);
+        Self::with_schema(org, &object_schema, object.to_string(), event, None)
+    }
+
+    /// The custom platform event of [`super::custom`].
+    fn custom(org: Arc<Org>) -> anyhow::Result<Self> {
+        let records = super::custom::events(&org);
+        let event = super::custom::EVENT.to_string();
+        Self::with_schema(
+            org,
+            &super::custom::schema(),
+            event.clone(),
+            event,
+            Some(records),
+        )
+    }
+
+    fn with_schema(
+        org: Arc<Org>,
+        object_schema: &soql::ObjectSchema,
+        object: String,
+        event: String,
+        custom: Option<Vec<sfgen::ObjectRecord>>,
+    ) -> anyhow::Result<Self> {
+        let fields = schemas::stream_fields(object_schema);
         let schema_json = schemas::schema_json(&event, &fields);
         let schema = Schema::parse_str(&schema_json)?;
         Ok(Topic {
@@ -71,6 +97,7 @@ impl Topic {
             schema_id: schemas::schema_id(&schema_json),
             event,
             object,
+            custom,
             fields,
             schema,
             schema_json,
@@ -79,10 +106,17 @@ impl Topic {
         })
     }
 
+    /// The records the events are made of.
+    fn records(&self) -> &[sfgen::ObjectRecord] {
+        match &self.custom {
+            Some(r) => r,
+            None => self.org.object_records(&self.object),
+        }
+    }
+
     /// Every event ever published or to be published, in publish order.
     pub fn events(&self) -> &[EventRef] {
-        self.events
-            .get_or_init(|| build_events(&self.org, self.object))
+        self.events.get_or_init(|| build_events(self.records()))
     }
 
     /// How many events are published at `now` (the index of the first unpublished one).
@@ -114,10 +148,7 @@ impl Topic {
 
     /// The storage record of an event.
     pub fn record(&self, e: &EventRef) -> Option<&soql::Record> {
-        self.org
-            .object_records(self.object)
-            .get(e.record)
-            .map(|r| &r.record)
+        self.records().get(e.record).map(|r| &r.record)
     }
 
     /// The Avro payload and EventUuid of an event.
@@ -125,11 +156,12 @@ impl Topic {
         let rec = self
             .record(e)
             .ok_or_else(|| anyhow::anyhow!("event record {} missing", e.record))?;
-        let ident = rec
-            .get("EventIdentifier")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let uuid = schemas::event_uuid(&self.name, ident);
+        // A custom platform event has no EventIdentifier: its replay value is its identity.
+        let ident = match rec.get("EventIdentifier").and_then(Value::as_str) {
+            Some(i) => i.to_string(),
+            None => e.replay.to_string(),
+        };
+        let uuid = schemas::event_uuid(&self.name, &ident);
         let bytes = schemas::encode(&self.schema, &self.fields, rec, &uuid)?;
         Ok((bytes, uuid))
     }
@@ -150,14 +182,17 @@ pub fn decode_replay(b: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(b.try_into().ok()?))
 }
 
-fn build_events(org: &Org, object: &str) -> Vec<EventRef> {
-    let records = org.object_records(object);
-    let ident = |i: usize| {
-        records[i]
+fn build_events(records: &[sfgen::ObjectRecord]) -> Vec<EventRef> {
+    // A record without EventIdentifier (a custom platform event) is its own identity.
+    let ident = |i: usize| -> String {
+        match records[i]
             .record
             .get("EventIdentifier")
             .and_then(Value::as_str)
-            .unwrap_or("")
+        {
+            Some(id) => id.to_string(),
+            None => format!("#{i}"),
+        }
     };
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&a, &b| {
@@ -190,5 +225,6 @@ pub fn build(org: &Arc<Org>) -> anyhow::Result<Vec<Arc<Topic>>> {
         };
         out.push(Arc::new(Topic::new(org.clone(), object, event)?));
     }
+    out.push(Arc::new(Topic::custom(org.clone())?));
     Ok(out)
 }

@@ -29,6 +29,11 @@ async fn topics_and_schemas() {
         assert!(topics.contains(&format!("/event/{want}")), "{topics:?}");
     }
     assert!(!topics.iter().any(|t| t.contains("IdentityVerification")));
+    // A custom platform event beside them, with no storage object.
+    assert!(
+        topics.contains(&"/event/Order_Shipped__e".to_string()),
+        "{topics:?}"
+    );
     let tok = ctx.token.clone();
     let info = ctx
         .client
