@@ -18,6 +18,7 @@ pub const KEYS: &[&str] = &[
     "secret_access_key_file",
     "session_token_env",
     "session_token_file",
+    "profile",
     "max_file_mb",
     "flush_minutes",
     "flush_seconds",
@@ -160,12 +161,19 @@ fn s3(url: &Url, s: &Settings) -> Result<S3Location, ConfigError> {
         Some(e) => Some(endpoint(e)?),
         None => None,
     };
+    let mut region = s.get("region").map(str::to_string);
+    let mut credentials = credentials(s)?;
+    if let Some(name) = profile_name(s, credentials.is_some())? {
+        let p = super::profile::load(&name)?;
+        region = region.or(p.region);
+        credentials = Some(p.credentials);
+    }
     Ok(S3Location {
         bucket,
         prefix,
-        region: s.get("region").map(str::to_string),
+        region,
         endpoint,
-        credentials: credentials(s)?,
+        credentials,
     })
 }
 
@@ -183,6 +191,23 @@ fn endpoint(e: &str) -> Result<Url, ConfigError> {
     }
     base::http::check_http(&u, "S3 endpoint").map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
     Ok(u)
+}
+
+/// The AWS profile to read: `profile`, else `AWS_PROFILE` when neither the settings nor the
+/// environment give keys (the SDKs' order).
+fn profile_name(s: &Settings, have_keys: bool) -> Result<Option<String>, ConfigError> {
+    if let Some(p) = s.get("profile") {
+        if have_keys {
+            return Err(ConfigError::invalid(
+                "give profile or access_key_id_env and secret_access_key_env, not both",
+            ));
+        }
+        return Ok(Some(p.to_string()));
+    }
+    let env_keys = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    Ok(std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|_| !have_keys && !env_keys))
 }
 
 fn credentials(s: &Settings) -> Result<Option<Credentials>, ConfigError> {

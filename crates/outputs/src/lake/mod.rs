@@ -18,6 +18,7 @@ mod file;
 pub mod layout;
 pub mod ocsf;
 mod probe;
+mod profile;
 mod sink;
 mod store;
 
