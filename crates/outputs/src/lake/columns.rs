@@ -106,10 +106,12 @@ impl Fits {
             Value::Null => return,
             Value::String(s) if s.is_empty() => return,
             Value::String(s) => {
-                self.int &= int_text(s).is_some();
-                self.float &= float_text(s).is_some();
-                self.bool &= matches!(s.as_str(), "true" | "false");
-                self.time &= time_text(s).is_some();
+                // A check a value already failed is not run again: most text columns fail
+                // every check on their first value.
+                self.int = self.int && int_text(s).is_some();
+                self.float = self.float && float_text(s).is_some();
+                self.bool = self.bool && matches!(s.as_str(), "true" | "false");
+                self.time = self.time && time_text(s).is_some();
             }
             Value::Number(n) => {
                 self.int &= n.is_i64();
@@ -192,8 +194,12 @@ fn time_text(s: &str) -> Option<i64> {
     t.map(|t| t.timestamp_micros())
 }
 
-/// Provenance columns of EventLogFile rows, with their kinds.
-const PROVENANCE: &[(&str, Kind)] = &[
+/// The lake's own columns after `id` and `timestamp`: top-level keys of the line, with their
+/// kinds. The provenance ones (from `event_type` on) are written only when a row has `file_id`.
+const TOP: &[(&str, Kind)] = &[
+    ("id", Kind::Text),
+    ("org_id", Kind::Text),
+    ("source", Kind::Text),
     ("event_type", Kind::Text),
     ("file_id", Kind::Text),
     ("log_date", Kind::Time),
@@ -202,48 +208,138 @@ const PROVENANCE: &[(&str, Kind)] = &[
     ("row", Kind::Int),
 ];
 
-/// A column to write: its name, kind, and where its values are in a line.
-struct Column<'a> {
-    name: String,
-    kind: Kind,
-    source: Source<'a>,
+/// How many of `TOP` are always written (`id`, `org_id`, `source`).
+const TOP_ALWAYS: usize = 3;
+
+/// Where a top-level key of a line goes in `TOP`, if anywhere.
+fn top_index(k: &str) -> Option<usize> {
+    let i = match k {
+        "id" => 0,
+        "org_id" => 1,
+        "source" => 2,
+        "event_type" => 3,
+        "file_id" => 4,
+        "log_date" => 5,
+        "interval" => 6,
+        "sequence" => 7,
+        "row" => 8,
+        _ => return None,
+    };
+    debug_assert_eq!(TOP[i].0, k);
+    Some(i)
 }
 
-enum Source<'a> {
-    /// A top-level key of the line.
-    Top(&'static str),
-    /// A key under `fields`.
-    Field(&'a str),
+/// Where `file_id` is in `TOP`.
+const FILE_ID: usize = 4;
+
+/// Maps the keys of `fields` maps to column numbers. Rows of one file list their fields in
+/// the same order (the CSV header's), so the key at a position is first checked against the
+/// column the previous row's key at that position went to, and only looked up on a miss.
+struct KeyIndex<'a> {
+    index: HashMap<&'a str, usize>,
+    names: Vec<&'a str>,
+    prev: Vec<usize>,
 }
 
-impl Source<'_> {
-    fn get<'v>(&self, line: &'v Value) -> &'v Value {
-        match self {
-            Source::Top(k) => &line[*k],
-            Source::Field(k) => &line["fields"][*k],
+impl<'a> KeyIndex<'a> {
+    fn new() -> KeyIndex<'a> {
+        KeyIndex {
+            index: HashMap::new(),
+            names: Vec::new(),
+            prev: Vec::new(),
         }
+    }
+
+    /// The column of the `pos`th key of a row, `k`; a key never seen before gets a new one
+    /// when `grow`, else `None`.
+    fn get(&mut self, pos: usize, k: &'a str, grow: bool) -> Option<usize> {
+        if let Some(&c) = self.prev.get(pos) {
+            if self.names[c] == k {
+                return Some(c);
+            }
+        }
+        let c = match self.index.get(k) {
+            Some(&c) => c,
+            None if grow => {
+                self.names.push(k);
+                self.index.insert(k, self.names.len() - 1);
+                self.names.len() - 1
+            }
+            None => return None,
+        };
+        if pos < self.prev.len() {
+            self.prev[pos] = c;
+        } else if pos == self.prev.len() {
+            self.prev.push(c);
+        }
+        Some(c)
     }
 }
 
 /// The record batch of `rows` (already in the order to write), with the columns they need.
+///
+/// Two walks over each row's keys, with no lookup per cell: the first finds the `fields`
+/// columns (in the order first seen: the CSV header's or the record's) and the kind all each
+/// one's values fit; the second appends each value to its column's builder.
 pub fn record_batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
-    let mut columns = vec![
-        top("id", Kind::Text),
-        top("org_id", Kind::Text),
-        top("source", Kind::Text),
-    ];
-    if rows.iter().any(|r| r.line.get("file_id").is_some()) {
-        columns.extend(PROVENANCE.iter().map(|(k, kind)| top(k, *kind)));
+    let mut keys = KeyIndex::new();
+    let mut fits: Vec<Fits> = Vec::new();
+    for r in rows {
+        let Some(map) = r.line.get("fields").and_then(Value::as_object) else {
+            continue;
+        };
+        for (pos, (k, v)) in map.iter().enumerate() {
+            let c = keys.get(pos, k.as_str(), true).expect("grows");
+            if c == fits.len() {
+                fits.push(Fits::new());
+            }
+            fits[c].add(v);
+        }
     }
-    columns.extend(field_columns(rows));
+    // Every `TOP` column is built; the provenance ones are kept only when a row has `file_id`.
+    let mut provenance = false;
+    let mut top: Vec<Builder> = TOP
+        .iter()
+        .map(|(_, kind)| Builder::new(*kind, rows.len()))
+        .collect();
+    let mut field: Vec<Builder> = fits
+        .iter()
+        .map(|f| Builder::new(f.kind(), rows.len()))
+        .collect();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(line) = r.line.as_object() else {
+            continue;
+        };
+        for (k, v) in line {
+            if k == "fields" {
+                let Some(map) = v.as_object() else {
+                    continue;
+                };
+                for (pos, (k, v)) in map.iter().enumerate() {
+                    if let Some(c) = keys.get(pos, k.as_str(), false) {
+                        field[c].push(i, v);
+                    }
+                }
+            } else if let Some(c) = top_index(k) {
+                provenance |= c == FILE_ID;
+                top[c].push(i, v);
+            }
+        }
+    }
     let mut fields = vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("timestamp", time_type(), false),
     ];
-    let mut arrays: Vec<ArrayRef> = vec![build(&columns[0], rows), times(rows)];
-    for c in &columns[1..] {
-        fields.push(Field::new(&c.name, c.kind.data_type(), true));
-        arrays.push(build(c, rows));
+    let tops = if provenance { TOP.len() } else { TOP_ALWAYS };
+    let mut top = top.into_iter().take(tops);
+    let mut arrays: Vec<ArrayRef> = vec![top.next().expect("id").finish(rows.len()), times(rows)];
+    for ((name, kind), b) in TOP[1..tops].iter().zip(top) {
+        fields.push(Field::new(*name, kind.data_type(), true));
+        arrays.push(b.finish(rows.len()));
+    }
+    for ((name, f), b) in keys.names.iter().zip(&fits).zip(field) {
+        fields.push(Field::new(column_name(name), f.kind().data_type(), true));
+        arrays.push(b.finish(rows.len()));
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
 }
@@ -257,86 +353,88 @@ fn times(rows: &[Row]) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-fn top(k: &'static str, kind: Kind) -> Column<'static> {
-    Column {
-        name: k.to_string(),
-        kind,
-        source: Source::Top(k),
-    }
+/// One column's values as they are appended, row by row; a row without the column is null.
+/// Inference guaranteed each non-empty value parses as the column's kind; the `None` arms
+/// are there for empty values.
+struct Builder {
+    /// Rows appended so far, nulls included.
+    len: usize,
+    values: Values,
 }
 
-/// One column per key under `fields`, in the order first seen (the CSV header's or the
-/// record's), each with the kind all its values fit.
-fn field_columns<'a>(rows: &[Row<'a>]) -> Vec<Column<'a>> {
-    let mut order: Vec<&'a str> = Vec::new();
-    let mut fits: HashMap<&'a str, Fits> = HashMap::new();
-    for r in rows {
-        let Some(map) = r.line.get("fields").and_then(Value::as_object) else {
-            continue;
-        };
-        for (k, v) in map {
-            let f = fits.entry(k.as_str()).or_insert_with(|| {
-                order.push(k.as_str());
-                Fits::new()
-            });
-            f.add(v);
-        }
-    }
-    order
-        .into_iter()
-        .map(|k| Column {
-            name: column_name(k),
-            kind: fits[k].kind(),
-            source: Source::Field(k),
-        })
-        .collect()
+enum Values {
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Time(TimestampMicrosecondBuilder),
 }
 
-/// The Arrow array of one column. Inference guaranteed each non-empty value parses as the
-/// column's kind; the `None` arms are there for empty values.
-fn build(c: &Column, rows: &[Row]) -> ArrayRef {
-    let values = rows.iter().map(|r| c.source.get(r.line));
-    match c.kind {
-        Kind::Text => {
-            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-            for v in values {
-                match v {
-                    Value::Null => b.append_null(),
-                    Value::String(s) if s.is_empty() => b.append_null(),
-                    Value::String(s) => b.append_value(s),
-                    other => b.append_value(other.to_string()),
-                }
+impl Builder {
+    fn new(kind: Kind, rows: usize) -> Builder {
+        let values = match kind {
+            Kind::Text => Values::Text(StringBuilder::with_capacity(rows, rows * 16)),
+            Kind::Int => Values::Int(Int64Builder::with_capacity(rows)),
+            Kind::Float => Values::Float(Float64Builder::with_capacity(rows)),
+            Kind::Bool => Values::Bool(BooleanBuilder::with_capacity(rows)),
+            Kind::Time => {
+                Values::Time(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"))
             }
-            Arc::new(b.finish())
+        };
+        Builder { len: 0, values }
+    }
+
+    /// Nulls up to row `to` (exclusive).
+    fn pad(&mut self, to: usize) {
+        let n = to.saturating_sub(self.len);
+        if n == 0 {
+            return;
         }
-        Kind::Int => {
-            let mut b = Int64Builder::with_capacity(rows.len());
-            b.extend(values.map(|v| match v {
+        match &mut self.values {
+            Values::Text(b) => (0..n).for_each(|_| b.append_null()),
+            Values::Int(b) => b.append_nulls(n),
+            Values::Float(b) => b.append_nulls(n),
+            Values::Bool(b) => b.append_nulls(n),
+            Values::Time(b) => b.append_nulls(n),
+        }
+        self.len = to;
+    }
+
+    /// Row `row`'s value.
+    fn push(&mut self, row: usize, v: &Value) {
+        self.pad(row);
+        match &mut self.values {
+            Values::Text(b) => match v {
+                Value::Null => b.append_null(),
+                Value::String(s) if s.is_empty() => b.append_null(),
+                Value::String(s) => b.append_value(s),
+                other => b.append_value(other.to_string()),
+            },
+            Values::Int(b) => b.append_option(match v {
                 Value::String(s) => int_text(s),
                 v => v.as_i64(),
-            }));
-            Arc::new(b.finish())
-        }
-        Kind::Float => {
-            let mut b = Float64Builder::with_capacity(rows.len());
-            b.extend(values.map(|v| match v {
+            }),
+            Values::Float(b) => b.append_option(match v {
                 Value::String(s) => float_text(s),
                 v => v.as_f64(),
-            }));
-            Arc::new(b.finish())
-        }
-        Kind::Bool => {
-            let mut b = BooleanBuilder::with_capacity(rows.len());
-            b.extend(values.map(|v| match v {
+            }),
+            Values::Bool(b) => b.append_option(match v {
                 Value::String(s) => Some(s == "true"),
                 v => v.as_bool(),
-            }));
-            Arc::new(b.finish())
+            }),
+            Values::Time(b) => b.append_option(v.as_str().and_then(time_text)),
         }
-        Kind::Time => {
-            let mut b = TimestampMicrosecondBuilder::with_capacity(rows.len()).with_timezone("UTC");
-            b.extend(values.map(|v| v.as_str().and_then(time_text)));
-            Arc::new(b.finish())
+        self.len = row + 1;
+    }
+
+    fn finish(mut self, rows: usize) -> ArrayRef {
+        self.pad(rows);
+        match self.values {
+            Values::Text(mut b) => Arc::new(b.finish()),
+            Values::Int(mut b) => Arc::new(b.finish()),
+            Values::Float(mut b) => Arc::new(b.finish()),
+            Values::Bool(mut b) => Arc::new(b.finish()),
+            Values::Time(mut b) => Arc::new(b.finish()),
         }
     }
 }

@@ -2,11 +2,13 @@
 //! one would pass `max_file_mb`.
 
 use arrow_array::RecordBatch;
+use arrow_schema::DataType;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::columns::{record_batch, Row};
 
@@ -54,7 +56,21 @@ fn new_writer(batch: &RecordBatch) -> Result<ArrowWriter<Vec<u8>>, ParquetError>
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "sfevents.layout".to_string(),
             super::layout::ROOT.to_string(),
-        )]))
+        )]));
+    // Counters and times in time order change by small steps: delta encoding stores those
+    // steps in a few bits each where a dictionary of (mostly distinct) values would not pay.
+    // `log_date` is one value per file, which the dictionary stores best.
+    let schema = batch.schema();
+    let delta = schema.fields().iter().filter(|f| {
+        matches!(f.name().as_str(), "row" | "sequence")
+            || (matches!(f.data_type(), DataType::Timestamp(..)) && f.name() != "log_date")
+    });
+    let props = delta
+        .fold(props, |p, f| {
+            let col = ColumnPath::from(f.name().as_str());
+            p.set_column_dictionary_enabled(col.clone(), false)
+                .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED)
+        })
         .build();
     ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props))
 }
@@ -98,6 +114,13 @@ mod tests {
             meta.row_group(0).column(0).compression(),
             Compression::ZSTD(_)
         ));
+        assert!(
+            meta.row_group(0)
+                .column(1)
+                .encodings()
+                .any(|e| e == parquet::basic::Encoding::DELTA_BINARY_PACKED),
+            "the timestamp column is delta-encoded"
+        );
         let mut last = i64::MIN;
         for b in r.build().unwrap() {
             let b = b.unwrap();
