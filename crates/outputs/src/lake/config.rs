@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use url::Url;
 
+pub use super::profile::Credentials;
 use crate::output::BatchLimits;
 use crate::settings::{ConfigError, Settings};
-use base::secret::Secret;
 
 pub const KEYS: &[&str] = &[
     "region",
@@ -56,14 +56,6 @@ pub struct S3Location {
     pub endpoint: Option<Url>,
     /// Given with `*_env`/`*_file` settings; otherwise the standard AWS variables are read.
     pub credentials: Option<Credentials>,
-}
-
-/// Static S3 credentials read from the settings' environment variables or files.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub access_key_id: Secret,
-    pub secret_access_key: Secret,
-    pub session_token: Option<Secret>,
 }
 
 /// What the files hold.

@@ -7,9 +7,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::config::Credentials;
 use crate::settings::ConfigError;
 use base::secret::Secret;
+
+/// Static S3 credentials: from the settings' environment variables or files, or a profile.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
 
 /// What a profile gives.
 #[derive(Debug)]

@@ -23,6 +23,9 @@ use archive::normalize::{iso, parse_sf_datetime};
 use archive::state::Cursor;
 
 pub(crate) const CURSOR_KEY: &str = "EventDate";
+/// Ids of events older than this can come from no stream (Pub/Sub retention is 72 hours):
+/// a streamed object keeps its ids this long (see `sources::streaming`).
+pub const STREAMABLE_DAYS: i64 = 4;
 /// Windows are not halved below this.
 const MIN_WINDOW_SECS: i64 = 60;
 
@@ -148,7 +151,7 @@ fn purge_seen(
 ) -> Result<(), ApiError> {
     let mut horizon = progress - Duration::seconds(cfg.lookback_secs) - Duration::hours(1);
     if cfg.streamed {
-        horizon = horizon.min(now - Duration::days(crate::sources::streaming::STREAMABLE_DAYS));
+        horizon = horizon.min(now - Duration::days(STREAMABLE_DAYS));
     }
     ctx.store
         .purge_seen(&ctx.org, &cfg.name, &iso(&horizon))

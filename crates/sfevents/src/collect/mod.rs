@@ -9,6 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 use archive::state::{RunTotals, Store};
 use archive::Archive;
@@ -99,7 +102,7 @@ pub async fn collect_org(cfg: &OrgConfig, opts: &Options) -> OrgReport {
         }
         return cycle.await;
     };
-    let (mut report, streams) = tokio::join!(cycle, rt.stream(stream::stop_after(d)));
+    let (mut report, streams) = tokio::join!(cycle, rt.stream(stop_after(d)));
     for (topic, why) in streams.failed {
         // Every fault that stops a stream is one of configuration: its URL, its CA file,
         // the topic, the credentials.
@@ -108,6 +111,19 @@ pub async fn collect_org(cfg: &OrgConfig, opts: &Options) -> OrgReport {
     }
     report.streams = streams.streams;
     report
+}
+
+/// A stop that turns true after `d`.
+fn stop_after(d: Duration) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        tokio::time::sleep(d).await;
+        let _ = tx.send(true);
+        // Held until every receiver is gone, so they never see the sender dropped as a stop
+        // of their own making.
+        tx.closed().await;
+    });
+    rx
 }
 
 /// An org, ready to collect.

@@ -4,7 +4,6 @@
 //! their work as one run in `status`'s history.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use archive::state::RunTotals;
 use salesforce::sources::records::ObjectCtx;
@@ -96,17 +95,4 @@ impl OrgRuntime {
             tracing::error!("cannot record the streams' run in state.db: {e}");
         }
     }
-}
-
-/// A stop that turns true after `d`.
-pub fn stop_after(d: Duration) -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        tokio::time::sleep(d).await;
-        let _ = tx.send(true);
-        // Held until every receiver is gone, so they never see the sender dropped as a stop
-        // of their own making.
-        tx.closed().await;
-    });
-    rx
 }

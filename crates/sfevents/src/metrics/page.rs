@@ -3,6 +3,10 @@
 
 use std::fmt::Write as _;
 
+/// The metric types the pages use.
+pub(super) const C: &str = "counter";
+pub(super) const G: &str = "gauge";
+
 /// One metric family: its samples must be written together, after its `# HELP` and `# TYPE`.
 struct Family {
     name: &'static str,

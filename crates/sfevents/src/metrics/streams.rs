@@ -3,8 +3,7 @@
 
 use salesforce::sources::streaming::StreamSnapshot;
 
-use super::page::Page;
-use super::text::{C, G};
+use super::page::{Page, C, G};
 
 fn epoch(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<f64> {
     t.map(|t| t.timestamp_millis() as f64 / 1000.0)

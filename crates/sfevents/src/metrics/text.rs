@@ -7,10 +7,7 @@ use archive::state::{Position, Store};
 use salesforce::client::ApiStats;
 
 use super::live::{store_for, Health, Live, StoresRef};
-use super::page::{rss_bytes, seconds, Page};
-
-pub(super) const C: &str = "counter";
-pub(super) const G: &str = "gauge";
+use super::page::{rss_bytes, seconds, Page, C, G};
 
 /// One org as a scrape sees it: a copy, so that no lock is held while state.db is read.
 struct OrgView {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::consume::decode;
 use super::{cursor_key, local, SessionError, Streamer};
 use crate::config::{object_defaults, StreamStart};
-use crate::sources::event_objects::{self, CURSOR_KEY};
+use crate::sources::event_objects::{self, CURSOR_KEY, STREAMABLE_DAYS};
 use crate::stream::{Replay, StreamError};
 use archive::normalize::{iso, parse_sf_datetime};
 use archive::state::Cursor;
@@ -23,8 +23,6 @@ use archive::state::Cursor;
 /// A saved position older than this is not tried: the 72-hour retention, less a margin for
 /// clocks and for the time a resubscription takes.
 const RESUMABLE_HOURS: i64 = 70;
-/// Ids of events older than this can come from no stream (retention is 72 hours).
-pub const STREAMABLE_DAYS: i64 = 4;
 
 /// Salesforce's `error-code` trailers for a replay id it will not resume from.
 const REFUSED_REPLAY: &[&str] = &[

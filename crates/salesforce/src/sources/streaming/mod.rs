@@ -34,7 +34,6 @@ use crate::auth::AuthError;
 use crate::client::ApiError;
 use crate::config::StreamConfig;
 use crate::stream::{connect, Auth, PubSub, StreamError, Subscription};
-pub use gap::STREAMABLE_DAYS;
 pub use status::{StreamSnapshot, StreamStatus};
 
 /// The delay before resubscribing grows to this after repeated faults.
