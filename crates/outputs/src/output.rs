@@ -85,9 +85,10 @@ pub trait Output: Send + Sync + 'static {
         None
     }
 
-    /// How long `run` may hold back a small backlog so that it ships as fewer, larger
-    /// writes (a lake's files). `None`: ship as soon as events are committed.
-    fn linger(&self, c: &Self::Config) -> Option<Linger> {
+    /// How long `run` may hold back a backlog smaller than one batch (the output's
+    /// `max_batch_bytes`) so that it ships as fewer, larger writes (a lake's files). `None`:
+    /// ship as soon as events are committed.
+    fn linger(&self, c: &Self::Config) -> Option<std::time::Duration> {
         let _ = c;
         None
     }
@@ -138,9 +139,14 @@ impl OutputConfig {
         self.kind.configured().routing()
     }
 
-    /// How long `run` may hold back a small backlog (see [`Output::linger`]).
+    /// How long `run` may hold back a backlog smaller than one of this output's batches
+    /// (see [`Output::linger`]).
     pub fn linger(&self) -> Option<Linger> {
-        self.kind.configured().linger()
+        let max_wait = self.kind.configured().linger()?;
+        Some(Linger {
+            min_bytes: self.batch.max_bytes as u64,
+            max_wait,
+        })
     }
 }
 
@@ -223,7 +229,7 @@ pub(crate) trait Configured: Send + Sync {
     fn probe<'a>(&'a self, cfg: &'a OutputConfig, out: &'a mut dyn Findings) -> BoxFuture<'a, ()>;
     fn setup<'a>(&'a self, cfg: &'a OutputConfig) -> Option<BoxFuture<'a, SetupResult>>;
     fn routing(&self) -> Option<Routing>;
-    fn linger(&self) -> Option<Linger>;
+    fn linger(&self) -> Option<std::time::Duration>;
     fn config(&self) -> &dyn Any;
     fn config_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn Configured>;
@@ -251,7 +257,7 @@ impl<T: Output> Configured for Typed<T> {
     fn routing(&self) -> Option<Routing> {
         self.output.routing(&self.config).cloned()
     }
-    fn linger(&self) -> Option<Linger> {
+    fn linger(&self) -> Option<std::time::Duration> {
         self.output.linger(&self.config)
     }
     fn config(&self) -> &dyn Any {

@@ -189,3 +189,30 @@ async fn ship_killed_at_random_points_leaves_every_row_once() {
     assert_eq!(ids, want);
     assert!(midway > 0, "no kill landed mid-ship");
 }
+
+/// The backlog `run` holds back is one of the output's own batches: with a small
+/// `max_batch_bytes`, a backlog past it ships at once though `flush_minutes` has not passed.
+#[tokio::test]
+async fn a_backlog_of_a_configured_batch_ships_without_waiting() {
+    let sim = common::start(common::small_config(43)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("archive");
+    let lake = tmp.path().join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    let o = common::collect(&sim, &archive, &["--event-type", "Login", "--no-ship"]).await;
+    common::assert_exit(&o, 0);
+    let to = format!(
+        "file://{}?name=lake&flush_minutes=1&max_batch_bytes=2048",
+        lake.display()
+    );
+    let child = run_cmd(&sim, &archive, &to).spawn().unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while delivered(&archive).0 < delivered(&archive).1 && std::time::Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    common::signal(&child, "TERM");
+    let _ = child.wait_with_output().await;
+    let (d, all) = delivered(&archive);
+    assert!(all > 0);
+    assert_eq!(d, all, "held back although past a configured batch");
+}

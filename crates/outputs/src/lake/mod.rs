@@ -26,7 +26,7 @@ use futures_util::future::BoxFuture;
 use url::Url;
 
 use self::config::LakeConfig;
-use crate::output::{BatchLimits, Linger, Output, OutputConfig};
+use crate::output::{BatchLimits, Output, OutputConfig};
 use crate::probe::Findings;
 use crate::settings::{ConfigError, Settings};
 use crate::sink::{OrgContext, Sink, SinkError};
@@ -56,11 +56,8 @@ impl Output for LakeOutput {
         config::parse(url, s)
     }
     /// A full batch's worth of archive lines, or `flush_minutes` of waiting.
-    fn linger(&self, c: &LakeConfig) -> Option<Linger> {
-        Some(Linger {
-            min_bytes: config::BATCH.max_bytes as u64,
-            max_wait: c.flush,
-        })
+    fn linger(&self, c: &LakeConfig) -> Option<std::time::Duration> {
+        Some(c.flush)
     }
     fn sink(
         &self,
