@@ -84,6 +84,15 @@ impl PubSub {
         })
     }
 
+    /// Connects to the Pub/Sub API at `url` (see [`super::connect`]) and calls as `auth`.
+    pub async fn open(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+        auth: &Auth,
+    ) -> Result<PubSub, StreamError> {
+        PubSub::new(super::connect(url, ca_file).await?, auth)
+    }
+
     /// Calls from now on as `auth` (a renewed session); open subscriptions keep theirs.
     pub fn set_auth(&mut self, auth: &Auth) -> Result<(), StreamError> {
         self.metadata = Metadata::new(auth)?;

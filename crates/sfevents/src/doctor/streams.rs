@@ -5,7 +5,7 @@
 use super::Report;
 use salesforce::client::SfClient;
 use salesforce::config::OrgConfig;
-use salesforce::stream::{connect, Auth, PubSub};
+use salesforce::stream::{Auth, PubSub};
 
 /// Checks every stream of `org` with the session `c` holds.
 pub async fn check(r: &mut Report, scope: &str, org: &OrgConfig, c: &SfClient) {
@@ -14,33 +14,20 @@ pub async fn check(r: &mut Report, scope: &str, org: &OrgConfig, c: &SfClient) {
     }
     let url = org.pubsub_url.as_str().trim_end_matches('/');
     let what = "Pub/Sub API";
-    let channel = match connect(url, org.ca_file.as_deref()).await {
-        Ok(ch) => ch,
-        Err(e) => {
-            r.problem(scope, what, format!("{e}. Fix: check pubsub_url (default https://api.pubsub.salesforce.com:7443) and that port 7443 is open to it"));
-            return;
-        }
-    };
     let Ok(session) = c.tokens.session().await else {
         r.warn(scope, what, "skipped: it needs a login");
         return;
     };
-    let Some(tenant_id) = session.org_id() else {
+    let Some(auth) = Auth::from_session(&session) else {
         r.warn(scope, what, "skipped: the login did not name its org");
         return;
     };
-    let auth = Auth {
-        access_token: session.access_token.clone(),
-        instance_url: session
-            .instance_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
-        tenant_id,
-    };
-    let pubsub = match PubSub::new(channel, &auth) {
+    let pubsub = match PubSub::open(url, org.ca_file.as_deref(), &auth).await {
         Ok(p) => p,
-        Err(e) => return r.problem(scope, what, e.to_string()),
+        Err(e) => {
+            r.problem(scope, what, format!("{e}. Fix: check pubsub_url (default https://api.pubsub.salesforce.com:7443) and that port 7443 is open to it"));
+            return;
+        }
     };
     r.ok(scope, what, format!("{url} answers"));
     for s in &org.streams {

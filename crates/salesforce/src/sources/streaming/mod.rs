@@ -33,7 +33,7 @@ use super::records::ObjectCtx;
 use crate::auth::AuthError;
 use crate::client::ApiError;
 use crate::config::StreamConfig;
-use crate::stream::{connect, Auth, PubSub, StreamError, Subscription};
+use crate::stream::{Auth, PubSub, StreamError, Subscription};
 pub use status::{StreamSnapshot, StreamStatus};
 
 /// The delay before resubscribing grows to this after repeated faults.
@@ -180,15 +180,7 @@ impl Streamer {
     ) -> Result<(), SessionError> {
         let tokens = self.ctx.client.tokens.clone();
         let session = tokens.session().await.map_err(ApiError::Auth)?;
-        let auth = Auth {
-            access_token: session.access_token.clone(),
-            instance_url: session
-                .instance_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_string(),
-            tenant_id: self.ctx.org_id.clone(),
-        };
+        let auth = Auth::for_org(&session, self.ctx.org_id.clone());
         let r = self.subscribed(&auth, stop, from_earliest).await;
         if let Err(SessionError::Stream(StreamError::Auth { .. })) = &r {
             // The session expired or was revoked: the next subscription logs in again and
@@ -204,8 +196,7 @@ impl Streamer {
         stop: &mut watch::Receiver<bool>,
         from_earliest: &mut bool,
     ) -> Result<(), SessionError> {
-        let channel = connect(&self.pubsub_url, self.ca_file.as_deref()).await?;
-        let pubsub = PubSub::new(channel, auth)?;
+        let pubsub = PubSub::open(&self.pubsub_url, self.ca_file.as_deref(), auth).await?;
         pubsub.topic(&self.cfg.topic).await?;
         let sub = self.subscribe(&pubsub, from_earliest).await?;
         self.status.connected(&self.ctx.store, true);
