@@ -50,14 +50,22 @@ pub fn snake_case(name: &str) -> String {
 /// they look like: an all-digit id must not change type from one row to the next, and
 /// `TIMESTAMP` (`20240101010203.400`) is a time, not a quantity.
 pub(crate) fn elf_number(column: &str, cell: &str) -> Option<Value> {
-    if is_text_column(column) || !is_plain_decimal(cell) {
+    if is_text_column(column) {
+        return None;
+    }
+    decimal_number(cell).map(Value::Number)
+}
+
+/// [`elf_number`] for a column already known not to be a text column.
+pub(crate) fn decimal_number(cell: &str) -> Option<Number> {
+    if !is_plain_decimal(cell) {
         return None;
     }
     if cell.contains('.') {
         let f: f64 = cell.parse().ok()?;
-        return Number::from_f64(f).map(Value::Number);
+        return Number::from_f64(f);
     }
-    cell.parse::<i64>().ok().map(Value::from)
+    cell.parse::<i64>().ok().map(Number::from)
 }
 
 /// Identifiers: `id`, `*_id`, `*_ids`, `*_id_derived`, `*_key`, `*identifier*`; times:
@@ -136,20 +144,7 @@ pub fn elf_timestamp(s: &str) -> Option<DateTime<Utc>> {
 /// not convertible (the processor would fail), and the caller leaves the field out.
 pub(crate) fn es_long(v: &Value) -> Option<i64> {
     match v {
-        Value::String(s) => {
-            let (neg, rest) = match s.strip_prefix('-') {
-                Some(r) => (true, r),
-                None => (false, s.strip_prefix('+').unwrap_or(s)),
-            };
-            if let Some(hex) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
-                if !s.starts_with("0x") && !s.starts_with("-0x") {
-                    return None;
-                }
-                let n = i64::from_str_radix(hex, 16).ok()?;
-                return Some(if neg { -n } else { n });
-            }
-            java_parse_long(s)
-        }
+        Value::String(s) => es_long_str(s),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
                 return Some(i);
@@ -159,6 +154,60 @@ pub(crate) fn es_long(v: &Value) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// [`es_long`] of a string.
+pub(crate) fn es_long_str(s: &str) -> Option<i64> {
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if let Some(hex) = rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+        if !s.starts_with("0x") && !s.starts_with("-0x") {
+            return None;
+        }
+        let n = i64::from_str_radix(hex, 16).ok()?;
+        return Some(if neg { -n } else { n });
+    }
+    java_parse_long(s)
+}
+
+/// Elasticsearch's date output of an ISO 8601 text ([`iso8601`] then [`format_utc`]), without
+/// parsing when the text is already in that form (the archive's `@timestamp` always is).
+pub(crate) fn iso8601_utc(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if is_canonical_utc(s.as_bytes()) {
+        return Some(s.into());
+    }
+    iso8601(s).map(|t| format_utc(&t).into())
+}
+
+/// `yyyy-MM-ddTHH:mm:ss.SSSZ` with a real date and time: what [`format_utc`] writes for it.
+fn is_canonical_utc(b: &[u8]) -> bool {
+    let shape = b"dddd-dd-ddTdd:dd:dd.dddZ";
+    if b.len() != shape.len()
+        || !b.iter().zip(shape).all(|(c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            s => c == s,
+        })
+    {
+        return false;
+    }
+    let n = |i: usize, len: usize| {
+        b[i..i + len]
+            .iter()
+            .fold(0u32, |a, c| a * 10 + u32::from(c - b'0'))
+    };
+    let (year, month, day) = (n(0, 4) as i32, n(5, 2), n(8, 2));
+    let days = NaiveDate::from_ymd_opt(year, month, 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .map(|last| chrono::Datelike::day(&last));
+    day >= 1
+        && days.is_some_and(|d| day <= d)
+        && year >= 1
+        && n(11, 2) < 24
+        && n(14, 2) < 60
+        && n(17, 2) < 60
 }
 
 /// Java's `Long.parseLong`: an optional sign and ASCII digits, nothing else.

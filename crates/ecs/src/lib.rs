@@ -33,9 +33,11 @@ mod body;
 mod convert;
 pub mod corpus;
 mod event;
+mod fast;
 mod generic;
 mod geoip;
 mod ingest;
+pub mod line;
 mod login;
 mod logout;
 mod setup_audit_trail;
@@ -47,6 +49,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use convert::{elf_timestamp, snake_case};
+pub use fast::{LineEncoder, Written};
 pub use geoip::{DatabaseKind, GeoIp, GeoIpError, MaxMindGeoIp};
 
 use body::Body;
@@ -233,6 +236,11 @@ impl Normalizer {
     pub fn with_geoip(mut self, provider: Arc<dyn GeoIp>) -> Normalizer {
         self.geoip = Some(provider);
         self
+    }
+
+    /// The data stream namespace.
+    pub fn namespace(&self) -> &str {
+        &self.opts.namespace
     }
 
     /// The document in the chosen shape.

@@ -41,7 +41,7 @@ impl DeadLetters {
                 "output": self.output,
                 "id": ev.id,
                 "error": reason,
-                "event": ev.value,
+                "event": ev.value(),
             });
             serde_json::to_writer(&mut buf, &line)?;
             buf.push(b'\n');

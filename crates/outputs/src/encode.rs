@@ -5,7 +5,10 @@
 //! values are escaped, so line-based destinations (syslog, log drains, NDJSON) never split an
 //! event.
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
+use ecs::line::{ArchiveLine, Val};
 use serde_json::Value;
 
 use crate::settings::{ConfigError, Settings};
@@ -66,7 +69,29 @@ pub struct Meta<'a> {
 
 impl<'a> Meta<'a> {
     pub fn of(event: &'a Event) -> Meta<'a> {
-        let v = &event.value;
+        Meta::of_line(event).unwrap_or_else(|| Meta::of_tree(event))
+    }
+
+    /// Read from the line without a tree; `None` for a line with escapes in these members.
+    fn of_line(event: &'a Event) -> Option<Meta<'a>> {
+        let l = ArchiveLine::scan(event.line())?;
+        let text = |v: Option<Val<'a>>| match v {
+            Some(Val::Str(s)) => s.plain().map(Some),
+            _ => Some(None),
+        };
+        let source = text(l.source)?.unwrap_or("unknown");
+        let event_type = text(l.event_type)?;
+        Some(Meta {
+            dataset: ecs::dataset_for(source, event_type),
+            source,
+            kind: event_type.unwrap_or(source),
+            org_id: text(l.org_id)?,
+            time: text(l.timestamp)?.and_then(parse_time),
+        })
+    }
+
+    fn of_tree(event: &'a Event) -> Meta<'a> {
+        let v = event.value();
         let source = v["source"].as_str().unwrap_or("unknown");
         let event_type = v["event_type"].as_str();
         Meta {
@@ -74,10 +99,7 @@ impl<'a> Meta<'a> {
             source,
             kind: event_type.unwrap_or(source),
             org_id: v["org_id"].as_str(),
-            time: v["@timestamp"]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc)),
+            time: v["@timestamp"].as_str().and_then(parse_time),
         }
     }
 
@@ -86,14 +108,24 @@ impl<'a> Meta<'a> {
         if self.source != ecs::alert::SOURCE {
             return None;
         }
-        event.value["fields"]["rule"]["level"].as_str()
+        event.value()["fields"]["rule"]["level"].as_str()
     }
 
     /// A failed login (EventLogFile Login rows, LoginEvent, LoginHistory) or a setup change:
     /// what security teams alert on, so syslog gives them a higher severity.
     pub fn is_notable(&self, event: &Event) -> bool {
-        let f = &event.value["fields"];
-        let text = |k: &str| f[k].as_str().unwrap_or_default();
+        let line = ArchiveLine::scan(event.line());
+        let text = |k: &str| -> std::borrow::Cow<'_, str> {
+            match line.as_ref().map(|l| l.field(k)) {
+                Some(Some(Val::Str(s))) => s.text(),
+                Some(_) => "".into(),
+                None => event.value()["fields"][k]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+                    .into(),
+            }
+        };
         match (self.source, self.kind) {
             (_, "SetupAuditTrail") => true,
             ("EventLogFile", "Login") => {
@@ -109,10 +141,18 @@ impl<'a> Meta<'a> {
     }
 }
 
-/// Turns events into lines of JSON.
+fn parse_time(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Turns events into lines of JSON. `raw` is the archive line itself; `ecs` is written from
+/// the line without a tree where [`ecs::LineEncoder`] can, else through the tree.
 pub struct Encoder {
     format: Format,
     normalizer: ecs::Normalizer,
+    lines: Mutex<ecs::LineEncoder>,
 }
 
 impl Encoder {
@@ -122,7 +162,11 @@ impl Encoder {
             ..ecs::Options::default()
         })
         .map_err(|e| SinkError::Fatal(format!("output {name}: {e}")))?;
-        Ok(Encoder { format, normalizer })
+        Ok(Encoder {
+            format,
+            lines: Mutex::new(ecs::LineEncoder::new(normalizer.clone())),
+            normalizer,
+        })
     }
 
     pub fn format(&self) -> Format {
@@ -132,11 +176,19 @@ impl Encoder {
     /// Appends the event as one line of JSON (no newline) to `out`.
     pub fn write(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         match self.format {
-            Format::Raw => serde_json::to_writer(&mut *out, &event.value),
+            Format::Raw => {
+                out.extend_from_slice(event.line().as_bytes());
+                return Ok(());
+            }
             Format::Ecs => {
+                let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+                if lines.ecs(event.line(), out).is_some() {
+                    return Ok(());
+                }
+                drop(lines);
                 let doc = self
                     .normalizer
-                    .ecs(&event.value)
+                    .ecs(&event.value())
                     .map_err(EncodeError::Ecs)?;
                 serde_json::to_writer(&mut *out, &doc.body)
             }
@@ -147,10 +199,10 @@ impl Encoder {
     /// The event as a JSON value: the archive line, or its ECS document.
     pub fn value(&self, event: &Event) -> Result<Value, EncodeError> {
         match self.format {
-            Format::Raw => Ok(event.value.clone()),
+            Format::Raw => Ok(event.value().clone()),
             Format::Ecs => self
                 .normalizer
-                .ecs(&event.value)
+                .ecs(&event.value())
                 .map(|d| d.body)
                 .map_err(EncodeError::Ecs),
         }
@@ -162,10 +214,7 @@ mod tests {
     use super::*;
 
     fn event(v: Value) -> Event {
-        Event {
-            id: v["id"].as_str().unwrap_or_default().to_string(),
-            value: v,
-        }
+        Event::from_value(v)
     }
 
     #[test]
@@ -193,7 +242,7 @@ mod tests {
             .write(&e, &mut out)
             .unwrap();
         assert!(!out.contains(&b'\n'));
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), e.value);
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), *e.value());
         out.clear();
         Encoder::new("t", Format::Ecs, &org)
             .unwrap()

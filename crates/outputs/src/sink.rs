@@ -2,15 +2,89 @@
 //! [`Verdict`] on each, the [`SinkError`] of a whole batch, and the org an output runs for
 //! ([`OrgContext`]). Every output's sink, the shipper and the shared parts take these.
 
-use futures_util::future::BoxFuture;
+use std::sync::OnceLock;
 
-/// One archived event, as read from the archive's NDJSON.
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+/// One archived event, as read from the archive's NDJSON: the line itself, which the
+/// tree-free encoders read directly, and its parsed tree, made only when an output asks for it
+/// ([`Event::value`]).
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The event id (the document id at destinations that deduplicate).
     pub id: String,
-    /// The archive line, parsed.
-    pub value: serde_json::Value,
+    /// Where it is in the delivery log: its file's entry and its row there (from 0).
+    pub pos: (i64, u64),
+    line: String,
+    value: OnceLock<Value>,
+}
+
+impl Event {
+    /// An event from its archive line. `Err` says why the line is not an archive event (not a
+    /// JSON object, or no `id`); it is checked here, without building a tree.
+    pub fn from_line(line: String) -> Result<Event, String> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            #[serde(borrow)]
+            id: Option<std::borrow::Cow<'a, str>>,
+        }
+        let id = match serde_json::from_str::<Head>(&line) {
+            Ok(Head { id: Some(id) }) => id.into_owned(),
+            Ok(Head { id: None }) => return Err("the archived event has no id".into()),
+            Err(e) => return Err(format!("the archived line is not JSON: {e}")),
+        };
+        Ok(Event {
+            id,
+            pos: (0, 0),
+            line,
+            value: OnceLock::new(),
+        })
+    }
+
+    /// An event from a tree (tests, `alerts test`, redaction): its id is the tree's `id`.
+    pub fn from_value(value: Value) -> Event {
+        let id = value["id"].as_str().unwrap_or_default().to_string();
+        Event::with_id(id, value)
+    }
+
+    /// An event from a tree, with the id given.
+    pub fn with_id(id: String, value: Value) -> Event {
+        Event {
+            id,
+            pos: (0, 0),
+            line: serde_json::to_string(&value).unwrap_or_default(),
+            value: OnceLock::from(value),
+        }
+    }
+
+    /// A line that is not an archive event, kept as text for its dead letter.
+    pub fn unreadable(line: String) -> Event {
+        Event {
+            id: String::new(),
+            pos: (0, 0),
+            line,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The event at its place in the delivery log.
+    pub fn at(mut self, seq: i64, row: u64) -> Event {
+        self.pos = (seq, row);
+        self
+    }
+
+    /// The archive line, as written (compact JSON, one line).
+    pub fn line(&self) -> &str {
+        &self.line
+    }
+
+    /// The archive line, parsed (once, on first use).
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| {
+            serde_json::from_str(&self.line).unwrap_or_else(|_| Value::String(self.line.clone()))
+        })
+    }
 }
 
 /// What the destination did with one event of a batch.

@@ -18,10 +18,10 @@ fn huge_alert() -> Event {
         "events": {"ids": [], "total": 12},
         "summary": "S".repeat(40_000)
     });
-    Event {
-        id: id.clone(),
-        value: json!({"id": id, "event_type": "Alert", "source": "sfevents", "fields": fields}),
-    }
+    Event::with_id(
+        id.clone(),
+        json!({"id": id, "event_type": "Alert", "source": "sfevents", "fields": fields}),
+    )
 }
 
 fn org() -> OrgContext {

@@ -144,10 +144,10 @@ fn alert(id: &str, user: &str, level: &str, title: &str) -> Event {
         "events": {"ids": ["e1", "e2", "e3"], "total": 3},
         "summary": format!("3 failed logins for {user} <in 2 minutes> & counting"),
     });
-    Event {
-        id: id.to_string(),
-        value: json!({"id": id, "event_type": "Alert", "fields": fields}),
-    }
+    Event::with_id(
+        id.to_string(),
+        json!({"id": id, "event_type": "Alert", "fields": fields}),
+    )
 }
 
 fn org() -> OrgContext {

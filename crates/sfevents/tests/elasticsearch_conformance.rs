@@ -29,10 +29,7 @@ use outputs::{self, Event, OrgContext, Verdict};
 use receivers::elasticsearch::{self, Config};
 
 fn event(case: &Case) -> Event {
-    Event {
-        id: case.event["id"].as_str().unwrap_or_default().to_string(),
-        value: case.event.clone(),
-    }
+    Event::from_value(case.event.clone())
 }
 
 /// The output as `--to` gives it, every setting at its default (`ecs` mode, namespace

@@ -68,10 +68,7 @@ fn org() -> OrgContext {
 }
 
 fn event(value: Value) -> Event {
-    Event {
-        id: value["id"].as_str().unwrap_or_default().to_string(),
-        value,
-    }
+    Event::from_value(value)
 }
 
 /// A Login EventLogFile row, as the archive writes it.

@@ -16,10 +16,7 @@ const LOGIN: &str = "logs-salesforce.login-default";
 const USAGE: &str = "logs-salesforce.api_total_usage-default";
 
 fn event(value: Value) -> Event {
-    Event {
-        id: value["id"].as_str().unwrap_or_default().to_string(),
-        value,
-    }
+    Event::from_value(value)
 }
 
 /// Row `n` of a daily Login EventLogFile, as `normalize::convert_csv` writes it.
@@ -142,7 +139,7 @@ async fn ecs_documents_land_in_their_data_streams_gzipped_with_no_pipeline() {
     assert!(all(&v, &Verdict::Delivered), "{v:?}");
     let n = normalizer();
     for ev in &events {
-        let doc = n.ecs(&ev.value).expect("doc");
+        let doc = n.ecs(&ev.value()).expect("doc");
         let stored: Vec<_> = es
             .docs(&doc.data_stream)
             .into_iter()
@@ -264,8 +261,9 @@ async fn refused_and_unmappable_documents_are_dead_and_the_rest_delivered() {
     let es = start(Config::default()).await;
     // API_RESOURCE is text in the rows before (a keyword under x-pack's `logs` template): an
     // object there is a mapping conflict, refused for good.
-    let mut conflicting = api_usage(3);
-    conflicting.value["fields"]["API_RESOURCE"] = json!({"path": "/query"});
+    let mut value = api_usage(3).value().clone();
+    value["fields"]["API_RESOURCE"] = json!({"path": "/query"});
+    let conflicting = event(value);
     let mut events = batch();
     events.push(conflicting.clone());
     events.push(event(
@@ -299,7 +297,7 @@ async fn a_body_over_the_limit_is_split_and_a_lone_document_over_it_is_dead() {
     let n = normalizer();
     let largest = events
         .iter()
-        .map(|e| n.ecs(&e.value).expect("doc").body.to_string().len() + 120)
+        .map(|e| n.ecs(&e.value()).expect("doc").body.to_string().len() + 120)
         .max()
         .unwrap_or(0);
     es.set_faults(Faults {
@@ -423,7 +421,7 @@ async fn agent_mode_sends_filebeats_shape_without_a_pipeline() {
     assert!(all(&v, &Verdict::Delivered), "{v:?}");
     let n = normalizer();
     for ev in &events {
-        let doc = n.agent(&ev.value).expect("doc");
+        let doc = n.agent(&ev.value()).expect("doc");
         let stored = es
             .docs(&doc.data_stream)
             .into_iter()
@@ -444,13 +442,13 @@ async fn agent_mode_sends_filebeats_shape_without_a_pipeline() {
         serde_json::from_str(login.source["message"].as_str().expect("message")).expect("JSON");
     assert_eq!(
         message["EventIdentifier"],
-        events[3].value["fields"]["EventIdentifier"]
+        events[3].value()["fields"]["EventIdentifier"]
     );
     assert!(message.get("attributes").is_none(), "as go-sfdc drops it");
     let usage = &es.docs(USAGE)[0];
     assert_eq!(
         usage.source,
-        n.ecs(&events[5].value).expect("doc").body,
+        n.ecs(events[5].value()).expect("doc").body,
         "no integration stream: ecs"
     );
 

@@ -243,10 +243,7 @@ fn hostile_events() -> Vec<Event> {
                 "USER_NAME": text, "URI": format!("/x?{text}"), "Empty": "", "Nested": {"k": text}
             }
         });
-        out.push(Event {
-            id: id.to_string(),
-            value: v,
-        });
+        out.push(Event::with_id(id.to_string(), v));
     }
     out
 }
@@ -294,21 +291,21 @@ async fn hostile_values_survive_every_transport_intact() {
             assert_eq!(rec.param(SD_ID, "org").as_deref(), Some("00D\"]\\x"));
             let msg: Value = serde_json::from_str(&rec.msg)
                 .unwrap_or_else(|err| panic!("{input:?} {}: {err}: {}", e.id, rec.msg));
-            assert_eq!(msg, e.value, "{input:?}");
+            assert_eq!(&msg, e.value(), "{input:?}");
             assert_eq!(rec.hostname, "acme.my.salesforce.com");
             assert!(rec.timestamp.ends_with(".123456Z"), "{}", rec.timestamp);
-            let failed = e.value["fields"]["LOGIN_STATUS"] != "LOGIN_NO_ERROR";
+            let failed = e.value()["fields"]["LOGIN_STATUS"] != "LOGIN_NO_ERROR";
             assert_eq!(rec.pri, if failed { 133 } else { 134 }, "{}", e.id);
         }
     }
     // Truncated at a character boundary: what arrives is whole UTF-8, MSG cut, the original
     // length in the element.
-    let big = Event {
-        id: "big-1".into(),
-        value: json!({"id": "big-1", "org_id": "00Dx", "source": "LoginEvent",
+    let big = Event::with_id(
+        "big-1".into(),
+        json!({"id": "big-1", "org_id": "00Dx", "source": "LoginEvent",
             "fields": {"Text": "é日😀\n\"]".repeat(300)}}),
-    };
-    let full = serde_json::to_string(&big.value).unwrap();
+    );
+    let full = serde_json::to_string(big.value()).unwrap();
     let before = r.received(Input::Tcp).len();
     for max in [1000, 1001, 1002, 1003] {
         let sink = sink_for(&to(&r, Input::Tcp, &format!("max_message_bytes={max}")), "").unwrap();

@@ -105,6 +105,13 @@ const HEADERS: &[(&str, &str)] = &[
 /// Header of a type with no known column list: the common request-type columns.
 const GENERIC_HEADER: &str = "EVENT_TYPE,TIMESTAMP,REQUEST_ID,ORGANIZATION_ID,USER_ID,RUN_TIME,CPU_TIME,URI,SESSION_KEY,LOGIN_KEY,USER_TYPE,REQUEST_STATUS,DB_TOTAL_TIME,TIMESTAMP_DERIVED,USER_ID_DERIVED,CLIENT_IP,URI_ID_DERIVED";
 
+/// Every event type with a column list of its own.
+pub(crate) fn known_types() -> Vec<&'static str> {
+    let mut out: Vec<&str> = HEADERS.iter().map(|(t, _)| *t).collect();
+    out.extend(crate::security_types::HEADERS.iter().map(|(t, _)| *t));
+    out
+}
+
 /// The header line (comma-separated, unquoted) of an event type.
 pub(crate) fn header(event_type: &str) -> &'static str {
     if let Some(h) = crate::security_types::header(event_type) {

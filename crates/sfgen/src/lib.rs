@@ -545,6 +545,11 @@ impl Org {
     }
 
     /// The CSV column names of an event type, in file order.
+    /// Every EventLogFile type the generator knows the columns of.
+    pub fn known_event_types() -> Vec<&'static str> {
+        columns::known_types()
+    }
+
     pub fn columns(event_type: &str) -> Vec<&'static str> {
         columns::columns(event_type)
     }

@@ -50,6 +50,28 @@ pub struct Body {
 }
 
 impl Body {
+    /// Appends a `create` of the document `source` (one line of JSON) into `index` with `id`.
+    pub fn push_bytes(&mut self, event: usize, index: &str, id: &str, source: &[u8]) {
+        let start = self.buf.len();
+        self.action(index, id);
+        self.buf.extend_from_slice(source);
+        self.buf.push(b'\n');
+        self.items.push(Item {
+            event,
+            index: index.to_string(),
+            bytes: start..self.buf.len(),
+        });
+    }
+
+    fn action(&mut self, index: &str, id: &str) {
+        self.buf.extend_from_slice(b"{\"create\":{\"_index\":");
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, index);
+        self.buf.extend_from_slice(b",\"_id\":");
+        let _ = serde_json::to_writer(&mut self.buf, id);
+        self.buf.extend_from_slice(b"}}\n");
+    }
+
     /// Appends a `create` of `source` into `index` with `id`. On failure (a source that cannot
     /// be written as JSON) nothing is appended.
     pub fn push(
@@ -60,12 +82,8 @@ impl Body {
         source: &Value,
     ) -> Result<(), serde_json::Error> {
         let start = self.buf.len();
+        self.action(index, id);
         let written = (|| {
-            self.buf.extend_from_slice(b"{\"create\":{\"_index\":");
-            serde_json::to_writer(&mut self.buf, index)?;
-            self.buf.extend_from_slice(b",\"_id\":");
-            serde_json::to_writer(&mut self.buf, id)?;
-            self.buf.extend_from_slice(b"}}\n");
             serde_json::to_writer(&mut self.buf, source)?;
             self.buf.push(b'\n');
             Ok(())

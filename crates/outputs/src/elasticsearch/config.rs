@@ -11,11 +11,13 @@ use base::secret::Secret;
 
 /// `ecs`: sfevents maps the events (ECS, as Elastic's integration does) and indexes them with
 /// `pipeline=_none`. `agent`: sfevents sends what Filebeat's input sends, for Elastic's own
-/// ingest pipelines and dashboards.
+/// ingest pipelines and dashboards. `raw`: the archive's own lines, as they are (the record
+/// under `fields`), for a pipeline of one's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EsMode {
     Ecs,
     Agent,
+    Raw,
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +75,9 @@ pub fn parse(url: &Url, s: &Settings) -> Result<EsConfig, ConfigError> {
     }
     check_http(url, "output URL").map_err(|e| ConfigError::PlainHttp(e.to_string()))?;
     let auth = auth(s)?;
-    let mode = match s.choice("mode", &["ecs", "agent"])? {
+    let mode = match s.choice("mode", &["ecs", "agent", "raw"])? {
         "agent" => EsMode::Agent,
+        "raw" => EsMode::Raw,
         _ => EsMode::Ecs,
     };
     let namespace = namespace(s)?;

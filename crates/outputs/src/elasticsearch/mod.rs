@@ -26,6 +26,7 @@ pub mod setup;
 pub mod templates;
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use futures_util::future::BoxFuture;
 use reqwest::Method;
@@ -93,6 +94,9 @@ pub struct ElasticsearchSink {
     /// is not remembered, so the next batch asks again.
     cluster: OnceCell<Cluster>,
     normalizer: ecs::Normalizer,
+    /// The tree-free writer of `ecs` documents (and of `agent` ones for the datasets Elastic's
+    /// integration lacks, which are the same).
+    lines: Mutex<ecs::LineEncoder>,
     mode: EsMode,
     gzip: bool,
 }
@@ -121,6 +125,7 @@ impl ElasticsearchSink {
             name: cfg.name.clone(),
             client: EsClient::new(es)?,
             cluster: OnceCell::new(),
+            lines: Mutex::new(ecs::LineEncoder::new(normalizer.clone())),
             normalizer,
             mode: es.mode,
             gzip: es.gzip,
@@ -182,12 +187,24 @@ impl ElasticsearchSink {
     /// its `Dead` verdict here and is not sent.
     fn documents(&self, events: &[Event], verdicts: &mut [Option<Verdict>]) -> Body {
         let mut body = Body::default();
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut doc = Vec::new();
         for (i, event) in events.iter().enumerate() {
+            doc.clear();
+            if self.mode == EsMode::Raw {
+                let stream = self.raw_stream(event);
+                body.push_bytes(i, &stream, &event.id, event.line().as_bytes());
+                continue;
+            }
+            if let Some(w) = lines.ecs(event.line(), &mut doc) {
+                body.push_bytes(i, w.data_stream, &event.id, &doc);
+                continue;
+            }
             // `agent` answers the ECS document for datasets Elastic's integration lacks; the
             // document's own data stream is right either way.
             let doc = match self.mode {
-                EsMode::Ecs => self.normalizer.ecs(&event.value),
-                EsMode::Agent => self.normalizer.agent(&event.value),
+                EsMode::Agent => self.normalizer.agent(event.value()),
+                _ => self.normalizer.ecs(event.value()),
             };
             let pushed = match doc {
                 Ok(d) => body
@@ -202,6 +219,16 @@ impl ElasticsearchSink {
         body
     }
 
+    /// `raw` mode's data stream: the one the event's dataset has in the other modes.
+    fn raw_stream(&self, event: &Event) -> String {
+        let meta = crate::encode::Meta::of(event);
+        format!(
+            "logs-salesforce.{}-{}",
+            meta.dataset,
+            self.normalizer.namespace()
+        )
+    }
+
     /// One `_bulk` request for items `range`.
     async fn post(&self, body: &Body, range: Range<usize>) -> Result<Outcome, SinkError> {
         let bytes = bulk::encode(body.slice(range.clone()), self.gzip)?;
@@ -209,7 +236,7 @@ impl ElasticsearchSink {
         // In `ecs` mode the documents are final: an ingest pipeline installed with Elastic's
         // integration (the data stream's `index.default_pipeline`) would map them a second
         // time. In `agent` mode that pipeline is the point, so no parameter.
-        if self.mode == EsMode::Ecs {
+        if self.mode != EsMode::Agent {
             query.push(("pipeline", "_none"));
         }
         tracing::debug!(

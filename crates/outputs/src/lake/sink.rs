@@ -114,11 +114,11 @@ fn partition(events: &[Event]) -> (BTreeMap<Partition, Vec<Row<'_>>>, Vec<Verdic
     let mut parts: BTreeMap<Partition, Vec<Row>> = BTreeMap::new();
     let mut verdicts = Vec::with_capacity(events.len());
     for e in events {
-        match place(&e.value) {
+        match place(&e.value()) {
             Ok((p, micros)) => {
                 parts.entry(p).or_default().push(Row {
                     micros,
-                    line: &e.value,
+                    line: &e.value(),
                 });
                 verdicts.push(Verdict::Delivered);
             }
@@ -138,9 +138,9 @@ fn ocsf_partition(events: &[Event], region: &str) -> (OcsfParts, Vec<Verdict>) {
     let mut parts = OcsfParts::new();
     let mut verdicts = Vec::with_capacity(events.len());
     for e in events {
-        match place(&e.value) {
+        match place(&e.value()) {
             Ok((p, micros)) => {
-                if let Some((class, doc)) = ocsf::document(&e.value, micros.div_euclid(1000)) {
+                if let Some((class, doc)) = ocsf::document(&e.value(), micros.div_euclid(1000)) {
                     let dir = ocsf_dir(class.source_name(), region, &p.org_id, p.day);
                     parts.entry(dir).or_default().push((micros, doc));
                 }
@@ -191,10 +191,7 @@ mod tests {
 
     #[test]
     fn events_are_placed_by_org_dataset_and_day() {
-        let ev = |v: Value| Event {
-            id: v["id"].as_str().unwrap_or_default().to_string(),
-            value: v,
-        };
+        let ev = |v: Value| Event::from_value(v);
         let events = [
             ev(
                 json!({"@timestamp": "2026-12-01T23:59:59.999Z", "id": "a", "org_id": "00D1",

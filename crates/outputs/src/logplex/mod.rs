@@ -236,11 +236,11 @@ mod tests {
             instance_url: "https://acme.my.salesforce.com".into(),
         };
         let sink = LogplexSink::new(&cfg, c, &org).unwrap();
-        let e = Event {
-            id: "abc-1".into(),
-            value: serde_json::json!({"@timestamp": "2024-03-01T10:00:00.5Z", "id": "abc-1",
+        let e = Event::with_id(
+            "abc-1".into(),
+            serde_json::json!({"@timestamp": "2024-03-01T10:00:00.5Z", "id": "abc-1",
                 "source": "SetupAuditTrail", "fields": {"Display": "line1\nline2 ]\"é"}}),
-        };
+        );
         let mut out = Vec::new();
         sink.frame(&e, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -256,7 +256,7 @@ mod tests {
         );
         let json: serde_json::Value =
             serde_json::from_str(msg.splitn(7, ' ').last().unwrap()).unwrap();
-        assert_eq!(json, e.value);
+        assert_eq!(json, *e.value());
         assert_eq!(frame_id(&["a", "b"]), frame_id(&["a", "b"]));
         assert_ne!(frame_id(&["a", "b"]), frame_id(&["ab"]));
     }

@@ -155,31 +155,25 @@ impl Reader {
         Ok(Some(batch))
     }
 
-    /// Adds one archive line to the batch: an event, or a line that is not one.
+    /// Adds one archive line to the batch: an event, or a line that is not one. Without
+    /// redaction the line is kept as it is, unparsed: encoders read it directly.
     fn take(&self, text: &str, batch: &mut Batch) {
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(mut value) => {
-                if let Some(r) = &self.redact {
+        let (seq, row) = (self.seq, self.row.saturating_sub(1));
+        let event = match &self.redact {
+            None => Event::from_line(text.to_string()),
+            Some(r) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(mut value) => {
                     r.event(&mut value);
+                    Event::from_line(serde_json::to_string(&value).unwrap_or_default())
                 }
-                match value["id"].as_str().map(str::to_string) {
-                    Some(id) => batch.events.push(Event { id, value }),
-                    None => batch.unreadable.push((
-                        Event {
-                            id: String::new(),
-                            value,
-                        },
-                        "the archived event has no id".into(),
-                    )),
-                }
-            }
-            Err(e) => batch.unreadable.push((
-                Event {
-                    id: String::new(),
-                    value: serde_json::Value::String(text.to_string()),
-                },
-                format!("the archived line is not JSON: {e}"),
-            )),
+                Err(e) => Err(format!("the archived line is not JSON: {e}")),
+            },
+        };
+        match event {
+            Ok(e) => batch.events.push(e.at(seq, row)),
+            Err(why) => batch
+                .unreadable
+                .push((Event::unreadable(text.to_string()).at(seq, row), why)),
         }
     }
 }

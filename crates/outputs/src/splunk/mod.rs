@@ -19,6 +19,7 @@ mod probe;
 
 use std::time::Instant;
 
+use ecs::line::ArchiveLine;
 use futures_util::future::BoxFuture;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use serde::Serialize;
@@ -88,7 +89,8 @@ pub struct SplunkSink {
     auth: Secret,
 }
 
-/// One HEC envelope.
+/// One HEC envelope, but its `event`, which is written after it from the line (see
+/// [`SplunkSink::envelope`]).
 #[derive(Serialize)]
 struct Envelope<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,8 +101,6 @@ struct Envelope<'a> {
     sourcetype: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     index: Option<&'a str>,
-    event: &'a Value,
-    fields: Fields<'a>,
 }
 
 /// Index-time fields: what a search needs to drop repeats and tell orgs apart.
@@ -153,18 +153,11 @@ impl SplunkSink {
         })
     }
 
-    /// Appends the event's envelope.
+    /// Appends the event's envelope: `time`, `host`, `source`, `sourcetype`, `index`, `event`
+    /// and `fields`, in that order. `event` is the record under the line's `fields` (`raw`) or
+    /// the ECS document, copied or written without a tree.
     fn envelope(&self, event: &Event, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let meta = Meta::of(event);
-        let ecs;
-        let body = match self.encoder.format() {
-            // The record as Salesforce gave it, as the add-on indexes it.
-            Format::Raw => &event.value["fields"],
-            Format::Ecs => {
-                ecs = self.encoder.value(event)?;
-                &ecs
-            }
-        };
         let source = match &self.cfg.source {
             Some(s) => s.clone(),
             None if meta.source == "EventLogFile" => format!("sfdc_event_log://{}", self.org),
@@ -186,14 +179,28 @@ impl SplunkSink {
             source: &source,
             sourcetype: &sourcetype,
             index: self.cfg.index.as_deref(),
-            event: body,
-            fields: Fields {
-                event_id: &event.id,
-                org_id: meta.org_id,
-                dataset: &meta.dataset,
-            },
         };
-        serde_json::to_writer(&mut *out, &env).map_err(EncodeError::Json)
+        serde_json::to_writer(&mut *out, &env).map_err(EncodeError::Json)?;
+        out.pop(); // the closing brace: `event` and `fields` follow
+        out.extend_from_slice(b",\"event\":");
+        match self.encoder.format() {
+            // The record as Salesforce gave it, as the add-on indexes it.
+            Format::Raw => match ArchiveLine::scan(event.line()) {
+                Some(l) => out.extend_from_slice(l.fields.unwrap_or("null").as_bytes()),
+                None => serde_json::to_writer(&mut *out, &event.value()["fields"])
+                    .map_err(EncodeError::Json)?,
+            },
+            Format::Ecs => self.encoder.write(event, out)?,
+        }
+        out.extend_from_slice(b",\"fields\":");
+        let fields = Fields {
+            event_id: &event.id,
+            org_id: meta.org_id,
+            dataset: &meta.dataset,
+        };
+        serde_json::to_writer(&mut *out, &fields).map_err(EncodeError::Json)?;
+        out.push(b'}');
+        Ok(())
     }
 
     fn headers(&self) -> Result<HeaderMap, SinkError> {
@@ -336,11 +343,11 @@ mod tests {
             instance_url: "https://acme.my.salesforce.com".into(),
         };
         let sink = SplunkSink::new(&cfg, c, &org).unwrap();
-        let e = Event {
-            id: "abc-7".into(),
-            value: serde_json::json!({"@timestamp": "2024-03-01T10:00:00.123Z", "id": "abc-7", "org_id": "00Dxx",
+        let e = Event::with_id(
+            "abc-7".into(),
+            serde_json::json!({"@timestamp": "2024-03-01T10:00:00.123Z", "id": "abc-7", "org_id": "00Dxx",
                 "source": "EventLogFile", "event_type": "ApiTotalUsage", "fields": {"EVENT_TYPE": "ApiTotalUsage", "USER_ID": "005x"}}),
-        };
+        );
         let mut out = Vec::new();
         sink.envelope(&e, &mut out).unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
@@ -349,7 +356,7 @@ mod tests {
         assert_eq!(v["source"], "sfdc_event_log://prod");
         assert_eq!(v["host"], "acme.my.salesforce.com");
         assert_eq!(v["index"], "sfdc");
-        assert_eq!(v["event"], e.value["fields"]);
+        assert_eq!(v["event"], e.value()["fields"]);
         assert_eq!(
             v["fields"],
             serde_json::json!({"event_id": "abc-7", "org_id": "00Dxx", "dataset": "api_total_usage"})

@@ -235,10 +235,7 @@ mod tests {
     }
 
     fn event(v: serde_json::Value) -> Event {
-        Event {
-            id: v["id"].as_str().unwrap_or_default().to_string(),
-            value: v,
-        }
+        Event::from_value(v)
     }
 
     fn now() -> DateTime<Utc> {
@@ -269,7 +266,7 @@ mod tests {
         let f = Formatter::new(&c, &org());
         let e = login("LOGIN_NO_ERROR");
         let line = text(&f, &e);
-        let json = serde_json::to_string(&e.value).unwrap();
+        let json = serde_json::to_string(&e.value()).unwrap();
         assert_eq!(
             line,
             format!(
@@ -376,7 +373,7 @@ mod tests {
             json!({"id": "big-1", "org_id": "00Dxx", "source": "LoginEvent",
             "fields": {"Text": "é日😀".repeat(200)}}),
         );
-        let msg = serde_json::to_vec(&e.value).unwrap();
+        let msg = serde_json::to_vec(&e.value()).unwrap();
         for max in 480..700 {
             let f = Formatter::new(&config(&format!("max_message_bytes={max}")), &org());
             let out = f.format(&e, &msg, now()).unwrap();

@@ -272,7 +272,7 @@ mod tests {
             .map(|i| {
                 let id = format!("{name}-{i}");
                 let value = serde_json::json!({"id": id, "source": "LoginEvent", "fields": {}});
-                Event { id, value }
+                Event::with_id(id, value)
             })
             .collect()
     }

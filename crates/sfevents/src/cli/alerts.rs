@@ -106,5 +106,5 @@ fn test_alert(ctx: &OrgContext) -> Event {
         "@timestamp": now, "id": id, "org_id": ctx.org, "source": "sfevents",
         "event_type": "Alert", "fields": fields
     });
-    Event { id, value }
+    Event::with_id(id, value)
 }
