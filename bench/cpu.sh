@@ -61,27 +61,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# CPU seconds (user+sys) a process has used so far (all its threads).
-cpu_secs() {
-  local tck; tck=$(getconf CLK_TCK)
-  awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo "?"
-}
-
 # --- the machine -----------------------------------------------------------------------------
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-dirty="$(git status --short 2>/dev/null | wc -l)"
-echo "# bench/cpu.sh: CPU per GB of one big LogFile (sfevents, Python collector, curl)"
-echo
-echo "| | |"
-echo "|---|---|"
-echo "| date (UTC) | $(date -u '+%Y-%m-%d %H:%M') |"
-echo "| CPUs | $(nproc) (nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) |"
-echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
-echo "| kernel | $(uname -r) |"
-echo "| rustc | $(rustc --version 2>/dev/null || echo '?') |"
+bench_header "bench/cpu.sh: CPU per GB of one big LogFile (sfevents, Python collector, curl)"
+machine_rows
 echo "| python | $("$PYTHON" -c 'import sys, requests, urllib3; print(sys.version.split()[0], "requests", requests.__version__, "urllib3", urllib3.__version__)') |"
 echo "| curl | $(curl --version | head -1 | cut -d' ' -f1-2) |"
-echo "| git | commit $commit, $dirty uncommitted paths in the work tree (git status --short) |"
+git_row
 echo "| file | $EVENT_TYPE daily, --big-file-bytes $BIG_FILE_BYTES, $ROUNDS round(s) |"
 echo
 

@@ -60,20 +60,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- the machine and the command ---------------------------------------------------------------
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-dirty="$(git status --short 2>/dev/null | wc -l)"
-echo "# bench/lake.sh: one big ApiTotalUsage file to zstd Parquet, sfevents' lake output and pyarrow"
-echo
-echo "| | |"
-echo "|---|---|"
+bench_header "bench/lake.sh: one big ApiTotalUsage file to zstd Parquet, sfevents' lake output and pyarrow"
 echo "| command | CSV_BYTES=$CSV_BYTES QUERY_RUNS=$QUERY_RUNS${SHIP_SETTINGS:+ SHIP_SETTINGS='$SHIP_SETTINGS'} bench/lake.sh |"
-echo "| date (UTC) | $(date -u '+%Y-%m-%d %H:%M') |"
-echo "| CPUs | $(nproc) (nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) |"
-echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
-echo "| kernel | $(uname -r) |"
-echo "| rustc | $(rustc --version 2>/dev/null || echo '?') |"
+machine_rows
 echo "| python | $("$PY" -c 'import sys, pyarrow, duckdb; print(sys.version.split()[0], "pyarrow", pyarrow.__version__, "duckdb", duckdb.__version__)') |"
-echo "| git | commit $commit, $dirty uncommitted paths in the work tree (git status --short) |"
+git_row
 echo
 
 # --- 1. the archive ----------------------------------------------------------------------------

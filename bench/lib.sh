@@ -1,5 +1,6 @@
-# Shared by the bench scripts (sourced): tool checks, the release build, starting and stopping
-# sfsim, and reading /usr/bin/time -v output. Expects ROOT and BENCH_DIR where noted.
+# Shared by the bench scripts (sourced): tool checks, the release build, the machine header,
+# starting and stopping sfsim and the Elasticsearch receiver, a process's CPU so far, and reading
+# /usr/bin/time -v output. Expects ROOT and BENCH_DIR where noted.
 
 need() { command -v "$1" >/dev/null 2>&1; }
 
@@ -11,12 +12,83 @@ ensure_gnu_time() {
   fi
 }
 
-# Release builds of sfevents and sfsim, unless NO_BUILD=1; one cargo at a time on this machine.
+# build_release [-p CRATE ...]: release builds of sfevents and sfsim, and of the crates named
+# (`build_release -p receivers` adds the test receivers), unless NO_BUILD=1; one cargo at a time
+# on this machine.
 build_release() {
   if [[ "${NO_BUILD:-0}" != 1 ]]; then
     echo "building release binaries (flock /tmp/cargo.lock)..." >&2
-    flock /tmp/cargo.lock cargo build --release -p sfevents -p sfsim >&2
+    flock /tmp/cargo.lock cargo build --release -p sfevents -p sfsim "$@" >&2
   fi
+}
+
+# bench_header TITLE: the start of a bench's Markdown header, "# TITLE" and an empty two-column
+# table, then the rows of machine_rows. The script adds its own rows (command, tool versions),
+# then git_row and an empty line.
+bench_header() {
+  echo "# $1"
+  echo
+  echo "| | |"
+  echo "|---|---|"
+}
+
+# machine_rows: the table rows that describe the machine, the same in every bench: date, CPUs
+# (nproc and the model), memory, kernel, rustc.
+machine_rows() {
+  echo "| date (UTC) | $(date -u '+%Y-%m-%d %H:%M') |"
+  echo "| CPUs | $(nproc) (nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) |"
+  echo "| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
+  echo "| kernel | $(uname -r) |"
+  echo "| rustc | $(rustc --version 2>/dev/null || echo '?') |"
+}
+
+# git_row: the commit measured and how many paths of the work tree differ from it.
+git_row() {
+  local commit dirty
+  commit="$(git -C "${ROOT:-.}" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  dirty="$(git -C "${ROOT:-.}" status --short 2>/dev/null | wc -l)"
+  echo "| git | commit $commit, $dirty uncommitted paths in the work tree (git status --short) |"
+}
+
+# cpu_secs PID: CPU seconds (user + sys, all threads) the process has used so far, or "?".
+cpu_secs() {
+  local tck; tck=$(getconf CLK_TCK)
+  awk -v t="$tck" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo "?"
+}
+
+# es_receiver_start STDOUT STDERR [ARGS...]: starts `receivers elasticsearch` (RECEIVER, the
+# release binary by default) on a free loopback port with ARGS, sets RECEIVER_PID and, once it
+# answers GET /, RECEIVER_URL (no trailing slash). Fails after 30 s.
+es_receiver_start() {
+  local stdout="$1" stderr="$2"; shift 2
+  "${RECEIVER:-$ROOT/target/release/receivers}" elasticsearch --bind 127.0.0.1 --port 0 "$@" \
+    >"$stdout" 2>"$stderr" &
+  RECEIVER_PID=$!
+  RECEIVER_URL=""
+  local url=""
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$RECEIVER_PID" 2>/dev/null; then
+      echo "the Elasticsearch receiver exited early:" >&2; cat "$stderr" >&2; exit 1
+    fi
+    url=$(grep -m1 '^http' "$stdout" 2>/dev/null || true)
+    if [[ -n "$url" ]] && curl -fsS -o /dev/null "${url%/}/"; then
+      RECEIVER_URL="${url%/}"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "the Elasticsearch receiver did not start in 30 s:" >&2; cat "$stderr" >&2; exit 1
+}
+
+# es_receiver_stop: stops the receiver of RECEIVER_PID (SIGINT, then SIGKILL after 5 s).
+es_receiver_stop() {
+  if [[ -n "${RECEIVER_PID:-}" ]] && kill -0 "$RECEIVER_PID" 2>/dev/null; then
+    kill -INT "$RECEIVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$RECEIVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$RECEIVER_PID" 2>/dev/null || true
+    wait "$RECEIVER_PID" 2>/dev/null || true
+  fi
+  RECEIVER_PID=""
 }
 
 # sim_serve STDOUT STDERR ARGS...: starts `sfsim serve` on a free loopback port with ARGS
