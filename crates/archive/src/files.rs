@@ -25,6 +25,9 @@ pub struct Archive {
     pub root: PathBuf,
     /// Who may read the raw CSV and NDJSON (see [`fsmode`]).
     pub access: Access,
+    /// `archive_compression = "zstd"`: EventLogFile NDJSON is written compressed
+    /// ([`crate::lines`]). Files already written keep their form; readers take both.
+    pub compress_events: bool,
 }
 
 impl Archive {
@@ -64,6 +67,7 @@ impl Archive {
         Ok(Archive {
             root: root.to_path_buf(),
             access,
+            compress_events: false,
         })
     }
 
@@ -128,6 +132,16 @@ impl Archive {
             .join(dataset)
             .join(day.format("%Y-%m-%d").to_string())
             .join(format!("{name}.ndjson"))
+    }
+
+    /// Where an EventLogFile's NDJSON goes: [`Archive::events_path`], with `.zst` when the
+    /// archive compresses event files.
+    pub fn elf_events_path(&self, dataset: &str, day: &DateTime<Utc>, name: &str) -> PathBuf {
+        let mut p = self.events_path(dataset, day, name).into_os_string();
+        if self.compress_events {
+            p.push(crate::lines::ZSTD_SUFFIX);
+        }
+        PathBuf::from(p)
     }
 
     /// Moves a finished spool file (0600) into place atomically, with the archive's mode.

@@ -3,6 +3,7 @@
 //! [`redact`]ion and [`retention`]. Files are installed whole ([`Archive`], [`AtomicFile`]).
 
 mod files;
+pub mod lines;
 pub mod normalize;
 pub mod redact;
 pub mod retention;

@@ -188,7 +188,7 @@ impl Encoder {
                 drop(lines);
                 let doc = self
                     .normalizer
-                    .ecs(&event.value())
+                    .ecs(event.value())
                     .map_err(EncodeError::Ecs)?;
                 serde_json::to_writer(&mut *out, &doc.body)
             }
@@ -202,7 +202,7 @@ impl Encoder {
             Format::Raw => Ok(event.value().clone()),
             Format::Ecs => self
                 .normalizer
-                .ecs(&event.value())
+                .ecs(event.value())
                 .map(|d| d.body)
                 .map_err(EncodeError::Ecs),
         }
@@ -235,6 +235,7 @@ mod tests {
         let org = OrgContext {
             org: "o".into(),
             instance_url: "https://acme.my.salesforce.com".into(),
+            state: None,
         };
         let mut out = Vec::new();
         Encoder::new("t", Format::Raw, &org)

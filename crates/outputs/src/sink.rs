@@ -130,4 +130,8 @@ pub struct OrgContext {
     pub org: String,
     /// The Salesforce instance the events came from (`salesforce.instance_url`).
     pub instance_url: String,
+    /// The archive's `state.db`, for an output that reads what the collector kept there (the
+    /// lake: the column types Salesforce declared, and its own position); `None` where there
+    /// is no archive.
+    pub state: Option<std::path::PathBuf>,
 }

@@ -28,6 +28,7 @@ fn org() -> OrgContext {
     OrgContext {
         org: "test".into(),
         instance_url: "https://acme.my.salesforce.com".into(),
+        state: None,
     }
 }
 

@@ -154,6 +154,7 @@ fn org() -> OrgContext {
     OrgContext {
         org: "acme".into(),
         instance_url: "https://acme.my.salesforce.com".into(),
+        state: None,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -162,8 +162,7 @@ pub fn read_ndjson(
     fields: &Fields,
     each: &mut dyn FnMut(&Row),
 ) -> Result<(), ReportError> {
-    let file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut rdr = BufReader::with_capacity(256 * 1024, file);
+    let mut rdr = archive::lines::open(path).map_err(|e| io_err(path, e))?;
     let mut line = Vec::with_capacity(4096);
     let mut n = 0u64;
     loop {

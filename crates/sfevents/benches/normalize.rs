@@ -138,6 +138,7 @@ fn main() {
             created: meta.created_date,
             length: Some(csv_bytes),
             path: String::new(),
+            fields: None,
         };
         drop(org);
 

@@ -55,6 +55,7 @@ pub fn targets_in(root: &Path) -> anyhow::Result<Vec<Target>> {
             ctx: OrgContext {
                 org,
                 instance_url: instance_url.clone(),
+                state: Some(root.join("state.db")),
             },
         })
         .collect())

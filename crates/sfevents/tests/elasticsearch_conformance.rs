@@ -50,6 +50,7 @@ async fn check(case: &Case, preserve_original: bool) -> Vec<String> {
     let org = OrgContext {
         org: "conformance".into(),
         instance_url: INSTANCE.into(),
+        state: None,
     };
     let sink = match outputs::sink(&output(es.url(), preserve_original), &org) {
         Ok(s) => s,

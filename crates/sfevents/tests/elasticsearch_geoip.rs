@@ -64,6 +64,7 @@ fn org() -> OrgContext {
     OrgContext {
         org: "acme".into(),
         instance_url: "https://acme.my.salesforce.com".into(),
+        state: None,
     }
 }
 

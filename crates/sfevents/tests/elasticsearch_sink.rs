@@ -108,6 +108,7 @@ fn org() -> OrgContext {
     OrgContext {
         org: "acme".into(),
         instance_url: INSTANCE.into(),
+        state: None,
     }
 }
 
@@ -139,7 +140,7 @@ async fn ecs_documents_land_in_their_data_streams_gzipped_with_no_pipeline() {
     assert!(all(&v, &Verdict::Delivered), "{v:?}");
     let n = normalizer();
     for ev in &events {
-        let doc = n.ecs(&ev.value()).expect("doc");
+        let doc = n.ecs(ev.value()).expect("doc");
         let stored: Vec<_> = es
             .docs(&doc.data_stream)
             .into_iter()
@@ -170,6 +171,31 @@ async fn ecs_documents_land_in_their_data_streams_gzipped_with_no_pipeline() {
     assert!(all(&v, &Verdict::Delivered));
     assert_eq!(plain.stats().compressed_requests, 0);
     assert_eq!(plain.docs("logs-salesforce.login-prod").len(), 5);
+}
+
+#[tokio::test]
+async fn raw_mode_indexes_the_archive_line_itself() {
+    let es = start(Config::default()).await;
+    let events = batch();
+    let v = send(&output(es.url(), "mode=raw&namespace=raw"), &events)
+        .await
+        .expect("sent");
+    assert!(all(&v, &Verdict::Delivered), "{v:?}");
+    for ev in &events {
+        let ds = ecs::dataset_for(
+            ev.value()["source"].as_str().unwrap(),
+            ev.value()["event_type"].as_str(),
+        );
+        let stored: Vec<_> = es
+            .docs(&format!("logs-salesforce.{ds}-raw"))
+            .into_iter()
+            .filter(|d| d.id == ev.id)
+            .collect();
+        assert_eq!(stored.len(), 1, "{} in {ds}", ev.id);
+        assert_eq!(&stored[0].source, ev.value(), "the archive line as it is");
+        assert_eq!(stored[0].pipeline.as_deref(), Some("_none"));
+    }
+    assert_eq!(es.docs("logs-salesforce.login-raw").len(), 5);
 }
 
 #[tokio::test]
@@ -297,7 +323,7 @@ async fn a_body_over_the_limit_is_split_and_a_lone_document_over_it_is_dead() {
     let n = normalizer();
     let largest = events
         .iter()
-        .map(|e| n.ecs(&e.value()).expect("doc").body.to_string().len() + 120)
+        .map(|e| n.ecs(e.value()).expect("doc").body.to_string().len() + 120)
         .max()
         .unwrap_or(0);
     es.set_faults(Faults {
@@ -421,7 +447,7 @@ async fn agent_mode_sends_filebeats_shape_without_a_pipeline() {
     assert!(all(&v, &Verdict::Delivered), "{v:?}");
     let n = normalizer();
     for ev in &events {
-        let doc = n.agent(&ev.value()).expect("doc");
+        let doc = n.agent(ev.value()).expect("doc");
         let stored = es
             .docs(&doc.data_stream)
             .into_iter()

@@ -191,6 +191,7 @@ async fn a_kind_defined_and_registered_here_is_parsed_probed_built_and_shipped_t
     let org = OrgContext {
         org: "org".into(),
         instance_url: "https://acme.my.salesforce.com".into(),
+        state: None,
     };
     let sink = outputs::sink(&o, &org).expect("the sink builds");
     let shipper = Shipper::new(

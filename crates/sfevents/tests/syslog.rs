@@ -255,6 +255,7 @@ fn sink_for(url: &str, instance_url: &str) -> Result<Box<dyn outputs::Sink>, Sin
         &OrgContext {
             org: "acme".into(),
             instance_url: instance_url.into(),
+            state: None,
         },
     )
 }

@@ -108,7 +108,7 @@ const GENERIC_HEADER: &str = "EVENT_TYPE,TIMESTAMP,REQUEST_ID,ORGANIZATION_ID,US
 /// Every event type with a column list of its own.
 pub(crate) fn known_types() -> Vec<&'static str> {
     let mut out: Vec<&str> = HEADERS.iter().map(|(t, _)| *t).collect();
-    out.extend(crate::security_types::HEADERS.iter().map(|(t, _)| *t));
+    out.extend(crate::security_types::types());
     out
 }
 
@@ -576,12 +576,4 @@ fn fallback(col: &str) -> Kind {
     } else {
         Pick(&["", "", "Standard", "Default"])
     }
-}
-
-/// Every event type with a known header.
-#[cfg(test)]
-pub(crate) fn known_types() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = HEADERS.iter().map(|(t, _)| *t).collect();
-    v.extend(crate::security_types::types());
-    v
 }

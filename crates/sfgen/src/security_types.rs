@@ -89,7 +89,7 @@ pub(crate) fn api_heavy(event_type: &str) -> bool {
     event_type == "BulkApi"
 }
 
-#[cfg(test)]
+/// The event types of this module's table.
 pub(crate) fn types() -> Vec<&'static str> {
     HEADERS.iter().map(|(t, _)| *t).collect()
 }

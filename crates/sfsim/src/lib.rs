@@ -56,6 +56,21 @@ pub struct Faults {
     pub pubsub: PubSubFaults,
 }
 
+/// What EventLogFile records say of their CSV's columns (`LogFileFieldNames`,
+/// `LogFileFieldTypes`). Both fields are nillable, and their availability to an integration
+/// user is not documented: tests play each case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElfFieldSchema {
+    /// The header's names and their type names, comma-separated.
+    #[default]
+    Served,
+    /// Both fields null on every record.
+    Null,
+    /// Neither field exists for this user: queries naming one answer INVALID_FIELD.
+    Absent,
+}
+
 /// How to run the simulator.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -91,6 +106,10 @@ pub struct SimConfig {
     /// Whether EventLogFile has the `Interval` field (API 37+). `false` plays an org whose
     /// field-level security hides it: queries naming it answer INVALID_FIELD.
     pub elf_interval_field: bool,
+    /// Whether EventLogFile records carry `LogFileFieldNames` and `LogFileFieldTypes` (the
+    /// CSV header's names and their type names), carry them null, or the org refuses the
+    /// fields (field-level security: queries naming them answer INVALID_FIELD).
+    pub elf_field_schema: ElfFieldSchema,
     /// The Pub/Sub API (gRPC) served beside the REST API, on a port of its own.
     pub pubsub: PubSubConfig,
     pub faults: Faults,
@@ -155,6 +174,7 @@ impl Default for SimConfig {
             jwt_max_exp_secs: None,
             log_file_content_type: "application/octetstream".into(),
             elf_interval_field: true,
+            elf_field_schema: ElfFieldSchema::Served,
             pubsub: PubSubConfig::default(),
             faults: Faults::default(),
         }

@@ -103,6 +103,10 @@ struct Serve {
     /// Play an org without the EventLogFile.Interval field (queries naming it fail).
     #[arg(long)]
     no_interval_field: bool,
+    /// What EventLogFile records say of their columns: `served` (LogFileFieldNames and
+    /// LogFileFieldTypes), `null` (both null) or `absent` (queries naming them fail).
+    #[arg(long, value_name = "served|null|absent", value_parser = parse_field_schema, default_value = "served")]
+    elf_field_schema: sfsim::ElfFieldSchema,
     /// Downloads of this EventLogFile id always fail with 500 (repeatable).
     #[arg(long)]
     broken_file: Vec<String>,
@@ -175,6 +179,15 @@ fn parse_range(s: &str) -> Result<(u32, u32), String> {
     Ok((a, b))
 }
 
+fn parse_field_schema(s: &str) -> Result<sfsim::ElfFieldSchema, String> {
+    match s {
+        "served" => Ok(sfsim::ElfFieldSchema::Served),
+        "null" => Ok(sfsim::ElfFieldSchema::Null),
+        "absent" => Ok(sfsim::ElfFieldSchema::Absent),
+        other => Err(format!("expected served, null or absent, got {other:?}")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -222,6 +235,7 @@ async fn serve(a: Serve) -> anyhow::Result<()> {
         jwt_max_exp_secs: a.jwt_max_exp_secs,
         log_file_content_type: a.log_file_content_type,
         elf_interval_field: !a.no_interval_field,
+        elf_field_schema: a.elf_field_schema,
         pubsub: sfsim::PubSubConfig {
             port: a.pubsub_port,
             plaintext: a.pubsub_plaintext,

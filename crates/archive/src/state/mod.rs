@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use thiserror::Error;
 
 mod archived;
+mod declared;
 mod delivery;
 mod notify;
 mod objects;
@@ -31,6 +32,7 @@ fn committed() {
 }
 
 pub use archived::ArchivedTotals;
+pub use declared::ElfFields;
 pub use delivery::{Advance, Backlog, LogEntry, LogFile, Position, Start};
 pub use notify::MARK_HORIZON;
 pub use objects::PageCommit;
@@ -114,6 +116,8 @@ pub struct FileEntry {
     /// The NDJSON file's size, and its oldest and newest `@timestamp`, for the delivery log.
     pub ndjson_bytes: u64,
     pub oldest: Option<String>,
+    /// Its `LogFileFieldNames` and `LogFileFieldTypes`, when Salesforce gave them.
+    pub fields: Option<ElfFields>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,7 +208,9 @@ impl Store {
         conn.execute_batch(delivery::SCHEMA).map_err(open_err)?;
         conn.execute_batch(rules::SCHEMA).map_err(open_err)?;
         conn.execute_batch(notify::SCHEMA).map_err(open_err)?;
+        conn.execute_batch(declared::SCHEMA).map_err(open_err)?;
         delivery::migrate(&conn).map_err(open_err)?;
+        declared::migrate(&conn).map_err(open_err)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
             [],
@@ -320,12 +326,14 @@ impl Store {
     ) -> Result<(), StateError> {
         self.with(|c| {
             let tx = c.transaction()?;
+            let (names, types) = f.fields.as_ref().map(|d| (&d.names, &d.types)).unzip();
             tx.execute(
-                "INSERT INTO files (org, file_id, event_type, log_date, interval, sequence, created_date, rows, bytes, sha256, csv_path, ndjson_path, delivered_at, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                "INSERT INTO files (org, file_id, event_type, log_date, interval, sequence, created_date, rows, bytes, sha256, csv_path, ndjson_path, delivered_at, run_id, field_names, field_types)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT(org, file_id) DO UPDATE SET rows = excluded.rows, bytes = excluded.bytes, sha256 = excluded.sha256,
-                   csv_path = excluded.csv_path, ndjson_path = excluded.ndjson_path, delivered_at = excluded.delivered_at, run_id = excluded.run_id",
-                params![org, f.file_id, f.event_type, f.log_date, f.interval, f.sequence, f.created_date, f.rows as i64, f.bytes as i64, f.sha256, f.csv_path, f.ndjson_path, now(), run_id],
+                   csv_path = excluded.csv_path, ndjson_path = excluded.ndjson_path, delivered_at = excluded.delivered_at, run_id = excluded.run_id,
+                   field_names = excluded.field_names, field_types = excluded.field_types",
+                params![org, f.file_id, f.event_type, f.log_date, f.interval, f.sequence, f.created_date, f.rows as i64, f.bytes as i64, f.sha256, f.csv_path, f.ndjson_path, now(), run_id, names, types],
             )?;
             tx.execute(
                 "DELETE FROM quarantine WHERE org = ?1 AND file_id = ?2",

@@ -99,71 +99,8 @@ impl Plan {
                 .collect()
         };
         let full = format!("salesforce.{dataset}");
-        let mut slots = vec![
-            (path("@timestamp"), Src::Timestamp),
-            (path("data_stream.dataset"), Src::Const(json(&full))),
-            (
-                path("data_stream.namespace"),
-                Src::Const(json(env.namespace)),
-            ),
-            (path("data_stream.type"), Src::Const(json("logs"))),
-            (path("ecs.version"), Src::Const(json("8.11.0"))),
-            (path("event.dataset"), Src::Const(json(&full))),
-            (path("event.kind"), Src::Const(json("event"))),
-            (path("event.module"), Src::Const(json("salesforce"))),
-            (path("event.outcome"), Src::Outcome),
-            (path("event.provider"), Src::Const(json("EventLogFile"))),
-            (
-                path("http.request.bytes"),
-                Src::Integer(find(generic::REQUEST_BYTES)),
-            ),
-            (path("http.request.method"), Src::Method),
-            (
-                path("http.response.bytes"),
-                Src::Integer(find(generic::RESPONSE_BYTES)),
-            ),
-            (
-                path("http.response.status_code"),
-                Src::Integer(find(generic::STATUS_CODE)),
-            ),
-            (path("related.ip"), Src::RelatedIp),
-            (path("related.user"), Src::RelatedUser),
-            (path("salesforce.event_id"), Src::EventId),
-            (path("salesforce.org_id"), Src::OrgId),
-            (path("source.ip"), Src::SourceIp),
-            (path("url.original"), Src::First(find(generic::URL))),
-            (path("user.id"), Src::First(find(generic::USER_ID))),
-            (path("user.name"), Src::First(find(generic::USER_NAME))),
-            (path("user_agent.original"), Src::UserAgent),
-        ];
-        if !env.instance_url.is_empty() {
-            slots.push((
-                path("salesforce.instance_url"),
-                Src::Const(json(env.instance_url)),
-            ));
-        }
-        if !env.tags.is_empty() {
-            let mut tags: Vec<&str> = Vec::new();
-            for t in env.tags {
-                if !tags.contains(&t.as_str()) {
-                    tags.push(t);
-                }
-            }
-            slots.push((path("tags"), Src::Const(serde_json::to_string(&tags).ok()?)));
-        }
-        let mut taken: Vec<String> = Vec::new();
-        for (i, k) in keys.iter().enumerate() {
-            let snake = convert::snake_case(k);
-            // `attributes` is the API's envelope; of two names with the same snake_case form
-            // the first is kept (the tree path's rules).
-            if k == "attributes" || taken.contains(&snake) {
-                continue;
-            }
-            let numeric = !convert::is_text_column(&snake);
-            let p = vec!["salesforce".to_string(), dataset.to_string(), snake.clone()];
-            slots.push((p, Src::Column(i, numeric)));
-            taken.push(snake);
-        }
+        let mut slots = fixed_slots(&full, env, &find)?;
+        slots.extend(column_slots(dataset, &keys));
         slots.sort_by(|a, b| a.0.cmp(&b.0));
         let mut users = find(generic::USER_ID);
         users.extend(find(generic::USER_NAME));
@@ -188,4 +125,82 @@ impl Plan {
             cols,
         })
     }
+}
+
+type Slots = Vec<(Vec<String>, Src)>;
+
+/// The envelope's and the computed ECS fields' slots (unsorted).
+fn fixed_slots(full: &str, env: &Envelope, find: &dyn Fn(&[&str]) -> Vec<usize>) -> Option<Slots> {
+    let mut slots = vec![
+        (path("@timestamp"), Src::Timestamp),
+        (path("data_stream.dataset"), Src::Const(json(full))),
+        (
+            path("data_stream.namespace"),
+            Src::Const(json(env.namespace)),
+        ),
+        (path("data_stream.type"), Src::Const(json("logs"))),
+        (path("ecs.version"), Src::Const(json("8.11.0"))),
+        (path("event.dataset"), Src::Const(json(full))),
+        (path("event.kind"), Src::Const(json("event"))),
+        (path("event.module"), Src::Const(json("salesforce"))),
+        (path("event.outcome"), Src::Outcome),
+        (path("event.provider"), Src::Const(json("EventLogFile"))),
+        (
+            path("http.request.bytes"),
+            Src::Integer(find(generic::REQUEST_BYTES)),
+        ),
+        (path("http.request.method"), Src::Method),
+        (
+            path("http.response.bytes"),
+            Src::Integer(find(generic::RESPONSE_BYTES)),
+        ),
+        (
+            path("http.response.status_code"),
+            Src::Integer(find(generic::STATUS_CODE)),
+        ),
+        (path("related.ip"), Src::RelatedIp),
+        (path("related.user"), Src::RelatedUser),
+        (path("salesforce.event_id"), Src::EventId),
+        (path("salesforce.org_id"), Src::OrgId),
+        (path("source.ip"), Src::SourceIp),
+        (path("url.original"), Src::First(find(generic::URL))),
+        (path("user.id"), Src::First(find(generic::USER_ID))),
+        (path("user.name"), Src::First(find(generic::USER_NAME))),
+        (path("user_agent.original"), Src::UserAgent),
+    ];
+    if !env.instance_url.is_empty() {
+        slots.push((
+            path("salesforce.instance_url"),
+            Src::Const(json(env.instance_url)),
+        ));
+    }
+    if !env.tags.is_empty() {
+        let mut tags: Vec<&str> = Vec::new();
+        for t in env.tags {
+            if !tags.contains(&t.as_str()) {
+                tags.push(t);
+            }
+        }
+        slots.push((path("tags"), Src::Const(serde_json::to_string(&tags).ok()?)));
+    }
+    Some(slots)
+}
+
+/// One slot per column under `salesforce.<dataset>` (unsorted).
+fn column_slots(dataset: &str, keys: &[String]) -> Slots {
+    let mut slots = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let snake = convert::snake_case(k);
+        // `attributes` is the API's envelope; of two names with the same snake_case form
+        // the first is kept (the tree path's rules).
+        if k == "attributes" || taken.contains(&snake) {
+            continue;
+        }
+        let numeric = !convert::is_text_column(&snake);
+        let p = vec!["salesforce".to_string(), dataset.to_string(), snake.clone()];
+        slots.push((p, Src::Column(i, numeric)));
+        taken.push(snake);
+    }
+    slots
 }

@@ -135,7 +135,7 @@ struct Digest(Mailer);
 impl Digest {
     async fn send_all(&self, events: &[Event]) -> Result<Vec<Verdict>, SinkError> {
         let alerts: Vec<Option<AlertView>> =
-            events.iter().map(|e| AlertView::of(&e.value())).collect();
+            events.iter().map(|e| AlertView::of(e.value())).collect();
         let listed: Vec<AlertView> = alerts.iter().flatten().cloned().collect();
         let verdict = if listed.is_empty() {
             Verdict::Delivered

@@ -2,12 +2,15 @@
 //! `source`, the EventLogFile provenance (`event_type`, `file_id`, `log_date`, `interval`,
 //! `sequence`, `row`) when the rows have it, then one column per Salesforce field, typed.
 //!
-//! The archive keeps EventLogFile values as the CSV's strings and not `LogFileFieldTypes`, so
-//! a field's type is inferred from the file's own values, conservatively: a column is a
-//! number or a timestamp only when every non-empty value in the file is one, else text; empty
-//! values are null. A new field in a later release is a new column in new files (readers
-//! union by name); a column whose values change kind between files reads as text where
-//! readers widen types (DuckDB's `union_by_name`).
+//! A field Salesforce declared a type for (`schema`: `LogFileFieldTypes`, an object's
+//! describe) has that type in every file, even where the file's values are all empty. A
+//! value that does not parse as that type is written as null (the row is kept) and counted.
+//! A field nothing declares (an archive written before the declared types were kept, an org
+//! that refuses them) is typed from the file's own values, conservatively: a number or a
+//! timestamp only when every non-empty value in the file is one, else text; such a column
+//! whose values change kind between files reads as text where readers widen types (DuckDB's
+//! `union_by_name`). Empty values are null. A new field in a later release is a new column
+//! in new files (readers union by name).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +21,8 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use serde_json::Value;
+
+use super::schema::Declared;
 
 /// One row: the event's line and its time in microseconds since the epoch (UTC).
 pub struct Row<'a> {
@@ -53,7 +58,7 @@ pub fn column_name(field: &str) -> String {
 }
 
 /// What a column holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Text,
     Int,
@@ -194,6 +199,63 @@ fn time_text(s: &str) -> Option<i64> {
     t.map(|t| t.timestamp_micros())
 }
 
+/// A whole number in a declared integer column: what inference takes, and also leading
+/// zeros, `+`, and whole decimals (`12.0`).
+fn int_value(v: &Value) -> Option<i64> {
+    let whole = |f: f64| (f.fract() == 0.0 && f.abs() < 9.2e18).then_some(f as i64);
+    match v {
+        Value::String(s) => int_text(s)
+            .or_else(|| s.trim().parse().ok())
+            .or_else(|| s.trim().parse::<f64>().ok().and_then(whole)),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(whole)),
+        _ => None,
+    }
+}
+
+/// A number in a declared decimal column: any finite decimal Rust reads.
+fn float_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::String(s) => float_text(s)
+            .or_else(|| s.trim().parse::<f64>().ok())
+            .filter(|f| f.is_finite()),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+/// A boolean: `true`/`false` (any case) or EventLogFile's `1`/`0`.
+fn bool_value(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => match n.as_u64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A time: a date-time in Salesforce's forms, an EventLogFile `TIMESTAMP`, or a date
+/// (`2026-12-01`, midnight UTC).
+fn time_value(v: &Value) -> Option<i64> {
+    let s = v.as_str()?;
+    time_text(s).or_else(|| {
+        let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros())
+    })
+}
+
+/// Whether a value is empty (null in every column).
+fn empty(v: &Value) -> bool {
+    matches!(v, Value::Null) || matches!(v, Value::String(s) if s.is_empty())
+}
+
 /// The lake's own columns after `id` and `timestamp`: top-level keys of the line, with their
 /// kinds. The provenance ones (from `event_type` on) are written only when a row has `file_id`.
 const TOP: &[(&str, Kind)] = &[
@@ -276,14 +338,19 @@ impl<'a> KeyIndex<'a> {
     }
 }
 
-/// The record batch of `rows` (already in the order to write), with the columns they need.
-///
-/// Two walks over each row's keys, with no lookup per cell: the first finds the `fields`
-/// columns (in the order first seen: the CSV header's or the record's) and the kind all each
-/// one's values fit; the second appends each value to its column's builder.
-pub fn record_batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
+/// A file's columns, and the values written as null because they do not parse as their
+/// column's declared type: `(column, cells)`.
+pub struct Typed {
+    pub batch: RecordBatch,
+    pub nulled: Vec<(String, u64)>,
+}
+
+/// The `fields` columns of `rows`, in the order first seen (the CSV header's or the
+/// record's): per column, its declared kind if any, else the kind all its values fit.
+fn field_kinds<'a>(rows: &'a [Row], declared: &Declared) -> (KeyIndex<'a>, Vec<Kind>) {
     let mut keys = KeyIndex::new();
     let mut fits: Vec<Fits> = Vec::new();
+    let mut decl: Vec<Option<Kind>> = Vec::new();
     for r in rows {
         let Some(map) = r.line.get("fields").and_then(Value::as_object) else {
             continue;
@@ -292,20 +359,37 @@ pub fn record_batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
             let c = keys.get(pos, k.as_str(), true).expect("grows");
             if c == fits.len() {
                 fits.push(Fits::new());
+                decl.push(declared.get(k.as_str()).copied());
             }
-            fits[c].add(v);
+            // Declared columns need no inference.
+            if decl[c].is_none() {
+                fits[c].add(v);
+            }
         }
     }
+    let kinds = decl
+        .iter()
+        .zip(&fits)
+        .map(|(d, f)| d.unwrap_or(f.kind()))
+        .collect();
+    (keys, kinds)
+}
+
+/// The record batch of `rows` (already in the order to write), with the columns they need,
+/// typed as `declared` says where it says, else from their values.
+///
+/// Two walks over each row's keys, with no lookup per cell: the first finds the `fields`
+/// columns and their kinds; the second appends each value to its column's builder.
+pub fn record_batch(rows: &[Row], declared: &Declared) -> Result<Typed, ArrowError> {
+    let (mut keys, kinds) = field_kinds(rows, declared);
     // Every `TOP` column is built; the provenance ones are kept only when a row has `file_id`.
     let mut provenance = false;
     let mut top: Vec<Builder> = TOP
         .iter()
         .map(|(_, kind)| Builder::new(*kind, rows.len()))
         .collect();
-    let mut field: Vec<Builder> = fits
-        .iter()
-        .map(|f| Builder::new(f.kind(), rows.len()))
-        .collect();
+    let mut field: Vec<Builder> = kinds.iter().map(|k| Builder::new(*k, rows.len())).collect();
+    let mut bad = vec![0u64; kinds.len()];
     for (i, r) in rows.iter().enumerate() {
         let Some(line) = r.line.as_object() else {
             continue;
@@ -317,7 +401,7 @@ pub fn record_batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
                 };
                 for (pos, (k, v)) in map.iter().enumerate() {
                     if let Some(c) = keys.get(pos, k.as_str(), false) {
-                        field[c].push(i, v);
+                        bad[c] += u64::from(!field[c].push(i, v));
                     }
                 }
             } else if let Some(c) = top_index(k) {
@@ -337,11 +421,19 @@ pub fn record_batch(rows: &[Row]) -> Result<RecordBatch, ArrowError> {
         fields.push(Field::new(*name, kind.data_type(), true));
         arrays.push(b.finish(rows.len()));
     }
-    for ((name, f), b) in keys.names.iter().zip(&fits).zip(field) {
-        fields.push(Field::new(column_name(name), f.kind().data_type(), true));
+    for ((name, kind), b) in keys.names.iter().zip(&kinds).zip(field) {
+        fields.push(Field::new(column_name(name), kind.data_type(), true));
         arrays.push(b.finish(rows.len()));
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+    let nulled = keys
+        .names
+        .iter()
+        .zip(bad)
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| (column_name(name), n))
+        .collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
+    Ok(Typed { batch, nulled })
 }
 
 /// The `timestamp` column: each row's `@timestamp`, never null.
@@ -354,8 +446,8 @@ fn times(rows: &[Row]) -> ArrayRef {
 }
 
 /// One column's values as they are appended, row by row; a row without the column is null.
-/// Inference guaranteed each non-empty value parses as the column's kind; the `None` arms
-/// are there for empty values.
+/// Inference guaranteed each non-empty value of an undeclared column parses as its kind; a
+/// value of a declared column may not, and is then null.
 struct Builder {
     /// Rows appended so far, nulls included.
     len: usize,
@@ -400,31 +492,38 @@ impl Builder {
         self.len = to;
     }
 
-    /// Row `row`'s value.
-    fn push(&mut self, row: usize, v: &Value) {
+    /// Row `row`'s value. `false`: it is not empty, yet does not parse as the column's kind
+    /// (null is written).
+    fn push(&mut self, row: usize, v: &Value) -> bool {
         self.pad(row);
-        match &mut self.values {
-            Values::Text(b) => match v {
-                Value::Null => b.append_null(),
-                Value::String(s) if s.is_empty() => b.append_null(),
-                Value::String(s) => b.append_value(s),
-                other => b.append_value(other.to_string()),
-            },
-            Values::Int(b) => b.append_option(match v {
-                Value::String(s) => int_text(s),
-                v => v.as_i64(),
-            }),
-            Values::Float(b) => b.append_option(match v {
-                Value::String(s) => float_text(s),
-                v => v.as_f64(),
-            }),
-            Values::Bool(b) => b.append_option(match v {
-                Value::String(s) => Some(s == "true"),
-                v => v.as_bool(),
-            }),
-            Values::Time(b) => b.append_option(v.as_str().and_then(time_text)),
-        }
         self.len = row + 1;
+        if empty(v) {
+            match &mut self.values {
+                Values::Text(b) => b.append_null(),
+                Values::Int(b) => b.append_null(),
+                Values::Float(b) => b.append_null(),
+                Values::Bool(b) => b.append_null(),
+                Values::Time(b) => b.append_null(),
+            }
+            return true;
+        }
+        match &mut self.values {
+            Values::Text(b) => {
+                match v {
+                    Value::String(s) => b.append_value(s),
+                    other => b.append_value(other.to_string()),
+                }
+                true
+            }
+            Values::Int(b) => appended(b, int_value(v)),
+            Values::Float(b) => appended(b, float_value(v)),
+            Values::Bool(b) => {
+                let x = bool_value(v);
+                b.append_option(x);
+                x.is_some()
+            }
+            Values::Time(b) => appended(b, time_value(v)),
+        }
     }
 
     fn finish(mut self, rows: usize) -> ArrayRef {
@@ -437,6 +536,16 @@ impl Builder {
             Values::Time(mut b) => Arc::new(b.finish()),
         }
     }
+}
+
+/// Appends a parsed value (or null); whether it parsed.
+fn appended<T: arrow_array::types::ArrowPrimitiveType>(
+    b: &mut arrow_array::builder::PrimitiveBuilder<T>,
+    x: Option<T::Native>,
+) -> bool {
+    let ok = x.is_some();
+    b.append_option(x);
+    ok
 }
 
 #[cfg(test)]
@@ -494,7 +603,7 @@ mod tests {
                 line: l,
             })
             .collect();
-        let b = record_batch(&rows).unwrap();
+        let b = record_batch(&rows, &Declared::new()).unwrap().batch;
         let names: Vec<&str> = b
             .schema_ref()
             .fields()
@@ -542,5 +651,110 @@ mod tests {
                 .data_type(),
             &time_type()
         );
+    }
+
+    #[test]
+    fn declared_types_hold_for_empty_and_unreadable_values() {
+        let line = |run: &str, when: &str, ok: &str, extra: Value| {
+            json!({"@timestamp": "2026-12-01T10:00:00.000Z", "id": "x", "org_id": "00D1",
+                "source": "EventLogFile", "event_type": "API", "file_id": "0AT1",
+                "fields": {"RUN_TIME": run, "TIMESTAMP_DERIVED": when, "OK": ok,
+                    "EMPTY_NUMBER": "", "EMPTY_TIME": "", "CODE": "007", "X": extra}})
+        };
+        let lines = [
+            line("12", "2026-12-01T10:00:00.000Z", "1", json!("a")),
+            line("9998.0", "", "false", json!(null)),
+            line("abc", "not a time", "maybe", json!(3)),
+        ];
+        let rows: Vec<Row> = lines.iter().map(|l| Row { micros: 0, line: l }).collect();
+        let declared: Declared = [
+            ("RUN_TIME", Kind::Float),
+            ("TIMESTAMP_DERIVED", Kind::Time),
+            ("OK", Kind::Bool),
+            ("EMPTY_NUMBER", Kind::Float),
+            ("EMPTY_TIME", Kind::Time),
+            ("CODE", Kind::Float),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let t = record_batch(&rows, &declared).unwrap();
+        let ty = |c: &str| {
+            t.batch
+                .schema()
+                .field_with_name(c)
+                .unwrap()
+                .data_type()
+                .clone()
+        };
+        assert_eq!(
+            ty("EMPTY_NUMBER"),
+            DataType::Float64,
+            "empty, still a number"
+        );
+        assert_eq!(ty("EMPTY_TIME"), time_type(), "empty, still a timestamp");
+        assert_eq!(
+            ty("CODE"),
+            DataType::Float64,
+            "declared: not text for its zero"
+        );
+        assert_eq!(ty("X"), DataType::Utf8, "undeclared: inferred");
+        assert_eq!(t.batch.num_rows(), 3, "no row lost");
+        let run = t
+            .batch
+            .column_by_name("RUN_TIME")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        assert_eq!(
+            (run.value(0), run.value(1), run.is_null(2)),
+            (12.0, 9998.0, true)
+        );
+        let ok = t.batch.column_by_name("OK").unwrap().as_boolean();
+        assert_eq!(
+            (ok.value(0), ok.value(1), ok.is_null(2)),
+            (true, false, true)
+        );
+        let mut nulled = t.nulled.clone();
+        nulled.sort();
+        assert_eq!(
+            nulled,
+            [
+                ("OK".into(), 1),
+                ("RUN_TIME".into(), 1),
+                ("TIMESTAMP_DERIVED".into(), 1)
+            ]
+        );
+        // Undeclared, the same file infers text for the empty columns.
+        let t = record_batch(&rows, &Declared::new()).unwrap();
+        assert_eq!(
+            t.batch
+                .schema()
+                .field_with_name("EMPTY_NUMBER")
+                .unwrap()
+                .data_type(),
+            &DataType::Utf8
+        );
+        assert!(t.nulled.is_empty());
+        // Objects' integers and dates.
+        let obj = json!({"@timestamp": "2026-12-01T10:00:00.000Z", "id": "y", "org_id": "00D1",
+            "source": "LoginEvent", "fields": {"N": 7.0, "D": "2026-12-01"}});
+        let rows = [Row {
+            micros: 0,
+            line: &obj,
+        }];
+        let declared: Declared =
+            [("N".to_string(), Kind::Int), ("D".to_string(), Kind::Time)].into();
+        let t = record_batch(&rows, &declared).unwrap();
+        let n = t
+            .batch
+            .column_by_name("N")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let d = t
+            .batch
+            .column_by_name("D")
+            .unwrap()
+            .as_primitive::<TimestampMicrosecondType>();
+        assert_eq!((n.value(0), d.value(0)), (7, 1_796_083_200_000_000));
     }
 }

@@ -10,16 +10,18 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
-use super::columns::{record_batch, Row};
+use super::columns::{record_batch, Row, Typed};
+use super::schema::Declared;
 
 /// Rows per row group, and per write: the size check between writes cuts files at most one
 /// row group past `max_file_mb`. Small enough for engines to split a file across threads.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
-/// The columns of `rows`, sorted by time (stably, so rows of one instant keep log order).
-pub fn sorted_batch(mut rows: Vec<Row>) -> Result<RecordBatch, ParquetError> {
+/// The columns of `rows`, typed as `declared` says (else from their values), sorted by time
+/// (stably, so rows of one instant keep log order).
+pub fn sorted_batch(mut rows: Vec<Row>, declared: &Declared) -> Result<Typed, ParquetError> {
     rows.sort_by_key(|r| r.micros);
-    record_batch(&rows).map_err(ParquetError::from)
+    record_batch(&rows, declared).map_err(ParquetError::from)
 }
 
 /// Encodes `batch` as Parquet files of at most about `max_bytes` each, in its order.
@@ -105,7 +107,11 @@ mod tests {
                 line: l,
             })
             .collect();
-        let one = encode(&sorted_batch(rows).unwrap(), 1 << 40).unwrap();
+        let one = encode(
+            &sorted_batch(rows, &Declared::new()).unwrap().batch,
+            1 << 40,
+        )
+        .unwrap();
         assert_eq!(one.len(), 1);
         let r = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(one[0].clone())).unwrap();
         let meta = r.metadata().clone();
@@ -142,7 +148,11 @@ mod tests {
                 line: l,
             })
             .collect();
-        let cut = encode(&sorted_batch(rows).unwrap(), 256 * 1024).unwrap();
+        let cut = encode(
+            &sorted_batch(rows, &Declared::new()).unwrap().batch,
+            256 * 1024,
+        )
+        .unwrap();
         assert!(cut.len() >= 2, "{} files", cut.len());
         let total: i64 = cut
             .iter()

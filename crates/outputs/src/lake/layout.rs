@@ -1,10 +1,10 @@
 //! Where a file goes: `<prefix>/sfevents/v1/org_id=<id>/dataset=<dataset>/event_date=<day>/
-//! part-<key>-<n>.parquet`. Hive partitions, so Athena, Trino, Spark, DuckDB and ClickHouse
-//! prune by org, dataset and day from the path alone. `v1` names this layout and the columns'
-//! rules: a change that readers must know of gets `v2` beside it, never a rewrite in place.
+//! part-<first>-<last>-<n>.parquet`. Hive partitions, so Athena, Trino, Spark, DuckDB and
+//! ClickHouse prune by org, dataset and day from the path alone. `v1` names this layout and
+//! the columns' rules: a change that readers must know of gets `v2` beside it, never a
+//! rewrite in place.
 
 use chrono::NaiveDate;
-use sha2::{Digest, Sha256};
 
 /// The layout's version directory under the prefix.
 pub const ROOT: &str = "sfevents/v1";
@@ -43,15 +43,40 @@ fn part_value(v: &str) -> String {
         .collect()
 }
 
-/// The key of the files of one upload, from the delivery-log position the batch starts at,
-/// named by the id of the first event there (ids are unique and fixed, `archive::normalize::ids`).
-/// A batch redone after a crash starts at the same position, so its files get the same
-/// names and overwrite what the interrupted upload may have left: no row lands twice.
-pub fn batch_key(first_event_id: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"sfevents-lake-v1\x1f");
-    h.update(first_event_id.as_bytes());
-    hex::encode(&h.finalize()[..10])
+/// Where the events of one object are in the delivery log: the first and the last, each as
+/// (entry seq, row from 0). An object's name is made of it, so the same events make the
+/// same name however the batch that held them was cut, and a listing tells which part of
+/// the log each object holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub first: (i64, u64),
+    pub last: (i64, u64),
+}
+
+impl Span {
+    pub fn at(pos: (i64, u64)) -> Span {
+        Span {
+            first: pos,
+            last: pos,
+        }
+    }
+
+    /// Widens the span to hold `pos`.
+    pub fn add(&mut self, pos: (i64, u64)) {
+        self.first = self.first.min(pos);
+        self.last = self.last.max(pos);
+    }
+
+    /// Whether the two spans share a part of the log.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+
+    /// `<seq>_<row>-<seq>_<row>`, zero-padded so names sort in log order.
+    fn text(&self) -> String {
+        let p = |(seq, row): (i64, u64)| format!("{seq:012}_{row:010}");
+        format!("{}-{}", p(self.first), p(self.last))
+    }
 }
 
 /// The folder (relative to the lake's prefix) of a partition's files in the layout.
@@ -71,10 +96,24 @@ pub fn ocsf_dir(source: &str, region: &str, org_id: &str, day: NaiveDate) -> Str
     )
 }
 
-/// The object key (relative to the lake's prefix) of the `n`th file in `dir` of the batch
-/// `key`.
-pub fn object_key(dir: &str, key: &str, n: usize) -> String {
-    format!("{dir}/part-{key}-{n:03}.parquet")
+/// The object key (relative to the lake's prefix) of the `n`th file in `dir` of the events
+/// of `span`.
+pub fn object_key(dir: &str, span: &Span, n: usize) -> String {
+    format!("{dir}/part-{}-{n:03}.parquet", span.text())
+}
+
+/// The span an object's file name (`part-<first>-<last>-<n>.parquet`) says it holds; `None`
+/// for any other name (files of earlier versions, named by their batch, included).
+pub fn parse_span(file_name: &str) -> Option<Span> {
+    let stem = file_name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    let mut parts = stem.split('-');
+    let pos = |t: &str| -> Option<(i64, u64)> {
+        let (seq, row) = t.split_once('_')?;
+        Some((seq.parse().ok()?, row.parse().ok()?))
+    };
+    let (first, last) = (pos(parts.next()?)?, pos(parts.next()?)?);
+    parts.next()?.parse::<u32>().ok()?;
+    (parts.next().is_none() && first <= last).then_some(Span { first, last })
 }
 
 #[cfg(test)]
@@ -88,14 +127,27 @@ mod tests {
             dataset: "api_total_usage".into(),
             day: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
         };
-        let k = batch_key("a63229e81850af731eae-7");
-        assert_eq!(k.len(), 20);
-        assert_eq!(k, batch_key("a63229e81850af731eae-7"), "fixed for a redo");
-        assert_ne!(k, batch_key("a63229e81850af731eae-8"));
+        let mut span = Span::at((42, 17));
+        span.add((43, 999));
+        span.add((42, 20));
+        let k = object_key(&raw_dir(&p), &span, 2);
         assert_eq!(
-            object_key(&raw_dir(&p), &k, 2),
-            format!("sfevents/v1/org_id=00D000000000001AAA/dataset=api_total_usage/event_date=2026-12-01/part-{k}-002.parquet")
+            k,
+            "sfevents/v1/org_id=00D000000000001AAA/dataset=api_total_usage/event_date=2026-12-01/part-000000000042_0000000017-000000000043_0000000999-002.parquet"
         );
+        assert_eq!(parse_span(k.rsplit('/').next().unwrap()), Some(span));
+        assert_eq!(
+            parse_span("part-3f1a9c0e2b7d4e5f6a7b-000.parquet"),
+            None,
+            "a v1 batch key"
+        );
+        assert_eq!(
+            parse_span("part-000000000043_0-000000000042_0-000.parquet"),
+            None
+        );
+        assert!(span.overlaps(&Span::at((43, 5))));
+        assert!(!span.overlaps(&Span::at((43, 1000))));
+        assert!(!span.overlaps(&Span::at((42, 16))));
         assert_eq!(
             ocsf_dir("salesforce-authentication", "eu-west-1", "00D1", p.day),
             "ext/salesforce-authentication/region=eu-west-1/accountId=00D1/eventDay=20261201"

@@ -2,11 +2,13 @@
 //! storage (`--to s3://bucket/prefix?region=...`) or in a local folder (`--to file:///path`),
 //! for the engines that read such lakes (Athena, Trino, Spark, DuckDB, ClickHouse, Snowflake).
 //!
-//! - `layout`: `<prefix>/sfevents/v1/org_id=<id>/dataset=<dataset>/event_date=<day>/part-<key>-<n>.parquet`.
+//! - `layout`: `<prefix>/sfevents/v1/org_id=<id>/dataset=<dataset>/event_date=<day>/part-<first>-<last>-<n>.parquet`.
 //! - `columns`: `id`, `timestamp`, `org_id`, `source`, provenance, then the Salesforce fields,
-//!   typed from their values; `file`: zstd Parquet sorted by time, cut at `max_file_mb`.
-//! - `sink`: one shipper batch is one upload, acknowledged only once every file is stored, its
-//!   files named from where the batch starts in the delivery log, so a redo overwrites them.
+//!   typed as Salesforce declares them (`schema`: `LogFileFieldTypes`, describe), else from
+//!   their values; `file`: zstd Parquet sorted by time, cut at `max_file_mb`.
+//! - `sink`: one shipper batch is one upload, acknowledged only once every file is stored,
+//!   each file named from the span of the delivery log its events hold, so a redo of the same
+//!   events overwrites it; `redo`: what an interrupted upload left under other names goes.
 //! - `store`: `object_store`'s S3 client (rustls, no OpenSSL) or local file system.
 //! - `probe`: `doctor` lists the prefix and stores and removes one object.
 //! - `ocsf`: `format = ocsf`, OCSF 1.1 documents in Security Lake's custom-source layout
@@ -19,6 +21,8 @@ pub mod layout;
 pub mod ocsf;
 mod probe;
 mod profile;
+mod redo;
+pub mod schema;
 mod sink;
 mod store;
 
@@ -63,9 +67,9 @@ impl Output for LakeOutput {
         &self,
         cfg: &OutputConfig,
         c: &LakeConfig,
-        _org: &OrgContext,
+        org: &OrgContext,
     ) -> Result<Box<dyn Sink>, SinkError> {
-        Ok(Box::new(LakeSink::new(&cfg.name, c)?))
+        Ok(Box::new(LakeSink::new(&cfg.name, c, org)?))
     }
     fn probe<'a>(
         &'a self,

@@ -1,11 +1,14 @@
 //! The lake's sink: one shipper batch becomes one Parquet file per partition (org, dataset,
-//! day) it touches, or several where one would pass `max_file_mb`, all named by the batch's
-//! key. Every file is stored before any event of the batch is acknowledged, so the position
-//! never passes a row that is not in the lake; a batch sent again (after a crash, a refused
-//! part, or a store that was down) writes the same keys and replaces the same objects.
-//! With `format = ocsf` the same holds of the OCSF documents, filed by class, org and day.
+//! day) it touches, or several where one would pass `max_file_mb`, each named by where its
+//! events are in the delivery log (`layout::Span`). Every file is stored before any event of
+//! the batch is acknowledged, so the position never passes a row that is not in the lake.
+//! A batch sent again with the same events (after a refused part, a store that was down, a
+//! crash, or a replay with the same batching) writes the same names and replaces the same
+//! objects; what an interrupted upload left under other names (its batch was cut otherwise)
+//! is removed by `redo`. With `format = ocsf` the same holds of the OCSF documents, filed by
+//! class, org and day.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -15,80 +18,127 @@ use parquet::errors::ParquetError;
 
 use super::columns::Row;
 use super::config::{Format, LakeConfig};
-use super::layout::{batch_key, object_key, ocsf_dir, raw_dir, Partition};
+use super::layout::{object_key, ocsf_dir, raw_dir, Partition, Span};
+use super::schema::{merge, Declarations, Origin, OriginRef};
 use super::store::{Lake, LakeError};
-use super::{file, ocsf};
-use crate::sink::{Event, Sink, SinkError, Verdict};
+use super::{file, ocsf, redo};
+use crate::sink::{Event, OrgContext, Sink, SinkError, Verdict};
 
 pub struct LakeSink {
-    /// The output's name, for messages.
-    name: String,
-    lake: Lake,
+    /// The output's name, for messages and its position.
+    pub(super) name: String,
+    pub(super) lake: Lake,
     max_file_bytes: u64,
     format: Format,
+    /// The archive's declared column types and the output's position.
+    pub(super) state: Declarations,
+}
+
+/// One partition's rows, what declared their fields, and where they are in the log.
+struct Part<'a> {
+    rows: Vec<Row<'a>>,
+    origins: BTreeSet<Origin>,
+    /// The last row's origin: rows of one file come together, so most rows add none.
+    last: Option<OriginRef<'a>>,
+    span: Span,
+}
+
+/// One folder's OCSF documents (with their times in microseconds), and where they are in
+/// the log.
+struct OcsfPart {
+    docs: Vec<(i64, Value)>,
+    span: Span,
+}
+
+/// What one partition of a batch stored: its folder and the names of its files.
+pub(super) struct Stored {
+    pub dir: String,
+    pub files: Vec<String>,
 }
 
 impl LakeSink {
-    pub fn new(name: &str, c: &LakeConfig) -> Result<LakeSink, SinkError> {
+    pub fn new(name: &str, c: &LakeConfig, org: &OrgContext) -> Result<LakeSink, SinkError> {
         let lake = Lake::open(c).map_err(|e| SinkError::Fatal(format!("output {name}: {e}")))?;
         Ok(LakeSink {
             name: name.to_string(),
             lake,
             max_file_bytes: c.max_file_bytes,
             format: c.format.clone(),
+            state: Declarations::open(org.state.as_deref(), &org.org),
         })
     }
 
     async fn send_batch(&self, events: &[Event]) -> Result<Vec<Verdict>, SinkError> {
-        let Some(first) = events.iter().find(|e| !e.id.is_empty()) else {
-            // The shipper hands over only lines with ids; without one no file can be named.
-            let why = "the event has no id: the lake names its files after the batch's first";
-            return Ok(vec![Verdict::Dead(why.into()); events.len()]);
-        };
-        let key = batch_key(&first.id);
-        self.write(events, &key).await.map_err(|e| self.refusal(e))
+        let (stored, verdicts) = match &self.format {
+            Format::Raw => self.write_raw(events).await,
+            Format::Ocsf { region } => self.write_ocsf(events, region).await,
+        }
+        .map_err(|e| self.refusal(e))?;
+        redo::tidy(self, events, &stored)
+            .await
+            .map_err(|e| self.refusal(e))?;
+        Ok(verdicts)
     }
 
-    /// Stores the batch's files (every partition's, before any event is acknowledged) and
-    /// says what became of each event.
-    async fn write(&self, events: &[Event], key: &str) -> Result<Vec<Verdict>, LakeError> {
-        match &self.format {
-            Format::Raw => {
-                let (parts, verdicts) = partition(events);
-                for (p, rows) in parts {
-                    let dir = raw_dir(&p);
-                    let batch = file::sorted_batch(rows).map_err(|e| encode_error(&dir, e))?;
-                    self.store_batch(&dir, key, batch).await?;
-                }
-                Ok(verdicts)
+    /// Stores the batch's raw files (every partition's, before any event is acknowledged),
+    /// typed as the archive declares, and says what became of each event.
+    async fn write_raw(&self, events: &[Event]) -> Result<(Vec<Stored>, Vec<Verdict>), LakeError> {
+        let (parts, verdicts) = partition(events);
+        let origins = parts
+            .values()
+            .flat_map(|p| p.origins.iter().cloned())
+            .collect();
+        let declared = tokio::task::spawn_blocking(self.state.lookup(origins)).await?;
+        let mut stored = Vec::with_capacity(parts.len());
+        for (p, part) in parts {
+            let dir = raw_dir(&p);
+            let types = merge(part.origins.iter().filter_map(|o| declared.get(o)));
+            let typed = file::sorted_batch(part.rows, &types).map_err(|e| encode_error(&dir, e))?;
+            for (column, values) in &typed.nulled {
+                tracing::warn!(output = %self.name, partition = %dir, column, values, "values that do not parse as the column's declared type are written as null; their rows are kept");
             }
-            Format::Ocsf { region } => {
-                let (parts, verdicts) = ocsf_partition(events, region);
-                for (dir, docs) in parts {
-                    let batch = ocsf::record_batch(docs)
-                        .map_err(|e| encode_error(&dir, ParquetError::from(e)))?;
-                    self.store_batch(&dir, key, batch).await?;
-                }
-                Ok(verdicts)
-            }
+            stored.push(self.store_batch(dir, &part.span, typed.batch).await?);
         }
+        Ok((stored, verdicts))
+    }
+
+    /// Stores the batch's OCSF files, by class, org and day.
+    async fn write_ocsf(
+        &self,
+        events: &[Event],
+        region: &str,
+    ) -> Result<(Vec<Stored>, Vec<Verdict>), LakeError> {
+        let (parts, verdicts) = ocsf_partition(events, region);
+        let mut stored = Vec::with_capacity(parts.len());
+        for (dir, part) in parts {
+            let batch = ocsf::record_batch(part.docs)
+                .map_err(|e| encode_error(&dir, ParquetError::from(e)))?;
+            stored.push(self.store_batch(dir, &part.span, batch).await?);
+        }
+        Ok((stored, verdicts))
     }
 
     /// Encodes one partition's columns as Parquet off the runtime's threads (zstd is CPU
-    /// work) and stores its files in `dir`.
-    async fn store_batch(&self, dir: &str, key: &str, batch: RecordBatch) -> Result<(), LakeError> {
+    /// work) and stores its files in `dir`, named by `span`.
+    async fn store_batch(
+        &self,
+        dir: String,
+        span: &Span,
+        batch: RecordBatch,
+    ) -> Result<Stored, LakeError> {
         let max = self.max_file_bytes;
         let files = tokio::task::spawn_blocking(move || file::encode(&batch, max))
             .await?
-            .map_err(|e| encode_error(dir, e))?;
-        let n = files.len();
+            .map_err(|e| encode_error(&dir, e))?;
+        let mut names = Vec::with_capacity(files.len());
         for (i, bytes) in files.into_iter().enumerate() {
-            let k = object_key(dir, key, i);
+            let k = object_key(&dir, span, i);
             tracing::debug!(output = %self.name, key = %k, bytes = bytes.len(), "lake put");
             self.lake.put(&k, bytes).await?;
+            names.push(k.rsplit('/').next().unwrap_or_default().to_string());
         }
-        tracing::debug!(output = %self.name, dir, files = n, "lake partition stored");
-        Ok(())
+        tracing::debug!(output = %self.name, dir, files = names.len(), "lake partition stored");
+        Ok(Stored { dir, files: names })
     }
 
     fn refusal(&self, e: LakeError) -> SinkError {
@@ -110,16 +160,26 @@ fn encode_error(dir: &str, source: ParquetError) -> LakeError {
 
 /// The batch's rows by partition, each with its time, and a verdict per event: delivered
 /// once the partitions are stored, or dead when it cannot be placed (no time, no org).
-fn partition(events: &[Event]) -> (BTreeMap<Partition, Vec<Row<'_>>>, Vec<Verdict>) {
-    let mut parts: BTreeMap<Partition, Vec<Row>> = BTreeMap::new();
+fn partition(events: &[Event]) -> (BTreeMap<Partition, Part<'_>>, Vec<Verdict>) {
+    let mut parts: BTreeMap<Partition, Part> = BTreeMap::new();
     let mut verdicts = Vec::with_capacity(events.len());
     for e in events {
-        match place(&e.value()) {
+        let line = e.value();
+        match place(line) {
             Ok((p, micros)) => {
-                parts.entry(p).or_default().push(Row {
-                    micros,
-                    line: &e.value(),
+                let part = parts.entry(p).or_insert_with(|| Part {
+                    rows: Vec::new(),
+                    origins: BTreeSet::new(),
+                    last: None,
+                    span: Span::at(e.pos),
                 });
+                part.span.add(e.pos);
+                let origin = Origin::of(line);
+                if origin != part.last {
+                    part.origins.extend(origin.map(Origin::owned));
+                    part.last = origin;
+                }
+                part.rows.push(Row { micros, line });
                 verdicts.push(Verdict::Delivered);
             }
             Err(why) => verdicts.push(Verdict::Dead(why)),
@@ -128,21 +188,23 @@ fn partition(events: &[Event]) -> (BTreeMap<Partition, Vec<Row<'_>>>, Vec<Verdic
     (parts, verdicts)
 }
 
-/// OCSF documents with their times (microseconds), by folder.
-type OcsfParts = BTreeMap<String, Vec<(i64, Value)>>;
-
 /// The batch's OCSF documents by folder (class, org, day), with their times. An event of a
 /// source with no OCSF class is not part of this profile: it is passed over (delivered,
 /// writing nothing), so the position moves past it.
-fn ocsf_partition(events: &[Event], region: &str) -> (OcsfParts, Vec<Verdict>) {
-    let mut parts = OcsfParts::new();
+fn ocsf_partition(events: &[Event], region: &str) -> (BTreeMap<String, OcsfPart>, Vec<Verdict>) {
+    let mut parts: BTreeMap<String, OcsfPart> = BTreeMap::new();
     let mut verdicts = Vec::with_capacity(events.len());
     for e in events {
-        match place(&e.value()) {
+        match place(e.value()) {
             Ok((p, micros)) => {
-                if let Some((class, doc)) = ocsf::document(&e.value(), micros.div_euclid(1000)) {
+                if let Some((class, doc)) = ocsf::document(e.value(), micros.div_euclid(1000)) {
                     let dir = ocsf_dir(class.source_name(), region, &p.org_id, p.day);
-                    parts.entry(dir).or_default().push((micros, doc));
+                    let part = parts.entry(dir).or_insert_with(|| OcsfPart {
+                        docs: Vec::new(),
+                        span: Span::at(e.pos),
+                    });
+                    part.span.add(e.pos);
+                    part.docs.push((micros, doc));
                 }
                 verdicts.push(Verdict::Delivered);
             }
@@ -191,17 +253,27 @@ mod tests {
 
     #[test]
     fn events_are_placed_by_org_dataset_and_day() {
-        let ev = |v: Value| Event::from_value(v);
+        let ev = |v: Value, row: u64| Event::from_value(v).at(7, row);
         let events = [
             ev(
                 json!({"@timestamp": "2026-12-01T23:59:59.999Z", "id": "a", "org_id": "00D1",
-                "source": "EventLogFile", "event_type": "ApiTotalUsage", "fields": {}}),
+                "source": "EventLogFile", "event_type": "ApiTotalUsage", "file_id": "0AT1", "fields": {}}),
+                0,
             ),
             ev(
                 json!({"@timestamp": "2026-12-02T00:00:00.000Z", "id": "b", "org_id": "00D1",
                 "source": "LoginEvent", "fields": {}}),
+                1,
             ),
-            ev(json!({"id": "c", "org_id": "00D1", "source": "LoginEvent", "fields": {}})),
+            ev(
+                json!({"id": "c", "org_id": "00D1", "source": "LoginEvent", "fields": {}}),
+                2,
+            ),
+            ev(
+                json!({"@timestamp": "2026-12-01T03:00:00.000Z", "id": "d", "org_id": "00D1",
+                "source": "EventLogFile", "event_type": "ApiTotalUsage", "file_id": "0AT2", "fields": {}}),
+                3,
+            ),
         ];
         let (parts, verdicts) = partition(&events);
         let dirs: Vec<String> = parts.keys().map(Partition::dir).collect();
@@ -211,6 +283,12 @@ mod tests {
                 "org_id=00D1/dataset=api_total_usage/event_date=2026-12-01",
                 "org_id=00D1/dataset=login_event/event_date=2026-12-02"
             ]
+        );
+        let elf = parts.values().next().unwrap();
+        assert_eq!((elf.span.first, elf.span.last), ((7, 0), (7, 3)));
+        assert_eq!(
+            elf.origins.iter().collect::<Vec<_>>(),
+            [&Origin::File("0AT1".into()), &Origin::File("0AT2".into())]
         );
         assert_eq!(verdicts[..2], [Verdict::Delivered, Verdict::Delivered]);
         assert!(matches!(&verdicts[2], Verdict::Dead(w) if w.contains("@timestamp")));

@@ -45,6 +45,18 @@ pub enum LakeError {
         key: String,
         source: object_store::Error,
     },
+    #[error("cannot list {dir} in the lake {lake} (to replace what an interrupted upload left): {source}")]
+    List {
+        lake: String,
+        dir: String,
+        source: object_store::Error,
+    },
+    #[error("cannot remove {key} from the lake {lake} (left by an interrupted upload, its rows stored again since): {source}")]
+    Remove {
+        lake: String,
+        key: String,
+        source: object_store::Error,
+    },
     #[error("cannot encode the Parquet file for {partition}: {source}")]
     Encode {
         partition: String,
@@ -60,7 +72,9 @@ impl LakeError {
     pub fn is_fatal(&self) -> bool {
         match self {
             LakeError::Open { .. } | LakeError::Folder { .. } | LakeError::Encode { .. } => true,
-            LakeError::Write { source, .. } => matches!(
+            LakeError::Write { source, .. }
+            | LakeError::List { source, .. }
+            | LakeError::Remove { source, .. } => matches!(
                 source,
                 object_store::Error::PermissionDenied { .. }
                     | object_store::Error::Unauthenticated { .. }
@@ -149,6 +163,40 @@ impl Lake {
         }
         w.finish().await.map_err(err)?;
         Ok(())
+    }
+}
+
+impl Lake {
+    /// The names of the objects directly in `dir` (relative to the prefix); none when there
+    /// is no such folder.
+    pub async fn list(&self, dir: &str) -> Result<Vec<String>, LakeError> {
+        let path = self.path(dir)?;
+        match self.store.list_with_delimiter(Some(&path)).await {
+            Ok(l) => Ok(l
+                .objects
+                .into_iter()
+                .filter_map(|o| o.location.filename().map(str::to_string))
+                .collect()),
+            Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
+            Err(source) => Err(LakeError::List {
+                lake: self.name.clone(),
+                dir: path.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Removes the object `key` (relative to the prefix); one already gone is no error.
+    pub async fn remove(&self, key: &str) -> Result<(), LakeError> {
+        let path = self.path(key)?;
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(LakeError::Remove {
+                lake: self.name.clone(),
+                key: path.to_string(),
+                source,
+            }),
+        }
     }
 }
 

@@ -234,6 +234,7 @@ mod tests {
         let org = OrgContext {
             org: "o".into(),
             instance_url: "https://acme.my.salesforce.com".into(),
+            state: None,
         };
         let sink = LogplexSink::new(&cfg, c, &org).unwrap();
         let e = Event::with_id(

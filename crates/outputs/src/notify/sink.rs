@@ -73,7 +73,7 @@ impl<D: Deliver> AlertSink<D> {
     async fn send_all(&self, events: &[Event]) -> Result<Vec<Verdict>, SinkError> {
         let mut verdicts = Vec::with_capacity(events.len());
         for (i, event) in events.iter().enumerate() {
-            let Some(alert) = AlertView::of(&event.value()) else {
+            let Some(alert) = AlertView::of(event.value()) else {
                 verdicts.push(Verdict::Dead("the archived event is not an alert".into()));
                 continue;
             };

@@ -10,7 +10,7 @@ use crate::notify::{AlertView, Decision, Gate};
 pub(super) fn apply(gate: &mut Gate, batch: &mut Batch) {
     let events = std::mem::take(&mut batch.events);
     for event in events {
-        let Some(alert) = AlertView::of(&event.value()) else {
+        let Some(alert) = AlertView::of(event.value()) else {
             // Not an alert (the reader passes over other datasets; this is a stray line).
             batch.held.skipped += 1;
             continue;

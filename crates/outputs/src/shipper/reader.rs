@@ -1,8 +1,7 @@
 //! Reading the archive in log order, in bounded batches, from an output's position.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -40,7 +39,7 @@ pub(super) struct Reader {
     /// Entries still to read (the first one is open).
     pub entries: VecDeque<LogEntry>,
     /// The open file of the first entry and the rows already read from it.
-    pub open: Option<(BufReader<File>, u64)>,
+    pub open: Option<(Box<dyn BufRead + Send>, u64)>,
     /// Where reading resumes: the first entry's seq and row.
     pub seq: i64,
     pub row: u64,
@@ -74,10 +73,10 @@ impl Reader {
         };
         let (seq, path) = (entry.seq, self.root.join(&entry.file.path));
         self.seq = seq;
-        let f = File::open(&path).map_err(|error| ShipError::Open { path, seq, error })?;
-        let mut r = BufReader::with_capacity(256 * 1024, f);
+        // A compressed file starts at the frame that holds the row; a plain one at its start.
+        let (mut r, mut skip) = archive::lines::open_at(&path, self.row)
+            .map_err(|error| ShipError::Open { path, seq, error })?;
         let mut line = String::new();
-        let mut skip = 0;
         while skip < self.row {
             line.clear();
             if r.read_line(&mut line).map_err(ShipError::Read)? == 0 {

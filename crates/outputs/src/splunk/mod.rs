@@ -341,6 +341,7 @@ mod tests {
         let org = OrgContext {
             org: "prod".into(),
             instance_url: "https://acme.my.salesforce.com".into(),
+            state: None,
         };
         let sink = SplunkSink::new(&cfg, c, &org).unwrap();
         let e = Event::with_id(

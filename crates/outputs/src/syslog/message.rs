@@ -231,6 +231,7 @@ mod tests {
         OrgContext {
             org: "acme".into(),
             instance_url: "https://acme.my.salesforce.com".into(),
+            state: None,
         }
     }
 
@@ -266,7 +267,7 @@ mod tests {
         let f = Formatter::new(&c, &org());
         let e = login("LOGIN_NO_ERROR");
         let line = text(&f, &e);
-        let json = serde_json::to_string(&e.value()).unwrap();
+        let json = serde_json::to_string(e.value()).unwrap();
         assert_eq!(
             line,
             format!(
@@ -291,6 +292,7 @@ mod tests {
             &OrgContext {
                 org: "o".into(),
                 instance_url: String::new(),
+                state: None,
             },
         );
         let e =
@@ -373,7 +375,7 @@ mod tests {
             json!({"id": "big-1", "org_id": "00Dxx", "source": "LoginEvent",
             "fields": {"Text": "é日😀".repeat(200)}}),
         );
-        let msg = serde_json::to_vec(&e.value()).unwrap();
+        let msg = serde_json::to_vec(e.value()).unwrap();
         for max in 480..700 {
             let f = Formatter::new(&config(&format!("max_message_bytes={max}")), &org());
             let out = f.format(&e, &msg, now()).unwrap();

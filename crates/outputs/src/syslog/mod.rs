@@ -263,6 +263,7 @@ mod tests {
         let org = OrgContext {
             org: "o".into(),
             instance_url: String::new(),
+            state: None,
         };
         SyslogSink::new(&cfg, c, &org).unwrap()
     }

@@ -77,7 +77,7 @@ struct Post {
 
 impl Post {
     async fn post(&self, event: &Event) -> Result<Verdict, SinkError> {
-        let doc = event.value().get("fields").unwrap_or(&event.value());
+        let doc = event.value().get("fields").unwrap_or(event.value());
         let body = serde_json::to_vec(doc)
             .map_err(|e| SinkError::Fatal(format!("cannot encode an alert: {e}")))?;
         let mut h = HeaderMap::new();

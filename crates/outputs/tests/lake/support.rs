@@ -9,10 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use archive::state::{LogFile, PageCommit, Start, Store};
+use archive::state::{ElfFields, FileEntry, LogFile, PageCommit, Start, Store};
 use outputs::probe::{Findings, Level};
 use outputs::shipper::RetryLimit;
-use outputs::{OrgContext, OutputConfig, ShipReport, Shipper};
+use outputs::{OrgContext, OutputConfig, ShipReport, Shipper, Sink};
 use serde_json::{json, Value};
 
 pub const ORG_A: &str = "00DA00000000001AAA";
@@ -251,8 +251,9 @@ impl Archive {
         a
     }
 
-    /// Writes `lines` as one NDJSON file of `org`'s archive and commits it to the log.
-    pub fn add(&mut self, org: &str, lines: Vec<Value>) {
+    /// Writes `lines` as one NDJSON file of `org`'s archive: its path, and the file for the
+    /// log.
+    fn write(&mut self, lines: &[Value]) -> LogFile {
         let first = &lines[0];
         let source = first["source"].as_str().unwrap().to_string();
         let kind = first["event_type"].as_str().unwrap_or(&source).to_string();
@@ -262,7 +263,7 @@ impl Archive {
         let full = self.dir.path().join(&path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         let mut text = String::new();
-        for l in &lines {
+        for l in lines {
             text.push_str(&serde_json::to_string(l).unwrap());
             text.push('\n');
             let day = l["@timestamp"].as_str().unwrap()[..10].to_string();
@@ -273,7 +274,7 @@ impl Archive {
                 .or_default() += 1;
         }
         std::fs::write(&full, &text).unwrap();
-        let lf = LogFile {
+        LogFile {
             source: source.clone(),
             dataset,
             path,
@@ -281,7 +282,14 @@ impl Archive {
             bytes: text.len() as u64,
             oldest: None,
             newest: None,
-        };
+        }
+    }
+
+    /// Writes `lines` as one NDJSON file of `org`'s archive and commits it to the log (as an
+    /// object page: nothing declared of an EventLogFile's columns, as in older archives).
+    pub fn add(&mut self, org: &str, lines: Vec<Value>) {
+        let lf = self.write(&lines);
+        let source = lf.source.clone();
         let page = PageCommit {
             source: &source,
             seen: &[],
@@ -290,6 +298,53 @@ impl Archive {
             newest: None,
         };
         self.store.commit_page(org, 1, &page).unwrap();
+    }
+
+    /// Writes the rows of one EventLogFile (`lines`, all of one file) and commits it as the
+    /// collector does, with the `LogFileFieldNames`/`LogFileFieldTypes` Salesforce gave.
+    pub fn add_elf(&mut self, org: &str, lines: Vec<Value>, fields: Option<ElfFields>) {
+        let lf = self.write(&lines);
+        let first = &lines[0];
+        let s = |k: &str| first[k].as_str().unwrap().to_string();
+        let entry = FileEntry {
+            file_id: s("file_id"),
+            event_type: s("event_type"),
+            log_date: s("log_date"),
+            interval: s("interval"),
+            sequence: first["sequence"].as_i64().unwrap(),
+            created_date: s("log_date"),
+            rows: lf.rows,
+            bytes: lf.bytes,
+            sha256: String::new(),
+            csv_path: format!("output/{}.csv", s("file_id")),
+            ndjson_path: lf.path.clone(),
+            ndjson_bytes: lf.bytes,
+            oldest: None,
+            fields,
+        };
+        self.store.commit_file(org, 1, &entry, None, None).unwrap();
+    }
+
+    /// Keeps an object's field types, as the collector does after describing it.
+    pub fn describe(&self, org: &str, object: &str, types: &[(&str, &str)]) {
+        let t: Vec<(String, String)> = types
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        self.store.set_object_fields(org, object, &t).unwrap();
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state.db")
+    }
+
+    /// The context `sfevents ship` gives an output for `org` of this archive.
+    pub fn ctx(&self, org: &str) -> OrgContext {
+        OrgContext {
+            org: org.to_string(),
+            instance_url: "https://x.my.salesforce.com".into(),
+            state: Some(self.state()),
+        }
     }
 
     pub fn rows(&self) -> u64 {
@@ -307,14 +362,20 @@ impl Archive {
     }
 
     pub async fn ship_org(&self, cfg: &OutputConfig, org: &str) -> ShipReport {
-        let ctx = OrgContext {
-            org: org.to_string(),
-            instance_url: "https://x.my.salesforce.com".into(),
-        };
-        let sink = outputs::sink(cfg, &ctx).unwrap();
+        let sink = outputs::sink(cfg, &self.ctx(org)).unwrap();
+        self.ship_with(cfg, org, Arc::from(sink)).await
+    }
+
+    /// Ships `org` to `cfg`'s output through `sink`, as `sfevents ship` does.
+    pub async fn ship_with(
+        &self,
+        cfg: &OutputConfig,
+        org: &str,
+        sink: Arc<dyn Sink>,
+    ) -> ShipReport {
         Shipper::new(
             &cfg.name,
-            Arc::from(sink),
+            sink,
             self.store.clone(),
             self.dir.path().to_path_buf(),
             org,
@@ -423,22 +484,12 @@ fn counts(endpoint: Option<&str>, root: &str, options: &str) -> Counts {
         .collect()
 }
 
-/// `<prefix>/sfevents/v1/org_id=<id>/dataset=<name>/event_date=<YYYY-MM-DD>/part-<20 hex>-<nnn>.parquet`.
+/// `<prefix>/sfevents/v1/org_id=<id>/dataset=<name>/event_date=<YYYY-MM-DD>/
+/// part-<seq>_<row>-<seq>_<row>-<nnn>.parquet`, the first span not after the second.
 pub fn regex_like_key() -> impl Fn(&str) -> bool {
     |k: &str| {
         let p: Vec<&str> = k.split('/').collect();
-        let file = p.last().unwrap();
-        let stem = file
-            .strip_prefix("part-")
-            .and_then(|f| f.strip_suffix(".parquet"));
-        let ok_stem = stem.is_some_and(|s| {
-            let (h, n) = s.split_at(20.min(s.len()));
-            h.len() == 20
-                && h.bytes().all(|b| b.is_ascii_hexdigit())
-                && n.len() == 4
-                && n.starts_with('-')
-                && n[1..].bytes().all(|b| b.is_ascii_digit())
-        });
+        let ok_stem = span_of(p.last().unwrap()).is_some();
         p.len() == 8
             && p[..4] == ["team", "sf", "sfevents", "v1"]
             && p[4].starts_with("org_id=00D")
@@ -447,6 +498,21 @@ pub fn regex_like_key() -> impl Fn(&str) -> bool {
             && p[6].starts_with("event_date=2026-12-0")
             && ok_stem
     }
+}
+
+/// The delivery-log span `((seq, row), (seq, row))` a lake file's name says it holds.
+pub fn span_of(file: &str) -> Option<((u64, u64), (u64, u64))> {
+    let stem = file.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    let parts: Vec<&str> = stem.split('-').collect();
+    let pos = |t: &str| -> Option<(u64, u64)> {
+        let (a, b) = t.split_once('_')?;
+        let digits = |x: &str| x.len() >= 10 && x.bytes().all(|c| c.is_ascii_digit());
+        (digits(a) && digits(b)).then(|| (a.parse().unwrap(), b.parse().unwrap()))
+    };
+    let n_ok =
+        parts.len() == 3 && parts[2].len() == 3 && parts[2].bytes().all(|c| c.is_ascii_digit());
+    let (first, last) = (pos(parts.first()?)?, pos(parts.get(1)?)?);
+    (n_ok && first <= last).then_some((first, last))
 }
 
 /// Collects doctor's findings.

@@ -116,6 +116,26 @@ pub struct OrgFile {
     pub csv_keep_days: Option<u32>,
     /// Raw CSV and NDJSON readable by the archive folder's group (0640, folders 0750).
     pub archive_group_read: Option<bool>,
+    /// `zstd`: EventLogFile NDJSON written compressed (`archive::lines`); `none` (default).
+    pub archive_compression: Option<ArchiveCompression>,
+}
+
+/// How EventLogFile NDJSON is written (`archive_compression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveCompression {
+    /// Plain NDJSON (`<file id>.ndjson`).
+    #[default]
+    None,
+    /// zstd frames with a row index (`<file id>.ndjson.zst`): about a tenth of the size.
+    Zstd,
+}
+
+impl ArchiveCompression {
+    /// Whether the flag, else the file, asks for zstd.
+    pub fn zstd(flag: Option<ArchiveCompression>, file: Option<ArchiveCompression>) -> bool {
+        flag.or(file) == Some(ArchiveCompression::Zstd)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +296,10 @@ pub struct Overrides {
     /// folders 0750); state.db, logs and the spool stay owner-only. Default: owner-only.
     #[arg(long, env = "SFEVENTS_ARCHIVE_GROUP_READ")]
     pub archive_group_read: bool,
+    /// Write EventLogFile NDJSON compressed (`zstd`: frames with a row index, about a tenth of
+    /// the size) or plain (`none`). Files already archived keep their form. Default: none.
+    #[arg(long, value_enum, env = "SFEVENTS_ARCHIVE_COMPRESSION")]
+    pub archive_compression: Option<ArchiveCompression>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,6 +356,8 @@ pub struct OrgConfig {
     pub csv_keep_days: Option<u32>,
     /// Raw CSV and NDJSON group-readable (`base::fsmode::Access::Group`).
     pub archive_group_read: bool,
+    /// EventLogFile NDJSON written compressed (`archive_compression = "zstd"`).
+    pub compress_events: bool,
     /// Set when `[redaction] archive = true`: the NDJSON is written redacted.
     pub archive_redaction: Option<std::sync::Arc<archive::redact::Redactor>>,
     /// Choices worth telling the user once, such as which login flow won over another.

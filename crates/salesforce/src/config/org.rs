@@ -99,12 +99,8 @@ pub(super) fn resolve_org(
             .iter()
             .any(|s| s.source.eq_ignore_ascii_case(&obj.name));
     }
-    let pubsub_url = ov
-        .pubsub_url
-        .as_deref()
-        .or(o.pubsub_url.as_deref())
-        .unwrap_or(crate::stream::DEFAULT_URL);
-    let pubsub_url = parse_url(pubsub_url, "pubsub_url").map_err(|e| in_org(e.into()))?;
+    let pubsub_url = parse_url(pubsub_url_of(ov, o.pubsub_url.as_deref()), "pubsub_url")
+        .map_err(|e| in_org(e.into()))?;
     let api_budget_percent = ov.api_budget_percent.or(o.api_budget_percent).unwrap_or(80);
     if api_budget_percent == 0 || api_budget_percent > 100 {
         return Err(in_org(OrgError::ApiBudget));
@@ -128,11 +124,23 @@ pub(super) fn resolve_org(
         archive_keep_days,
         csv_keep_days: ov.csv_keep_days.or(o.csv_keep_days).or(archive_keep_days),
         archive_group_read: ov.archive_group_read || o.archive_group_read.unwrap_or(false),
+        compress_events: super::ArchiveCompression::zstd(
+            ov.archive_compression,
+            o.archive_compression,
+        ),
         archive_redaction: None,
         notes: login.note.into_iter().collect(),
     };
     check_transport(&cfg)?;
     Ok(cfg)
+}
+
+/// The Pub/Sub API's URL: the flag's, the file's, or Salesforce's.
+fn pubsub_url_of<'a>(ov: &'a Overrides, file: Option<&'a str>) -> &'a str {
+    ov.pubsub_url
+        .as_deref()
+        .or(file)
+        .unwrap_or(crate::stream::DEFAULT_URL)
 }
 
 /// Where and how the org logs in.

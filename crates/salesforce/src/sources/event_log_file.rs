@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
+use super::elf_listing::{listing_soql, query_tolerant, Select};
 use crate::client::query::quote;
 use crate::client::{ApiError, SfClient};
 use crate::config::{ElfConfig, IntervalChoice};
@@ -15,14 +16,10 @@ use archive::normalize::{
     self, convert_csv, dataset, parse_sf_datetime, ConvertError, ElfProvenance,
 };
 use archive::redact::{RedactingWriter, Redactor};
-use archive::state::{Cursor, Store};
+use archive::state::{Cursor, ElfFields, Store};
 use archive::{Archive, AtomicFile};
 
 pub const SOURCE: &str = "EventLogFile";
-const FIELDS: &str =
-    "Id, EventType, LogDate, Interval, Sequence, CreatedDate, LogFileLength, LogFile";
-const FIELDS_NO_INTERVAL: &str =
-    "Id, EventType, LogDate, Sequence, CreatedDate, LogFileLength, LogFile";
 
 /// One EventLogFile to collect.
 #[derive(Debug, Clone)]
@@ -38,6 +35,8 @@ pub struct ElfFile {
     pub created: DateTime<Utc>,
     pub length: Option<u64>,
     pub path: String,
+    /// Its `LogFileFieldNames` and `LogFileFieldTypes`, when the org gives both.
+    pub fields: Option<ElfFields>,
 }
 
 fn str_field<'a>(r: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
@@ -81,8 +80,20 @@ impl ElfFile {
             created,
             log_date,
             path,
+            fields: declared_fields(r),
         })
     }
+}
+
+/// `LogFileFieldNames` and `LogFileFieldTypes`, when both are there and not empty (both are
+/// nillable, and an org may refuse them).
+fn declared_fields(r: &Map<String, Value>) -> Option<ElfFields> {
+    let names = str_field(r, "LogFileFieldNames").filter(|s| !s.trim().is_empty())?;
+    let types = str_field(r, "LogFileFieldTypes").filter(|s| !s.trim().is_empty())?;
+    Some(ElfFields {
+        names: names.to_string(),
+        types: types.to_string(),
+    })
 }
 
 /// What one run will do.
@@ -94,10 +105,6 @@ pub struct Plan {
     pub gone: Vec<String>,
     /// Files listed (all types and intervals), for the log.
     pub listed: usize,
-}
-
-fn soql_datetime(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn interval_key(hourly: bool) -> &'static str {
@@ -164,7 +171,7 @@ pub async fn plan(
         .map(|(_, k, c)| (k, c))
         .collect();
     let (lower, _) = lower_bound(cfg, &cursors, now);
-    let mut files = list(client, cfg, lower).await?;
+    let (mut files, select) = list(client, cfg, lower).await?;
     let listed = files.len();
     let chosen = choose_intervals(cfg, &files, &mut cursors, store, org)?;
     files.retain(|f| chosen.get(&f.event_type) == Some(&f.hourly));
@@ -181,7 +188,11 @@ pub async fn plan(
         .into_iter()
         .filter(|f| !delivered.contains(&f.id))
         .collect();
-    let gone = add_quarantined(client, store, org, &delivered, &mut units).await?;
+    let select = Select {
+        interval: false,
+        ..select
+    };
+    let gone = add_quarantined(client, store, org, select, &delivered, &mut units).await?;
     Ok(Plan {
         units,
         tracker,
@@ -190,57 +201,21 @@ pub async fn plan(
     })
 }
 
-/// The listing query, from `lower` on. `with_interval: false` is for orgs whose EventLogFile
-/// has no Interval field: Sequence 0 is a daily file there, 1 and up hourly.
-fn listing_soql(cfg: &ElfConfig, lower: Option<DateTime<Utc>>, with_interval: bool) -> String {
-    let mut filters = Vec::new();
-    if let Some(l) = lower {
-        filters.push(format!("CreatedDate >= {}", soql_datetime(&l)));
-    }
-    if !cfg.event_types.is_empty() {
-        let list: Vec<String> = cfg.event_types.iter().map(|t| quote(t)).collect();
-        filters.push(format!("EventType IN ({})", list.join(", ")));
-    }
-    match (cfg.interval, with_interval) {
-        (IntervalChoice::Daily, true) => filters.push("Interval = 'Daily'".into()),
-        (IntervalChoice::Hourly, true) => filters.push("Interval = 'Hourly'".into()),
-        (IntervalChoice::Daily, false) => filters.push("Sequence = 0".into()),
-        (IntervalChoice::Hourly, false) => filters.push("Sequence > 0".into()),
-        (IntervalChoice::Auto, _) => {}
-    }
-    let where_ = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
-    };
-    let fields = if with_interval {
-        FIELDS
-    } else {
-        FIELDS_NO_INTERVAL
-    };
-    format!("SELECT {fields} FROM EventLogFile{where_} ORDER BY CreatedDate ASC, Id ASC")
-}
-
-/// The files created since `lower` (all intervals), in (CreatedDate, Id) order.
+/// The files created since `lower` (all intervals), in (CreatedDate, Id) order, and the
+/// optional fields the org let the listing select.
 async fn list(
     client: &SfClient,
     cfg: &ElfConfig,
     lower: Option<DateTime<Utc>>,
-) -> Result<Vec<ElfFile>, ApiError> {
-    let records = match client.query_all(&listing_soql(cfg, lower, true)).await {
-        Err(ApiError::Status { code, message, .. })
-            if code == "INVALID_FIELD" && message.contains("Interval") =>
-        {
-            tracing::warn!("this org's EventLogFile has no Interval field; telling daily from hourly files by Sequence");
-            client.query_all(&listing_soql(cfg, lower, false)).await?
-        }
-        other => other?,
-    };
+) -> Result<(Vec<ElfFile>, Select), ApiError> {
+    let (records, select) =
+        query_tolerant(client, Select::ALL, |s| listing_soql(cfg, lower, s)).await?;
     let api_path = client.data_path();
-    records
+    let files = records
         .iter()
         .map(|r| ElfFile::from_record(r, &api_path))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((files, select))
 }
 
 /// Daily or hourly per type, chosen once and kept in the type's cursor: `auto` takes hourly
@@ -297,6 +272,7 @@ async fn add_quarantined(
     client: &SfClient,
     store: &Store,
     org: &str,
+    select: Select,
     delivered: &HashSet<String>,
     units: &mut Vec<ElfFile>,
 ) -> Result<Vec<String>, ApiError> {
@@ -313,7 +289,8 @@ async fn add_quarantined(
     for chunk in retry.chunks(200) {
         let ids: Vec<String> = chunk.iter().map(|i| quote(i)).collect();
         let soql = format!(
-            "SELECT {FIELDS_NO_INTERVAL} FROM EventLogFile WHERE Id IN ({})",
+            "SELECT {} FROM EventLogFile WHERE Id IN ({})",
+            select.fields(),
             ids.join(", ")
         );
         let found = client.query_all(&soql).await?;
@@ -461,20 +438,38 @@ pub fn convert_body(
     redact: Option<&Redactor>,
     body: impl std::io::Read,
 ) -> Result<Converted, ProcessError> {
-    let ndjson_path = archive.events_path(&dataset(&f.event_type), &f.log_date, &f.id);
+    let ndjson_path = archive.elf_events_path(&dataset(&f.event_type), &f.log_date, &f.id);
     let mut ndjson = archive.create_file(&ndjson_path)?;
-    let converted = match redact {
-        None => convert(f, org_id, body, ndjson.writer())?,
+    let converted = if archive::lines::is_compressed(&ndjson_path) {
+        let mut framed = archive::lines::FramedWriter::new(ndjson.writer())?;
+        let c = convert_redacted(f, org_id, redact, body, &mut framed)?;
+        framed.finish()?;
+        c
+    } else {
+        convert_redacted(f, org_id, redact, body, ndjson.writer())?
+    };
+    Ok(Converted { converted, ndjson })
+}
+
+/// [`convert`], through the redaction of `[redaction] archive = true` when it is on.
+fn convert_redacted(
+    f: &ElfFile,
+    org_id: &str,
+    redact: Option<&Redactor>,
+    body: impl std::io::Read,
+    out: &mut impl std::io::Write,
+) -> Result<normalize::Converted, ProcessError> {
+    Ok(match redact {
+        None => convert(f, org_id, body, out)?,
         // Behind the converter rather than inside it: the fast path stays as it is, and only
         // archives that ask for redaction pay for parsing each line again.
         Some(r) => {
-            let mut w = RedactingWriter::new(ndjson.writer(), r);
+            let mut w = RedactingWriter::new(out, r);
             let mut c = convert(f, org_id, body, &mut w)?;
             c.bytes = w.finish()?;
             c
         }
-    };
-    Ok(Converted { converted, ndjson })
+    })
 }
 
 /// Puts a converted file's NDJSON and its spooled raw CSV in place. Blocking.
@@ -529,6 +524,7 @@ mod tests {
             created: Utc::now(),
             length: None,
             path: String::new(),
+            fields: None,
         }
     }
 

@@ -105,7 +105,8 @@ impl ObjectCtx {
         if let Some(f) = self.fields.lock().ok().and_then(|m| m.get(object).cloned()) {
             return Ok(f);
         }
-        // Kept in state.db for a day, so `collect` from cron does not describe every run.
+        // Kept in state.db for a day, so `collect` from cron does not describe every run. A
+        // list kept by a version that did not keep the field types too is described again.
         let meta_key = format!("describe:{object}");
         let cached = self
             .store
@@ -114,22 +115,16 @@ impl ObjectCtx {
             .flatten()
             .and_then(|v| serde_json::from_str::<Value>(&v).ok())
             .filter(|v| {
-                v["at"]
-                    .as_str()
-                    .and_then(parse_sf_datetime)
-                    .is_some_and(|at| Utc::now() - at < chrono::Duration::hours(24))
+                v["typed"] == Value::Bool(true)
+                    && v["at"]
+                        .as_str()
+                        .and_then(parse_sf_datetime)
+                        .is_some_and(|at| Utc::now() - at < chrono::Duration::hours(24))
             })
             .and_then(|v| serde_json::from_value::<Vec<String>>(v["fields"].clone()).ok());
         let f = match cached {
             Some(f) => f,
-            None => {
-                let f = describe_fields(&self.client, object).await?;
-                let v = serde_json::json!({"at": iso(&Utc::now()), "fields": f});
-                if let Err(e) = self.store.set_meta(&meta_key, &v.to_string()) {
-                    tracing::warn!("cannot keep the field list of {object}: {e}");
-                }
-                f
-            }
+            None => self.describe(object, &meta_key).await?,
         };
         if let Ok(mut m) = self.fields.lock() {
             m.insert(object.to_string(), f.clone());
@@ -138,9 +133,29 @@ impl ObjectCtx {
     }
 }
 
-/// Every field the describe call returns (compound address/location fields excluded: their
-/// parts are selected instead).
-async fn describe_fields(client: &SfClient, object: &str) -> Result<Vec<String>, ApiError> {
+impl ObjectCtx {
+    /// Describes `object`: keeps its field list in `meta` (under `meta_key`) and its field
+    /// types for the outputs that type columns (`object_fields`), and returns the list.
+    async fn describe(&self, object: &str, meta_key: &str) -> Result<Vec<String>, ApiError> {
+        let typed = describe_fields(&self.client, object).await?;
+        if let Err(e) = self.store.set_object_fields(&self.org, object, &typed) {
+            tracing::warn!("cannot keep the field types of {object}: {e}");
+        }
+        let f: Vec<String> = typed.into_iter().map(|(n, _)| n).collect();
+        let v = serde_json::json!({"at": iso(&Utc::now()), "fields": f, "typed": true});
+        if let Err(e) = self.store.set_meta(meta_key, &v.to_string()) {
+            tracing::warn!("cannot keep the field list of {object}: {e}");
+        }
+        Ok(f)
+    }
+}
+
+/// Every field the describe call returns, with its type (compound address/location fields
+/// excluded: their parts are selected instead).
+async fn describe_fields(
+    client: &SfClient,
+    object: &str,
+) -> Result<Vec<(String, String)>, ApiError> {
     let d: Value = client
         .get_json(&format!("{}/sobjects/{object}/describe", client.data_path()), &[])
         .await
@@ -159,7 +174,10 @@ async fn describe_fields(client: &SfClient, object: &str) -> Result<Vec<String>,
         .ok_or_else(|| ApiError::Protocol(format!("describe {object}: no fields")))?
         .iter()
         .filter(|f| !matches!(f["type"].as_str(), Some("address" | "location" | "base64")))
-        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .filter_map(|f| {
+            let name = f["name"].as_str()?.to_string();
+            Some((name, f["type"].as_str().unwrap_or_default().to_string()))
+        })
         .collect();
     Ok(fields)
 }

@@ -86,6 +86,7 @@ fn org_context(args: &ShipArgs) -> OrgContext {
         .unwrap_or(OrgContext {
             org: "test".into(),
             instance_url: String::new(),
+            state: None,
         })
 }
 

@@ -261,6 +261,7 @@ impl UnitCtx {
             ndjson_path: rel(&self.archive.root, &p.ndjson_path),
             ndjson_bytes: p.converted.bytes,
             oldest: p.converted.oldest.clone(),
+            fields: f.fields.clone(),
         };
         let committed = self
             .tracker

@@ -51,12 +51,13 @@ impl OrgRuntime {
 
 async fn open(cfg: &OrgConfig) -> Result<OrgRuntime, OpenError> {
     let access = base::fsmode::Access::new(cfg.archive_group_read);
-    let archive = Archive::open_with(&cfg.archive_dir, access).map_err(|e| {
+    let mut archive = Archive::open_with(&cfg.archive_dir, access).map_err(|e| {
         OpenError::config(format!(
             "cannot create the archive in {}: {e}",
             cfg.archive_dir.display()
         ))
     })?;
+    archive.compress_events = cfg.compress_events;
     let lock = archive.lock().map_err(OpenError::fault)?;
     archive.clean_spool().map_err(|e| {
         OpenError::fault(format!(

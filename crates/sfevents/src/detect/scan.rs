@@ -70,7 +70,7 @@ pub fn feed(
         .filter(|e| e.file.dataset != ALERT_DATASET && reads(&e.file.dataset))
     {
         let path = root.join(&entry.file.path);
-        let file = match std::fs::File::open(&path) {
+        let file = match archive::lines::open(&path) {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!(file = %path.display(), "the rules cannot read a file the log lists: {e}");
@@ -80,7 +80,7 @@ pub fn feed(
         };
         counts.files += 1;
         let dataset: std::sync::Arc<str> = std::sync::Arc::from(entry.file.dataset.as_str());
-        for line in std::io::BufReader::new(file).lines() {
+        for line in file.lines() {
             let Ok(line) = line else {
                 counts.missing += 1;
                 break;

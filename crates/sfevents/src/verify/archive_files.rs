@@ -55,9 +55,10 @@ fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-/// Lines in a file: its newline bytes, plus a last line without one.
+/// Lines in a file (decompressed when it is `.zst`): its newline bytes, plus a last line
+/// without one.
 fn count_rows(path: &Path) -> std::io::Result<u64> {
-    let mut f = std::fs::File::open(path)?;
+    let mut f = archive::lines::open(path)?;
     let mut buf = vec![0u8; 256 * 1024];
     let (mut n, mut last) = (0u64, b'\n');
     loop {
@@ -257,7 +258,8 @@ fn walk(root: &Path, dir: &str, ext: &str) -> Vec<String> {
 
 fn strays(r: &mut OrgVerdicts, i: &Inputs) {
     let mut bad = 0usize;
-    let ndjson = walk(&i.root, "events", ".ndjson");
+    let mut ndjson = walk(&i.root, "events", ".ndjson");
+    ndjson.extend(walk(&i.root, "events", ".ndjson.zst"));
     for p in &ndjson {
         if !i.ndjson.contains_key(p) && !i.pending.contains(p) {
             bad += 1;

@@ -134,9 +134,8 @@ pub async fn record(
         return Err(ApiError::not_found());
     }
     let meta = s.visible_file(id).ok_or_else(ApiError::not_found)?.clone();
-    let org = s.org.clone();
-    let v = version.clone();
-    let rec = tokio::task::spawn_blocking(move || org.event_log_file_record(&meta, &v))
+    let (st, v) = (s.clone(), version.clone());
+    let rec = tokio::task::spawn_blocking(move || super::query::elf_record(&st, &meta, &v))
         .await
         .map_err(|_| ApiError::not_found())?;
     Ok(ok_json(rec.to_json(&version)))

@@ -94,6 +94,7 @@ pub struct Shared {
     pub jwt_max_exp_secs: Option<u64>,
     pub log_file_content_type: String,
     pub elf_interval_field: bool,
+    pub elf_field_schema: crate::ElfFieldSchema,
     pub daily_api_limit: AtomicU64,
     pub api_calls: AtomicU64,
     /// Every REST request answered but the `/__sim` admin API's.
@@ -141,6 +142,7 @@ impl Shared {
             jwt_max_exp_secs: c.jwt_max_exp_secs,
             log_file_content_type: c.log_file_content_type,
             elf_interval_field: c.elf_interval_field,
+            elf_field_schema: c.elf_field_schema,
             daily_api_limit: AtomicU64::new(c.daily_api_limit),
             api_calls: AtomicU64::new(0),
             rest_requests: AtomicU64::new(0),
@@ -171,10 +173,21 @@ impl Shared {
             .into_iter()
             .find(|o| o.eq_ignore_ascii_case(name))?;
         let mut schema = self.org.schema(canonical)?;
-        if schema.name == "EventLogFile" && !self.elf_interval_field {
-            schema.fields.retain(|f| f.name != "Interval");
+        if schema.name == "EventLogFile" {
+            schema.fields.retain(|f| self.elf_field_shown(&f.name));
         }
         Some(schema)
+    }
+
+    /// Whether this org shows the EventLogFile field `name` to the client.
+    pub(crate) fn elf_field_shown(&self, name: &str) -> bool {
+        match name {
+            "Interval" => self.elf_interval_field,
+            "LogFileFieldNames" | "LogFileFieldTypes" => {
+                self.elf_field_schema != crate::ElfFieldSchema::Absent
+            }
+            _ => true,
+        }
     }
 
     pub fn faults(&self) -> Faults {

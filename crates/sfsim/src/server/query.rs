@@ -27,19 +27,28 @@ pub fn records_of(s: &Shared, schema: &ObjectSchema, version: &str) -> Vec<Recor
                 .files
                 .iter()
                 .filter(|f| s.visibility(f, now) == Visibility::Visible)
-                .map(|f| {
-                    let mut r = s.org.event_log_file_record(f, version);
-                    if !s.elf_interval_field {
-                        r.fields.retain(|(n, _)| n != "Interval");
-                    }
-                    r
-                })
+                .map(|f| elf_record(s, f, version))
                 .collect()
         }
         "Organization" => vec![s.org.organization_record()],
         "User" => s.org.users.iter().map(|u| user_record(schema, u)).collect(),
         other => s.visible_object_records(other, s.now()).cloned().collect(),
     }
+}
+
+/// An EventLogFile record as this org shows it: without the fields it hides, and with
+/// `LogFileFieldNames`/`LogFileFieldTypes` null when it serves them so.
+pub(crate) fn elf_record(s: &Shared, f: &sfgen::LogFileMeta, version: &str) -> Record {
+    let mut r = s.org.event_log_file_record(f, version);
+    r.fields.retain(|(n, _)| s.elf_field_shown(n));
+    if s.elf_field_schema == crate::ElfFieldSchema::Null {
+        for (n, v) in &mut r.fields {
+            if matches!(n.as_str(), "LogFileFieldNames" | "LogFileFieldTypes") {
+                *v = soql::Value::Null;
+            }
+        }
+    }
+    r
 }
 
 fn user_record(schema: &ObjectSchema, u: &sfgen::User) -> Record {

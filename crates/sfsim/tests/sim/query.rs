@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::Value;
+use sfsim::SimHandle;
 
 use crate::common::*;
 
@@ -264,4 +265,106 @@ async fn late_files_appear_when_the_clock_moves() {
     assert_eq!(v["records"][0]["Sequence"], late.sequence);
     let r = get(&sim, &token, &path).await;
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// The first line of a LogFile body, split into column names.
+async fn csv_header(sim: &SimHandle, token: &str, id: &str) -> Vec<String> {
+    let path = format!("/services/data/v64.0/sobjects/EventLogFile/{id}/LogFile");
+    let body = get(sim, token, &path).await.text().await.unwrap();
+    let line = body.lines().next().unwrap();
+    line.split(',')
+        .map(|c| c.trim_matches('"').to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn log_file_field_names_and_types_match_the_csv_header() {
+    let sim = start().await;
+    let token = token(&sim).await;
+    let soql = "SELECT Id, EventType, LogFileFieldNames, LogFileFieldTypes FROM EventLogFile";
+    let v: Value = query(&sim, &token, soql).await.json().await.unwrap();
+    let records = v["records"].as_array().unwrap();
+    assert!(!records.is_empty());
+    let known = [
+        "String",
+        "Id",
+        "Number",
+        "Boolean",
+        "DateTime",
+        "Set",
+        "Reference",
+    ];
+    let mut seen_types = std::collections::BTreeSet::new();
+    for r in records.iter().take(12) {
+        let names: Vec<&str> = r["LogFileFieldNames"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .collect();
+        let types: Vec<&str> = r["LogFileFieldTypes"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .collect();
+        assert_eq!(
+            csv_header(&sim, &token, r["Id"].as_str().unwrap()).await,
+            names
+        );
+        assert_eq!(names.len(), types.len(), "{r}");
+        for t in &types {
+            assert!(
+                known.contains(t),
+                "{t} is not a type name the reference lists"
+            );
+            seen_types.insert(t.to_string());
+        }
+        let at = |n: &str| types[names.iter().position(|c| *c == n).unwrap()];
+        assert_eq!(at("TIMESTAMP_DERIVED"), "DateTime");
+        assert_eq!(at("EVENT_TYPE"), "String");
+    }
+    assert!(seen_types.contains("Number"), "{seen_types:?}");
+}
+
+#[tokio::test]
+async fn log_file_field_names_can_be_null_or_refused() {
+    let soql = "SELECT Id, LogFileFieldNames, LogFileFieldTypes FROM EventLogFile";
+    let mut cfg = config();
+    cfg.elf_field_schema = sfsim::ElfFieldSchema::Null;
+    let sim = start_with(cfg).await;
+    let tok = token(&sim).await;
+    let v: Value = query(&sim, &tok, soql).await.json().await.unwrap();
+    let r = &v["records"][0];
+    assert!(
+        r["LogFileFieldNames"].is_null() && r["LogFileFieldTypes"].is_null(),
+        "{r}"
+    );
+
+    let mut cfg = config();
+    cfg.elf_field_schema = sfsim::ElfFieldSchema::Absent;
+    let sim = start_with(cfg).await;
+    let token = token(&sim).await;
+    let v = assert_api_error(
+        query(&sim, &token, soql).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_FIELD",
+    )
+    .await;
+    assert!(
+        v[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LogFileFieldNames"),
+        "{v}"
+    );
+    // Without them, the listing works, and a record retrieved by id does not carry them.
+    let v: Value = query(&sim, &token, "SELECT Id FROM EventLogFile")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = v["records"][0]["Id"].as_str().unwrap().to_string();
+    let path = format!("/services/data/v64.0/sobjects/EventLogFile/{id}");
+    let rec: Value = get(&sim, &token, &path).await.json().await.unwrap();
+    assert_eq!(rec["Id"], id.as_str());
+    assert!(rec.get("LogFileFieldTypes").is_none(), "{rec}");
 }

@@ -1,8 +1,8 @@
 //! A read-only door into `state.db`, for the commands that only look: `report`, `verify` and
-//! `doctor`. It opens the database read-only (it never creates or migrates one, and never
-//! holds a write lock a running collector would wait on); its queries live beside it, one
-//! file per reader (`reports.rs`, `verify.rs`, `doctor.rs`), so every SQL statement of the
-//! project stays in this `state` module.
+//! `doctor`, and the lake output's declared column types. It opens the database read-only
+//! (it never creates or migrates one, and never holds a write lock a running collector would
+//! wait on); its queries live beside it, one file per reader (`reports.rs`, `verify.rs`,
+//! `doctor.rs`, `lake.rs`), so every SQL statement of the project stays in this `state` module.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +13,7 @@ use super::StateError;
 
 mod detect;
 mod doctor;
+mod lake;
 mod reports;
 mod verify;
 

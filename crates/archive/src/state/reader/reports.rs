@@ -335,6 +335,7 @@ mod tests {
             ndjson_path: format!("events/login/{id}.ndjson"),
             ndjson_bytes: 300,
             oldest: Some(log_date.into()),
+            fields: None,
         }
     }
 

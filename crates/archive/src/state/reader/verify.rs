@@ -235,6 +235,7 @@ mod tests {
             ndjson_path: format!("events/login/2024-01-01/{id}.ndjson"),
             ndjson_bytes: 300,
             oldest: None,
+            fields: None,
         }
     }
 

@@ -1,0 +1,99 @@
+//! Per-event CPU of the shipper's encoders on one core: reading an archive line into an
+//! [`outputs::Event`], and the ECS document written from the line (`ecs::LineEncoder`) beside
+//! the tree path (`Normalizer::ecs` over the parsed line, serialised). The tree path is the
+//! alternative measured in the same run; the bench fails if the two write different bytes.
+//!
+//! `cargo bench -p outputs --bench encode`; knobs: `SFEVENTS_BENCH_EVENTS` (default 200000),
+//! `SFEVENTS_BENCH_TYPE` (default `ApiTotalUsage`).
+
+use std::time::Instant;
+
+use archive::normalize::{convert_csv, ElfProvenance};
+use chrono::{TimeZone, Utc};
+use ecs::{LineEncoder, Normalizer, Options};
+use outputs::Event;
+
+fn lines(event_type: &str, want: usize) -> Vec<String> {
+    let org = sfgen::Org::generate(sfgen::OrgSpec {
+        seed: 7,
+        days: 2,
+        anchor: Utc.with_ymd_and_hms(2024, 3, 3, 13, 37, 12).unwrap(),
+        event_types: vec![event_type.into()],
+        hourly: false,
+        rows_per_hour: (1, 1),
+        late_files: false,
+        big_file_bytes: Some(want as u64 * 450),
+        records_per_hour: (0, 0),
+        duplicate_event_identifiers: false,
+    });
+    let f = org
+        .files
+        .iter()
+        .max_by_key(|f| org.length(&f.id))
+        .expect("a file");
+    let body: Vec<u8> = org.body(&f.id, 1 << 20).flatten().collect();
+    let p = ElfProvenance {
+        org_id: "00D000000000001AAA".into(),
+        event_type: event_type.into(),
+        file_id: f.id.clone(),
+        log_date: f.log_date,
+        interval: "Daily".into(),
+        sequence: 0,
+    };
+    let mut out = Vec::new();
+    convert_csv(&body[..], &p, &mut out).expect("converts");
+    let text = String::from_utf8(out).expect("UTF-8");
+    text.lines().take(want).map(str::to_string).collect()
+}
+
+fn per_event(label: &str, n: usize, f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("{label:<44} {us:>8.3} µs/event");
+    us
+}
+
+fn main() {
+    let want = std::env::var("SFEVENTS_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let kind = std::env::var("SFEVENTS_BENCH_TYPE").unwrap_or_else(|_| "ApiTotalUsage".into());
+    let lines = lines(&kind, want);
+    let n = lines.len();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    println!("{n} {kind} archive lines, {:.1} MB", bytes as f64 / 1e6);
+    let norm = Normalizer::new(Options {
+        instance_url: "https://acme.my.salesforce.com".into(),
+        ..Options::default()
+    })
+    .expect("options");
+    let mut events = Vec::with_capacity(n);
+    per_event("Event::from_line (id, checked JSON)", n, || {
+        for l in &lines {
+            events.push(Event::from_line(l.clone()).expect("event"));
+        }
+    });
+    let mut fast = Vec::with_capacity(bytes * 2);
+    let mut enc = LineEncoder::new(norm.clone());
+    per_event("ECS from the line (LineEncoder)", n, || {
+        for e in &events {
+            enc.ecs(e.line(), &mut fast).expect("tree-free");
+            fast.push(b'\n');
+        }
+    });
+    let mut tree = Vec::with_capacity(bytes * 2);
+    per_event("ECS through the tree (parse, ecs, serialise)", n, || {
+        for l in &lines {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            serde_json::to_writer(&mut tree, &norm.ecs(&v).expect("doc").body).expect("write");
+            tree.push(b'\n');
+        }
+    });
+    assert!(fast == tree, "the two paths wrote different documents");
+    println!(
+        "both paths wrote the same {:.1} MB",
+        fast.len() as f64 / 1e6
+    );
+}
