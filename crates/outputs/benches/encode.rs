@@ -72,7 +72,11 @@ fn main() {
     let mut events = Vec::with_capacity(n);
     per_event("Event::from_line (id, checked JSON)", n, || {
         for l in &lines {
-            events.push(Event::from_line(l.clone()).expect("event"));
+            events.push(
+                Event::from_line(l.clone())
+                    .map_err(|(_, why)| why)
+                    .expect("event"),
+            );
         }
     });
     let mut fast = Vec::with_capacity(bytes * 2);

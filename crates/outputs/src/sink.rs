@@ -21,9 +21,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event from its archive line. `Err` says why the line is not an archive event (not a
-    /// JSON object, or no `id`); it is checked here, without building a tree.
-    pub fn from_line(line: String) -> Result<Event, String> {
+    /// An event from its archive line. `Err` gives the line back with why it is not an archive
+    /// event (not a JSON object, or no `id`); it is checked here, without building a tree.
+    pub fn from_line(line: String) -> Result<Event, (String, String)> {
         #[derive(serde::Deserialize)]
         struct Head<'a> {
             #[serde(borrow)]
@@ -31,8 +31,11 @@ impl Event {
         }
         let id = match serde_json::from_str::<Head>(&line) {
             Ok(Head { id: Some(id) }) => id.into_owned(),
-            Ok(Head { id: None }) => return Err("the archived event has no id".into()),
-            Err(e) => return Err(format!("the archived line is not JSON: {e}")),
+            Ok(Head { id: None }) => return Err((line, "the archived event has no id".into())),
+            Err(e) => {
+                let why = format!("the archived line is not JSON: {e}");
+                return Err((line, why));
+            }
         };
         Ok(Event {
             id,

@@ -189,10 +189,11 @@ impl ElasticsearchSink {
         let mut body = Body::default();
         let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         let mut doc = Vec::new();
+        let mut last = Default::default();
         for (i, event) in events.iter().enumerate() {
             doc.clear();
             if self.mode == EsMode::Raw {
-                let stream = self.raw_stream(event);
+                let stream = self.raw_stream(event, &mut last);
                 body.push_bytes(i, &stream, &event.id, event.line().as_bytes());
                 continue;
             }
@@ -220,13 +221,30 @@ impl ElasticsearchSink {
     }
 
     /// `raw` mode's data stream: the one the event's dataset has in the other modes.
-    fn raw_stream(&self, event: &Event) -> String {
+    /// Kept per batch in `last`: (source, event type, data stream), since a batch is mostly
+    /// one file's rows.
+    fn raw_stream(&self, event: &Event, last: &mut (String, String, String)) -> String {
+        let l = ecs::line::ArchiveLine::scan(event.line());
+        let key = l.as_ref().and_then(|l| {
+            let source = ecs::line::ArchiveLine::text(l.source)?.plain()?;
+            let kind = ecs::line::ArchiveLine::text(l.event_type).and_then(|k| k.plain());
+            Some((source, kind.unwrap_or("")))
+        });
+        if let Some((source, kind)) = key {
+            if last.0 == source && last.1 == kind {
+                return last.2.clone();
+            }
+        }
         let meta = crate::encode::Meta::of(event);
-        format!(
+        let stream = format!(
             "logs-salesforce.{}-{}",
             meta.dataset,
             self.normalizer.namespace()
-        )
+        );
+        if let Some((source, kind)) = key {
+            *last = (source.to_string(), kind.to_string(), stream.clone());
+        }
+        stream
     }
 
     /// One `_bulk` request for items `range`.

@@ -145,7 +145,10 @@ impl Reader {
             batch.seq = self.seq;
             batch.row = self.row;
             bytes += n;
-            self.take(line.trim_end_matches(['\n', '\r']), &mut batch);
+            let kept = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(kept);
+            // The line moves into the event; the next read gets a fresh buffer.
+            self.take(std::mem::take(&mut line), &mut batch);
         }
         if batch.events.is_empty() && batch.unreadable.is_empty() {
             // No event, but the position may have moved past empty files: commit that.
@@ -156,23 +159,24 @@ impl Reader {
 
     /// Adds one archive line to the batch: an event, or a line that is not one. Without
     /// redaction the line is kept as it is, unparsed: encoders read it directly.
-    fn take(&self, text: &str, batch: &mut Batch) {
+    fn take(&self, text: String, batch: &mut Batch) {
         let (seq, row) = (self.seq, self.row.saturating_sub(1));
         let event = match &self.redact {
-            None => Event::from_line(text.to_string()),
-            Some(r) => match serde_json::from_str::<serde_json::Value>(text) {
+            None => Event::from_line(text),
+            Some(r) => match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(mut value) => {
                     r.event(&mut value);
+                    // A line without an id is dead-lettered redacted too.
                     Event::from_line(serde_json::to_string(&value).unwrap_or_default())
                 }
-                Err(e) => Err(format!("the archived line is not JSON: {e}")),
+                Err(e) => Err((text, format!("the archived line is not JSON: {e}"))),
             },
         };
         match event {
             Ok(e) => batch.events.push(e.at(seq, row)),
-            Err(why) => batch
+            Err((line, why)) => batch
                 .unreadable
-                .push((Event::unreadable(text.to_string()).at(seq, row), why)),
+                .push((Event::unreadable(line).at(seq, row), why)),
         }
     }
 }
