@@ -357,6 +357,37 @@ async fn archive_true_writes_the_ndjson_redacted_and_keeps_the_raw_csv() {
     sim.shutdown();
 }
 
+/// `archive_compression = "zstd"`: the compressed NDJSON is redacted too (read back with the
+/// zstd library: the compressed bytes alone would hide nothing from a byte search).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_true_redacts_compressed_ndjson_too() {
+    let sim = start(org(93)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &sim,
+        dir.path(),
+        false,
+        "redact = [\"SESSION_KEY\", \"LOGIN_KEY\"]\npseudonymize = [\"USER_NAME\"]\narchive = true\n",
+    );
+    let now = sim.now().to_rfc3339();
+    let flags = ["--quiet", "--no-ship", "--archive-compression", "zstd"];
+    let o = collect_with(&config, &[], &flags, &[("SFEVENTS_NOW", &now)]).await;
+    assert_exit(&o, 0);
+    let archive = dir.path().join("archive");
+    let hidden = secrets(&sim, &expected_of(&sim, "auto", TYPES));
+    let mut lines = 0;
+    for (p, bytes) in files_under(&archive) {
+        if !p.to_string_lossy().ends_with(".ndjson.zst") {
+            continue;
+        }
+        let text = String::from_utf8(zstd::stream::decode_all(&bytes[..]).unwrap()).unwrap();
+        assert_hidden(&p.display().to_string(), &text, &hidden);
+        lines += text.lines().count();
+    }
+    assert!(lines > 10, "{lines} compressed lines read back");
+    check_delivery_log(&archive);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pseudonymize_without_a_key_is_a_configuration_error() {
     let sim = start(org(93)).await;

@@ -314,8 +314,14 @@ pub fn check_delivery_log(dir: &Path) {
             let name = e.file_name().to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else if name.ends_with(".ndjson") && !name.starts_with('.') {
-                let text = std::fs::read(&p).unwrap();
+            } else if (name.ends_with(".ndjson") || name.ends_with(".ndjson.zst"))
+                && !name.starts_with('.')
+            {
+                // A compressed file is logged with its lines' bytes, as the shipper reads them.
+                let mut text = std::fs::read(&p).unwrap();
+                if name.ends_with(".zst") {
+                    text = zstd::stream::decode_all(&text[..]).unwrap();
+                }
                 let rows = text.iter().filter(|b| **b == b'\n').count() as i64;
                 let rel = p.strip_prefix(dir).unwrap().display().to_string();
                 files.insert(rel, (rows, text.len() as i64));
