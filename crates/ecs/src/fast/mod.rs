@@ -8,6 +8,7 @@
 //! integration's five data streams, objects, alerts, GeoIP, `preserve_original`, a line it
 //! cannot read) is answered `None`, and the caller takes the tree path.
 
+mod agent;
 mod plan;
 mod write;
 
@@ -26,6 +27,7 @@ pub struct LineEncoder {
     /// The current line's field values, by column.
     cells: Vec<Option<(usize, usize, bool)>>,
     scratch: Vec<u8>,
+    msg: String,
 }
 
 /// What a written document is.
@@ -42,15 +44,23 @@ impl LineEncoder {
             plans: Vec::new(),
             cells: Vec::new(),
             scratch: Vec::new(),
+            msg: String::new(),
         }
     }
 
     /// Appends the ECS document of `line` to `out` and says where it goes, or answers `None`
     /// (with `out` as it was) when the line needs [`Normalizer::ecs`].
     pub fn ecs(&mut self, line: &str, out: &mut Vec<u8>) -> Option<Written<'_>> {
-        if self.n.geoip.is_some() || self.n.opts.preserve_original {
-            return None;
-        }
+        self.write(line, out, false)
+    }
+
+    /// The same for [`Normalizer::agent`]: Filebeat's shape for the integration's data streams,
+    /// the ECS document for the others.
+    pub fn agent(&mut self, line: &str, out: &mut Vec<u8>) -> Option<Written<'_>> {
+        self.write(line, out, true)
+    }
+
+    fn write(&mut self, line: &str, out: &mut Vec<u8>, agent: bool) -> Option<Written<'_>> {
         let l = ArchiveLine::scan(line)?;
         if ArchiveLine::text(l.source)?.plain()? != "EventLogFile" {
             return None;
@@ -77,13 +87,23 @@ impl LineEncoder {
             archive_ts,
             cells: &self.cells,
         };
-        let start = out.len();
-        if !write::document(&self.plans[p], &ev, out, &mut self.scratch) {
-            out.truncate(start);
-            return None;
+        let plan = &self.plans[p];
+        match &plan.agent {
+            Some(a) if agent => agent::document(a, &plan.keys, &ev, out, &mut self.msg),
+            Some(_) => return None,
+            None => {
+                if self.n.geoip.is_some() || self.n.opts.preserve_original {
+                    return None;
+                }
+                let start = out.len();
+                if !write::document(plan, &ev, out, &mut self.scratch) {
+                    out.truncate(start);
+                    return None;
+                }
+            }
         }
         Some(Written {
-            data_stream: &self.plans[p].data_stream,
+            data_stream: &plan.data_stream,
         })
     }
 
@@ -115,16 +135,32 @@ impl LineEncoder {
         if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
             return None; // a key twice: the tree keeps the last value
         }
-        let Stream::Generic(dataset) = Stream::of(crate::event::Provider::EventLogFile, kind)
-        else {
-            return None;
-        };
         let env = Envelope {
             namespace: &self.n.opts.namespace,
             instance_url: &self.n.opts.instance_url,
             tags: &self.n.opts.tags,
         };
-        let plan = Plan::new(kind, &dataset, names, &env)?;
+        let plan = match Stream::of(crate::event::Provider::EventLogFile, kind) {
+            Stream::Generic(dataset) => Plan::new(kind, &dataset, names, &env)?,
+            stream => {
+                // Filebeat's tags: `preserve_original_event` first, then the others, once each.
+                let mut tags: Vec<&str> = Vec::new();
+                let pre = self
+                    .n
+                    .opts
+                    .preserve_original
+                    .then_some("preserve_original_event");
+                for t in pre
+                    .into_iter()
+                    .chain(self.n.opts.tags.iter().map(String::as_str))
+                {
+                    if !tags.contains(&t) {
+                        tags.push(t);
+                    }
+                }
+                Plan::for_agent(kind, stream.dataset(), names, &env, &tags)?
+            }
+        };
         if self.plans.len() == PLANS {
             self.plans.remove(0);
         }

@@ -63,6 +63,9 @@ pub(super) struct Plan {
     pub data_stream: String,
     pub slots: Vec<Slot>,
     pub cols: Cols,
+    /// For the integration's own data streams: their `agent` document (their `ecs` one takes
+    /// the tree path).
+    pub agent: Option<super::agent::AgentPlan>,
 }
 
 /// What the plan needs from the normalizer's options.
@@ -123,6 +126,27 @@ impl Plan {
                 .map(|(path, src)| Slot { path, src })
                 .collect(),
             cols,
+            agent: None,
+        })
+    }
+
+    /// The plan of an integration data stream's rows: `agent` documents only.
+    pub(super) fn for_agent(
+        kind: &str,
+        dataset: &str,
+        keys: Vec<String>,
+        env: &Envelope,
+        tags: &[&str],
+    ) -> Option<Plan> {
+        let agent =
+            super::agent::AgentPlan::new(dataset, &keys, env.namespace, env.instance_url, tags)?;
+        Some(Plan {
+            kind: kind.to_string(),
+            data_stream: format!("logs-salesforce.{dataset}-{}", env.namespace),
+            keys,
+            slots: Vec::new(),
+            cols: Cols::default(),
+            agent: Some(agent),
         })
     }
 }

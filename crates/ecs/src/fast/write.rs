@@ -19,7 +19,7 @@ pub(super) struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    fn cell(&self, col: usize) -> Option<Str<'a>> {
+    pub(super) fn cell(&self, col: usize) -> Option<Str<'a>> {
         let (start, end, escaped) = (*self.cells.get(col)?)?;
         Some(Str {
             raw: self.line.get(start..end)?,

@@ -94,8 +94,7 @@ pub struct ElasticsearchSink {
     /// is not remembered, so the next batch asks again.
     cluster: OnceCell<Cluster>,
     normalizer: ecs::Normalizer,
-    /// The tree-free writer of `ecs` documents (and of `agent` ones for the datasets Elastic's
-    /// integration lacks, which are the same).
+    /// The tree-free writer of `ecs` and `agent` documents of EventLogFile rows.
     lines: Mutex<ecs::LineEncoder>,
     mode: EsMode,
     gzip: bool,
@@ -197,7 +196,11 @@ impl ElasticsearchSink {
                 body.push_bytes(i, &stream, &event.id, event.line().as_bytes());
                 continue;
             }
-            if let Some(w) = lines.ecs(event.line(), &mut doc) {
+            let written = match self.mode {
+                EsMode::Agent => lines.agent(event.line(), &mut doc),
+                _ => lines.ecs(event.line(), &mut doc),
+            };
+            if let Some(w) = written {
                 body.push_bytes(i, w.data_stream, &event.id, &doc);
                 continue;
             }
