@@ -48,21 +48,13 @@ async fn collect(sim: &sfsim::SimHandle, dir: &Path, extra: &[&str]) {
 
 /// Event files by file name without its extension.
 fn event_files(dir: &Path) -> HashMap<String, PathBuf> {
-    let mut out = HashMap::new();
-    let mut stack = vec![dir.join("events")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                let stem = name.split('.').next().unwrap().to_string();
-                out.insert(stem, p);
-            }
-        }
-    }
-    out
+    files_under(&dir.join("events"))
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name.split('.').next().unwrap().to_string(), p)
+        })
+        .collect()
 }
 
 fn run_sync(args: &[&str]) -> std::process::Output {

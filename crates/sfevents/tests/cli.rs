@@ -14,19 +14,10 @@ fn stderr(o: &std::process::Output) -> String {
 
 /// Every file under `dir`, as bytes, for secret scans.
 fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect()
 }
 
 fn assert_no_secret(dir: &Path, out: &std::process::Output, secrets: &[&str]) {

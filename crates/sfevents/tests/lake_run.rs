@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{auth_args, BIN};
+use common::{auth_args, files_under, BIN};
 
 fn parquet_files(dir: &Path) -> usize {
     fn walk(d: &Path, n: &mut usize) {
@@ -99,18 +99,10 @@ fn lake_ids(dir: &Path) -> std::collections::BTreeMap<String, u32> {
     use arrow_array::cast::AsArray;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut out = std::collections::BTreeMap::new();
-    let mut files = Vec::new();
-    fn walk(d: &Path, files: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, files);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                files.push(p);
-            }
-        }
-    }
-    walk(dir, &mut files);
+    let files: Vec<_> = files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
     for f in files {
         let file = std::fs::File::open(&f).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -224,18 +216,10 @@ async fn a_backlog_of_a_configured_batch_ships_without_waiting() {
 /// The Arrow type of `column` in each Parquet file under `dir` that has it.
 fn column_types(dir: &Path, column: &str) -> Vec<arrow_schema::DataType> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let mut files = Vec::new();
-    fn walk(d: &Path, files: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, files);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                files.push(p);
-            }
-        }
-    }
-    walk(dir, &mut files);
+    let files: Vec<_> = files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
     files
         .iter()
         .filter_map(|f| {

@@ -376,7 +376,7 @@ async fn archive_true_redacts_compressed_ndjson_too() {
     let archive = dir.path().join("archive");
     let hidden = secrets(&sim, &expected_of(&sim, "auto", TYPES));
     let mut lines = 0;
-    for (p, bytes) in files_under(&archive) {
+    for (p, bytes) in files_with_bytes(&archive) {
         if !p.to_string_lossy().ends_with(".ndjson.zst") {
             continue;
         }
@@ -431,20 +431,14 @@ async fn pseudonymize_without_a_key_is_a_configuration_error() {
 }
 
 /// Every file under `root` and its bytes.
-fn files_under(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out
+fn files_with_bytes(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files_under(root)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
 }
 
 fn holds(hay: &[u8], needle: &str) -> bool {
@@ -594,7 +588,7 @@ async fn no_secret_or_redacted_value_is_left_anywhere() {
             )
         })
         .collect();
-    let files = files_under(&archive);
+    let files = files_with_bytes(&archive);
     let (mut raw, mut ndjson, mut control) = (0, 0, 0);
     for (p, bytes) in &files {
         let what = p.display().to_string();
@@ -652,7 +646,7 @@ async fn no_secret_or_redacted_value_is_left_anywhere() {
     )
     .await;
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", describe(&o));
-    let files = files_under(&archive);
+    let files = files_with_bytes(&archive);
     assert!(
         files
             .iter()

@@ -133,6 +133,23 @@ pub fn expected_of(sim: &SimHandle, interval: &str, types: &[&str]) -> Vec<sfgen
         .collect()
 }
 
+/// Every file under `dir`, recursively (no order).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// Every NDJSON line in the archive: (file name, parsed line).
 pub fn ndjson_lines(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
     let mut out = Vec::new();
