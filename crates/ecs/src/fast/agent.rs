@@ -3,7 +3,7 @@
 //! into `message` (Go's JSON of a `map[string]string`: keys sorted by bytes, HTML characters
 //! escaped), beside the few fields Elastic Agent adds. The same bytes as `Normalizer::agent`.
 
-use super::write::Event;
+use super::cells::Event;
 use crate::agent::go_string;
 use crate::convert;
 

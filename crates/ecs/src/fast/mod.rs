@@ -9,6 +9,7 @@
 //! cannot read) is answered `None`, and the caller takes the tree path.
 
 mod agent;
+mod cells;
 mod plan;
 mod write;
 
@@ -80,7 +81,7 @@ impl LineEncoder {
             Some(Val::Other(_)) => return None,
         };
         let p = self.plan_for(line, &l, kind)?;
-        let ev = write::Event {
+        let ev = cells::Event {
             line,
             id,
             org_id,
