@@ -113,6 +113,7 @@ impl<W: Write> Write for Counting<W> {
 /// the index. The lines may arrive in any pieces; a frame always ends at a line's end.
 pub struct FramedWriter<W: Write> {
     enc: Option<zstd::stream::write::Encoder<'static, Counting<W>>>,
+    level: i32,
     /// Lines in the current frame, and rows before it.
     rows_in_frame: u64,
     rows: u64,
@@ -121,9 +122,15 @@ pub struct FramedWriter<W: Write> {
 
 impl<W: Write> FramedWriter<W> {
     pub fn new(inner: W) -> io::Result<FramedWriter<W>> {
+        FramedWriter::with_level(inner, LEVEL)
+    }
+
+    /// At another zstd level (the benchmark weighs them).
+    pub fn with_level(inner: W, level: i32) -> io::Result<FramedWriter<W>> {
         let counting = Counting { inner, written: 0 };
         Ok(FramedWriter {
-            enc: Some(zstd::stream::write::Encoder::new(counting, LEVEL)?),
+            enc: Some(zstd::stream::write::Encoder::new(counting, level)?),
+            level,
             rows_in_frame: 0,
             rows: 0,
             index: vec![(0, 0)],
@@ -140,7 +147,7 @@ impl<W: Write> FramedWriter<W> {
         let enc = self.enc.take().expect("FramedWriter used after finish");
         let counting = enc.finish()?;
         self.index.push((self.rows, counting.written));
-        self.enc = Some(zstd::stream::write::Encoder::new(counting, LEVEL)?);
+        self.enc = Some(zstd::stream::write::Encoder::new(counting, self.level)?);
         self.rows_in_frame = 0;
         Ok(())
     }

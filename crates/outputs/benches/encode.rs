@@ -6,14 +6,18 @@
 //! `cargo bench -p outputs --bench encode`; knobs: `SFEVENTS_BENCH_EVENTS` (default 200000),
 //! `SFEVENTS_BENCH_TYPE` (default `ApiTotalUsage`).
 
+use std::io::{Read, Write};
 use std::time::Instant;
+
+use flate2::write::GzEncoder;
 
 use archive::normalize::{convert_csv, ElfProvenance};
 use chrono::{TimeZone, Utc};
 use ecs::{LineEncoder, Normalizer, Options};
 use outputs::Event;
 
-fn lines(event_type: &str, want: usize) -> Vec<String> {
+/// The archive lines of one big generated file, with its CSV and provenance.
+fn lines(event_type: &str, want: usize) -> (Vec<String>, Vec<u8>, ElfProvenance) {
     let org = sfgen::Org::generate(sfgen::OrgSpec {
         seed: 7,
         days: 2,
@@ -43,7 +47,8 @@ fn lines(event_type: &str, want: usize) -> Vec<String> {
     let mut out = Vec::new();
     convert_csv(&body[..], &p, &mut out).expect("converts");
     let text = String::from_utf8(out).expect("UTF-8");
-    text.lines().take(want).map(str::to_string).collect()
+    let lines = text.lines().take(want).map(str::to_string).collect();
+    (lines, body, p)
 }
 
 fn per_event(label: &str, n: usize, f: impl FnOnce()) -> f64 {
@@ -60,7 +65,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
     let kind = std::env::var("SFEVENTS_BENCH_TYPE").unwrap_or_else(|_| "ApiTotalUsage".into());
-    let lines = lines(&kind, want);
+    let (lines, csv, prov) = lines(&kind, want);
     let n = lines.len();
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     println!("{n} {kind} archive lines, {:.1} MB", bytes as f64 / 1e6);
@@ -99,5 +104,71 @@ fn main() {
     println!(
         "both paths wrote the same {:.1} MB",
         fast.len() as f64 / 1e6
+    );
+    gzip_levels(n, &fast);
+    archive_reads(&csv, &prov);
+}
+
+/// The bulk bodies' gzip at the levels worth weighing: CPU per event and size.
+fn gzip_levels(n: usize, body: &[u8]) {
+    for level in [1, 3, 6] {
+        let mut size = 0;
+        per_event(&format!("gzip level {level} of the ECS NDJSON"), n, || {
+            let mut z = GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            for chunk in body.chunks(1 << 20) {
+                z.write_all(chunk).expect("gzip");
+            }
+            size = z.finish().expect("gzip").len();
+        });
+        println!(
+            "    {:.1}% of the bytes",
+            size as f64 * 100.0 / body.len() as f64
+        );
+    }
+}
+
+/// What reading an EventLogFile's events costs with (a) zstd-framed NDJSON in the archive and
+/// (b) no NDJSON, the rows derived from the raw CSV by the converter at every read; and what
+/// each keeps on disk beside the raw CSV.
+fn archive_reads(csv: &[u8], prov: &ElfProvenance) {
+    let mut ndjson = Vec::new();
+    let rows = convert_csv(csv, prov, &mut ndjson).expect("converts").rows as usize;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sizes = Vec::new();
+    for level in [1, 3] {
+        let path = dir.path().join(format!("f{level}.ndjson.zst"));
+        let file = std::fs::File::create(&path).expect("file");
+        let mut w = archive::lines::FramedWriter::with_level(file, level).expect("writer");
+        per_event(
+            &format!("(a) write: zstd level {level} frames"),
+            rows,
+            || {
+                w.write_all(&ndjson).expect("write");
+            },
+        );
+        w.finish().expect("finish");
+        sizes.push(std::fs::metadata(&path).expect("file").len());
+        let mut read = Vec::new();
+        per_event(
+            &format!("(a) read: zstd level {level} frames to lines"),
+            rows,
+            || {
+                let mut r = archive::lines::open(&path).expect("open");
+                r.read_to_end(&mut read).expect("read");
+            },
+        );
+        assert!(read == ndjson, "the framed file reads back as the NDJSON");
+    }
+    let mut again = Vec::new();
+    per_event("(b) read: the CSV converted again", rows, || {
+        convert_csv(csv, prov, &mut again).expect("converts");
+    });
+    assert!(again == ndjson);
+    let per_csv = |b: usize| b as f64 / csv.len() as f64;
+    println!(
+        "bytes per byte of CSV beside the raw CSV: plain NDJSON {:.2}, (a) level 1 {:.3}, level 3 {:.3}, (b) 0",
+        per_csv(ndjson.len()),
+        per_csv(sizes[0] as usize),
+        per_csv(sizes[1] as usize)
     );
 }
