@@ -80,19 +80,29 @@ fn new_writer(batch: &RecordBatch) -> Result<ArrowWriter<Vec<u8>>, ParquetError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lake::columns::Line;
     use bytes::Bytes;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::basic::Compression;
     use serde_json::json;
 
-    fn lines(n: usize) -> Vec<serde_json::Value> {
+    fn lines(n: usize) -> Vec<String> {
         (0..n)
             .map(|i| {
                 json!({"@timestamp": "x", "id": format!("e-{i}"), "org_id": "00D1",
                     "source": "LoginEvent",
                     "fields": {"Id": format!("0Lg{i:015}"), "Score": format!("{}", i % 97)}})
+                .to_string()
             })
             .collect()
+    }
+
+    fn row(micros: i64, line: &str) -> Row<'_> {
+        let fields = crate::lake::cells::Top::scan(line).unwrap().fields;
+        Row {
+            micros,
+            line: Line::Text { line, fields },
+        }
     }
 
     #[test]
@@ -102,10 +112,7 @@ mod tests {
         let rows: Vec<Row> = ls
             .iter()
             .enumerate()
-            .map(|(i, l)| Row {
-                micros: 1_000_000 - i as i64,
-                line: l,
-            })
+            .map(|(i, l)| row(1_000_000 - i as i64, l))
             .collect();
         let one = encode(
             &sorted_batch(rows, &Declared::new()).unwrap().batch,
@@ -143,10 +150,7 @@ mod tests {
         let rows: Vec<Row> = ls
             .iter()
             .enumerate()
-            .map(|(i, l)| Row {
-                micros: i as i64,
-                line: l,
-            })
+            .map(|(i, l)| row(i as i64, l))
             .collect();
         let cut = encode(
             &sorted_batch(rows, &Declared::new()).unwrap().batch,

@@ -5,7 +5,10 @@
 //! - `layout`: `<prefix>/sfevents/v1/org_id=<id>/dataset=<dataset>/event_date=<day>/part-<first>-<last>-<n>.parquet`.
 //! - `columns`: `id`, `timestamp`, `org_id`, `source`, provenance, then the Salesforce fields,
 //!   typed as Salesforce declares them (`schema`: `LogFileFieldTypes`, describe), else from
-//!   their values; `file`: zstd Parquet sorted by time, cut at `max_file_mb`.
+//!   their values; `file`: zstd Parquet sorted by time, cut at `max_file_mb`. Rows are read
+//!   from their archive lines' text (`cells`, `ecs::line`), not parsed into trees, except
+//!   lines the scanner does not read (an escaped key, a key given twice), which give the same
+//!   columns from their trees; `builders` holds a column's values as they are appended.
 //! - `sink`: one shipper batch is one upload, acknowledged only once every file is stored,
 //!   each file named from the span of the delivery log its events hold, so a redo of the same
 //!   events overwrites it; `redo`: what an interrupted upload left under other names goes.
@@ -14,9 +17,12 @@
 //! - `ocsf`: `format = ocsf`, OCSF 1.1 documents in Security Lake's custom-source layout
 //!   (`ext/<source>/region=<region>/accountId=<org id>/eventDay=<YYYYMMDD>/`).
 
+mod builders;
+mod cells;
 pub mod columns;
 pub mod config;
 mod file;
+pub mod kinds;
 pub mod layout;
 pub mod ocsf;
 mod probe;
@@ -25,6 +31,8 @@ mod redo;
 pub mod schema;
 mod sink;
 mod store;
+#[cfg(test)]
+mod test_lines;
 
 use futures_util::future::BoxFuture;
 use url::Url;

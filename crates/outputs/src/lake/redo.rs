@@ -14,9 +14,15 @@
 //! and objects of earlier versions (named by their batch's first event) are left alone.
 
 use super::layout::{parse_span, Span};
-use super::sink::{LakeSink, Stored};
-use super::store::LakeError;
+use super::schema::Declarations;
+use super::store::{Lake, LakeError};
 use crate::sink::Event;
+
+/// What one partition of a batch stored: its folder and the names of its files.
+pub(super) struct Stored {
+    pub dir: String,
+    pub files: Vec<String>,
+}
 
 /// The span of the whole batch.
 fn batch_span(events: &[Event]) -> Option<Span> {
@@ -29,7 +35,9 @@ fn batch_span(events: &[Event]) -> Option<Span> {
 /// Removes, from the folders this batch stored into, what an interrupted upload of some of
 /// its events left under other names (see the module's comment).
 pub(super) async fn tidy(
-    sink: &LakeSink,
+    lake: &Lake,
+    state: &Declarations,
+    output: &str,
     events: &[Event],
     stored: &[Stored],
 ) -> Result<(), LakeError> {
@@ -39,19 +47,19 @@ pub(super) async fn tidy(
     if stored.is_empty() {
         return Ok(());
     }
-    let at = tokio::task::spawn_blocking(sink.state.position(&sink.name)).await?;
+    let at = tokio::task::spawn_blocking(state.position(output)).await?;
     // A replay of delivered events (or an output with no position) removes nothing: objects
     // it overlaps may hold acknowledged rows this replay does not send.
     if at.is_none_or(|p| span.first < p) {
         return Ok(());
     }
     for s in stored {
-        for name in sink.lake.list(&s.dir).await? {
+        for name in lake.list(&s.dir).await? {
             let stale =
                 !s.files.contains(&name) && parse_span(&name).is_some_and(|o| o.overlaps(&span));
             if stale {
-                sink.lake.remove(&format!("{}/{name}", s.dir)).await?;
-                tracing::info!(output = %sink.name, dir = %s.dir, object = %name, "removed what an interrupted upload left: its events are stored again");
+                lake.remove(&format!("{}/{name}", s.dir)).await?;
+                tracing::info!(output = %output, dir = %s.dir, object = %name, "removed what an interrupted upload left: its events are stored again");
             }
         }
     }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use archive::state::{ElfFields, Reader};
 
-use super::columns::Kind;
+use super::kinds::Kind;
 
 /// The type an EventLogFile's `LogFileFieldTypes` names.
 pub fn elf_kind(type_name: &str) -> Kind {
@@ -55,8 +55,16 @@ impl Origin {
     /// The origin of an archive line, borrowed: `file_id` for EventLogFile rows, else
     /// `source`.
     pub fn of(line: &serde_json::Value) -> Option<OriginRef<'_>> {
-        match line["source"].as_str()? {
-            "EventLogFile" => line["file_id"].as_str().map(|f| (true, f)),
+        Origin::of_parts(line["source"].as_str(), line["file_id"].as_str())
+    }
+
+    /// The origin of a line with this `source` and `file_id` (each if a string).
+    pub fn of_parts<'a>(
+        source: Option<&'a str>,
+        file_id: Option<&'a str>,
+    ) -> Option<OriginRef<'a>> {
+        match source? {
+            "EventLogFile" => file_id.map(|f| (true, f)),
             source => Some((false, source)),
         }
     }

@@ -16,9 +16,11 @@ use serde_json::Value;
 use arrow_array::RecordBatch;
 use parquet::errors::ParquetError;
 
-use super::columns::Row;
+use super::cells::Top;
+use super::columns::{Line, Row};
 use super::config::{Format, LakeConfig};
 use super::layout::{object_key, ocsf_dir, raw_dir, Partition, Span};
+use super::redo::Stored;
 use super::schema::{merge, Declarations, Origin, OriginRef};
 use super::store::{Lake, LakeError};
 use super::{file, ocsf, redo};
@@ -50,12 +52,6 @@ struct OcsfPart {
     span: Span,
 }
 
-/// What one partition of a batch stored: its folder and the names of its files.
-pub(super) struct Stored {
-    pub dir: String,
-    pub files: Vec<String>,
-}
-
 impl LakeSink {
     pub fn new(name: &str, c: &LakeConfig, org: &OrgContext) -> Result<LakeSink, SinkError> {
         let lake = Lake::open(c).map_err(|e| SinkError::Fatal(format!("output {name}: {e}")))?;
@@ -74,7 +70,7 @@ impl LakeSink {
             Format::Ocsf { region } => self.write_ocsf(events, region).await,
         }
         .map_err(|e| self.refusal(e))?;
-        redo::tidy(self, events, &stored)
+        redo::tidy(&self.lake, &self.state, &self.name, events, &stored)
             .await
             .map_err(|e| self.refusal(e))?;
         Ok(verdicts)
@@ -163,29 +159,136 @@ fn encode_error(dir: &str, source: ParquetError) -> LakeError {
 fn partition(events: &[Event]) -> (BTreeMap<Partition, Part<'_>>, Vec<Verdict>) {
     let mut parts: BTreeMap<Partition, Part> = BTreeMap::new();
     let mut verdicts = Vec::with_capacity(events.len());
+    // The last event's partition: the events of one file come together.
+    let mut last: Option<(Site, Partition)> = None;
     for e in events {
-        let line = e.value();
-        match place(line) {
-            Ok((p, micros)) => {
-                let part = parts.entry(p).or_insert_with(|| Part {
-                    rows: Vec::new(),
-                    origins: BTreeSet::new(),
-                    last: None,
-                    span: Span::at(e.pos),
-                });
-                part.span.add(e.pos);
-                let origin = Origin::of(line);
-                if origin != part.last {
-                    part.origins.extend(origin.map(Origin::owned));
-                    part.last = origin;
-                }
-                part.rows.push(Row { micros, line });
-                verdicts.push(Verdict::Delivered);
+        let read = read(e);
+        let (site, micros) = match read.at {
+            Ok(at) => at,
+            Err(why) => {
+                verdicts.push(Verdict::Dead(why));
+                continue;
             }
-            Err(why) => verdicts.push(Verdict::Dead(why)),
+        };
+        if !matches!(&last, Some((s, _)) if *s == site) {
+            last = Some((site, site.partition()));
         }
+        let p = &last.as_ref().expect("set").1;
+        if !parts.contains_key(p) {
+            let part = Part {
+                rows: Vec::new(),
+                origins: BTreeSet::new(),
+                last: None,
+                span: Span::at(e.pos),
+            };
+            parts.insert(p.clone(), part);
+        }
+        let part = parts.get_mut(p).expect("inserted");
+        part.span.add(e.pos);
+        if read.origin != part.last {
+            part.origins.extend(read.origin.map(Origin::owned));
+            part.last = read.origin;
+        }
+        part.rows.push(Row {
+            micros,
+            line: read.line,
+        });
+        verdicts.push(Verdict::Delivered);
     }
     (parts, verdicts)
+}
+
+/// An event as the lake reads it: where it goes and when, what declared its fields, and how
+/// its values are read.
+struct Read<'a> {
+    at: Result<(Site<'a>, i64), String>,
+    origin: Option<OriginRef<'a>>,
+    line: Line<'a>,
+}
+
+/// Where an event goes, borrowed from its line: its org, the name its dataset is made from,
+/// and its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Site<'a> {
+    org_id: &'a str,
+    kind: &'a str,
+    day: chrono::NaiveDate,
+}
+
+impl Site<'_> {
+    fn partition(&self) -> Partition {
+        Partition {
+            org_id: self.org_id.to_string(),
+            // The archive's own dataset names (its folders): `api_total_usage`, `login_event`.
+            dataset: archive::normalize::dataset(self.kind),
+            day: self.day,
+        }
+    }
+}
+
+/// An event read from its line's text where the members the lake routes on scan with no
+/// escape; else from its tree, which gives the same.
+fn read(e: &Event) -> Read<'_> {
+    let line = e.line();
+    if let Some(read) = Top::scan(line).and_then(|top| read_text(line, &top)) {
+        return read;
+    }
+    let v = e.value();
+    Read {
+        at: tree_site(v),
+        origin: Origin::of(v),
+        line: Line::Tree(v),
+    }
+}
+
+fn tree_site(v: &Value) -> Result<(Site<'_>, i64), String> {
+    site(
+        v["@timestamp"].as_str(),
+        v["org_id"].as_str(),
+        v["source"].as_str(),
+        v["event_type"].as_str(),
+    )
+}
+
+/// `None` when a member the lake routes on has an escape.
+fn read_text<'a>(line: &'a str, top: &Top<'a>) -> Option<Read<'a>> {
+    let text = |v| Top::plain(v).ok();
+    let source = text(top.get("source"))?;
+    Some(Read {
+        at: site(
+            text(top.timestamp)?,
+            text(top.get("org_id"))?,
+            source,
+            text(top.get("event_type"))?,
+        ),
+        origin: Origin::of_parts(source, text(top.get("file_id"))?),
+        line: Line::Text {
+            line,
+            fields: top.fields,
+        },
+    })
+}
+
+/// The site of an event with these top-level strings, and its time in microseconds.
+fn site<'a>(
+    timestamp: Option<&str>,
+    org_id: Option<&'a str>,
+    source: Option<&'a str>,
+    event_type: Option<&'a str>,
+) -> Result<(Site<'a>, i64), String> {
+    let t = timestamp
+        .and_then(base::time::parse_sf_datetime)
+        .ok_or("the event has no @timestamp: the lake files it by its day")?;
+    let org_id = org_id
+        .filter(|o| !o.is_empty())
+        .ok_or("the event has no org_id: the lake files it by its org")?;
+    let source = source.unwrap_or("unknown");
+    let kind = match source {
+        "EventLogFile" => event_type.unwrap_or(source),
+        other => other,
+    };
+    let day = t.date_naive();
+    Ok((Site { org_id, kind, day }, t.timestamp_micros()))
 }
 
 /// The batch's OCSF documents by folder (class, org, day), with their times. An event of a
@@ -216,28 +319,8 @@ fn ocsf_partition(events: &[Event], region: &str) -> (BTreeMap<String, OcsfPart>
 
 /// The partition of one archive line and its time in microseconds.
 fn place(v: &Value) -> Result<(Partition, i64), String> {
-    let t = v["@timestamp"]
-        .as_str()
-        .and_then(base::time::parse_sf_datetime)
-        .ok_or("the event has no @timestamp: the lake files it by its day")?;
-    let org_id = v["org_id"]
-        .as_str()
-        .filter(|o| !o.is_empty())
-        .ok_or("the event has no org_id: the lake files it by its org")?;
-    let source = v["source"].as_str().unwrap_or("unknown");
-    // The archive's own dataset names (its folders): `api_total_usage`, `login_event`.
-    let kind = match source {
-        "EventLogFile" => v["event_type"].as_str().unwrap_or(source),
-        other => other,
-    };
-    Ok((
-        Partition {
-            org_id: org_id.to_string(),
-            dataset: archive::normalize::dataset(kind),
-            day: t.date_naive(),
-        },
-        t.timestamp_micros(),
-    ))
+    let (site, micros) = tree_site(v)?;
+    Ok((site.partition(), micros))
 }
 
 impl Sink for LakeSink {
@@ -292,5 +375,39 @@ mod tests {
         );
         assert_eq!(verdicts[..2], [Verdict::Delivered, Verdict::Delivered]);
         assert!(matches!(&verdicts[2], Verdict::Dead(w) if w.contains("@timestamp")));
+    }
+
+    /// An event placed from its text goes where its tree would place it.
+    #[test]
+    fn events_are_placed_from_their_text_as_from_their_tree() {
+        let mut lines: Vec<String> = crate::lake::test_lines::generated().concat();
+        lines.extend(crate::lake::test_lines::hostile());
+        lines.extend(crate::lake::test_lines::objects());
+        let odd = [
+            json!({"id": "a", "org_id": "00D1", "source": "LoginEvent"}),
+            json!({"@timestamp": 5, "id": "b", "org_id": "00D1", "source": "LoginEvent"}),
+            json!({"@timestamp": "2026-12-01T10:00:00Z", "id": "c", "org_id": "", "source": "X"}),
+            json!({"@timestamp": "2026-12-01T10:00:00+0100", "id": "d", "org_id": "00D1"}),
+            json!({"@timestamp": "2026-12-01T10:00:00.000Z", "id": "e", "org_id": "00D1",
+                "source": "EventLogFile", "event_type": 7}),
+            json!({"@timestamp": "not a time", "id": "f", "org_id": "00D1", "source": "X"}),
+        ];
+        lines.extend(odd.iter().map(Value::to_string));
+        lines.push(r#"{"@timestamp":"2026-12-01T10:00:00.000Z","id":"g","org_id":"00D\u0031","source":"X"}"#.into());
+        lines.push(r#"{"@timestamp":"2026-12-01T10:00:00.000Z","id":"h","org_id":"00D1","s\u006furce":"EventLogFile"}"#.into());
+        let mut from_text = 0;
+        for l in &lines {
+            let e = Event::from_line(l.clone()).expect("an event");
+            let read = read(&e);
+            from_text += usize::from(matches!(read.line, Line::Text { .. }));
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(read.at.map(|(s, m)| (s.partition(), m)), place(&v), "{l}");
+            assert_eq!(read.origin, Origin::of(&v), "{l}");
+        }
+        assert_eq!(
+            from_text,
+            lines.len() - 3,
+            "all but the lines with an escaped key or routing value"
+        );
     }
 }
