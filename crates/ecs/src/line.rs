@@ -175,7 +175,8 @@ fn string_at(text: &str, i: usize) -> Option<(Str<'_>, usize)> {
     let mut j = i + 1;
     let mut escaped = false;
     loop {
-        let k = j + b.get(j..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
+        // memchr's vector search: most strings are long runs without either byte.
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
         if b[k] == b'"' {
             let raw = text.get(i + 1..k)?;
             return Some((Str { raw, escaped }, k + 1));
