@@ -7,6 +7,7 @@
 # /usr/bin/time -v:
 #   sfevents     `sfevents collect --interval daily --event-type ApiTotalUsage --quiet`
 #                (gzip on the wire, raw CSV + NDJSON, state.db, fsyncs)
+#   sfevents-zstd  the same with `--archive-compression zstd` (the NDJSON as <id>.ndjson.zst)
 #   python       `python3 bench/python_collector.py` (gzip on the wire, raw CSV + NDJSON)
 #   curl raw     `curl -o FILE` of the big file's LogFile, no Accept-Encoding (the raw byte copy)
 #   curl gzip    the same with `--compressed` (gzip on the wire, as sfevents and requests get it)
@@ -15,9 +16,12 @@
 #
 # Per run: CPU s = user + sys from time -v; CPU s per GB (GB = 1e9 bytes of CSV as archived);
 # MB/s per core = CSV MB / CPU s; wall s; peak RSS MiB; sfsim's CPU s during the run (from
-# /proc/<pid>/stat). Then a summary with the median per tool and the ratios.
-# Round 1 also checks correctness: the CSVs of sfevents, python and both curls have the same
-# sha256, and sfevents and python wrote the same number of NDJSON lines (= state.db rows).
+# /proc/<pid>/stat); the archive's bytes on disk (apparent sizes of the raw CSV and NDJSON files,
+# plain or .zst; state.db, logs and spool not counted) per byte of CSV. Then a summary with the
+# median per tool and the ratios.
+# Round 1 also checks correctness: the CSVs of both sfevents, python and both curls have the
+# same sha256, and sfevents, sfevents-zstd (read with `zstd -dc`) and python wrote the same
+# number of NDJSON lines (= state.db rows); the zstd archive must hold .ndjson.zst files.
 # Each tool's output is deleted right after its row is measured (1 GB of CSV makes ~3 GB of
 # NDJSON per collector).
 #
@@ -27,7 +31,7 @@
 # Knobs (environment): BIG_FILE_BYTES (default 1000000000), ROUNDS (default 2), EVENT_TYPE
 # (default ApiTotalUsage), BENCH_DIR (scratch, default a fresh mktemp -d; removed at the end
 # unless KEEP=1), NO_BUILD=1 (skip the cargo build), RUN_TIMEOUT (seconds per run, default 3600),
-# PYTHON (default python3).
+# PYTHON (default python3), TOOLS (default "sfevents sfevents-zstd python curl-raw curl-gzip").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,6 +48,7 @@ PYCOL="$ROOT/bench/python_collector.py"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 ensure_gnu_time
+ensure_zstd
 need "$PYTHON" || { echo "python3 is needed" >&2; exit 2; }
 "$PYTHON" -c 'import requests' 2>/dev/null || {
   echo "the Python collector needs requests: apt-get install python3-requests" >&2; exit 2; }
@@ -60,12 +65,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# Copies, so that every run uses the same build even if target/ is rebuilt meanwhile.
+mkdir -p "$BENCH_DIR/bin"
+cp "$SFSIM" "$SFEVENTS" "$BENCH_DIR/bin/"
+SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents"
 
 # --- the machine -----------------------------------------------------------------------------
 bench_header "bench/cpu.sh: CPU per GB of one big LogFile (sfevents, Python collector, curl)"
+echo "| command | BIG_FILE_BYTES=$BIG_FILE_BYTES ROUNDS=$ROUNDS bench/cpu.sh |"
 machine_rows
+load_row
 echo "| python | $("$PYTHON" -c 'import sys, requests, urllib3; print(sys.version.split()[0], "requests", requests.__version__, "urllib3", urllib3.__version__)') |"
 echo "| curl | $(curl --version | head -1 | cut -d' ' -f1-2) |"
+echo "| zstd | $(zstd --version 2>&1 | sed -n 's/.* \(v[0-9][0-9.]*\).*/zstd \1/p' | head -1) (the CLI, reading the .zst archive back) |"
 git_row
 echo "| file | $EVENT_TYPE daily, --big-file-bytes $BIG_FILE_BYTES, $ROUNDS round(s) |"
 echo
@@ -119,12 +131,14 @@ echo "Big file: \`$BIG_ID\`, LogFileLength $BIG_LEN bytes."
 echo
 
 # --- one timed run ---------------------------------------------------------------------------
-RESULTS="$BENCH_DIR/results.tsv"   # round tool bytes rows wall user sys rss_kib sim_cpu rc
+RESULTS="$BENCH_DIR/results.tsv"   # round tool bytes rows wall user sys rss_kib sim_cpu rc archive_bytes
 : >"$RESULTS"
 CHECKS=()
 FAILED=0
 declare -A SHA=()
 declare -A LINES=()
+declare -A ROWS1=()
+ZST_FILES=0
 
 
 # run_one ROUND TOOL CHECK(0|1)
@@ -134,9 +148,10 @@ run_one() {
   rm -rf "$dir"; mkdir -p "$dir/out"
   local cmd=() token="" inst=""
   case "$tool" in
-    sfevents)
+    sfevents|sfevents-zstd)
       cmd=("$SFEVENTS" collect --config "$SIM_OUT/sfevents.toml" --output-dir "$dir/out" --quiet
-           --interval daily --event-type "$EVENT_TYPE") ;;
+           --interval daily --event-type "$EVENT_TYPE")
+      [[ "$tool" == sfevents-zstd ]] && cmd+=(--archive-compression zstd) ;;
     python)
       cmd=("$PYTHON" "$PYCOL" --credentials "$SIM_OUT/credentials.json" --out "$dir/out"
            --event-type "$EVENT_TYPE" --interval Daily --api-version "$API") ;;
@@ -158,7 +173,7 @@ run_one() {
   # Bytes and rows as the tool reports them; the CSV of the big file for the checks.
   local bytes=0 rows="-" csv="" ndjson_lines="-"
   case "$tool" in
-    sfevents)
+    sfevents|sfevents-zstd)
       if [[ -f "$dir/out/state.db" ]]; then
         read -r bytes rows csv < <("$PYTHON" - "$dir/out/state.db" <<'EOF'
 import sqlite3, sys
@@ -177,10 +192,17 @@ EOF
       csv="$dir/out/$BIG_ID.csv"
       bytes=$(stat -c %s "$csv" 2>/dev/null || echo 0) ;;
   esac
+  # The archive on disk: raw CSV + NDJSON (plain or .zst), whoever wrote it.
+  local abytes
+  abytes=$(archive_bytes "$dir/out")
   if [[ "$check" == 1 && "$rc" == 0 ]]; then
     SHA[$tool]=$( { sha256sum "$csv" 2>/dev/null || echo '?'; } | cut -c1-64)
-    if [[ "$tool" == sfevents || "$tool" == python ]]; then
-      LINES[$tool]=$(find "$dir/out" -name '*.ndjson' -print0 | xargs -0 cat | wc -l)
+    if [[ "$tool" == sfevents* || "$tool" == python ]]; then
+      LINES[$tool]=$(ndjson_lines "$dir/out")
+      ROWS1[$tool]="$rows"
+    fi
+    if [[ "$tool" == sfevents-zstd ]]; then
+      ZST_FILES=$(find "$dir/out" -name '*.ndjson.zst' | wc -l)
     fi
   fi
   rm -rf "$dir/out"
@@ -192,12 +214,12 @@ EOF
   rss=$(time_field "$dir/time.txt" 'Maximum resident set size (kbytes)')
   local sim_cpu
   sim_cpu=$(awk -v a="$sim0" -v b="$sim1" 'BEGIN { printf "%.2f", b - a }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$round" "$tool" "${bytes:-0}" "${rows:--}" "$wall" "$user" "$sys" "$rss" "$sim_cpu" "$rc" >>"$RESULTS"
-  echo "[round $round] $tool: exit $rc, $bytes bytes, user $user s, sys $sys s, wall $wall, RSS $rss KiB, sfsim $sim_cpu s" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$round" "$tool" "${bytes:-0}" "${rows:--}" "$wall" "$user" "$sys" "$rss" "$sim_cpu" "$rc" "${abytes:-0}" >>"$RESULTS"
+  echo "[round $round] $tool: exit $rc, $bytes bytes, user $user s, sys $sys s, wall $wall, RSS $rss KiB, sfsim $sim_cpu s, archive $abytes bytes" >&2
 }
 
-TOOLS=(sfevents python curl-raw curl-gzip)
+read -r -a TOOLS <<<"${TOOLS:-sfevents sfevents-zstd python curl-raw curl-gzip}"
 for round in $(seq 1 "$ROUNDS"); do
   order=("${TOOLS[@]}")
   if (( round % 2 == 0 )); then
@@ -211,20 +233,30 @@ sim_total=$(cpu_secs "$SIM_PID")
 stop_sim
 
 # --- correctness (round 1) ---------------------------------------------------------------------
-same_sha=1
+# Every tool of the run against the first one's CSV (curl raw when it ran); every collector's
+# NDJSON lines against sfevents' (state.db's rows for both sfevents).
+same_sha=1 sha_line="CSV sha256 of the big file:" ref_sha=""
 for t in "${TOOLS[@]}"; do
-  [[ -n "${SHA[$t]:-}" && "${SHA[$t]}" == "${SHA[curl-raw]:-x}" ]] || same_sha=0
+  [[ -z "$ref_sha" ]] && ref_sha="${SHA[curl-raw]:-${SHA[$t]:-x}}"
+  sha_line+=" $t ${SHA[$t]:-?},"
+  [[ -n "${SHA[$t]:-}" && "${SHA[$t]}" == "$ref_sha" ]] || same_sha=0
 done
-sha_line="CSV sha256 of the big file: sfevents ${SHA[sfevents]:-?}, python ${SHA[python]:-?}, curl raw ${SHA[curl-raw]:-?}, curl gzip ${SHA[curl-gzip]:-?}"
+sha_line="${sha_line%,}"
 if [[ "$same_sha" == 1 ]]; then CHECKS+=("OK: $sha_line (all equal)"); else CHECKS+=("FAIL: $sha_line"); FAILED=1; fi
-sf_rows=$(awk -F'\t' '$1 == 1 && $2 == "sfevents" { print $4 }' "$RESULTS")
-py_rows=$(awk -F'\t' '$1 == 1 && $2 == "python" { print $4 }' "$RESULTS")
-lines_line="NDJSON lines: sfevents ${LINES[sfevents]:-?} (state.db rows $sf_rows), python ${LINES[python]:-?} (its count $py_rows)"
-if [[ -n "${LINES[sfevents]:-}" && "${LINES[sfevents]}" == "${LINES[python]:-x}" && "${LINES[sfevents]}" == "$sf_rows" ]]; then
-  CHECKS+=("OK: $lines_line (equal)")
-else
-  CHECKS+=("FAIL: $lines_line"); FAILED=1
-fi
+same_lines=1 lines_line="NDJSON lines:" ref_lines=""
+for t in sfevents sfevents-zstd python; do
+  [[ " ${TOOLS[*]} " == *" $t "* ]] || continue
+  [[ -z "$ref_lines" ]] && ref_lines="${LINES[$t]:-x}"
+  case "$t" in
+    sfevents) lines_line+=" sfevents ${LINES[$t]:-?} (state.db rows ${ROWS1[$t]:-?})," ;;
+    sfevents-zstd) lines_line+=" sfevents-zstd ${LINES[$t]:-?} (zstd -dc; state.db rows ${ROWS1[$t]:-?}; $ZST_FILES .ndjson.zst files)," ;;
+    python) lines_line+=" python ${LINES[$t]:-?} (its count ${ROWS1[$t]:-?})," ;;
+  esac
+  [[ -n "${LINES[$t]:-}" && "${LINES[$t]}" != "?" && "${LINES[$t]}" == "$ref_lines" && "${LINES[$t]}" == "${ROWS1[$t]:-y}" ]] || same_lines=0
+done
+[[ " ${TOOLS[*]} " != *" sfevents-zstd "* || "$ZST_FILES" -gt 0 ]] || same_lines=0
+lines_line="${lines_line%,}"
+if [[ "$same_lines" == 1 ]]; then CHECKS+=("OK: $lines_line (equal)"); else CHECKS+=("FAIL: $lines_line"); FAILED=1; fi
 
 # --- tables ------------------------------------------------------------------------------------
 "$PYTHON" - "$RESULTS" "$sim_total" <<'EOF'
@@ -232,6 +264,7 @@ import statistics, sys
 
 NAMES = {
     "sfevents": "sfevents collect",
+    "sfevents-zstd": "sfevents collect --archive-compression zstd",
     "python": "Python (requests + csv.DictReader + json.dumps)",
     "curl-raw": "curl (raw copy, no gzip)",
     "curl-gzip": "curl --compressed (gzip on the wire)",
@@ -248,7 +281,7 @@ def wall_secs(s):
 runs = []
 with open(sys.argv[1]) as f:
     for line in f:
-        rnd, tool, nbytes, rows, wall, user, sys_, rss, sim, rc = line.rstrip("\n").split("\t")
+        rnd, tool, nbytes, rows, wall, user, sys_, rss, sim, rc, abytes = line.rstrip("\n").split("\t")
         cpu = float(user or 0) + float(sys_ or 0)
         nbytes = int(nbytes or 0)
         runs.append({
@@ -257,36 +290,40 @@ with open(sys.argv[1]) as f:
             "cpu": cpu, "cpu_gb": cpu / (nbytes / 1e9) if nbytes else float("nan"),
             "mbps_core": nbytes / 1e6 / cpu if cpu else float("nan"),
             "rss": int(rss or 0) / 1024, "sim": float(sim) if sim not in ("", "?") else float("nan"),
-            "rc": rc,
+            "rc": rc, "abytes": int(abytes or 0),
+            "aratio": int(abytes or 0) / nbytes if nbytes else float("nan"),
         })
 
 print("MB = 10^6 bytes, GB = 10^9 bytes of CSV (as archived, gzip removed), MiB = 2^20 bytes. "
       "CPU s = user + sys of the tool's process tree (time -v). MB/s per core = CSV MB / CPU s. "
-      "sfsim CPU s = the server's CPU during the run (generating the CSV, and gzip when asked).")
+      "sfsim CPU s = the server's CPU during the run (generating the CSV, and gzip when asked). "
+      "Archive bytes = the raw CSV and NDJSON files the tool left (plain or .zst; apparent sizes; "
+      "state.db, logs and spool not counted); per CSV byte = archive bytes / CSV bytes.")
 print()
-print("| round | tool | CSV bytes | rows | wall s | user s | sys s | CPU s | CPU s per GB | MB/s per core | peak RSS MiB | sfsim CPU s | exit |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| round | tool | CSV bytes | rows | wall s | user s | sys s | CPU s | CPU s per GB | MB/s per core | peak RSS MiB | sfsim CPU s | archive bytes | archive bytes per CSV byte | exit |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in runs:
     print(f"| {r['round']} | {NAMES[r['tool']]} | {r['bytes']} | {r['rows']} | {r['wall']:.2f} | "
           f"{r['user']:.2f} | {r['sys']:.2f} | {r['cpu']:.2f} | {r['cpu_gb']:.2f} | "
-          f"{r['mbps_core']:.1f} | {r['rss']:.1f} | {r['sim']:.2f} | {r['rc']} |")
+          f"{r['mbps_core']:.1f} | {r['rss']:.1f} | {r['sim']:.2f} | {r['abytes']} | "
+          f"{r['aratio']:.3f} | {r['rc']} |")
 
 med = {}
 for tool in NAMES:
     rs = [r for r in runs if r["tool"] == tool and r["rc"] == "0"]
     if rs:
         med[tool] = {k: statistics.median(r[k] for r in rs)
-                     for k in ("cpu_gb", "mbps_core", "wall", "rss", "sim", "cpu")}
+                     for k in ("cpu_gb", "mbps_core", "wall", "rss", "sim", "cpu", "aratio")}
         med[tool]["n"] = len(rs)
 
 print()
 print("Median per tool (successful runs):")
 print()
-print("| tool | runs | CPU s per GB | MB/s per core | wall s | peak RSS MiB | sfsim CPU s |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| tool | runs | CPU s per GB | MB/s per core | wall s | peak RSS MiB | sfsim CPU s | archive bytes per CSV byte |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for tool, m in med.items():
     print(f"| {NAMES[tool]} | {m['n']} | {m['cpu_gb']:.2f} | {m['mbps_core']:.1f} | "
-          f"{m['wall']:.2f} | {m['rss']:.1f} | {m['sim']:.2f} |")
+          f"{m['wall']:.2f} | {m['rss']:.1f} | {m['sim']:.2f} | {m['aratio']:.3f} |")
 
 
 def ratio(a, b):
@@ -295,18 +332,25 @@ def ratio(a, b):
     return float("nan")
 
 
-py_sf = ratio("python", "sfevents")
-sf_raw = ratio("sfevents", "curl-raw")
-sf_gz = ratio("sfevents", "curl-gzip")
-rss = med.get("sfevents", {}).get("rss", float("nan"))
 ok = lambda c: "met" if c else "NOT met"
 print()
 print("| ratio (median CPU s per GB) | value | goal |")
 print("|---|---:|---|")
-print(f"| Python ÷ sfevents | {py_sf:.1f}x | ≥ 15x: {ok(py_sf >= 15)} |")
-print(f"| sfevents ÷ curl (raw) | {sf_raw:.2f}x | ≤ 2.5x: {ok(sf_raw <= 2.5)} |")
-print(f"| sfevents ÷ curl --compressed | {sf_gz:.2f}x | (for reference) |")
-print(f"| sfevents peak RSS | {rss:.1f} MiB ({rss * 1048576 / 1e6:.1f} MB) | < 50 MB: {ok(rss * 1048576 < 50e6)} |")
+for sf in ("sfevents", "sfevents-zstd"):
+    if sf not in med:
+        continue
+    py_sf = ratio("python", sf)
+    sf_raw = ratio(sf, "curl-raw")
+    sf_gz = ratio(sf, "curl-gzip")
+    rss = med[sf]["rss"]
+    ar = med[sf]["aratio"]
+    print(f"| Python ÷ {sf} | {py_sf:.1f}x | ≥ 15x: {ok(py_sf >= 15)} |")
+    print(f"| {sf} ÷ curl (raw) | {sf_raw:.2f}x | ≤ 2.5x: {ok(sf_raw <= 2.5)} |")
+    print(f"| {sf} ÷ curl --compressed | {sf_gz:.2f}x | (for reference) |")
+    print(f"| {sf} archive bytes per CSV byte (raw CSV + NDJSON) | {ar:.3f} | ≤ 1.2: {ok(ar <= 1.2)} |")
+    print(f"| {sf} peak RSS | {rss:.1f} MiB ({rss * 1048576 / 1e6:.1f} MB) | < 50 MB: {ok(rss * 1048576 < 50e6)} |")
+if "python" in med:
+    print(f"| Python archive bytes per CSV byte (for reference) | {med['python']['aratio']:.3f} | |")
 print()
 print(f"sfsim used {float(sys.argv[2]):.1f} CPU s in total, including start-up and the listing.")
 EOF

@@ -125,3 +125,39 @@ stop_sim() {
 
 # time_field FILE NAME: one field of /usr/bin/time -v output.
 time_field() { sed -n "s/^[[:space:]]*$2: //p" "$1" | head -1; }
+
+# ensure_zstd: the zstd CLI (Debian's `zstd` package), which reads compressed event files
+# (`<id>.ndjson.zst`, archive_compression = "zstd") as one stream: `zstd -dc` skips the row index.
+ensure_zstd() {
+  if ! need zstd; then
+    echo "installing zstd (the CLI)" >&2
+    apt-get install -y zstd >/dev/null
+  fi
+}
+
+# load_row: a header row with the load average now (the machine may be shared).
+load_row() {
+  echo "| load average at the start | $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; the machine may be shared) |"
+}
+
+# archive_bytes DIR: bytes (apparent sizes) of the archive's data files under DIR: raw CSV and
+# NDJSON, plain or compressed (*.csv, *.ndjson, *.ndjson.zst, ...); state.db, logs and the
+# spool are not counted.
+archive_bytes() {
+  find "$1" -path '*/.spool' -prune -o -type f \( -name '*.csv' -o -name '*.ndjson' -o -name '*.ndjson.*' \) \
+    -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# ndjson_lines DIR: lines of every NDJSON file under DIR, plain (*.ndjson) and zstd-compressed
+# (*.ndjson.zst, read with `zstd -dc`; see ensure_zstd).
+ndjson_lines() {
+  local plain zst
+  plain=$(find "$1" -name '*.ndjson' -print0 | xargs -0 -r cat | wc -l) || { echo "?"; return 0; }
+  zst=$(find "$1" -name '*.ndjson.zst' -print0 | xargs -0 -r zstd -dcq | wc -l) || { echo "?"; return 0; }
+  echo $((plain + zst))
+}
+
+# peak_rss_mib PID: the process's peak resident set so far (VmHWM) in MiB, or "?".
+peak_rss_mib() {
+  awk '/^VmHWM:/ { printf "%.0f", $2 / 1024; found = 1 } END { if (!found) print "?" }' "/proc/$1/status" 2>/dev/null || echo "?"
+}
