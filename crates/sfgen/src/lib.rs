@@ -5,6 +5,7 @@
 //! file of over 1 GB is served without being held in memory, and a test can ask exactly which
 //! rows each file holds ([`Org::rows`]).
 
+mod blocks;
 mod columns;
 mod ids;
 mod kind;
@@ -21,6 +22,7 @@ pub use objects::{ObjectRecord, BIG_OBJECT_ID, OBJECTS, RTEM_OBJECTS, SCENARIO_O
 pub use scenarios::{Planted, Scenario};
 pub use schemas::schema;
 
+use blocks::{block_rows, count_block, daily_created, enlarge, hourly_created, seed_bytes, utc};
 use users::make_users;
 
 use std::collections::{HashMap, HashSet};
@@ -31,7 +33,7 @@ use soql::{FieldDef, FieldType, ObjectSchema, Record, Value};
 
 use crate::ids::{digest_u64, make_id15};
 use crate::planted::plant_rows;
-use crate::rows::{Block, BlockKey, OrgCtx, Rng, RowBuf, RowGen, TypeInfo, UserCtx};
+use crate::rows::{Block, BlockKey, OrgCtx, Rng, RowBuf, TypeInfo, UserCtx};
 use crate::stream::{planted_len, PlantedRow, PlantedRows, RowStream};
 
 /// What to generate.
@@ -184,103 +186,6 @@ const ORGS: &[(&str, &str)] = &[
 
 /// Number of users generated (the first one is the API integration user).
 const USER_COUNT: usize = 8;
-
-fn seed_bytes(spec: &OrgSpec) -> [u8; 8] {
-    spec.seed.to_le_bytes()
-}
-
-/// Rows drawn for an hour block.
-fn block_rows(spec: &OrgSpec, type_name: &str, hour: i64, seq: u32) -> u64 {
-    let (a, b) = spec.rows_per_hour;
-    let (lo, hi) = (a.min(b) as u64, a.max(b) as u64);
-    let x = digest_u64(&[
-        b"sfgen-rows",
-        &seed_bytes(spec),
-        type_name.as_bytes(),
-        &hour.to_le_bytes(),
-        &seq.to_le_bytes(),
-    ]);
-    if seq >= 2 {
-        // Late data: a few rows, never none.
-        1 + x % (hi / 4).max(1)
-    } else {
-        lo + x % (hi - lo + 1)
-    }
-}
-
-/// CreatedDate of the hourly files of hour `h` (shared by all event types).
-fn hourly_created(spec: &OrgSpec, h: i64) -> i64 {
-    let x = digest_u64(&[b"sfgen-hourly-created", &seed_bytes(spec), &h.to_le_bytes()]);
-    h + HOUR + (2 + (x % 38) as i64) * 60 + ((x >> 16) % 60) as i64
-}
-
-/// CreatedDate of the daily files of day `d` (shared by all event types).
-fn daily_created(spec: &OrgSpec, d: i64) -> i64 {
-    let x = digest_u64(&[b"sfgen-daily-created", &seed_bytes(spec), &d.to_le_bytes()]);
-    d + DAY + 2 * HOUR + ((x % 30) as i64) * 60 + ((x >> 16) % 60) as i64
-}
-
-fn utc(secs: i64) -> DateTime<Utc> {
-    // Generated times are within chrono's range for any sane anchor.
-    DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default()
-}
-
-/// Encoded length (header excluded) of a block's rows.
-fn count_block(ctx: &OrgCtx, ti: &TypeInfo, seed: u64, block: &Block) -> u64 {
-    let mut gen = RowGen::new(ctx, ti, seed, block);
-    let mut row = RowBuf::default();
-    let mut buf = Vec::with_capacity(4096);
-    let mut total = 0u64;
-    while gen.next_into(&mut row) {
-        buf.clear();
-        row.encode(&ti.may_quote, &mut buf);
-        total += buf.len() as u64;
-    }
-    total
-}
-
-/// Grows the blocks of one daily file until it is at least `target` bytes.
-fn enlarge(ctx: &OrgCtx, ti: &TypeInfo, seed: u64, blocks: &mut [Block], target: u64) {
-    if blocks.is_empty() {
-        return;
-    }
-    // Estimate bytes per row from a sample block of the same type.
-    let sample = Block {
-        key: BlockKey {
-            ti: blocks[0].key.ti,
-            hour: blocks[0].key.hour,
-            seq: u32::MAX,
-        },
-        rows: 2000,
-    };
-    let per_row = (count_block(ctx, ti, seed, &sample) as f64 / 2000.0).max(1.0);
-    let body = target.saturating_sub(ti.header.len() as u64);
-    let needed = (body as f64 * 1.1 / per_row).ceil() as u64 + blocks.len() as u64;
-    let have: u64 = blocks.iter().map(|b| b.rows).sum();
-    if needed > have {
-        let extra = needed - have;
-        let nb = blocks.len() as u64;
-        for (i, b) in blocks.iter_mut().enumerate() {
-            b.rows += extra / nb + u64::from((i as u64) < extra % nb);
-        }
-    }
-    // Small targets are checked exactly (cheap); large ones rely on the 10% margin.
-    if target <= 64 << 20 {
-        loop {
-            let len: u64 = ti.header.len() as u64
-                + blocks
-                    .iter()
-                    .map(|b| count_block(ctx, ti, seed, b))
-                    .sum::<u64>();
-            if len >= target {
-                break;
-            }
-            for b in blocks.iter_mut() {
-                b.rows += b.rows / 10 + 1;
-            }
-        }
-    }
-}
 
 impl Org {
     pub fn generate(spec: OrgSpec) -> Org {
