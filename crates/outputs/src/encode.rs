@@ -9,7 +9,6 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use ecs::line::{ArchiveLine, Val};
-use serde_json::Value;
 
 use crate::settings::{ConfigError, Settings};
 use crate::sink::{Event, OrgContext, SinkError};
@@ -195,23 +194,12 @@ impl Encoder {
         }
         .map_err(EncodeError::Json)
     }
-
-    /// The event as a JSON value: the archive line, or its ECS document.
-    pub fn value(&self, event: &Event) -> Result<Value, EncodeError> {
-        match self.format {
-            Format::Raw => Ok(event.value().clone()),
-            Format::Ecs => self
-                .normalizer
-                .ecs(event.value())
-                .map(|d| d.body)
-                .map_err(EncodeError::Ecs),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn event(v: Value) -> Event {
         Event::from_value(v)

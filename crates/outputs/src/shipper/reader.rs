@@ -166,8 +166,15 @@ impl Reader {
             Some(r) => match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(mut value) => {
                     r.event(&mut value);
-                    // A line without an id is dead-lettered redacted too.
-                    Event::from_line(serde_json::to_string(&value).unwrap_or_default())
+                    // The tree is already built: the event keeps it. A line without an id is
+                    // dead-lettered redacted too.
+                    match value["id"].as_str() {
+                        Some(id) => Ok(Event::with_id(id.to_string(), value)),
+                        None => Err((
+                            serde_json::to_string(&value).unwrap_or_default(),
+                            "the archived event has no id".into(),
+                        )),
+                    }
                 }
                 Err(e) => Err((text, format!("the archived line is not JSON: {e}"))),
             },
