@@ -172,33 +172,22 @@ pub fn duckdb(statements: &[&str]) -> Result<Vec<Vec<Value>>, String> {
 
 /// Runs DuckDB statements, with httpfs pointed at the S3 server `endpoint` when given.
 fn run_duckdb(endpoint: Option<&str>, statements: &[&str]) -> Result<Vec<Vec<Value>>, String> {
-    let mut child = Command::new(python())
-        .arg(helper())
-        .arg("sql")
-        .args(endpoint)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(statements.join("\n;;\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).to_string());
-    }
-    Ok(serde_json::from_slice(&out.stdout).unwrap())
+    let mut args = vec!["sql"];
+    args.extend(endpoint);
+    run_helper(&args, &statements.join("\n;;\n"))
 }
 
 /// Runs a ClickHouse query in chDB: its rows.
 pub fn chdb(query: &str) -> Result<Vec<Vec<Value>>, String> {
+    run_helper(&["chdb"], query)
+}
+
+/// Runs the Python helper with `args`, `input` on its stdin: the rows it prints as JSON, or
+/// its stderr when it fails.
+fn run_helper(args: &[&str], input: &str) -> Result<Vec<Vec<Value>>, String> {
     let mut child = Command::new(python())
         .arg(helper())
-        .arg("chdb")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -208,7 +197,7 @@ pub fn chdb(query: &str) -> Result<Vec<Vec<Value>>, String> {
         .stdin
         .take()
         .unwrap()
-        .write_all(query.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     if !out.status.success() {
