@@ -37,6 +37,7 @@ mod fast;
 mod generic;
 mod geoip;
 mod ingest;
+pub mod json_check;
 pub mod line;
 mod login;
 mod logout;

@@ -420,3 +420,58 @@ fn archive_more(d: &tempfile::TempDir, store: &Store) {
     let line = "{\"@timestamp\":\"2024-01-01T00:00:00.000Z\",\"id\":\"late\",\"source\":\"LoginEvent\",\"fields\":{}}";
     commit_lines(d, store, "login_event", "late", &[line.to_string()]);
 }
+
+/// Lines that are not archive events are dead-lettered with why, never sent: one of them in a
+/// `_bulk` or HEC body would fail the whole request. The events around them go once each.
+#[tokio::test]
+async fn broken_lines_are_dead_lettered_and_the_rest_sent_once() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&d.path().join("state.db")).unwrap());
+    let good = |id: &str| {
+        format!("{{\"@timestamp\":\"2024-01-01T00:00:00.000Z\",\"id\":\"{id}\",\"fields\":{{\"A\":\"x\\ty\"}}}}")
+    };
+    let full = good("g1");
+    let broken = [
+        full[..full.len() - 1].to_string(),                 // cut short
+        full.replace("x\\ty", "x\ty"),                      // a raw tab in a string
+        full.replace("x\\ty", "x\\qy"),                     // an escape JSON has not
+        full.replace("\"fields\"", "\"fields\"  :,"),       // a stray comma
+        format!("{full} {{}}"),                             // two values
+        "{\"@timestamp\":\"t\",\"fields\":{}}".to_string(), // no id
+        "{\"id\":7,\"fields\":{}}".to_string(),             // an id that is not a string
+        "[\"id\",\"g9\"]".to_string(),                      // not an object
+    ];
+    let mut lines = vec![good("g1"), good("g\\u0032")];
+    lines.extend(broken.iter().cloned());
+    lines.push(good("g3"));
+    commit_lines(&d, &store, "login_event", "f0", &lines);
+    let sink = Arc::new(Memory::default());
+    let r = shipper(&d, &store, sink.clone(), 4)
+        .ship(Start::Beginning)
+        .await;
+    assert_eq!(
+        (r.delivered, r.dead, r.error),
+        (3, broken.len() as u64, None)
+    );
+    let got = sink.got.lock().unwrap().clone();
+    let want: HashMap<String, u32> = [("g1", 1), ("g2", 1), ("g3", 1)]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
+    assert_eq!(got, want, "the escaped id is read as serde reads it");
+    let dl = std::fs::read_dir(d.path().join("dead-letter/mem"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let text = std::fs::read_to_string(dl.path()).unwrap();
+    assert_eq!(
+        text.matches("the archived line is not JSON").count(),
+        7,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("the archived event has no id").count(),
+        1,
+        "{text}"
+    );
+}

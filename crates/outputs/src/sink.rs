@@ -24,6 +24,31 @@ impl Event {
     /// An event from its archive line. `Err` gives the line back with why it is not an archive
     /// event (not a JSON object, or no `id`); it is checked here, without building a tree.
     pub fn from_line(line: String) -> Result<Event, (String, String)> {
+        if let Err(e) = ecs::json_check::check_object(&line) {
+            let why = format!("the archived line is not JSON: {e}");
+            return Err((line, why));
+        }
+        // The archive writes `id` as a plain string near the front; anything else (an escaped
+        // key, an id that is not a string) takes serde's reading, which says what is wrong.
+        let plain = ecs::line::Members::of(&line).and_then(|mut m| {
+            m.find_map(|(k, v)| (k.ok()?.raw == "id").then_some(v))?
+                .as_str()?
+                .plain()
+                .map(str::to_string)
+        });
+        match plain {
+            Some(id) => Ok(Event {
+                id,
+                pos: (0, 0),
+                line,
+                value: OnceLock::new(),
+            }),
+            None => Event::from_line_by_serde(line),
+        }
+    }
+
+    /// [`Event::from_line`] by serde, for lines whose id is not a plain string.
+    fn from_line_by_serde(line: String) -> Result<Event, (String, String)> {
         #[derive(serde::Deserialize)]
         struct Head<'a> {
             #[serde(borrow)]
