@@ -5,6 +5,11 @@
 #   ecs     `sfevents ship --to elasticsearch+http://...?mode=ecs` (each event mapped to ECS)
 #   raw     `sfevents ship --to elasticsearch+http://...?mode=raw` (each archive line sent as the
 #           document); reported as missing when this sfevents does not know mode=raw
+#   ecs-zstd, raw-zstd
+#           the same from an archive collected with the default `archive_compression = "zstd"`
+#           (the others read one collected with `none`: plain NDJSON, which Python and curl read)
+#   ...-nogzip (e.g. raw-nogzip, raw-zstd-nogzip)
+#           with `compression=none`: uncompressed bodies, as the Python client sends by default
 #   python  the official Python client, PyPI `elasticsearch` 8.x (a venv made once under
 #           ~/.cache/sfevents/bench-venv): `elasticsearch.helpers.streaming_bulk` of the archive's
 #           lines as they are (json.loads each; `_op_type` create, `_id` the line's id, `_index`
@@ -14,7 +19,8 @@
 #           IN_FLIGHT at a time on one connection each
 #
 #   1. sfsim serves one big daily ApiTotalUsage file (CSV_BYTES, default 400 MB, which makes an
-#      NDJSON archive of about 1.3 GB); `sfevents collect --no-ship` archives it.
+#      NDJSON archive of about 1.3 GB); `sfevents collect --no-ship` archives it twice: plain
+#      (`--archive-compression none`) and zstd (the default), when a -zstd contender runs.
 #   2. curl's bodies are written (untimed).
 #   3. Each contender gets a FRESH `receivers elasticsearch` (target/release/receivers: it parses
 #      every document and keeps it in memory) on 127.0.0.1 and runs under /usr/bin/time -v:
@@ -31,7 +37,7 @@
 #
 # Knobs: CSV_BYTES (default 400000000), MAX_BATCH_EVENTS (default 1000), IN_FLIGHT (default 2;
 # sfevents' in_flight and curl's --parallel-max; streaming_bulk has one request in flight),
-# CONTENDERS (default "ecs raw python curl"; `agent` adds `sfevents ship` in mode=agent, the old
+# CONTENDERS (default "ecs raw ecs-zstd raw-zstd raw-nogzip python curl"; `agent` adds `sfevents ship` in mode=agent, the old
 # MODE=agent), SHIP_SETTINGS (extra query settings of the sfevents URLs, e.g.
 # '&compression=none'; sfevents gzips bodies by default), PY_COMPRESS=1 (the Python client gzips
 # too; its default is off), NO_BUILD=1, KEEP=1, BENCH_DIR, SFEVENTS_BENCH_VENV (default
@@ -43,7 +49,8 @@ cd "$ROOT"
 CSV_BYTES="${CSV_BYTES:-400000000}"
 MAX_BATCH_EVENTS="${MAX_BATCH_EVENTS:-1000}"
 IN_FLIGHT="${IN_FLIGHT:-2}"
-CONTENDERS="${CONTENDERS:-ecs raw python curl}"
+DEFAULT_CONTENDERS="ecs raw ecs-zstd raw-zstd raw-nogzip python curl"
+CONTENDERS="${CONTENDERS:-$DEFAULT_CONTENDERS}"
 SHIP_SETTINGS="${SHIP_SETTINGS:-}"
 PY_COMPRESS="${PY_COMPRESS:-0}"
 VENV="${SFEVENTS_BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sfevents/bench-venv}"
@@ -60,7 +67,10 @@ ensure_gnu_time
 need curl || { echo "curl is needed" >&2; exit 2; }
 need python3 || { echo "python3 is needed" >&2; exit 2; }
 for c in $CONTENDERS; do
-  case "$c" in ecs | raw | agent | python | curl) ;; *) echo "unknown contender $c (ecs raw agent python curl)" >&2; exit 2 ;; esac
+  case "$c" in
+    ecs | raw | agent | ecs-* | raw-* | agent-* | python | curl) ;;
+    *) echo "unknown contender $c (ecs raw agent, each with -zstd and/or -nogzip; python curl)" >&2; exit 2 ;;
+  esac
 done
 
 # The Python client's venv, made once: the 8.x client (a 9.x client asks for compatible-with=9,
@@ -90,7 +100,7 @@ SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents" RECEIVER="$BENCH
 # --- the machine and the command ---------------------------------------------------------------
 bench_header "bench/ship.sh: the archive to Elasticsearch, sfevents (ecs, raw), the Python client and curl"
 cmd="CSV_BYTES=$CSV_BYTES MAX_BATCH_EVENTS=$MAX_BATCH_EVENTS IN_FLIGHT=$IN_FLIGHT"
-[[ "$CONTENDERS" != "ecs raw python curl" ]] && cmd+=" CONTENDERS='$CONTENDERS'"
+[[ "$CONTENDERS" != "$DEFAULT_CONTENDERS" ]] && cmd+=" CONTENDERS='$CONTENDERS'"
 [[ -n "$SHIP_SETTINGS" ]] && cmd+=" SHIP_SETTINGS='$SHIP_SETTINGS'"
 [[ "$PY_COMPRESS" != 0 ]] && cmd+=" PY_COMPRESS=$PY_COMPRESS"
 echo "| command | $cmd bench/ship.sh |"
@@ -110,13 +120,22 @@ sim_serve "$BENCH_DIR/sim.out" "$BENCH_DIR/sim.err" --out "$BENCH_DIR/sim" --see
   --big-file-bytes "$CSV_BYTES"
 echo "collecting the archive: $(head -1 "$BENCH_DIR/sim.out")" >&2
 "$SFEVENTS" collect --config "$BENCH_DIR/sim/sfevents.toml" --output-dir "$BENCH_DIR/archive" \
-  --quiet --interval daily --event-type ApiTotalUsage --no-ship
+  --quiet --interval daily --event-type ApiTotalUsage --no-ship --archive-compression none
+if [[ " $CONTENDERS " == *-zstd* ]]; then
+  ensure_zstd
+  "$SFEVENTS" collect --config "$BENCH_DIR/sim/sfevents.toml" --output-dir "$BENCH_DIR/archive-zstd" \
+    --quiet --interval daily --event-type ApiTotalUsage --no-ship
+  ZST_EVENTS=$(find "$BENCH_DIR/archive-zstd/events" -name '*.ndjson.zst' -exec zstd -dcq {} + | grep -c .)
+fi
 stop_sim
 mapfile -t FILES < <(find "$BENCH_DIR/archive/events" -name '*.ndjson' | sort)
 ((${#FILES[@]})) || { echo "the archive holds no NDJSON file" >&2; exit 1; }
 EVENTS=$(cat "${FILES[@]}" | grep -c .)
 NDJSON_BYTES=$(cat "${FILES[@]}" | wc -c)
 echo "archive: $EVENTS events in ${#FILES[@]} NDJSON file(s), $NDJSON_BYTES bytes" >&2
+if [[ -n "${ZST_EVENTS:-}" && "$ZST_EVENTS" != "$EVENTS" ]]; then
+  echo "the zstd archive holds $ZST_EVENTS events, the plain one $EVENTS" >&2; exit 1
+fi
 
 # --- 2. curl's bodies (untimed) -----------------------------------------------------------------
 if [[ " $CONTENDERS " == *" curl "* ]]; then
@@ -137,10 +156,13 @@ run_contender() {
   es_receiver_start "$out.es.out" "$out.es.err"
   local url="$RECEIVER_URL" cmd=()
   case "$name" in
-    ecs | raw | agent)
-      label="sfevents ship, mode=$name"
-      cmd=("$SFEVENTS" ship --output-dir "$BENCH_DIR/archive"
-        --to "elasticsearch+$url?name=bench-$name&mode=$name&max_batch_events=$MAX_BATCH_EVENTS&in_flight=$IN_FLIGHT$SHIP_SETTINGS")
+    ecs* | raw* | agent*)
+      local mode="${name%%-*}" archive="$BENCH_DIR/archive" extra=""
+      label="sfevents ship, mode=$mode"
+      if [[ "$name" == *-zstd* ]]; then archive="$BENCH_DIR/archive-zstd"; label+=", zstd archive"; fi
+      if [[ "$name" == *-nogzip* ]]; then extra="&compression=none"; label+=", compression=none"; fi
+      cmd=("$SFEVENTS" ship --output-dir "$archive"
+        --to "elasticsearch+$url?name=bench-$name&mode=$mode&max_batch_events=$MAX_BATCH_EVENTS&in_flight=$IN_FLIGHT$extra$SHIP_SETTINGS")
       ;;
     python)
       label="Python elasticsearch $("$PY" -c 'import elasticsearch; print(elasticsearch.__versionstr__)') streaming_bulk"
@@ -257,12 +279,13 @@ def verdict(ok):
 
 print("| goal (issue 21) | measured | |")
 print("|---|---|---|")
-for mode, limit in (("ecs", 5.0), ("raw", 2.0)):
+for mode, limit in (("ecs", 5.0), ("raw", 2.0), ("ecs-zstd", 5.0), ("raw-zstd", 2.0),
+                    ("raw-nogzip", 2.0)):
     if mode in rows:
         print(f"| {mode}: ≤ {limit:g} µs CPU per event | {rows[mode][0]:.2f} µs | {verdict(rows[mode][0] <= limit)} |")
     else:
         print(f"| {mode}: ≤ {limit:g} µs CPU per event | not measured | |")
-for mode in ("ecs", "raw"):
+for mode in ("ecs", "raw", "ecs-zstd", "raw-zstd", "raw-nogzip"):
     if mode in rows and "python" in rows:
         f = rows["python"][0] / rows[mode][0] if rows[mode][0] else float("inf")
         print(f"| {mode}: ≥ 10× cheaper than the Python client | {f:.1f}× | {verdict(f >= 10)} |")

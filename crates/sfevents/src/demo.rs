@@ -59,7 +59,7 @@ pub async fn run(dir: &Path, seed: u64, days: u32, progress: bool) -> anyhow::Re
         api_budget_percent: 80,
         archive_keep_days: None,
         archive_group_read: false,
-        compress_events: false,
+        compress_events: true,
         csv_keep_days: None,
         archive_redaction: None,
         notes: Vec::new(),

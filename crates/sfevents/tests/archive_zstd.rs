@@ -66,8 +66,9 @@ async fn a_compressed_archive_holds_the_same_lines_and_ships_each_once_across_ki
     let sim = start(org()).await;
     let plain = tempfile::tempdir().unwrap();
     let packed = tempfile::tempdir().unwrap();
-    collect(&sim, plain.path(), &[]).await;
-    collect(&sim, packed.path(), &["--archive-compression", "zstd"]).await;
+    collect(&sim, plain.path(), &["--archive-compression", "none"]).await;
+    // The default is zstd.
+    collect(&sim, packed.path(), &[]).await;
 
     let (a, b) = (event_files(plain.path()), event_files(packed.path()));
     assert_eq!(a.len(), b.len(), "the same files");
@@ -168,4 +169,50 @@ async fn a_compressed_archive_holds_the_same_lines_and_ships_each_once_across_ki
     assert!(kills >= 1, "at least one ship was killed mid-way");
     // At the sender: what was sent again is at most the batch in flight at each kill.
     assert!(s.conflicts <= kills * 500, "{s:?}");
+}
+
+/// An archive an older version wrote (plain NDJSON, the default before zstd) keeps working
+/// when newer files arrive compressed: both forms sit side by side, `verify` passes over both,
+/// and `ship` sends every event of both exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_of_plain_files_takes_compressed_ones_beside_them() {
+    let sim = start(org()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let one = |event_type: &'static str, extra: &'static [&'static str]| {
+        let mut args: Vec<String> = ["collect", "--quiet", "--no-ship", "--event-type"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.push(event_type.into());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(auth_args(&sim, dir.path()));
+        let o = std::process::Command::new(BIN)
+            .args(&args)
+            .env("SFEVENTS_NOW", sim.now().to_rfc3339())
+            .output()
+            .unwrap();
+        assert_exit(&o, 0);
+    };
+    one("ApiTotalUsage", &["--archive-compression", "none"]);
+    one("URI", &[]);
+    let files = event_files(dir.path());
+    let plain = files
+        .values()
+        .filter(|p| p.to_string_lossy().ends_with(".ndjson"))
+        .count();
+    let packed = files
+        .values()
+        .filter(|p| p.to_string_lossy().ends_with(".ndjson.zst"))
+        .count();
+    assert!(plain >= 1 && packed >= 1, "{files:?}");
+    check_delivery_log(dir.path());
+    against(&sim, dir.path(), &["verify"], &[]).await;
+
+    let total = ndjson_lines(dir.path()).len();
+    let es = elasticsearch::start(Config::default()).await.unwrap();
+    let to = format!("elasticsearch+{}?mode=raw", es.url());
+    let d = dir.path().display().to_string();
+    assert_exit(&run_sync(&["ship", "--output-dir", &d, "--to", &to]), 0);
+    let s = es.stats();
+    assert_eq!((s.created as usize, s.conflicts), (total, 0), "{s:?}");
 }

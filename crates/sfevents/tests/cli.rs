@@ -12,11 +12,11 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Every file under `dir`, as bytes, for secret scans.
+/// Every file under `dir`, as bytes (compressed event files decompressed), for secret scans.
 fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files_under(dir)
         .into_iter()
-        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .map(|p| (p.display().to_string(), readable_bytes(&p)))
         .collect()
 }
 

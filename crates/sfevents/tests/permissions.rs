@@ -147,7 +147,7 @@ fn check_modes(root: &Path, group: bool) {
         ),
         (
             "an NDJSON",
-            has(&|p| p.starts_with("events/") && p.ends_with(".ndjson")),
+            has(&|p| p.starts_with("events/") && p.ends_with(".ndjson.zst")),
         ),
         ("an object NDJSON", has(&|p| p.starts_with("events/setup"))),
         ("a log", has(&|p| p.starts_with("logs/sfevents_"))),

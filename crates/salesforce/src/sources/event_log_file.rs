@@ -480,6 +480,7 @@ pub fn install(
     spool: &Path,
 ) -> Result<Processed, ProcessError> {
     let ndjson_path = converted.ndjson.finish()?;
+    remove_other_form(&ndjson_path)?;
     let csv_path = archive.csv_path(&f.event_type, &f.log_date, f.hourly, &f.id);
     archive.install(spool, &csv_path)?;
     Ok(Processed {
@@ -487,6 +488,22 @@ pub fn install(
         csv_path,
         ndjson_path,
     })
+}
+
+/// Removes the file's NDJSON in the other form (plain beside `.zst`, or the reverse): a unit
+/// redone after `archive_compression` changed (or after an upgrade that changed its default)
+/// replaces its events rather than leaving a second copy. The unit is not committed yet, so
+/// the old file is nobody's until this one is.
+fn remove_other_form(written: &Path) -> std::io::Result<()> {
+    let name = written.as_os_str().to_string_lossy();
+    let other = match name.strip_suffix(archive::lines::ZSTD_SUFFIX) {
+        Some(plain) => PathBuf::from(plain),
+        None => PathBuf::from(format!("{name}{}", archive::lines::ZSTD_SUFFIX)),
+    };
+    match std::fs::remove_file(&other) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Converts a spooled CSV into NDJSON, then moves both into the archive, without redaction.
@@ -526,6 +543,20 @@ mod tests {
             path: String::new(),
             fields: None,
         }
+    }
+
+    #[test]
+    fn a_redone_file_leaves_no_copy_in_the_other_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("f.ndjson");
+        let packed = dir.path().join("f.ndjson.zst");
+        for (written, other) in [(&packed, &plain), (&plain, &packed)] {
+            std::fs::write(written, "new").unwrap();
+            std::fs::write(other, "old").unwrap();
+            remove_other_form(written).unwrap();
+            assert!(written.exists() && !other.exists());
+        }
+        remove_other_form(&plain).unwrap();
     }
 
     #[test]

@@ -162,10 +162,8 @@ pub fn ndjson_lines(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "ndjson")
-                && !p.file_name().unwrap().to_string_lossy().starts_with('.')
-            {
-                let text = std::fs::read_to_string(&p).unwrap();
+            } else if is_events_file(&p) {
+                let text = read_events_file(&p);
                 for line in text.lines() {
                     let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
                         panic!("bad NDJSON line in {}: {e}: {line}", p.display())
@@ -176,6 +174,31 @@ pub fn ndjson_lines(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
         }
     }
     out
+}
+
+/// An event file of the archive: `.ndjson`, or `.ndjson.zst` (the default form), not a
+/// temporary one.
+pub fn is_events_file(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy();
+    (name.ends_with(".ndjson") || name.ends_with(".ndjson.zst")) && !name.starts_with('.')
+}
+
+/// An event file's lines as text, decompressed with the zstd library (not sfevents' reader)
+/// when it is a `.ndjson.zst`.
+pub fn read_events_file(p: &Path) -> String {
+    String::from_utf8(readable_bytes(p)).unwrap()
+}
+
+/// A file's bytes as a reader of them sees them: a `.zst` decompressed (with the zstd
+/// library). Secret scans use it: a compressed file would hide a secret from a byte search.
+pub fn readable_bytes(p: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(p).unwrap();
+    if p.to_string_lossy().ends_with(".zst") {
+        zstd::stream::decode_all(&bytes[..])
+            .unwrap_or_else(|e| panic!("{} is not zstd: {e}", p.display()))
+    } else {
+        bytes
+    }
 }
 
 /// The archive's name for a raw EventLogFile CSV: `Type_YYYYMMDD[_HH]_Id.csv`.
@@ -328,17 +351,11 @@ pub fn check_delivery_log(dir: &Path) {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
             if p.is_dir() {
                 stack.push(p);
-            } else if (name.ends_with(".ndjson") || name.ends_with(".ndjson.zst"))
-                && !name.starts_with('.')
-            {
+            } else if is_events_file(&p) {
                 // A compressed file is logged with its lines' bytes, as the shipper reads them.
-                let mut text = std::fs::read(&p).unwrap();
-                if name.ends_with(".zst") {
-                    text = zstd::stream::decode_all(&text[..]).unwrap();
-                }
+                let text = read_events_file(&p).into_bytes();
                 let rows = text.iter().filter(|b| **b == b'\n').count() as i64;
                 let rel = p.strip_prefix(dir).unwrap().display().to_string();
                 files.insert(rel, (rows, text.len() as i64));

@@ -148,13 +148,20 @@ class Archive:
             self._load(d.name, d)
 
     def _load(self, dataset: str, folder: pathlib.Path):
-        glob = str(folder / "*" / "*.ndjson")
+        # Plain and zstd event files (the default form): DuckDB decompresses `.zst` by its
+        # extension, so this reads sfevents' frames and skips its index frame on its own.
+        files = sorted(
+            str(p)
+            for pattern in ("*/*.ndjson", "*/*.ndjson.zst")
+            for p in folder.glob(pattern)
+            if not p.name.startswith(".")
+        )
+        listed = "[" + ", ".join(sql_str(f) for f in files) + "]"
         raw = f"raw_{len(self.columns)}"
         self.con.execute(
-            f"CREATE TABLE {raw} AS SELECT id, org_id, fields FROM read_json({sql_str(glob)},"
-            " format='newline_delimited', filename=true,"
+            f"CREATE TABLE {raw} AS SELECT id, org_id, fields FROM read_json({listed},"
+            " format='newline_delimited',"
             " columns={'id': 'VARCHAR', 'org_id': 'VARCHAR', 'fields': 'JSON'})"
-            " WHERE NOT parse_filename(filename) LIKE '.%'"
         )
         # (key, JSON type) of every record's fields, and one level into nested objects.
         kinds = self.con.execute(
