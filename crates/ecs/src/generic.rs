@@ -42,7 +42,7 @@ pub(crate) const RESPONSE_BYTES: &[&str] = &["RESPONSE_SIZE", "ResponseSize"];
 /// `user_agent.original`, unless the value is a numeric client code.
 pub(crate) const USER_AGENT: &[&str] = &["USER_AGENT", "BROWSER_TYPE", "UserAgent"];
 /// AuraRequestEventLog and other storage objects report this placeholder as every `Id`.
-const EMPTY_KEY: &str = "000000000000000AAA";
+pub(crate) const EMPTY_KEY: &str = "000000000000000AAA";
 
 pub(crate) fn map(cx: &Ctx, dataset: &str, b: &mut Body) {
     let r = cx.rec;

@@ -87,6 +87,43 @@ impl<'a> ArchiveLine<'a> {
         Some(out)
     }
 
+    /// What an output routes on: `source` and `event_type` (`""` when there is none), plain
+    /// strings, read from the members before `fields` without walking the record. The archive
+    /// writes `fields` last, so this is every member it has; `None` for a line that is not
+    /// written that way (the caller reads it whole).
+    pub fn routing(line: &'a str) -> Option<(&'a str, &'a str)> {
+        let b = line.as_bytes();
+        let (mut source, mut kind) = (None, "");
+        let mut i = skip_ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return None;
+        }
+        i += 1;
+        loop {
+            i = skip_ws(b, i);
+            if b.get(i) == Some(&b',') {
+                i = skip_ws(b, i + 1);
+            }
+            let (key, end) = string_at(line, i).filter(|_| b.get(i) == Some(&b'"'))?;
+            i = skip_ws(b, end);
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i = skip_ws(b, i + 1);
+            // The key is known before its value is read: `fields` is not walked.
+            if key.raw == "fields" {
+                return Some((source?, kind));
+            }
+            let (val, end) = value_at(line, i)?;
+            i = end;
+            match key.plain()? {
+                "source" => source = Some(val.as_str()?.plain()?),
+                "event_type" => kind = val.as_str()?.plain()?,
+                _ => {}
+            }
+        }
+    }
+
     /// A top-level string member's value (`None` when missing or not a string).
     pub fn text(v: Option<Val<'a>>) -> Option<Str<'a>> {
         v.and_then(|v| v.as_str())
@@ -259,5 +296,16 @@ mod tests {
             }))
         );
         assert!(ArchiveLine::scan("[1]").is_none());
+        assert_eq!(ArchiveLine::routing(line), Some(("EventLogFile", "URI")));
+        let object = r#"{"@timestamp":"t","id":"o","source":"ApiEvent","fields":{"A":1}}"#;
+        assert_eq!(ArchiveLine::routing(object), Some(("ApiEvent", "")));
+        for odd in [
+            r#"{"id":"x","fields":{}}"#,
+            r#"{"source":"X"}"#,
+            "[]",
+            r#"{"source":1,"fields":{}}"#,
+        ] {
+            assert_eq!(ArchiveLine::routing(odd), None, "{odd}");
+        }
     }
 }

@@ -74,6 +74,7 @@ fn main() {
         ..Options::default()
     })
     .expect("options");
+    line_checks(&lines);
     let mut events = Vec::with_capacity(n);
     per_event("Event::from_line (id, checked JSON)", n, || {
         for l in &lines {
@@ -107,6 +108,72 @@ fn main() {
     );
     gzip_levels(n, &fast);
     archive_reads(&csv, &prov);
+    objects(&norm);
+}
+
+/// The check every line gets before it is sent, both ways: serde's (`IgnoredAny`, what the
+/// shipper used before) and `ecs::json_check` (what it uses now). Both must accept every line.
+fn line_checks(lines: &[String]) {
+    let n = lines.len();
+    per_event("line check: serde IgnoredAny (before)", n, || {
+        for l in lines {
+            serde_json::from_str::<serde::de::IgnoredAny>(l).expect("JSON");
+        }
+    });
+    per_event("line check: ecs::json_check (now)", n, || {
+        for l in lines {
+            ecs::json_check::check_object(l).expect("JSON");
+        }
+    });
+}
+
+/// ApiEvent records (a Real-Time Event Monitoring object on the generic mapping): the ECS
+/// document from the line and through the tree, which must be the same bytes.
+fn objects(norm: &Normalizer) {
+    let org = sfgen::Org::generate(sfgen::OrgSpec {
+        seed: 8,
+        days: 2,
+        anchor: Utc.with_ymd_and_hms(2024, 3, 3, 13, 37, 12).unwrap(),
+        event_types: Vec::new(),
+        hourly: false,
+        rows_per_hour: (1, 1),
+        late_files: false,
+        big_file_bytes: None,
+        records_per_hour: (1000, 1000),
+        duplicate_event_identifiers: false,
+    });
+    let lines: Vec<String> = org
+        .object_records("ApiEvent")
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            serde_json::json!({"@timestamp": "2024-03-02T10:00:00.000Z", "id": format!("o-{i}"),
+                "org_id": "00D000000000001AAA", "source": "ApiEvent",
+                "fields": r.record.to_json("64.0")})
+            .to_string()
+        })
+        .collect();
+    let n = lines.len();
+    let mut enc = LineEncoder::new(norm.clone());
+    let mut fast = Vec::new();
+    per_event(&format!("ApiEvent ECS from the line ({n})"), n, || {
+        for l in &lines {
+            enc.ecs(l, &mut fast).expect("tree-free");
+            fast.push(b'\n');
+        }
+    });
+    let mut tree = Vec::new();
+    per_event("ApiEvent ECS through the tree", n, || {
+        for l in &lines {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            serde_json::to_writer(&mut tree, &norm.ecs(&v).expect("doc").body).expect("write");
+            tree.push(b'\n');
+        }
+    });
+    assert!(
+        fast == tree,
+        "the two paths wrote different ApiEvent documents"
+    );
 }
 
 /// The bulk bodies' gzip at the levels worth weighing: CPU per event and size.

@@ -113,9 +113,9 @@ impl<'a> Meta<'a> {
     /// A failed login (EventLogFile Login rows, LoginEvent, LoginHistory) or a setup change:
     /// what security teams alert on, so syslog gives them a higher severity.
     pub fn is_notable(&self, event: &Event) -> bool {
-        let line = ArchiveLine::scan(event.line());
+        // The line is scanned again only for the kinds that can be notable (one field each).
         let text = |k: &str| -> std::borrow::Cow<'_, str> {
-            match line.as_ref().map(|l| l.field(k)) {
+            match ArchiveLine::scan(event.line()).map(|l| l.field(k)) {
                 Some(Some(Val::Str(s))) => s.text(),
                 Some(_) => "".into(),
                 None => event.value()["fields"][k]

@@ -3,23 +3,49 @@
 
 use crate::line::Str;
 
+/// One field's value: its span in the line and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Cell {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A string's text between its quotes; `true` when it has an escape.
+    Str(bool),
+    /// A number, `true` or `false` (object records only: EventLogFile cells are strings).
+    Other,
+}
+
 /// The line being written.
 pub(super) struct Event<'a> {
     pub line: &'a str,
     pub id: Str<'a>,
     pub org_id: Option<Str<'a>>,
     pub archive_ts: Option<Str<'a>>,
-    /// The fields' values by column: their span in `line` and whether they have escapes.
-    pub cells: &'a [Option<(usize, usize, bool)>],
+    /// The fields' values by column (`None`: `null`, or a value no slot reads).
+    pub cells: &'a [Option<Cell>],
 }
 
 impl<'a> Event<'a> {
+    /// A column's string value.
     pub(super) fn cell(&self, col: usize) -> Option<Str<'a>> {
-        let (start, end, escaped) = (*self.cells.get(col)?)?;
+        let c = (*self.cells.get(col)?)?;
+        let Kind::Str(escaped) = c.kind else {
+            return None;
+        };
         Some(Str {
-            raw: self.line.get(start..end)?,
+            raw: self.line.get(c.start..c.end)?,
             escaped,
         })
+    }
+
+    /// A column's number or boolean, as its JSON text.
+    pub(super) fn other(&self, col: usize) -> Option<&'a str> {
+        let c = (*self.cells.get(col)?)?;
+        (c.kind == Kind::Other).then(|| self.line.get(c.start..c.end))?
     }
 
     /// A column with text (not empty).

@@ -1,11 +1,14 @@
 //! The ECS document of an archive line, written without a tree.
 //!
 //! Most of what sfevents ships is EventLogFile rows of types Elastic's integration does not
-//! map (ApiTotalUsage, URI, RestApi...), which take the generic mapping. For those this writer
-//! scans the line once ([`crate::line`]), looks the header's [`Plan`] up (made once per file
-//! and kept), and writes the document's JSON straight into the caller's buffer: the same bytes
-//! [`Normalizer::ecs`] gives, keys sorted, at a fraction of the cost. Everything else (the
-//! integration's five data streams, objects, alerts, GeoIP, `preserve_original`, a line it
+//! map (ApiTotalUsage, URI, RestApi...) and object records the integration does not map
+//! (ApiEvent, ReportEvent, LightningUriEvent...), which take the generic mapping. For those
+//! this writer scans the line once ([`crate::line`]), looks the [`Plan`] of its header (or of
+//! its object's field list) up (made once and kept), and writes the document's JSON straight
+//! into the caller's buffer: the same bytes [`Normalizer::ecs`] gives, keys sorted, at a
+//! fraction of the cost. The `agent` document of the integration's EventLogFile types is
+//! written the same way. Everything else (the `ecs` documents of the integration's five data
+//! streams, their objects, alerts, relationship fields, GeoIP, `preserve_original`, a line it
 //! cannot read) is answered `None`, and the caller takes the tree path.
 
 mod agent;
@@ -15,6 +18,7 @@ mod write;
 
 use crate::line::{ArchiveLine, Str, Val};
 use crate::{Normalizer, Stream};
+use cells::{Cell, Kind};
 use plan::{Envelope, Plan};
 
 /// How many headers' plans are kept (an archive file has one header; a batch spans a few).
@@ -26,7 +30,9 @@ pub struct LineEncoder {
     n: Normalizer,
     plans: Vec<Plan>,
     /// The current line's field values, by column.
-    cells: Vec<Option<(usize, usize, bool)>>,
+    cells: Vec<Option<Cell>>,
+    /// The current line's field names, as byte ranges of the line (kept to reuse its memory).
+    keys: Vec<(usize, usize)>,
     scratch: Vec<u8>,
     msg: String,
 }
@@ -44,6 +50,7 @@ impl LineEncoder {
             n,
             plans: Vec::new(),
             cells: Vec::new(),
+            keys: Vec::new(),
             scratch: Vec::new(),
             msg: String::new(),
         }
@@ -63,12 +70,16 @@ impl LineEncoder {
 
     fn write(&mut self, line: &str, out: &mut Vec<u8>, agent: bool) -> Option<Written<'_>> {
         let l = ArchiveLine::scan(line)?;
-        if ArchiveLine::text(l.source)?.plain()? != "EventLogFile" {
-            return None;
-        }
-        let kind = ArchiveLine::text(l.event_type)?
+        let source = ArchiveLine::text(l.source)?
             .plain()
-            .filter(|k| !k.is_empty())?;
+            .filter(|s| !s.is_empty())?;
+        let object = source != "EventLogFile";
+        let kind = match object {
+            true => source,
+            false => ArchiveLine::text(l.event_type)?
+                .plain()
+                .filter(|k| !k.is_empty())?,
+        };
         let id = ArchiveLine::text(l.id).filter(|s| !s.raw.is_empty())?;
         let org_id = match l.org_id {
             None | Some(Val::Other("null")) => None,
@@ -80,7 +91,7 @@ impl LineEncoder {
             Some(Val::Str(s)) => Some(s),
             Some(Val::Other(_)) => return None,
         };
-        let p = self.plan_for(line, &l, kind)?;
+        let p = self.plan_for(line, &l, kind, object)?;
         let ev = cells::Event {
             line,
             id,
@@ -109,30 +120,34 @@ impl LineEncoder {
     }
 
     /// Reads the line's fields into `cells` and finds (or makes) their header's plan.
-    fn plan_for(&mut self, line: &str, l: &ArchiveLine, kind: &str) -> Option<usize> {
+    fn plan_for(&mut self, line: &str, l: &ArchiveLine, kind: &str, object: bool) -> Option<usize> {
         let base = line.as_ptr() as usize;
-        let mut keys: Vec<Str> = Vec::with_capacity(self.cells.len());
+        let span = |s: &str| {
+            let at = s.as_ptr() as usize - base;
+            (at, at + s.len())
+        };
+        self.keys.clear();
         self.cells.clear();
         let mut members = l.field_members()?;
         for (k, v) in members.by_ref() {
             let k = k.ok()?;
-            let Val::Str(v) = v else { return None };
-            let at = v.raw.as_ptr() as usize - base;
-            keys.push(k);
-            self.cells.push(Some((at, at + v.raw.len(), v.escaped)));
+            self.keys.push(span(k.raw));
+            self.cells.push(cell(k, v, object, &span)?);
         }
         if members.broken {
             return None;
         }
+        let keys = &self.keys;
         let same = |p: &Plan| {
-            p.kind == kind
+            p.object == object
+                && p.kind == kind
                 && p.keys.len() == keys.len()
-                && p.keys.iter().zip(&keys).all(|(a, b)| a == b.raw)
+                && p.keys.iter().zip(keys).all(|(a, &(x, y))| *a == line[x..y])
         };
         if let Some(i) = self.plans.iter().position(same) {
             return Some(i);
         }
-        let names: Vec<String> = keys.iter().map(|k| k.raw.to_string()).collect();
+        let names: Vec<String> = keys.iter().map(|&(x, y)| line[x..y].to_string()).collect();
         if (1..names.len()).any(|i| names[..i].contains(&names[i])) {
             return None; // a key twice: the tree keeps the last value
         }
@@ -141,8 +156,14 @@ impl LineEncoder {
             instance_url: &self.n.opts.instance_url,
             tags: &self.n.opts.tags,
         };
-        let plan = match Stream::of(crate::event::Provider::EventLogFile, kind) {
-            Stream::Generic(dataset) => Plan::new(kind, &dataset, names, &env)?,
+        let provider = match object {
+            true => crate::event::Provider::Object,
+            false => crate::event::Provider::EventLogFile,
+        };
+        let plan = match Stream::of(provider, kind) {
+            Stream::Generic(dataset) => Plan::new(kind, &dataset, names, &env, object)?,
+            // The integration's objects and alerts: the tree path.
+            _ if object => return None,
             stream => {
                 // Filebeat's tags: `preserve_original_event` first, then the others, once each.
                 let mut tags: Vec<&str> = Vec::new();
@@ -168,4 +189,30 @@ impl LineEncoder {
         self.plans.push(plan);
         Some(self.plans.len() - 1)
     }
+}
+
+/// One field's cell: a string, or (objects only) a number or boolean; `None` in the outer
+/// option declines the line (the tree path takes it): a relationship field's object or a list
+/// in a record, or anything but a string in an EventLogFile row.
+fn cell(
+    key: Str,
+    v: Val,
+    object: bool,
+    span: &dyn Fn(&str) -> (usize, usize),
+) -> Option<Option<Cell>> {
+    let (start, end) = span(match v {
+        Val::Str(s) => s.raw,
+        Val::Other(t) => t,
+    });
+    let kind = match v {
+        Val::Str(s) => Kind::Str(s.escaped),
+        Val::Other(_) if !object => return None,
+        Val::Other("null") => return Some(None),
+        // The API's record envelope: the mapping leaves it out.
+        Val::Other(t) if t.starts_with(['{', '[']) => {
+            return (key.raw == "attributes").then_some(None);
+        }
+        Val::Other(_) => Kind::Other,
+    };
+    Some(Some(Cell { start, end, kind }))
 }

@@ -1,6 +1,6 @@
-//! What the generic mapping makes of one EventLogFile header, worked out once per file: every
-//! field the document can have, in the document's (sorted) order, and where its value comes
-//! from. Per event only the values are looked up.
+//! What the generic mapping makes of one EventLogFile header (or one object's field list),
+//! worked out once per file: every field the document can have, in the document's (sorted)
+//! order, and where its value comes from. Per event only the values are looked up.
 
 use crate::convert;
 use crate::generic;
@@ -14,6 +14,10 @@ pub(super) enum Src {
     Timestamp,
     /// `event.outcome` from REQUEST_STATUS.
     Outcome,
+    /// `event.created` from an object's CreatedDate.
+    Created,
+    /// `event.id`: an object's EventIdentifier, else its Id (but the storage objects' empty one).
+    ObjectEventId,
     /// `salesforce.event_id`.
     EventId,
     /// `salesforce.org_id`.
@@ -53,11 +57,20 @@ pub(super) struct Cols {
     pub timestamp_derived: Option<usize>,
     pub timestamp: Option<usize>,
     pub request_status: Option<usize>,
+    /// Objects: CreatedDate, EventIdentifier, Id.
+    pub created: Option<usize>,
+    pub event_identifier: Option<usize>,
+    pub record_id: Option<usize>,
+    /// Objects: the columns the computed fields read as text. The tree path writes a number
+    /// there as text, which this writer does not do: a record with one takes the tree path.
+    pub texts: Vec<usize>,
 }
 
 /// A header's plan.
 #[derive(Debug, Clone)]
 pub(super) struct Plan {
+    /// An object record's plan (typed values, `event.provider` Object), not a CSV header's.
+    pub object: bool,
     pub kind: String,
     pub keys: Vec<String>,
     pub data_stream: String,
@@ -91,6 +104,7 @@ impl Plan {
         dataset: &str,
         keys: Vec<String>,
         env: &Envelope,
+        object: bool,
     ) -> Option<Plan> {
         if ["event_id", "instance_url", "org_id"].contains(&dataset) {
             return None;
@@ -102,22 +116,40 @@ impl Plan {
                 .collect()
         };
         let full = format!("salesforce.{dataset}");
-        let mut slots = fixed_slots(&full, env, &find)?;
-        slots.extend(column_slots(dataset, &keys));
+        let mut slots = fixed_slots(&full, env, &find, object)?;
+        slots.extend(column_slots(dataset, &keys, object));
         slots.sort_by(|a, b| a.0.cmp(&b.0));
         let mut users = find(generic::USER_ID);
         users.extend(find(generic::USER_NAME));
         let one = |n: &str| keys.iter().position(|k| k == n);
+        let object_col = |n: &str| one(n).filter(|_| object);
+        let elf_col = |n: &str| one(n).filter(|_| !object);
+        let mut texts = Vec::new();
+        if object {
+            for list in [
+                generic::USER_ID,
+                generic::USER_NAME,
+                generic::URL,
+                generic::USER_AGENT,
+            ] {
+                texts.extend(find(list));
+            }
+        }
         let cols = Cols {
             source_ip: find(generic::SOURCE_IP),
             method: find(generic::HTTP_METHOD),
             user_agent: find(generic::USER_AGENT),
             users,
-            timestamp_derived: one("TIMESTAMP_DERIVED"),
-            timestamp: one("TIMESTAMP"),
-            request_status: one("REQUEST_STATUS"),
+            timestamp_derived: elf_col("TIMESTAMP_DERIVED"),
+            timestamp: elf_col("TIMESTAMP"),
+            request_status: elf_col("REQUEST_STATUS"),
+            created: object_col("CreatedDate"),
+            event_identifier: object_col("EventIdentifier"),
+            record_id: object_col("Id"),
+            texts,
         };
         Some(Plan {
+            object,
             kind: kind.to_string(),
             data_stream: format!("logs-{full}-{}", env.namespace),
             keys,
@@ -141,6 +173,7 @@ impl Plan {
         let agent =
             super::agent::AgentPlan::new(dataset, &keys, env.namespace, env.instance_url, tags)?;
         Some(Plan {
+            object: false,
             kind: kind.to_string(),
             data_stream: format!("logs-salesforce.{dataset}-{}", env.namespace),
             keys,
@@ -154,7 +187,16 @@ impl Plan {
 type Slots = Vec<(Vec<String>, Src)>;
 
 /// The envelope's and the computed ECS fields' slots (unsorted).
-fn fixed_slots(full: &str, env: &Envelope, find: &dyn Fn(&[&str]) -> Vec<usize>) -> Option<Slots> {
+fn fixed_slots(
+    full: &str,
+    env: &Envelope,
+    find: &dyn Fn(&[&str]) -> Vec<usize>,
+    object: bool,
+) -> Option<Slots> {
+    let (provider, outcome) = match object {
+        false => ("EventLogFile", Src::Outcome),
+        true => ("Object", Src::ObjectEventId),
+    };
     let mut slots = vec![
         (path("@timestamp"), Src::Timestamp),
         (path("data_stream.dataset"), Src::Const(json(full))),
@@ -167,8 +209,12 @@ fn fixed_slots(full: &str, env: &Envelope, find: &dyn Fn(&[&str]) -> Vec<usize>)
         (path("event.dataset"), Src::Const(json(full))),
         (path("event.kind"), Src::Const(json("event"))),
         (path("event.module"), Src::Const(json("salesforce"))),
-        (path("event.outcome"), Src::Outcome),
-        (path("event.provider"), Src::Const(json("EventLogFile"))),
+        // EventLogFile rows have an outcome, objects an id (the two paths never both apply).
+        (
+            path(if object { "event.id" } else { "event.outcome" }),
+            outcome,
+        ),
+        (path("event.provider"), Src::Const(json(provider))),
         (
             path("http.request.bytes"),
             Src::Integer(find(generic::REQUEST_BYTES)),
@@ -192,6 +238,9 @@ fn fixed_slots(full: &str, env: &Envelope, find: &dyn Fn(&[&str]) -> Vec<usize>)
         (path("user.name"), Src::First(find(generic::USER_NAME))),
         (path("user_agent.original"), Src::UserAgent),
     ];
+    if object {
+        slots.push((path("event.created"), Src::Created));
+    }
     if !env.instance_url.is_empty() {
         slots.push((
             path("salesforce.instance_url"),
@@ -210,8 +259,9 @@ fn fixed_slots(full: &str, env: &Envelope, find: &dyn Fn(&[&str]) -> Vec<usize>)
     Some(slots)
 }
 
-/// One slot per column under `salesforce.<dataset>` (unsorted).
-fn column_slots(dataset: &str, keys: &[String]) -> Slots {
+/// One slot per column under `salesforce.<dataset>` (unsorted). Object values keep their
+/// types; EventLogFile cells that read as numbers become numbers.
+fn column_slots(dataset: &str, keys: &[String], object: bool) -> Slots {
     let mut slots = Vec::new();
     let mut taken: Vec<String> = Vec::new();
     for (i, k) in keys.iter().enumerate() {
@@ -221,7 +271,7 @@ fn column_slots(dataset: &str, keys: &[String]) -> Slots {
         if k == "attributes" || taken.contains(&snake) {
             continue;
         }
-        let numeric = !convert::is_text_column(&snake);
+        let numeric = !object && !convert::is_text_column(&snake);
         let p = vec!["salesforce".to_string(), dataset.to_string(), snake.clone()];
         slots.push((p, Src::Column(i, numeric)));
         taken.push(snake);

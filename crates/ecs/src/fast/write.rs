@@ -6,12 +6,16 @@ use std::io::Write;
 
 use super::cells::Event;
 use super::plan::{Plan, Src};
-use crate::convert;
 use crate::line::Str;
+use crate::{convert, generic};
 
 /// Writes the document into `out`; `false` when it has no `@timestamp` (the tree path then
-/// gives the error).
+/// gives the error), or when an object record has a number where a computed field reads text
+/// (the tree path writes it out as text).
 pub(super) fn document(plan: &Plan, ev: &Event, out: &mut Vec<u8>, val: &mut Vec<u8>) -> bool {
+    if plan.object && plan.cols.texts.iter().any(|&c| number(ev, c).is_some()) {
+        return false;
+    }
     let mut nest = Nest {
         open: Vec::new(),
         comma: false,
@@ -95,6 +99,20 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
             };
             out.extend_from_slice(outcome.as_bytes());
         }
+        Src::Created => match cols.created.and_then(|c| ev.cell(c)).and_then(iso) {
+            Some(t) => quoted(out, &t),
+            None => return false,
+        },
+        Src::ObjectEventId => {
+            let id = cols.event_identifier.and_then(|c| ev.text(c)).or_else(|| {
+                let id = ev.text(cols.record_id?)?;
+                (id.text() != generic::EMPTY_KEY).then_some(id)
+            });
+            match id {
+                Some(id) => string(out, id),
+                None => return false,
+            }
+        }
         Src::EventId => string(out, ev.id),
         Src::OrgId => match ev.org_id {
             Some(s) => string(out, s),
@@ -119,9 +137,9 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
             }
         }
         Src::Integer(list) => {
-            let n = list.iter().find_map(|&c| {
-                let s = ev.cell(c)?;
-                convert::es_long_str(s.plain()?)
+            let n = list.iter().find_map(|&c| match ev.cell(c) {
+                Some(s) => convert::es_long_str(s.plain()?),
+                None => convert::es_long(&serde_json::Value::Number(number(ev, c)?)),
             });
             match n {
                 Some(n) => {
@@ -137,7 +155,18 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
         Src::RelatedIp => return list(out, ips(plan, ev)),
         Src::RelatedUser => return list(out, cols.users.iter().filter_map(|&c| ev.text(c))),
         Src::Column(c, numeric) => {
-            let Some(s) = ev.text(*c) else { return false };
+            let Some(s) = ev.text(*c) else {
+                // An object's number or boolean, as serde_json writes the parsed value.
+                match ev.other(*c) {
+                    Some(b @ ("true" | "false")) => out.extend_from_slice(b.as_bytes()),
+                    Some(_) => match number(ev, *c) {
+                        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                        None => return false,
+                    },
+                    None => return false,
+                }
+                return true;
+            };
             match s
                 .plain()
                 .filter(|_| *numeric)
@@ -151,6 +180,17 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
         }
     }
     true
+}
+
+/// An object's number (as serde_json reads it, so it writes it back the same).
+fn number(ev: &Event, col: usize) -> Option<serde_json::Number> {
+    serde_json::from_str(ev.other(col)?).ok()
+}
+
+fn quoted(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 /// The SOURCE_IP columns that hold an address, in order.
@@ -210,9 +250,7 @@ fn timestamp(plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
         .or_else(|| iso(ev.archive_ts?));
     match t {
         Some(t) => {
-            out.push(b'"');
-            out.extend_from_slice(t.as_bytes());
-            out.push(b'"');
+            quoted(out, &t);
             true
         }
         None => false,

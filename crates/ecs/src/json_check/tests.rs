@@ -142,16 +142,57 @@ fn names_what_is_wrong_and_where() {
 }
 
 #[test]
-fn finds_control_bytes_at_any_offset() {
-    for len in 0..40 {
-        for at in 0..len {
-            let mut s = vec![b'a'; len];
-            s[at] = 0x1f;
-            assert_eq!(control_byte(&s), Some(at), "len {len} at {at}");
-            s[at] = 0x20;
-            assert_eq!(control_byte(&s), None);
+fn a_word_is_special_exactly_when_a_byte_of_it_is() {
+    for byte in 0..=255u8 {
+        let want = byte == b'"' || byte == b'\\' || byte < 0x20;
+        for at in 0..8 {
+            let mut w = [b'a'; 8];
+            w[at] = byte;
+            assert_eq!(
+                special(u64::from_le_bytes(w)),
+                want,
+                "byte {byte:#x} at {at}"
+            );
+            // Beside bytes that borrow or carry in the arithmetic.
+            let mut w = [0xff; 8];
+            w[at] = byte;
+            assert_eq!(
+                special(u64::from_le_bytes(w)),
+                want,
+                "byte {byte:#x} at {at} in 0xff"
+            );
+            let mut w = [0x21; 8];
+            w[at] = byte;
+            assert_eq!(
+                special(u64::from_le_bytes(w)),
+                want,
+                "byte {byte:#x} at {at} in 0x21"
+            );
         }
     }
-    // High bytes (UTF-8) are not control bytes.
-    assert_eq!(control_byte("éééé😀😀".as_bytes()), None);
+}
+
+#[test]
+fn special_agrees_with_a_byte_by_byte_look_on_many_words() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..2_000_000 {
+        // xorshift64*, and bytes drawn mostly near the boundaries (0x1f/0x20, '"', '\\', 0x80).
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let r = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let picks = [
+            0x00, 0x1f, 0x20, 0x21, b'"', b'#', b'\\', b']', 0x7f, 0x80, 0xff,
+        ];
+        let w: [u8; 8] = std::array::from_fn(|i| {
+            let v = (r >> (i * 8)) as u8;
+            if v & 1 == 0 {
+                picks[(v as usize >> 1) % picks.len()]
+            } else {
+                v
+            }
+        });
+        let want = w.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        assert_eq!(special(u64::from_le_bytes(w)), want, "{w:x?}");
+    }
 }

@@ -193,7 +193,7 @@ impl ElasticsearchSink {
             doc.clear();
             if self.mode == EsMode::Raw {
                 let stream = self.raw_stream(event, &mut last);
-                body.push_bytes(i, &stream, &event.id, event.line().as_bytes());
+                body.push_bytes(i, stream, &event.id, event.line().as_bytes());
                 continue;
             }
             let written = match self.mode {
@@ -226,16 +226,11 @@ impl ElasticsearchSink {
     /// `raw` mode's data stream: the one the event's dataset has in the other modes.
     /// Kept per batch in `last`: (source, event type, data stream), since a batch is mostly
     /// one file's rows.
-    fn raw_stream(&self, event: &Event, last: &mut (String, String, String)) -> String {
-        let l = ecs::line::ArchiveLine::scan(event.line());
-        let key = l.as_ref().and_then(|l| {
-            let source = ecs::line::ArchiveLine::text(l.source)?.plain()?;
-            let kind = ecs::line::ArchiveLine::text(l.event_type).and_then(|k| k.plain());
-            Some((source, kind.unwrap_or("")))
-        });
+    fn raw_stream<'l>(&self, event: &Event, last: &'l mut (String, String, String)) -> &'l str {
+        let key = ecs::line::ArchiveLine::routing(event.line());
         if let Some((source, kind)) = key {
             if last.0 == source && last.1 == kind {
-                return last.2.clone();
+                return &last.2;
             }
         }
         let meta = crate::encode::Meta::of(event);
@@ -244,10 +239,10 @@ impl ElasticsearchSink {
             meta.dataset,
             self.normalizer.namespace()
         );
-        if let Some((source, kind)) = key {
-            *last = (source.to_string(), kind.to_string(), stream.clone());
-        }
-        stream
+        // A line routing cannot read is kept under a key no line has (a NUL source).
+        let (source, kind) = key.unwrap_or(("\0", ""));
+        *last = (source.to_string(), kind.to_string(), stream);
+        &last.2
     }
 
     /// One `_bulk` request for items `range`.
