@@ -192,7 +192,12 @@ fn special_agrees_with_a_byte_by_byte_look_on_many_words() {
                 v
             }
         });
-        let want = w.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20);
-        assert_eq!(special(u64::from_le_bytes(w)), want, "{w:x?}");
+        let is = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+        let m = special_mask(u64::from_le_bytes(w));
+        assert_eq!(m != 0, w.iter().any(|&c| is(c)), "{w:x?}");
+        if m != 0 {
+            let first = m.trailing_zeros() as usize / 8;
+            assert_eq!(Some(first), w.iter().position(|&c| is(c)), "{w:x?}");
+        }
     }
 }
