@@ -5,9 +5,11 @@
 # One sfsim on 127.0.0.1 serves one big daily ApiTotalUsage file (plus, depending on the time
 # of day, yesterday's 24-row daily file). Each round runs, one after another, under
 # /usr/bin/time -v:
-#   sfevents     `sfevents collect --interval daily --event-type ApiTotalUsage --quiet`
-#                (gzip on the wire, raw CSV + NDJSON, state.db, fsyncs)
-#   sfevents-zstd  the same with `--archive-compression zstd` (the NDJSON as <id>.ndjson.zst)
+#   sfevents     `sfevents collect --interval daily --event-type ApiTotalUsage --quiet
+#                --archive-compression none` (gzip on the wire, raw CSV + plain NDJSON, state.db,
+#                fsyncs)
+#   sfevents-zstd  the same with `--archive-compression zstd`, the default since 2026-12-07
+#                (the NDJSON as <id>.ndjson.zst)
 #   python       `python3 bench/python_collector.py` (gzip on the wire, raw CSV + NDJSON)
 #   curl raw     `curl -o FILE` of the big file's LogFile, no Accept-Encoding (the raw byte copy)
 #   curl gzip    the same with `--compressed` (gzip on the wire, as sfevents and requests get it)
@@ -151,7 +153,9 @@ run_one() {
     sfevents|sfevents-zstd)
       cmd=("$SFEVENTS" collect --config "$SIM_OUT/sfevents.toml" --output-dir "$dir/out" --quiet
            --interval daily --event-type "$EVENT_TYPE")
-      [[ "$tool" == sfevents-zstd ]] && cmd+=(--archive-compression zstd) ;;
+      # Each form named, whichever is the default (zstd since 2026-12-07).
+      if [[ "$tool" == sfevents-zstd ]]; then cmd+=(--archive-compression zstd)
+      else cmd+=(--archive-compression none); fi ;;
     python)
       cmd=("$PYTHON" "$PYCOL" --credentials "$SIM_OUT/credentials.json" --out "$dir/out"
            --event-type "$EVENT_TYPE" --interval Daily --api-version "$API") ;;
@@ -263,8 +267,8 @@ if [[ "$same_lines" == 1 ]]; then CHECKS+=("OK: $lines_line (equal)"); else CHEC
 import statistics, sys
 
 NAMES = {
-    "sfevents": "sfevents collect",
-    "sfevents-zstd": "sfevents collect --archive-compression zstd",
+    "sfevents": "sfevents collect --archive-compression none",
+    "sfevents-zstd": "sfevents collect --archive-compression zstd (the default)",
     "python": "Python (requests + csv.DictReader + json.dumps)",
     "curl-raw": "curl (raw copy, no gzip)",
     "curl-gzip": "curl --compressed (gzip on the wire)",

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End to end, issue 21's measure: CPU seconds per GB of CSV from Salesforce (sfsim) to the index,
-# for the plain archive and the zstd one (`--archive-compression zstd`), the same file.
+# for the plain archive (`--archive-compression none`) and the zstd one (the default), the same
+# file.
 #
 #   1. sfsim serves one big daily ApiTotalUsage file (CSV_BYTES, default 1 GB);
 #   2. per archive (ARCHIVES, default "plain zstd"): `sfevents collect --no-ship` into a fresh
-#      archive (zstd: plus `--archive-compression zstd`), under /usr/bin/time -v;
+#      archive (with `--archive-compression none` or `zstd`), under /usr/bin/time -v;
 #   3. per archive: a FRESH `receivers elasticsearch` (target/release/receivers) on 127.0.0.1,
 #      and `sfevents ship --to 'elasticsearch+http://127.0.0.1:PORT?name=e2e'` (mode ecs, every
 #      other setting its default: gzip bodies, the default batch and in-flight), under
@@ -99,7 +100,8 @@ timed() {
 
 for a in $ARCHIVES; do
   arch="$BENCH_DIR/archive-$a"
-  extra=(); [[ "$a" == zstd ]] && extra=(--archive-compression zstd)
+  # Each form named, whichever is the default (zstd since 2026-12-07).
+  extra=(--archive-compression none); [[ "$a" == zstd ]] && extra=(--archive-compression zstd)
   s0=$(cpu_secs "$SIM_PID")
   timed "collect-$a" "$SFEVENTS" collect --config "$BENCH_DIR/sim/sfevents.toml" --output-dir "$arch" \
     --quiet --interval daily --event-type ApiTotalUsage --no-ship "${extra[@]}"

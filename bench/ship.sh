@@ -35,7 +35,8 @@
 #   CSV_BYTES=40000000 bench/ship.sh                # quick
 #   CONTENDERS="ecs python" NO_BUILD=1 bench/ship.sh
 #
-# Knobs: CSV_BYTES (default 400000000), MAX_BATCH_EVENTS (default 1000), IN_FLIGHT (default 2;
+# Knobs: CSV_BYTES (default 400000000), ROUNDS (default 1: each contender that many times, the
+# order reversed every other round, medians shown), MAX_BATCH_EVENTS (default 1000), IN_FLIGHT (default 2;
 # sfevents' in_flight and curl's --parallel-max; streaming_bulk has one request in flight),
 # CONTENDERS (default "ecs raw ecs-zstd raw-zstd raw-nogzip python curl"; `agent` adds `sfevents ship` in mode=agent, the old
 # MODE=agent), SHIP_SETTINGS (extra query settings of the sfevents URLs, e.g.
@@ -48,6 +49,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 CSV_BYTES="${CSV_BYTES:-400000000}"
 MAX_BATCH_EVENTS="${MAX_BATCH_EVENTS:-1000}"
+ROUNDS="${ROUNDS:-1}"
 IN_FLIGHT="${IN_FLIGHT:-2}"
 DEFAULT_CONTENDERS="ecs raw ecs-zstd raw-zstd raw-nogzip python curl"
 CONTENDERS="${CONTENDERS:-$DEFAULT_CONTENDERS}"
@@ -99,7 +101,7 @@ SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents" RECEIVER="$BENCH
 
 # --- the machine and the command ---------------------------------------------------------------
 bench_header "bench/ship.sh: the archive to Elasticsearch, sfevents (ecs, raw), the Python client and curl"
-cmd="CSV_BYTES=$CSV_BYTES MAX_BATCH_EVENTS=$MAX_BATCH_EVENTS IN_FLIGHT=$IN_FLIGHT"
+cmd="CSV_BYTES=$CSV_BYTES MAX_BATCH_EVENTS=$MAX_BATCH_EVENTS IN_FLIGHT=$IN_FLIGHT ROUNDS=$ROUNDS"
 [[ "$CONTENDERS" != "$DEFAULT_CONTENDERS" ]] && cmd+=" CONTENDERS='$CONTENDERS'"
 [[ -n "$SHIP_SETTINGS" ]] && cmd+=" SHIP_SETTINGS='$SHIP_SETTINGS'"
 [[ "$PY_COMPRESS" != 0 ]] && cmd+=" PY_COMPRESS=$PY_COMPRESS"
@@ -149,10 +151,10 @@ fi
 RESULTS="$BENCH_DIR/results.tsv"
 : >"$RESULTS"
 failed=0
-# run_contender NAME: a fresh receiver, NAME under /usr/bin/time -v, then the receiver's counts;
-# appends a row to RESULTS: name status time-file stored duplicates receiver-CPU-s label.
+# run_contender NAME ROUND: a fresh receiver, NAME under /usr/bin/time -v, then the receiver's
+# counts; appends a row to RESULTS: name status time-file stored duplicates receiver-CPU-s label.
 run_contender() {
-  local name="$1" out="$BENCH_DIR/$1" rc=0 status=ok label
+  local name="$1" out="$BENCH_DIR/$1-r$2" rc=0 status=ok label
   es_receiver_start "$out.es.out" "$out.es.err"
   local url="$RECEIVER_URL" cmd=()
   case "$name" in
@@ -161,8 +163,9 @@ run_contender() {
       label="sfevents ship, mode=$mode"
       if [[ "$name" == *-zstd* ]]; then archive="$BENCH_DIR/archive-zstd"; label+=", zstd archive"; fi
       if [[ "$name" == *-nogzip* ]]; then extra="&compression=none"; label+=", compression=none"; fi
+      # An output of its own per round: each starts from the archive's beginning.
       cmd=("$SFEVENTS" ship --output-dir "$archive"
-        --to "elasticsearch+$url?name=bench-$name&mode=$mode&max_batch_events=$MAX_BATCH_EVENTS&in_flight=$IN_FLIGHT$extra$SHIP_SETTINGS")
+        --to "elasticsearch+$url?name=bench-$name-r$2&mode=$mode&max_batch_events=$MAX_BATCH_EVENTS&in_flight=$IN_FLIGHT$extra$SHIP_SETTINGS")
       ;;
     python)
       label="Python elasticsearch $("$PY" -c 'import elasticsearch; print(elasticsearch.__versionstr__)') streaming_bulk"
@@ -232,12 +235,20 @@ print(s["created"], s["conflicts"] + s["updated"] + twice)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$status" "$out.time" "$stored" "$dup" \
     "$(awk -v a="$r0" -v b="$r1" 'BEGIN { printf "%.1f", b - a }')" "$label" >>"$RESULTS"
 }
-for c in $CONTENDERS; do run_contender "$c"; done
+# ROUNDS rounds, the order reversed every other round; the table shows each contender's median.
+read -r -a ORDER <<<"$CONTENDERS"
+for ((round = 1; round <= ROUNDS; round++)); do
+  if ((round % 2 == 0)); then
+    for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do run_contender "${ORDER[$i]}" "$round"; done
+  else
+    for c in "${ORDER[@]}"; do run_contender "$c" "$round"; done
+  fi
+done
 
 # --- 4. the table -------------------------------------------------------------------------------
-python3 - "$RESULTS" "$EVENTS" "$NDJSON_BYTES" "$MAX_BATCH_EVENTS" "$IN_FLIGHT" <<'PY'
-import sys
-results, events, nd, batch, inflight = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+python3 - "$RESULTS" "$EVENTS" "$NDJSON_BYTES" "$MAX_BATCH_EVENTS" "$IN_FLIGHT" "$ROUNDS" <<'PY'
+import statistics, sys
+results, events, nd, batch, inflight, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
 
 def tv(path):
     v = {}
@@ -250,25 +261,35 @@ def tv(path):
     cpu = float(v["User time (seconds)"]) + float(v["System time (seconds)"])
     return wall, cpu, int(v["Maximum resident set size (kbytes)"]) * 1024
 
-rows = {}
-print(f"{events:,} events, {nd / 1e9:.2f} GB of NDJSON; batches of {batch} events, "
-      f"{inflight} in flight (streaming_bulk: 1). A fresh receiver per contender.")
-print()
-print("| contender | events | wall s | CPU s | µs CPU per event | events/s/core | peak RSS MiB | stored |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+runs = {}  # name -> (label, [(wall, cpu, rss, status, stored, dup, receiver cpu)])
 for line in open(results):
     name, status, tfile, stored, dup, rcpu, label = line.rstrip("\n").split("\t")
-    if status == "missing":
-        print(f"| {label} | missing (this sfevents has no mode=raw) | | | | | | |")
+    wall, cpu, rss = tv(tfile) if status != "missing" else (0.0, 0.0, 0)
+    runs.setdefault(name, (label, []))[1].append((wall, cpu, rss, status, stored, dup, rcpu))
+rows = {}
+print(f"{events:,} events, {nd / 1e9:.2f} GB of NDJSON; batches of {batch} events, "
+      f"{inflight} in flight (streaming_bulk: 1). A fresh receiver per contender and run; "
+      f"{rounds} round(s), medians, each round's µs in the last column.")
+print()
+print("| contender | events | wall s | CPU s | µs CPU per event | events/s/core | peak RSS MiB | stored | µs per round |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+for name, (label, rs) in runs.items():
+    if any(r[3] == "missing" for r in rs):
+        print(f"| {label} | missing (this sfevents has no mode=raw) | | | | | | | |")
         continue
-    wall, cpu, rss = tv(tfile)
+    wall = statistics.median(r[0] for r in rs)
+    cpu = statistics.median(r[1] for r in rs)
+    rss = max(r[2] for r in rs)
     us = cpu / events * 1e6
-    rows[name] = (us, rss, rcpu)
-    note = "" if status == "ok" else f" ({status})"
-    held = (f"{int(stored):,}" if stored.isdigit() else "?") + ("" if dup == "0" else f", {dup} twice")
+    rows[name] = (us, rss, "/".join(r[6] for r in rs))
+    bad = [r[3] for r in rs if r[3] != "ok"]
+    note = "" if not bad else f" ({', '.join(bad)})"
+    held = ", ".join(sorted({(f"{int(r[4]):,}" if r[4].isdigit() else "?")
+                             + ("" if r[5] == "0" else f", {r[5]} twice") for r in rs}))
     per_core = f"{events / cpu:,.0f}" if cpu else "-"
+    each = " / ".join(f"{r[1] / events * 1e6:.2f}" for r in rs)
     print(f"| {label}{note} | {events:,} | {wall:.1f} | {cpu:.2f} | {us:.2f} | {per_core} | "
-          f"{rss / 2**20:.1f} | {held} |")
+          f"{rss / 2**20:.1f} | {held} | {each} |")
 print()
 print("Receiver CPU s (charged to nobody): " + ", ".join(
     f"{n} {r[2]}" for n, r in rows.items()) + ".")

@@ -79,6 +79,16 @@ impl Sink for Memory {
     }
 }
 
+/// Today's dead-letter file of the in-memory output.
+fn dead_letters(d: &tempfile::TempDir) -> String {
+    let dl = std::fs::read_dir(d.path().join("dead-letter/mem"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    std::fs::read_to_string(dl.path()).unwrap()
+}
+
 /// An archive with `files` NDJSON files of `rows` events each, committed as object pages.
 fn archive(files: usize, rows: usize) -> (tempfile::TempDir, Arc<Store>, Vec<String>) {
     let d = tempfile::tempdir().unwrap();
@@ -176,12 +186,7 @@ async fn every_event_once_with_retries_and_dead_letters() {
     assert_eq!((p.delivered, p.dead), (34, 1));
     assert_eq!(store.backlog("org", &p).unwrap().events, 0);
     // The poison event is in today's dead-letter file with the destination's reason.
-    let dl = std::fs::read_dir(d.path().join("dead-letter/mem"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let text = std::fs::read_to_string(dl.path()).unwrap();
+    let text = dead_letters(&d);
     assert!(
         text.contains("\"e2-3\"") && text.contains("mapping error"),
         "{text}"
@@ -458,12 +463,7 @@ async fn broken_lines_are_dead_lettered_and_the_rest_sent_once() {
         .map(|(k, v)| (k.to_string(), v))
         .into();
     assert_eq!(got, want, "the escaped id is read as serde reads it");
-    let dl = std::fs::read_dir(d.path().join("dead-letter/mem"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let text = std::fs::read_to_string(dl.path()).unwrap();
+    let text = dead_letters(&d);
     assert_eq!(
         text.matches("the archived line is not JSON").count(),
         7,

@@ -146,28 +146,16 @@ fn a_word_is_special_exactly_when_a_byte_of_it_is() {
     for byte in 0..=255u8 {
         let want = byte == b'"' || byte == b'\\' || byte < 0x20;
         for at in 0..8 {
-            let mut w = [b'a'; 8];
-            w[at] = byte;
-            assert_eq!(
-                special(u64::from_le_bytes(w)),
-                want,
-                "byte {byte:#x} at {at}"
-            );
-            // Beside bytes that borrow or carry in the arithmetic.
-            let mut w = [0xff; 8];
-            w[at] = byte;
-            assert_eq!(
-                special(u64::from_le_bytes(w)),
-                want,
-                "byte {byte:#x} at {at} in 0xff"
-            );
-            let mut w = [0x21; 8];
-            w[at] = byte;
-            assert_eq!(
-                special(u64::from_le_bytes(w)),
-                want,
-                "byte {byte:#x} at {at} in 0x21"
-            );
+            // Among plain letters, and beside bytes that borrow or carry in the arithmetic.
+            for filler in [b'a', 0xff, 0x21] {
+                let mut w = [filler; 8];
+                w[at] = byte;
+                assert_eq!(
+                    special(u64::from_le_bytes(w)),
+                    want,
+                    "byte {byte:#x} at {at} among {filler:#x}"
+                );
+            }
         }
     }
 }
