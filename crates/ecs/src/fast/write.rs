@@ -103,16 +103,10 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
             Some(t) => quoted(out, &t),
             None => return false,
         },
-        Src::ObjectEventId => {
-            let id = cols.event_identifier.and_then(|c| ev.text(c)).or_else(|| {
-                let id = ev.text(cols.record_id?)?;
-                (id.text() != generic::EMPTY_KEY).then_some(id)
-            });
-            match id {
-                Some(id) => string(out, id),
-                None => return false,
-            }
-        }
+        Src::ObjectEventId => match object_event_id(plan, ev) {
+            Some(id) => string(out, id),
+            None => return false,
+        },
         Src::EventId => string(out, ev.id),
         Src::OrgId => match ev.org_id {
             Some(s) => string(out, s),
@@ -154,30 +148,45 @@ fn value(src: &Src, plan: &Plan, ev: &Event, out: &mut Vec<u8>) -> bool {
         },
         Src::RelatedIp => return list(out, ips(plan, ev)),
         Src::RelatedUser => return list(out, cols.users.iter().filter_map(|&c| ev.text(c))),
-        Src::Column(c, numeric) => {
-            let Some(s) = ev.text(*c) else {
-                // An object's number or boolean, as serde_json writes the parsed value.
-                match ev.other(*c) {
-                    Some(b @ ("true" | "false")) => out.extend_from_slice(b.as_bytes()),
-                    Some(_) => match number(ev, *c) {
-                        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-                        None => return false,
-                    },
-                    None => return false,
-                }
-                return true;
-            };
-            match s
-                .plain()
-                .filter(|_| *numeric)
-                .and_then(convert::decimal_number)
-            {
-                Some(n) => {
-                    let _ = serde_json::to_writer(&mut *out, &n);
-                }
-                None => string(out, s),
-            }
+        Src::Column(c, numeric) => return column(ev, *c, *numeric, out),
+    }
+    true
+}
+
+/// `event.id` of an object: its EventIdentifier, else its Id (but the storage objects' empty
+/// one).
+fn object_event_id<'a>(plan: &Plan, ev: &Event<'a>) -> Option<Str<'a>> {
+    let cols = &plan.cols;
+    cols.event_identifier.and_then(|c| ev.text(c)).or_else(|| {
+        let id = ev.text(cols.record_id?)?;
+        (id.text() != generic::EMPTY_KEY).then_some(id)
+    })
+}
+
+/// A column under `salesforce.<dataset>`: its text (an EventLogFile cell that reads as a
+/// number, as a number), or an object's number or boolean as serde_json writes the parsed
+/// value; `false` when it has none.
+fn column(ev: &Event, c: usize, numeric: bool, out: &mut Vec<u8>) -> bool {
+    let Some(s) = ev.text(c) else {
+        match ev.other(c) {
+            Some(b @ ("true" | "false")) => out.extend_from_slice(b.as_bytes()),
+            Some(_) => match number(ev, c) {
+                Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+                None => return false,
+            },
+            None => return false,
         }
+        return true;
+    };
+    match s
+        .plain()
+        .filter(|_| numeric)
+        .and_then(convert::decimal_number)
+    {
+        Some(n) => {
+            let _ = serde_json::to_writer(&mut *out, &n);
+        }
+        None => string(out, s),
     }
     true
 }
