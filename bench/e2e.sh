@@ -54,19 +54,7 @@ if (( need_kib > avail_kib )) && [[ "${FORCE:-0}" != 1 ]]; then
 fi
 build_release -p receivers
 
-BENCH_DIR="${BENCH_DIR:-$(mktemp -d /tmp/sfevents-e2e.XXXXXX)}"
-mkdir -p "$BENCH_DIR/bin"
-SIM_PID="" RECEIVER_PID=""
-cleanup() {
-  stop_sim
-  es_receiver_stop
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$BENCH_DIR"; else echo "kept $BENCH_DIR" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Copies, so that every step runs the same build even if target/ is rebuilt meanwhile.
-cp "$SFSIM" "$SFEVENTS" "$RECEIVER" "$BENCH_DIR/bin/"
-SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents" RECEIVER="$BENCH_DIR/bin/receivers"
+bench_scratch e2e
 
 bench_header "bench/e2e.sh: one big LogFile from sfsim to the Elasticsearch receiver (collect + ship, mode ecs)"
 echo "| command | CSV_BYTES=$CSV_BYTES${ARCHIVES:+ ARCHIVES='$ARCHIVES'} bench/e2e.sh |"

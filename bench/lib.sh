@@ -22,6 +22,26 @@ build_release() {
   fi
 }
 
+# bench_scratch NAME: BENCH_DIR (as given, else a fresh /tmp/sfevents-NAME.XXXXXX), removed at
+# exit unless KEEP=1, with sfsim and the Elasticsearch receiver stopped; and copies of sfsim,
+# sfevents and the receivers under BENCH_DIR/bin, so that every run of the bench uses the same
+# build even if target/ is rebuilt meanwhile (SFSIM, SFEVENTS and RECEIVER point at them).
+bench_scratch() {
+  BENCH_DIR="${BENCH_DIR:-$(mktemp -d "/tmp/sfevents-$1.XXXXXX")}"
+  mkdir -p "$BENCH_DIR/bin"
+  SIM_PID="" RECEIVER_PID=""
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  cp "$SFSIM" "$SFEVENTS" "$RECEIVER" "$BENCH_DIR/bin/"
+  SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents" RECEIVER="$BENCH_DIR/bin/receivers"
+}
+
+bench_cleanup() {
+  stop_sim
+  es_receiver_stop
+  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$BENCH_DIR"; else echo "kept $BENCH_DIR" >&2; fi
+}
+
 # bench_header TITLE: the start of a bench's Markdown header, "# TITLE" and an empty two-column
 # table, then the rows of machine_rows. The script adds its own rows (command, tool versions),
 # then git_row and an empty line.

@@ -85,19 +85,7 @@ fi
 
 build_release -p receivers
 
-BENCH_DIR="${BENCH_DIR:-$(mktemp -d /tmp/sfevents-ship.XXXXXX)}"
-mkdir -p "$BENCH_DIR/bin"
-SIM_PID="" RECEIVER_PID=""
-cleanup() {
-  stop_sim
-  es_receiver_stop
-  if [[ "${KEEP:-0}" != 1 ]]; then rm -rf "$BENCH_DIR"; else echo "kept $BENCH_DIR" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# Copies, so that every contender runs the same build even if target/ is rebuilt meanwhile.
-cp "$SFSIM" "$SFEVENTS" "$RECEIVER" "$BENCH_DIR/bin/"
-SFSIM="$BENCH_DIR/bin/sfsim" SFEVENTS="$BENCH_DIR/bin/sfevents" RECEIVER="$BENCH_DIR/bin/receivers"
+bench_scratch ship
 
 # --- the machine and the command ---------------------------------------------------------------
 bench_header "bench/ship.sh: the archive to Elasticsearch, sfevents (ecs, raw), the Python client and curl"

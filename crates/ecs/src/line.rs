@@ -92,30 +92,16 @@ impl<'a> ArchiveLine<'a> {
     /// writes `fields` last, so this is every member it has; `None` for a line that is not
     /// written that way (the caller reads it whole).
     pub fn routing(line: &'a str) -> Option<(&'a str, &'a str)> {
-        let b = line.as_bytes();
+        let mut members = Members::of(line)?;
         let (mut source, mut kind) = (None, "");
-        let mut i = skip_ws(b, 0);
-        if b.get(i) != Some(&b'{') {
-            return None;
-        }
-        i += 1;
         loop {
-            i = skip_ws(b, i);
-            if b.get(i) == Some(&b',') {
-                i = skip_ws(b, i + 1);
-            }
-            let (key, end) = string_at(line, i).filter(|_| b.get(i) == Some(&b'"'))?;
-            i = skip_ws(b, end);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            i = skip_ws(b, i + 1);
             // The key is known before its value is read: `fields` is not walked.
+            let (key, at) = members.next_key()?;
             if key.raw == "fields" {
                 return Some((source?, kind));
             }
-            let (val, end) = value_at(line, i)?;
-            i = end;
+            let (val, end) = value_at(line, at)?;
+            members.at = end;
             match key.plain()? {
                 "source" => source = Some(val.as_str()?.plain()?),
                 "event_type" => kind = val.as_str()?.plain()?,
@@ -161,7 +147,8 @@ impl<'a> Members<'a> {
         })
     }
 
-    fn next_member(&mut self) -> Option<(Result<Str<'a>, Str<'a>>, Val<'a>)> {
+    /// The next member's key and where its value starts, the value not read yet.
+    fn next_key(&self) -> Option<(Str<'a>, usize)> {
         let b = self.text.as_bytes();
         let mut i = skip_ws(b, self.at);
         match b.get(i)? {
@@ -177,7 +164,11 @@ impl<'a> Members<'a> {
         if b.get(i) != Some(&b':') {
             return None;
         }
-        i = skip_ws(b, i + 1);
+        Some((key, skip_ws(b, i + 1)))
+    }
+
+    fn next_member(&mut self) -> Option<(Result<Str<'a>, Str<'a>>, Val<'a>)> {
+        let (key, i) = self.next_key()?;
         let (val, end) = value_at(self.text, i)?;
         self.at = end;
         let key = if key.escaped { Err(key) } else { Ok(key) };
